@@ -1,0 +1,300 @@
+//! Declarative configuration: the desired state of an organisation, what is
+//! stored now, and the plan that turns one into the other. Pure: parsing
+//! the file is the server's job, executing the plan the store's.
+
+use crate::domain::{Role, Slug, Username, ZoneCidrs};
+use crate::ids::{GroupId, OrganisationId, ServiceId, UserId, ZoneId};
+use crate::store::{Group, Organisation, Service, User};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InitialPassword {
+    /// Set by the administrator; the user must change it at first sign-in.
+    Plain(String),
+    /// An Argon2 or bcrypt hash migrated from another system.
+    Hash(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredUser {
+    pub username: Username,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub groups: BTreeSet<Slug>,
+    pub roles: BTreeSet<Role>,
+    pub disabled: bool,
+    /// Used only when the user is created; a later apply never resets a
+    /// password the user has chosen.
+    pub initial_password: Option<InitialPassword>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredService {
+    pub slug: Slug,
+    pub name: String,
+    pub description: String,
+    pub url: String,
+    pub category: String,
+    pub groups: BTreeSet<Slug>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredZone {
+    pub slug: Slug,
+    pub name: String,
+    pub cidrs: ZoneCidrs,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredOrganisation {
+    pub slug: Slug,
+    pub name: String,
+    pub domains: Vec<String>,
+    pub groups: Vec<(Slug, String)>,
+    pub zones: Vec<DesiredZone>,
+    pub services: Vec<DesiredService>,
+    pub users: Vec<DesiredUser>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneRecord {
+    pub id: ZoneId,
+    pub slug: Slug,
+    pub name: String,
+    pub cidrs: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSnapshot {
+    pub user: User,
+    pub groups: BTreeSet<GroupId>,
+    pub roles: BTreeSet<Role>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceSnapshot {
+    pub service: Service,
+    pub groups: BTreeSet<GroupId>,
+}
+
+/// What is stored now for one organisation slug (empty if it does not exist).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgSnapshot {
+    pub organisation: Option<Organisation>,
+    pub groups: Vec<Group>,
+    pub zones: Vec<ZoneRecord>,
+    pub services: Vec<ServiceSnapshot>,
+    pub users: Vec<UserSnapshot>,
+}
+
+/// One write. Upserts carry the full row, keyed by id, and always the
+/// organisation, so the store never writes across organisations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    PutOrganisation(Organisation),
+    PutGroup {
+        org: OrganisationId,
+        group: Group,
+    },
+    PutZone {
+        org: OrganisationId,
+        zone: ZoneRecord,
+    },
+    PutService {
+        org: OrganisationId,
+        service: Service,
+        groups: BTreeSet<GroupId>,
+    },
+    PutUser {
+        org: OrganisationId,
+        user: User,
+        groups: BTreeSet<GroupId>,
+        roles: BTreeSet<Role>,
+        /// Present only when the user is new.
+        new_password: Option<InitialPassword>,
+    },
+}
+
+/// A change and a line a person reads in `--dry-run`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedChange {
+    pub description: String,
+    pub change: Change,
+}
+
+/// Computes the changes that make the store match `desired`. Returns nothing
+/// when they already match, which is what makes `apply` idempotent.
+#[must_use]
+pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> Vec<PlannedChange> {
+    let mut out = Vec::new();
+    let slug = &desired.slug;
+    let org = Organisation {
+        id: current
+            .organisation
+            .as_ref()
+            .map_or_else(OrganisationId::generate, |o| o.id.clone()),
+        slug: slug.clone(),
+        name: desired.name.clone(),
+        domains: desired.domains.clone(),
+    };
+    match &current.organisation {
+        None => out.push(put(
+            format!("create organisation {slug}"),
+            Change::PutOrganisation(org.clone()),
+        )),
+        Some(o) if *o != org => out.push(put(
+            format!("update organisation {slug}"),
+            Change::PutOrganisation(org.clone()),
+        )),
+        Some(_) => {}
+    }
+    let oid = org.id.clone();
+
+    let mut group_ids: BTreeMap<Slug, GroupId> = current
+        .groups
+        .iter()
+        .map(|g| (g.slug.clone(), g.id.clone()))
+        .collect();
+    for (gslug, name) in &desired.groups {
+        let existing = current.groups.iter().find(|g| &g.slug == gslug);
+        let group = Group {
+            id: existing.map_or_else(GroupId::generate, |g| g.id.clone()),
+            slug: gslug.clone(),
+            name: name.clone(),
+        };
+        group_ids.insert(gslug.clone(), group.id.clone());
+        if existing != Some(&group) {
+            let verb = if existing.is_some() {
+                "update"
+            } else {
+                "create"
+            };
+            out.push(put(
+                format!("{verb} group {slug}/{gslug}"),
+                Change::PutGroup {
+                    org: oid.clone(),
+                    group,
+                },
+            ));
+        }
+    }
+    let ids_of = |slugs: &BTreeSet<Slug>| -> BTreeSet<GroupId> {
+        slugs
+            .iter()
+            .filter_map(|s| group_ids.get(s).cloned())
+            .collect()
+    };
+
+    for z in &desired.zones {
+        let existing = current.zones.iter().find(|e| e.slug == z.slug);
+        let zone = ZoneRecord {
+            id: existing.map_or_else(ZoneId::generate, |e| e.id.clone()),
+            slug: z.slug.clone(),
+            name: z.name.clone(),
+            cidrs: z.cidrs.to_storage(),
+        };
+        if existing != Some(&zone) {
+            let verb = if existing.is_some() {
+                "update"
+            } else {
+                "create"
+            };
+            out.push(put(
+                format!("{verb} zone {slug}/{}", z.slug),
+                Change::PutZone {
+                    org: oid.clone(),
+                    zone,
+                },
+            ));
+        }
+    }
+
+    for (i, s) in desired.services.iter().enumerate() {
+        let existing = current.services.iter().find(|e| e.service.slug == s.slug);
+        let service = Service {
+            id: existing.map_or_else(ServiceId::generate, |e| e.service.id.clone()),
+            slug: s.slug.clone(),
+            name: s.name.clone(),
+            description: s.description.clone(),
+            url: s.url.clone(),
+            category: s.category.clone(),
+            sort: i64::try_from(i).unwrap_or(i64::MAX),
+        };
+        let groups = ids_of(&s.groups);
+        if existing.map(|e| (&e.service, &e.groups)) != Some((&service, &groups)) {
+            let verb = if existing.is_some() {
+                "update"
+            } else {
+                "create"
+            };
+            out.push(put(
+                format!("{verb} service {slug}/{}", s.slug),
+                Change::PutService {
+                    org: oid.clone(),
+                    service,
+                    groups,
+                },
+            ));
+        }
+    }
+
+    let by_name: BTreeMap<&Username, &UserSnapshot> = current
+        .users
+        .iter()
+        .map(|u| (&u.user.username, u))
+        .collect();
+    for u in &desired.users {
+        let existing = by_name.get(&u.username).copied();
+        let groups = ids_of(&u.groups);
+        let user = match existing {
+            Some(e) => User {
+                display_name: u.display_name.clone(),
+                email: u.email.clone(),
+                disabled: u.disabled,
+                ..e.user.clone()
+            },
+            None => User {
+                id: UserId::generate(),
+                organisation_id: oid.clone(),
+                username: u.username.clone(),
+                display_name: u.display_name.clone(),
+                email: u.email.clone(),
+                password_hash: None,
+                must_change_password: matches!(u.initial_password, Some(InitialPassword::Plain(_))),
+                disabled: u.disabled,
+                created_at: now,
+            },
+        };
+        let unchanged =
+            existing.is_some_and(|e| e.user == user && e.groups == groups && e.roles == u.roles);
+        if !unchanged {
+            let verb = if existing.is_some() {
+                "update"
+            } else {
+                "create"
+            };
+            out.push(put(
+                format!("{verb} user {slug}/{}", u.username),
+                Change::PutUser {
+                    org: oid.clone(),
+                    user,
+                    groups,
+                    roles: u.roles.clone(),
+                    new_password: if existing.is_none() {
+                        u.initial_password.clone()
+                    } else {
+                        None
+                    },
+                },
+            ));
+        }
+    }
+    out
+}
+
+fn put(description: String, change: Change) -> PlannedChange {
+    PlannedChange {
+        description,
+        change,
+    }
+}

@@ -1,0 +1,8 @@
+//! Authentication: password hashing and rules, lockout, sessions, sign-in.
+
+pub mod ip_throttle;
+pub mod lockout;
+pub mod password;
+pub mod password_rules;
+pub mod session;
+pub mod signin;

@@ -1,0 +1,280 @@
+//! Password hashing: Argon2id for everything we create; Argon2 (any variant)
+//! and bcrypt accepted on verify so hashes can be migrated from another
+//! system, and rehashed on the next successful sign-in.
+//!
+//! Hashing is CPU- and memory-heavy by design. It runs on blocking threads
+//! behind a semaphore sized to the cores, with a bounded queue: a flood of
+//! sign-ins gets a quick "busy" instead of starving every other request.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use thiserror::Error;
+use tokio::sync::Semaphore;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Params {
+    /// OWASP's m=46 MiB, t=1, p=1 option, which also meets the ASVS appendix's
+    /// preference for ≥ 46 MiB.
+    fn default() -> Self {
+        Self {
+            memory_kib: 47_104,
+            iterations: 1,
+            parallelism: 1,
+        }
+    }
+}
+
+impl Argon2Params {
+    /// Fast parameters for tests that are not about hashing cost.
+    #[must_use]
+    pub fn insecure_for_tests() -> Self {
+        Self {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        }
+    }
+
+    /// # Errors
+    /// When the parameters are outside what Argon2 allows.
+    pub fn validate(&self) -> Result<(), HashError> {
+        self.to_params().map(|_| ())
+    }
+
+    fn to_params(self) -> Result<Params, HashError> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| HashError::Params(e.to_string()))
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum HashError {
+    #[error("too many password checks queued")]
+    Busy,
+    #[error("invalid Argon2 parameters: {0}")]
+    Params(String),
+    #[error("hashing failed: {0}")]
+    Internal(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verification {
+    pub matches: bool,
+    /// The stored hash is not Argon2id with the current parameters.
+    pub needs_rehash: bool,
+}
+
+/// A stored hash format we can verify, checked before it is accepted from a
+/// config file.
+#[must_use]
+pub fn is_supported_hash(s: &str) -> bool {
+    if s.starts_with("$2a$") || s.starts_with("$2b$") || s.starts_with("$2y$") {
+        return s.parse::<bcrypt::HashParts>().is_ok();
+    }
+    PasswordHash::new(s).is_ok_and(|h| h.algorithm.as_str().starts_with("argon2"))
+}
+
+pub struct PasswordHasher {
+    params: Argon2Params,
+    permits: Arc<Semaphore>,
+    queued: Arc<AtomicUsize>,
+    max_queued: usize,
+    /// Verified against when the account does not exist, so unknown and
+    /// known usernames cost the same time (SECURITY.md A1).
+    dummy_hash: String,
+}
+
+impl PasswordHasher {
+    /// # Errors
+    /// When the parameters are invalid.
+    pub fn new(params: Argon2Params, workers: usize, max_queued: usize) -> Result<Self, HashError> {
+        let mut dummy = [0u8; 24];
+        rand::RngCore::fill_bytes(&mut OsRng, &mut dummy);
+        let dummy_hash = hash_blocking(params, &dummy)?;
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(workers.max(1))),
+            queued: Arc::new(AtomicUsize::new(0)),
+            max_queued,
+            dummy_hash,
+        })
+    }
+
+    #[must_use]
+    pub fn params(&self) -> Argon2Params {
+        self.params
+    }
+
+    /// Hashes a new password with the current parameters.
+    ///
+    /// # Errors
+    /// [`HashError::Busy`] when the queue is full.
+    pub async fn hash(&self, password: &str) -> Result<String, HashError> {
+        let params = self.params;
+        let pw = password.as_bytes().to_vec();
+        self.run(move || hash_blocking(params, &pw)).await?
+    }
+
+    /// Checks `password` against `stored`, or against a dummy hash when
+    /// there is none, taking the same time either way.
+    ///
+    /// # Errors
+    /// [`HashError::Busy`] when the queue is full.
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<Verification, HashError> {
+        let (hash, real) = match stored {
+            Some(h) => (h.to_owned(), true),
+            None => (self.dummy_hash.clone(), false),
+        };
+        let params = self.params;
+        let pw = password.as_bytes().to_vec();
+        let v = self
+            .run(move || verify_blocking(params, &pw, &hash))
+            .await?;
+        Ok(Verification {
+            matches: v.matches && real,
+            needs_rehash: v.needs_rehash,
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        if self.queued.fetch_add(1, Ordering::SeqCst) >= self.max_queued {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(HashError::Busy);
+        }
+        let permit = self.permits.clone().acquire_owned().await;
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        let permit = permit.map_err(|e| HashError::Internal(e.to_string()))?;
+        tokio::task::spawn_blocking(move || {
+            let out = f();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| HashError::Internal(e.to_string()))
+    }
+}
+
+fn argon2(params: Argon2Params) -> Result<Argon2<'static>, HashError> {
+    Ok(Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        params.to_params()?,
+    ))
+}
+
+/// Synchronous hash, for the CLI and benchmarks.
+///
+/// # Errors
+/// When the parameters are invalid.
+pub fn hash_blocking(params: Argon2Params, password: &[u8]) -> Result<String, HashError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2(params)?
+        .hash_password(password, &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| HashError::Internal(e.to_string()))
+}
+
+fn verify_blocking(params: Argon2Params, password: &[u8], stored: &str) -> Verification {
+    if stored.starts_with("$2") {
+        let matches = bcrypt::verify(password, stored).unwrap_or(false);
+        return Verification {
+            matches,
+            needs_rehash: true,
+        };
+    }
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return Verification {
+            matches: false,
+            needs_rehash: true,
+        };
+    };
+    let matches = Argon2::default().verify_password(password, &parsed).is_ok();
+    let current = parsed.algorithm == argon2::ARGON2ID_IDENT
+        && Params::try_from(&parsed).is_ok_and(|p| {
+            p.m_cost() == params.memory_kib
+                && p.t_cost() == params.iterations
+                && p.p_cost() == params.parallelism
+        });
+    Verification {
+        matches,
+        needs_rehash: !current,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn argon2_round_trip_and_rehash_on_param_change() {
+        let h = PasswordHasher::new(Argon2Params::insecure_for_tests(), 2, 10).unwrap();
+        let stored = h.hash("correct horse battery staple").await.unwrap();
+        assert!(stored.starts_with("$argon2id$"));
+        let v = h
+            .verify("correct horse battery staple", Some(&stored))
+            .await
+            .unwrap();
+        assert_eq!(
+            v,
+            Verification {
+                matches: true,
+                needs_rehash: false
+            }
+        );
+        assert!(!h.verify("wrong", Some(&stored)).await.unwrap().matches);
+
+        let stronger = Argon2Params {
+            memory_kib: 128,
+            ..Argon2Params::insecure_for_tests()
+        };
+        let h2 = PasswordHasher::new(stronger, 1, 10).unwrap();
+        assert!(
+            h2.verify("correct horse battery staple", Some(&stored))
+                .await
+                .unwrap()
+                .needs_rehash
+        );
+    }
+
+    #[tokio::test]
+    async fn bcrypt_hashes_verify_and_ask_for_rehash() {
+        let h = PasswordHasher::new(Argon2Params::insecure_for_tests(), 1, 10).unwrap();
+        let stored = bcrypt::hash("gammalt-lösenord-123", 4).unwrap();
+        assert!(is_supported_hash(&stored));
+        let v = h
+            .verify("gammalt-lösenord-123", Some(&stored))
+            .await
+            .unwrap();
+        assert_eq!(
+            v,
+            Verification {
+                matches: true,
+                needs_rehash: true
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_hash_never_matches() {
+        let h = PasswordHasher::new(Argon2Params::insecure_for_tests(), 1, 10).unwrap();
+        assert!(!h.verify("", None).await.unwrap().matches);
+        assert!(!is_supported_hash("plaintext"));
+        assert!(!is_supported_hash("$md5$abc"));
+    }
+}

@@ -1,0 +1,410 @@
+//! The sign-in use-case and the session checks that follow it.
+//!
+//! Every path through [`AuthService::sign_in`] that fails for a reason the
+//! caller could use to learn whether an account exists gives the same error
+//! after the same work: unknown users are checked against a dummy hash and
+//! get failure counters like real ones (SECURITY.md A1).
+
+use super::ip_throttle::IpThrottle;
+use super::lockout::LockoutPolicy;
+use super::password::{HashError, PasswordHasher};
+use super::password_rules::{check_new_password, PasswordContext, PasswordRuleError};
+use super::session::{SessionPolicy, SessionState, SessionToken};
+use crate::clock::{Clock, UnixTime};
+use crate::domain::Username;
+use crate::error::StoreError;
+use crate::ids::{EventId, OrganisationId};
+use crate::store::{
+    EventResult, NewSession, Organisation, SessionRecord, SignInEvent, Store, User,
+};
+use std::net::IpAddr;
+use std::sync::Arc;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum SignInError {
+    /// Wrong username or password, or an account that cannot be told apart from one.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Too many failures for this username: try again after the given time.
+    #[error("temporarily throttled")]
+    Throttled { until: UnixTime },
+    /// Locked until servicedesk unlocks it.
+    #[error("locked")]
+    Locked,
+    /// Too many failures from this address.
+    #[error("too many attempts from this address")]
+    IpThrottled,
+    /// The account is disabled (only said to someone who knew the password).
+    #[error("disabled")]
+    Disabled,
+    #[error("server busy")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("hashing: {0}")]
+    Hash(String),
+}
+
+impl From<HashError> for SignInError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => SignInError::Busy,
+            other => SignInError::Hash(other.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ChangePasswordError {
+    #[error("current password is wrong")]
+    WrongCurrent,
+    #[error("new password rejected: {0}")]
+    Rule(#[from] PasswordRuleError),
+    #[error("new password must differ from the current one")]
+    Unchanged,
+    #[error("server busy")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("hashing: {0}")]
+    Hash(String),
+}
+
+impl From<HashError> for ChangePasswordError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => ChangePasswordError::Busy,
+            other => ChangePasswordError::Hash(other.to_string()),
+        }
+    }
+}
+
+/// Who is asking, for events and throttling.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub ip: IpAddr,
+    pub user_agent: String,
+}
+
+#[derive(Debug)]
+pub struct SignedIn {
+    pub token: SessionToken,
+    pub user: User,
+    pub organisation: Organisation,
+}
+
+/// The outcome of checking a session cookie.
+#[derive(Debug)]
+pub enum SessionCheck {
+    Active {
+        session: SessionRecord,
+        user: User,
+    },
+    Idle,
+    Expired,
+    /// No such session, revoked, or its user is gone or disabled.
+    Invalid,
+}
+
+pub struct AuthService {
+    pub store: Arc<dyn Store>,
+    pub hasher: Arc<PasswordHasher>,
+    pub clock: Arc<dyn Clock>,
+    pub lockout: LockoutPolicy,
+    pub sessions: SessionPolicy,
+    pub ip_throttle: IpThrottle,
+    /// Where usernames without a known domain are looked up.
+    pub default_organisation: Option<OrganisationId>,
+    /// Minimum length for new passwords.
+    pub min_password_length: usize,
+}
+
+/// User agents are stored for investigations, trimmed so a client cannot
+/// fill the event table with one header.
+fn clip(ua: &str) -> String {
+    ua.chars().filter(|c| !c.is_control()).take(256).collect()
+}
+
+impl AuthService {
+    async fn resolve_organisation(
+        &self,
+        username: &Username,
+    ) -> Result<Option<Organisation>, StoreError> {
+        if let Some(domain) = username.domain() {
+            if let Some(org) = self.store.organisation_by_domain(domain).await? {
+                return Ok(Some(org));
+            }
+        }
+        match &self.default_organisation {
+            Some(id) => self.store.organisation(id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn event(
+        &self,
+        org: Option<&OrganisationId>,
+        user: Option<&User>,
+        client: &ClientInfo,
+        result: EventResult,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.store
+            .record_signin_event(&SignInEvent {
+                id: EventId::generate(),
+                organisation_id: org.cloned(),
+                user_id: user.map(|u| u.id.clone()),
+                at: self.clock.now(),
+                ip: client.ip.to_string(),
+                user_agent: clip(&client.user_agent),
+                method: "pwd".into(),
+                result,
+                reason: reason.into(),
+            })
+            .await
+    }
+
+    /// Signs in with username and password and creates a new session.
+    ///
+    /// # Errors
+    /// See [`SignInError`]; every variant except `Disabled` and `Locked`-after-
+    /// throttling is reachable without knowing whether the account exists.
+    pub async fn sign_in(
+        &self,
+        raw_username: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, SignInError> {
+        let now = self.clock.now();
+        if self.ip_throttle.is_blocked(client.ip, now) {
+            self.event(None, None, client, EventResult::Failure, "ip_throttled")
+                .await?;
+            return Err(SignInError::IpThrottled);
+        }
+        let username = Username::parse(raw_username).ok();
+        let org = match &username {
+            Some(u) => self.resolve_organisation(u).await?,
+            None => None,
+        };
+        let (Some(username), Some(org)) = (username, org) else {
+            // Nothing to count against: spend the same hashing time and fail.
+            self.hasher.verify(password, None).await?;
+            self.ip_throttle.record_failure(client.ip, now);
+            self.event(
+                None,
+                None,
+                client,
+                EventResult::Failure,
+                "unknown_organisation",
+            )
+            .await?;
+            return Err(SignInError::InvalidCredentials);
+        };
+
+        let throttle = self.store.throttle_state(&org.id, &username).await?;
+        if throttle.is_hard_locked() || throttle.is_delayed(now) {
+            self.ip_throttle.record_failure(client.ip, now);
+            self.event(
+                Some(&org.id),
+                None,
+                client,
+                EventResult::Failure,
+                "throttled",
+            )
+            .await?;
+            return Err(if throttle.is_hard_locked() {
+                SignInError::Locked
+            } else {
+                SignInError::Throttled {
+                    until: throttle.locked_until,
+                }
+            });
+        }
+
+        let user = self.store.user_by_username(&org.id, &username).await?;
+        let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
+        let verification = self.hasher.verify(password, stored).await?;
+        let had_hash = stored.is_some();
+        let Some(user) = user.filter(|_| verification.matches) else {
+            self.store
+                .record_failure(&org.id, &username, now, &self.lockout)
+                .await?;
+            self.ip_throttle.record_failure(client.ip, now);
+            let reason = if had_hash {
+                "bad_password"
+            } else {
+                "unknown_user"
+            };
+            self.event(Some(&org.id), None, client, EventResult::Failure, reason)
+                .await?;
+            return Err(SignInError::InvalidCredentials);
+        };
+        if user.disabled {
+            self.event(
+                Some(&org.id),
+                Some(&user),
+                client,
+                EventResult::Failure,
+                "disabled",
+            )
+            .await?;
+            return Err(SignInError::Disabled);
+        }
+        self.store.clear_failures(&org.id, &username).await?;
+        if verification.needs_rehash {
+            let hash = self.hasher.hash(password).await?;
+            self.store
+                .set_password_hash(&org.id, &user.id, &hash, user.must_change_password)
+                .await?;
+        }
+        let token = self.create_session(&user, client, "pwd").await?;
+        self.event(
+            Some(&org.id),
+            Some(&user),
+            client,
+            EventResult::Success,
+            "ok",
+        )
+        .await?;
+        Ok(SignedIn {
+            token,
+            user,
+            organisation: org,
+        })
+    }
+
+    /// A new session for `user`. Called at every sign-in, so the token
+    /// always changes then (no fixation, SECURITY.md B1).
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn create_session(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+        amr: &str,
+    ) -> Result<SessionToken, StoreError> {
+        let now = self.clock.now();
+        let token = SessionToken::generate();
+        self.store
+            .create_session(&NewSession {
+                token_hash: token.hash(),
+                organisation_id: user.organisation_id.clone(),
+                user_id: user.id.clone(),
+                created_at: now,
+                expires_at: now + self.sessions.absolute_secs,
+                ip: client.ip.to_string(),
+                user_agent: clip(&client.user_agent),
+                amr: amr.into(),
+            })
+            .await?;
+        Ok(token)
+    }
+
+    /// Checks a session cookie; refreshes `last_seen_at` when it is due.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn check_session(&self, token: &SessionToken) -> Result<SessionCheck, StoreError> {
+        let now = self.clock.now();
+        let hash = token.hash();
+        let Some(session) = self.store.session(&hash).await? else {
+            return Ok(SessionCheck::Invalid);
+        };
+        match self.sessions.evaluate(&session, now) {
+            SessionState::Revoked => Ok(SessionCheck::Invalid),
+            SessionState::Expired => {
+                self.store.revoke_session(&hash, now).await?;
+                Ok(SessionCheck::Expired)
+            }
+            SessionState::Idle => {
+                self.store.revoke_session(&hash, now).await?;
+                Ok(SessionCheck::Idle)
+            }
+            SessionState::Valid { needs_touch } => {
+                let user = self
+                    .store
+                    .user(&session.organisation_id, &session.user_id)
+                    .await?;
+                let Some(user) = user.filter(|u| !u.disabled) else {
+                    return Ok(SessionCheck::Invalid);
+                };
+                if needs_touch {
+                    self.store.touch_session(&hash, now).await?;
+                }
+                Ok(SessionCheck::Active { session, user })
+            }
+        }
+    }
+
+    /// Ends one session (sign-out).
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn sign_out(&self, token: &SessionToken) -> Result<(), StoreError> {
+        self.store
+            .revoke_session(&token.hash(), self.clock.now())
+            .await
+    }
+
+    /// Changes the user's own password after checking the current one; ends
+    /// every other session and returns a fresh one for this browser.
+    ///
+    /// # Errors
+    /// See [`ChangePasswordError`].
+    pub async fn change_password(
+        &self,
+        user: &User,
+        organisation: &Organisation,
+        current: &str,
+        new: &str,
+        client: &ClientInfo,
+    ) -> Result<SessionToken, ChangePasswordError> {
+        let v = self
+            .hasher
+            .verify(current, user.password_hash.as_deref())
+            .await?;
+        if !v.matches {
+            self.store
+                .record_failure(
+                    &organisation.id,
+                    &user.username,
+                    self.clock.now(),
+                    &self.lockout,
+                )
+                .await?;
+            return Err(ChangePasswordError::WrongCurrent);
+        }
+        if current == new {
+            return Err(ChangePasswordError::Unchanged);
+        }
+        let words = [organisation.name.as_str(), organisation.slug.as_str()];
+        check_new_password(
+            new,
+            &PasswordContext {
+                min_length: self.min_password_length,
+                organisation_words: &words,
+                username: user.username.as_str(),
+            },
+        )?;
+        let hash = self.hasher.hash(new).await?;
+        let now = self.clock.now();
+        self.store
+            .set_password_hash(&organisation.id, &user.id, &hash, false)
+            .await?;
+        self.store
+            .revoke_user_sessions(&organisation.id, &user.id, now)
+            .await?;
+        let token = self.create_session(user, client, "pwd").await?;
+        self.event(
+            Some(&organisation.id),
+            Some(user),
+            client,
+            EventResult::Success,
+            "password_changed",
+        )
+        .await?;
+        Ok(token)
+    }
+}

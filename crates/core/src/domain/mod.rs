@@ -1,0 +1,11 @@
+//! Values that parse once at the edge and are trusted afterwards.
+
+mod role;
+mod slug;
+mod username;
+mod zone;
+
+pub use role::Role;
+pub use slug::Slug;
+pub use username::{Username, UsernameError};
+pub use zone::{ZoneCidrs, ZoneError};

@@ -1,0 +1,65 @@
+//! Identifier newtypes. Different ids are different types, so an
+//! organisation id can never stand where a user id belongs.
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident, $prefix:literal) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A fresh random id (128 bits, hex) with a readable prefix.
+            #[must_use]
+            pub fn generate() -> Self {
+                let mut b = [0u8; 16];
+                rand::thread_rng().fill_bytes(&mut b);
+                let mut s = String::with_capacity(36);
+                s.push_str($prefix);
+                for byte in b {
+                    s.push_str(&format!("{byte:02x}"));
+                }
+                Self(s)
+            }
+            /// Wraps an id read from storage or a URL. Ids are opaque; a
+            /// malformed one simply matches nothing.
+            #[must_use]
+            pub fn from_raw(s: impl Into<String>) -> Self {
+                Self(s.into())
+            }
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An organisation (tenant).
+    OrganisationId, "org_");
+id_type!(
+    /// A user within one organisation.
+    UserId, "usr_");
+id_type!(
+    /// A group within one organisation.
+    GroupId, "grp_");
+id_type!(
+    /// A published service within one organisation.
+    ServiceId, "svc_");
+id_type!(
+    /// A named network zone within one organisation.
+    ZoneId, "zon_");
+id_type!(
+    /// A stored event (sign-in attempt, admin action).
+    EventId, "evt_");

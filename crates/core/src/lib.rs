@@ -1,0 +1,16 @@
+//! Portvakt's domain: organisations, users, passwords, sessions and the rules
+//! that govern them. Free of HTTP and SQL: the server crate speaks HTTP, the
+//! store crate speaks SQL, and both meet here through [`store::Store`].
+
+pub mod apply;
+pub mod auth;
+pub mod clock;
+pub mod domain;
+pub mod error;
+pub mod ids;
+pub mod store;
+#[cfg(feature = "testing")]
+pub mod store_suite;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::StoreError;

@@ -1,0 +1,216 @@
+//! The storage interface. Each method is one use-case and one transaction in
+//! the backend, so transactions never cross this trait. Every method that
+//! touches organisation data takes the organisation: a query without it does
+//! not exist, which is how one organisation's data stays out of another's
+//! reach (seed 001).
+
+use crate::apply::{Change, OrgSnapshot};
+use crate::auth::lockout::{LockoutPolicy, ThrottleState};
+use crate::clock::UnixTime;
+use crate::domain::{Role, Slug, Username};
+use crate::error::StoreError;
+use crate::ids::{EventId, GroupId, OrganisationId, ServiceId, UserId};
+use async_trait::async_trait;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    pub id: OrganisationId,
+    pub slug: Slug,
+    pub name: String,
+    /// E-mail style domains whose usernames belong here (`exempelkommun.se`).
+    pub domains: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub organisation_id: OrganisationId,
+    pub username: Username,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// `None` for users whose password lives elsewhere (later: LDAP) or who
+    /// have none yet.
+    pub password_hash: Option<String>,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    pub created_at: UnixTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub id: GroupId,
+    pub slug: Slug,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub id: ServiceId,
+    pub slug: Slug,
+    pub name: String,
+    pub description: String,
+    pub url: String,
+    pub category: String,
+    pub sort: i64,
+}
+
+/// A session as created at sign-in. Only the hash of the token is stored, so
+/// a copy of the database does not let anyone take over a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub organisation_id: OrganisationId,
+    pub user_id: UserId,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub ip: String,
+    pub user_agent: String,
+    /// Authentication methods used, space separated (`pwd`, later `otp`, `hwk`).
+    pub amr: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token_hash: String,
+    pub organisation_id: OrganisationId,
+    pub user_id: UserId,
+    pub created_at: UnixTime,
+    pub last_seen_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub revoked_at: Option<UnixTime>,
+    pub ip: String,
+    pub user_agent: String,
+    pub amr: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventResult {
+    Success,
+    Failure,
+}
+
+impl EventResult {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventResult::Success => "success",
+            EventResult::Failure => "failure",
+        }
+    }
+}
+
+/// One sign-in attempt, kept for sign-in history, investigations and the
+/// audit log. Holds no password and, for unknown accounts, no username: a
+/// mistyped password in the username field must not be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInEvent {
+    pub id: EventId,
+    pub organisation_id: Option<OrganisationId>,
+    pub user_id: Option<UserId>,
+    pub at: UnixTime,
+    pub ip: String,
+    pub user_agent: String,
+    pub method: String,
+    pub result: EventResult,
+    /// Machine-readable reason (`ok`, `bad_password`, `unknown_user`, `throttled`, …).
+    pub reason: String,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Organisations
+    async fn organisation(&self, id: &OrganisationId) -> StoreResult<Option<Organisation>>;
+    async fn organisation_by_slug(&self, slug: &Slug) -> StoreResult<Option<Organisation>>;
+    async fn organisation_by_domain(&self, domain: &str) -> StoreResult<Option<Organisation>>;
+    async fn list_organisations(&self) -> StoreResult<Vec<Organisation>>;
+
+    // Users
+    async fn user(&self, org: &OrganisationId, id: &UserId) -> StoreResult<Option<User>>;
+    async fn user_by_username(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+    ) -> StoreResult<Option<User>>;
+    /// A page of users ordered by username; `limit` is capped at 100 (SECURITY.md C4).
+    async fn list_users(
+        &self,
+        org: &OrganisationId,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<User>>;
+    async fn user_groups(&self, org: &OrganisationId, user: &UserId) -> StoreResult<Vec<Group>>;
+    async fn user_roles(&self, org: &OrganisationId, user: &UserId) -> StoreResult<Vec<Role>>;
+    /// Stores a new hash; `must_change` marks a password set by someone else.
+    async fn set_password_hash(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        hash: &str,
+        must_change: bool,
+    ) -> StoreResult<()>;
+
+    // Failed-attempt counters, kept per (organisation, username) whether or
+    // not the account exists, so locked and unknown accounts look alike.
+    async fn throttle_state(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+    ) -> StoreResult<ThrottleState>;
+    /// Counts one more failure atomically and returns the new state.
+    async fn record_failure(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+        now: UnixTime,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<ThrottleState>;
+    async fn clear_failures(&self, org: &OrganisationId, username: &Username) -> StoreResult<()>;
+
+    // Sessions
+    async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>>;
+    async fn touch_session(&self, token_hash: &str, now: UnixTime) -> StoreResult<()>;
+    async fn revoke_session(&self, token_hash: &str, now: UnixTime) -> StoreResult<()>;
+    /// Ends every live session of one user; returns how many were ended.
+    async fn revoke_user_sessions(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        now: UnixTime,
+    ) -> StoreResult<u64>;
+    async fn list_user_sessions(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        now: UnixTime,
+    ) -> StoreResult<Vec<SessionRecord>>;
+
+    // Events
+    async fn record_signin_event(&self, event: &SignInEvent) -> StoreResult<()>;
+    async fn signin_events_for_user(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<SignInEvent>>;
+
+    // Portal
+    /// Services shared with any group the user belongs to, in display order.
+    async fn services_for_user(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+    ) -> StoreResult<Vec<Service>>;
+
+    // Declarative configuration
+    /// Everything `apply` compares against for one organisation slug.
+    async fn snapshot(&self, slug: &Slug) -> StoreResult<OrgSnapshot>;
+    /// Applies all changes in one transaction: all or nothing.
+    async fn apply_changes(&self, changes: &[Change]) -> StoreResult<()>;
+
+    // Operations
+    /// Runs the backend's consistency check; `Err` names what is wrong.
+    async fn integrity_check(&self) -> StoreResult<()>;
+}

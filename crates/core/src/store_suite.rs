@@ -1,0 +1,344 @@
+//! The storage conformance suite. Every backend runs it against a fresh
+//! database, so SQLite and PostgreSQL are held to one behaviour.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::apply::{
+    plan, Change, DesiredOrganisation, DesiredService, DesiredUser, DesiredZone, InitialPassword,
+};
+use crate::auth::lockout::{LockoutPolicy, HARD_LOCK};
+use crate::domain::{Role, Slug, Username, ZoneCidrs};
+use crate::ids::{EventId, UserId};
+use crate::store::{EventResult, NewSession, SignInEvent, Store};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+fn slug(s: &str) -> Slug {
+    Slug::parse(s).unwrap()
+}
+
+/// A small organisation whose every string carries `canary`, so a test can
+/// prove none of it appears where another organisation looks.
+#[must_use]
+pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
+    let groups: BTreeSet<Slug> = [slug("staff")].into();
+    DesiredOrganisation {
+        slug: slug(org_slug),
+        name: format!("Org {canary}"),
+        domains: vec![format!("{org_slug}.example")],
+        groups: vec![
+            (slug("staff"), format!("Staff {canary}")),
+            (slug("other"), "Other".into()),
+        ],
+        zones: vec![DesiredZone {
+            slug: slug("office"),
+            name: format!("Office {canary}"),
+            cidrs: ZoneCidrs::parse(&["10.0.0.0/8"]).unwrap(),
+        }],
+        services: vec![DesiredService {
+            slug: slug("payslip"),
+            name: format!("Payslip {canary}"),
+            description: "Lönebesked".into(),
+            url: "https://payslip.example/".into(),
+            category: "Personal".into(),
+            groups: groups.clone(),
+        }],
+        users: vec![DesiredUser {
+            username: Username::parse(&format!("anna@{org_slug}.example")).unwrap(),
+            display_name: format!("Anna {canary}"),
+            email: Some(format!("anna-{canary}@{org_slug}.example")),
+            groups,
+            roles: [Role::Servicedesk].into(),
+            disabled: false,
+            initial_password: Some(InitialPassword::Hash(
+                "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$8vXqP1hX5cA7LhQ9mKQ2Yg".into(),
+            )),
+        }],
+    }
+}
+
+async fn apply_org(store: &dyn Store, d: &DesiredOrganisation, now: i64) -> usize {
+    let snap = store.snapshot(&d.slug).await.unwrap();
+    let changes: Vec<Change> = plan(d, &snap, now).into_iter().map(|p| p.change).collect();
+    store.apply_changes(&changes).await.unwrap();
+    changes.len()
+}
+
+/// Runs every check. Panics with the name of the behaviour that broke.
+pub async fn run_all(store: Arc<dyn Store>) {
+    apply_is_idempotent_and_round_trips(&*store).await;
+    lookups_are_scoped_by_organisation(&*store).await;
+    failure_counter_is_atomic(store.clone()).await;
+    sessions_lifecycle(&*store).await;
+    events_are_scoped(&*store).await;
+    domain_belongs_to_one_organisation(&*store).await;
+    failed_apply_changes_nothing(&*store).await;
+    store.integrity_check().await.expect("integrity check");
+}
+
+async fn apply_is_idempotent_and_round_trips(store: &dyn Store) {
+    let d = sample_org("alpha", "CANARY-A");
+    assert!(apply_org(store, &d, 100).await > 0, "first apply writes");
+    assert_eq!(
+        apply_org(store, &d, 200).await,
+        0,
+        "second apply is a no-op"
+    );
+    let org = store.organisation_by_slug(&d.slug).await.unwrap().unwrap();
+    assert_eq!(org.domains, vec!["alpha.example".to_owned()]);
+    let user = store
+        .user_by_username(&org.id, &d.users[0].username)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.display_name, "Anna CANARY-A");
+    assert!(user.password_hash.is_some());
+    assert_eq!(
+        store.user_roles(&org.id, &user.id).await.unwrap(),
+        vec![Role::Servicedesk]
+    );
+    assert_eq!(store.user_groups(&org.id, &user.id).await.unwrap().len(), 1);
+    let services = store.services_for_user(&org.id, &user.id).await.unwrap();
+    assert_eq!(services.len(), 1);
+    assert_eq!(services[0].name, "Payslip CANARY-A");
+
+    // A changed display name updates; the stored password is left alone.
+    let mut d2 = d.clone();
+    d2.users[0].display_name = "Anna Andersson".into();
+    d2.users[0].initial_password = Some(InitialPassword::Hash(
+        "$2b$04$abcdefghijklmnopqrstuu5sN1iZb6s6Xq7o1X0oW2dVYbT8f1pS2".into(),
+    ));
+    assert_eq!(apply_org(store, &d2, 300).await, 1);
+    let again = store.user(&org.id, &user.id).await.unwrap().unwrap();
+    assert_eq!(again.display_name, "Anna Andersson");
+    assert_eq!(again.password_hash, user.password_hash);
+}
+
+async fn lookups_are_scoped_by_organisation(store: &dyn Store) {
+    let a = sample_org("scope-a", "CANARY-SA");
+    let b = sample_org("scope-b", "CANARY-SB");
+    apply_org(store, &a, 1).await;
+    apply_org(store, &b, 1).await;
+    let oa = store.organisation_by_slug(&a.slug).await.unwrap().unwrap();
+    let ob = store.organisation_by_slug(&b.slug).await.unwrap().unwrap();
+    let ua = store
+        .user_by_username(&oa.id, &a.users[0].username)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        store.user(&ob.id, &ua.id).await.unwrap().is_none(),
+        "user of A via org B"
+    );
+    assert!(store
+        .user_by_username(&ob.id, &a.users[0].username)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .services_for_user(&ob.id, &ua.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.user_groups(&ob.id, &ua.id).await.unwrap().is_empty());
+    assert!(store.user_roles(&ob.id, &ua.id).await.unwrap().is_empty());
+    let listed = store.list_users(&ob.id, 0, 1000).await.unwrap();
+    assert!(listed.iter().all(|u| u.organisation_id == ob.id));
+    assert!(listed.iter().all(|u| !u.display_name.contains("CANARY-SA")));
+    assert_eq!(
+        store
+            .organisation_by_domain("scope-b.example")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        ob.id
+    );
+}
+
+async fn failure_counter_is_atomic(store: Arc<dyn Store>) {
+    let d = sample_org("throttle", "CANARY-T");
+    apply_org(&*store, &d, 1).await;
+    let org = store.organisation_by_slug(&d.slug).await.unwrap().unwrap();
+    let name = Username::parse("nobody@throttle.example").unwrap();
+    let policy = LockoutPolicy::default();
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (s, o, n, p) = (store.clone(), org.id.clone(), name.clone(), policy.clone());
+        tasks.push(tokio::spawn(async move {
+            s.record_failure(&o, &n, 1000, &p).await.unwrap()
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let st = store.throttle_state(&org.id, &name).await.unwrap();
+    assert_eq!(st.failures, 20, "no failure lost under concurrency");
+    assert_eq!(st.locked_until, HARD_LOCK);
+    store.clear_failures(&org.id, &name).await.unwrap();
+    assert_eq!(
+        store.throttle_state(&org.id, &name).await.unwrap().failures,
+        0
+    );
+}
+
+async fn sessions_lifecycle(store: &dyn Store) {
+    let d = sample_org("sessions", "CANARY-S");
+    apply_org(store, &d, 1).await;
+    let org = store.organisation_by_slug(&d.slug).await.unwrap().unwrap();
+    let user = store
+        .user_by_username(&org.id, &d.users[0].username)
+        .await
+        .unwrap()
+        .unwrap();
+    for (i, h) in ["h1", "h2"].iter().enumerate() {
+        store
+            .create_session(&NewSession {
+                token_hash: (*h).into(),
+                organisation_id: org.id.clone(),
+                user_id: user.id.clone(),
+                created_at: 1000 + i64::try_from(i).unwrap(),
+                expires_at: 50_000,
+                ip: "10.0.0.1".into(),
+                user_agent: "test".into(),
+                amr: "pwd".into(),
+            })
+            .await
+            .unwrap();
+    }
+    store.touch_session("h1", 1200).await.unwrap();
+    store.touch_session("h1", 1100).await.unwrap();
+    assert_eq!(
+        store.session("h1").await.unwrap().unwrap().last_seen_at,
+        1200,
+        "touch never moves back"
+    );
+    assert_eq!(
+        store
+            .list_user_sessions(&org.id, &user.id, 2000)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    store.revoke_session("h1", 1300).await.unwrap();
+    assert_eq!(
+        store.session("h1").await.unwrap().unwrap().revoked_at,
+        Some(1300)
+    );
+    assert_eq!(
+        store
+            .revoke_user_sessions(&org.id, &user.id, 1400)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store
+        .list_user_sessions(&org.id, &user.id, 2000)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.session("missing").await.unwrap().is_none());
+    let other = store
+        .organisation_by_slug(&slug("alpha"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store
+            .revoke_user_sessions(&other.id, &user.id, 1500)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+async fn events_are_scoped(store: &dyn Store) {
+    let org = store
+        .organisation_by_slug(&slug("sessions"))
+        .await
+        .unwrap()
+        .unwrap();
+    let other = store
+        .organisation_by_slug(&slug("alpha"))
+        .await
+        .unwrap()
+        .unwrap();
+    let user = store.list_users(&org.id, 0, 10).await.unwrap().remove(0);
+    for i in 0..3 {
+        store
+            .record_signin_event(&SignInEvent {
+                id: EventId::generate(),
+                organisation_id: Some(org.id.clone()),
+                user_id: Some(user.id.clone()),
+                at: 5000 + i,
+                ip: "192.0.2.1".into(),
+                user_agent: "ua".into(),
+                method: "pwd".into(),
+                result: EventResult::Success,
+                reason: "ok".into(),
+            })
+            .await
+            .unwrap();
+    }
+    let evs = store
+        .signin_events_for_user(&org.id, &user.id, 2)
+        .await
+        .unwrap();
+    assert_eq!(evs.len(), 2);
+    assert_eq!(evs[0].at, 5002, "newest first");
+    assert!(store
+        .signin_events_for_user(&other.id, &user.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn domain_belongs_to_one_organisation(store: &dyn Store) {
+    let mut d = sample_org("thief", "CANARY-X");
+    d.domains = vec!["alpha.example".into()];
+    let snap = store.snapshot(&d.slug).await.unwrap();
+    let changes: Vec<Change> = plan(&d, &snap, 1).into_iter().map(|p| p.change).collect();
+    assert!(
+        store.apply_changes(&changes).await.is_err(),
+        "a second organisation cannot claim a domain"
+    );
+}
+
+async fn failed_apply_changes_nothing(store: &dyn Store) {
+    assert!(
+        store
+            .organisation_by_slug(&slug("thief"))
+            .await
+            .unwrap()
+            .is_none(),
+        "rolled back whole"
+    );
+    let org = store
+        .organisation_by_slug(&slug("alpha"))
+        .await
+        .unwrap()
+        .unwrap();
+    let bogus = Change::PutUser {
+        org: org.id.clone(),
+        user: crate::store::User {
+            id: UserId::generate(),
+            organisation_id: org.id.clone(),
+            username: Username::parse("plain@alpha.example").unwrap(),
+            display_name: "x".into(),
+            email: None,
+            password_hash: None,
+            must_change_password: true,
+            disabled: false,
+            created_at: 1,
+        },
+        groups: BTreeSet::new(),
+        roles: BTreeSet::new(),
+        new_password: Some(InitialPassword::Plain("never stored".into())),
+    };
+    let before = store.list_users(&org.id, 0, 100).await.unwrap().len();
+    assert!(store.apply_changes(&[bogus]).await.is_err());
+    assert_eq!(
+        store.list_users(&org.id, 0, 100).await.unwrap().len(),
+        before
+    );
+}

@@ -1,0 +1,276 @@
+//! Loading an organisation's current state and applying a plan, all in one
+//! transaction.
+
+use crate::rows::{self, get, SERVICE_COLS, USER_COLS};
+use crate::{db_err, SqlStore};
+use portvakt_core::apply::{
+    Change, InitialPassword, OrgSnapshot, ServiceSnapshot, UserSnapshot, ZoneRecord,
+};
+use portvakt_core::domain::{Role, Slug};
+use portvakt_core::ids::{GroupId, ZoneId};
+use portvakt_core::store::StoreResult;
+use portvakt_core::StoreError;
+use sqlx::{Any, Transaction};
+use std::collections::{BTreeSet, HashMap};
+
+impl SqlStore {
+    pub(crate) async fn load_snapshot(&self, slug: &Slug) -> StoreResult<OrgSnapshot> {
+        let row = sqlx::query("SELECT id, slug, name FROM organisations WHERE slug = $1")
+            .bind(slug.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let Some(row) = row else {
+            return Ok(OrgSnapshot::default());
+        };
+        let org = self.org_from_row(&row).await?;
+        let oid = org.id.as_str();
+
+        let groups = sqlx::query(
+            "SELECT id, slug, name FROM user_groups_def WHERE organisation_id = $1 ORDER BY slug",
+        )
+        .bind(oid)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(rows::group)
+        .collect::<Result<Vec<_>, _>>()?;
+
+        let zones = sqlx::query(
+            "SELECT id, slug, name, cidrs FROM zones WHERE organisation_id = $1 ORDER BY slug",
+        )
+        .bind(oid)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            Ok(ZoneRecord {
+                id: ZoneId::from_raw(get::<String>(r, "id")?),
+                slug: Slug::from_stored(get(r, "slug")?),
+                name: get(r, "name")?,
+                cidrs: get(r, "cidrs")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+
+        let mut service_groups: HashMap<String, BTreeSet<GroupId>> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT service_id, group_id FROM service_groups WHERE organisation_id = $1",
+        )
+        .bind(oid)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        {
+            service_groups
+                .entry(get(&r, "service_id")?)
+                .or_default()
+                .insert(GroupId::from_raw(get::<String>(&r, "group_id")?));
+        }
+        let sql = format!(
+            "SELECT {SERVICE_COLS} FROM services s WHERE s.organisation_id = $1 ORDER BY s.sort"
+        );
+        let services = sqlx::query(&sql)
+            .bind(oid)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(|r| {
+                let service = rows::service(r)?;
+                let groups = service_groups
+                    .remove(service.id.as_str())
+                    .unwrap_or_default();
+                Ok(ServiceSnapshot { service, groups })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+
+        let mut members: HashMap<String, BTreeSet<GroupId>> = HashMap::new();
+        for r in
+            sqlx::query("SELECT user_id, group_id FROM group_members WHERE organisation_id = $1")
+                .bind(oid)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?
+        {
+            members
+                .entry(get(&r, "user_id")?)
+                .or_default()
+                .insert(GroupId::from_raw(get::<String>(&r, "group_id")?));
+        }
+        let mut roles: HashMap<String, BTreeSet<Role>> = HashMap::new();
+        for r in sqlx::query("SELECT user_id, role FROM user_roles WHERE organisation_id = $1")
+            .bind(oid)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+        {
+            let role: String = get(&r, "role")?;
+            let role = Role::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?;
+            roles.entry(get(&r, "user_id")?).or_default().insert(role);
+        }
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE organisation_id = $1");
+        let users = sqlx::query(&sql)
+            .bind(oid)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(|r| {
+                let user = rows::user(r)?;
+                let id = user.id.as_str().to_owned();
+                Ok(UserSnapshot {
+                    groups: members.remove(&id).unwrap_or_default(),
+                    roles: roles.remove(&id).unwrap_or_default(),
+                    user,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+
+        Ok(OrgSnapshot {
+            organisation: Some(org),
+            groups,
+            zones,
+            services,
+            users,
+        })
+    }
+
+    pub(crate) async fn apply_all(&self, changes: &[Change]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for c in changes {
+            apply_one(&mut tx, c).await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+}
+
+async fn exec<'q>(
+    tx: &mut Transaction<'static, Any>,
+    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+) -> StoreResult<()> {
+    q.execute(&mut **tx).await.map_err(db_err).map(|_| ())
+}
+
+async fn apply_one(tx: &mut Transaction<'static, Any>, change: &Change) -> StoreResult<()> {
+    match change {
+        Change::PutOrganisation(o) => {
+            exec(
+                tx,
+                sqlx::query(
+                    "INSERT INTO organisations (id, slug, name) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET slug = $2, name = $3",
+                )
+                .bind(o.id.as_str())
+                .bind(o.slug.as_str())
+                .bind(&o.name),
+            )
+            .await?;
+            exec(
+                tx,
+                sqlx::query("DELETE FROM organisation_domains WHERE organisation_id = $1")
+                    .bind(o.id.as_str()),
+            )
+            .await?;
+            for d in &o.domains {
+                exec(tx, sqlx::query("INSERT INTO organisation_domains (domain, organisation_id) VALUES ($1, $2)")
+                    .bind(d).bind(o.id.as_str())).await?;
+            }
+        }
+        Change::PutGroup { org, group } => {
+            exec(tx, sqlx::query(
+                "INSERT INTO user_groups_def (id, organisation_id, slug, name) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO UPDATE SET name = $4 WHERE user_groups_def.organisation_id = $2",
+            ).bind(group.id.as_str()).bind(org.as_str()).bind(group.slug.as_str()).bind(&group.name)).await?;
+        }
+        Change::PutZone { org, zone } => {
+            exec(tx, sqlx::query(
+                "INSERT INTO zones (id, organisation_id, slug, name, cidrs) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (id) DO UPDATE SET name = $4, cidrs = $5 WHERE zones.organisation_id = $2",
+            ).bind(zone.id.as_str()).bind(org.as_str()).bind(zone.slug.as_str()).bind(&zone.name).bind(&zone.cidrs)).await?;
+        }
+        Change::PutService {
+            org,
+            service: s,
+            groups,
+        } => {
+            exec(tx, sqlx::query(
+                "INSERT INTO services (id, organisation_id, slug, name, description, url, category, sort) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (id) DO UPDATE SET name = $4, description = $5, url = $6, category = $7, sort = $8 \
+                 WHERE services.organisation_id = $2",
+            ).bind(s.id.as_str()).bind(org.as_str()).bind(s.slug.as_str()).bind(&s.name).bind(&s.description)
+                .bind(&s.url).bind(&s.category).bind(s.sort)).await?;
+            exec(
+                tx,
+                sqlx::query(
+                    "DELETE FROM service_groups WHERE organisation_id = $1 AND service_id = $2",
+                )
+                .bind(org.as_str())
+                .bind(s.id.as_str()),
+            )
+            .await?;
+            for g in groups {
+                exec(tx, sqlx::query("INSERT INTO service_groups (organisation_id, service_id, group_id) VALUES ($1, $2, $3)")
+                    .bind(org.as_str()).bind(s.id.as_str()).bind(g.as_str())).await?;
+            }
+        }
+        Change::PutUser {
+            org,
+            user: u,
+            groups,
+            roles,
+            new_password,
+        } => {
+            let hash = match new_password {
+                None => None,
+                Some(InitialPassword::Hash(h)) => Some(h.clone()),
+                Some(InitialPassword::Plain(_)) => {
+                    return Err(StoreError::Corrupt(
+                        "a plain password reached the store".into(),
+                    ));
+                }
+            };
+            // The password is written only when the row is new: a repeated
+            // apply must never undo a password the user chose.
+            exec(tx, sqlx::query(
+                "INSERT INTO users (id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (id) DO UPDATE SET display_name = $4, email = $5, disabled = $8 WHERE users.organisation_id = $2",
+            ).bind(u.id.as_str()).bind(org.as_str()).bind(u.username.as_str()).bind(&u.display_name).bind(u.email.clone())
+                .bind(hash).bind(i64::from(u.must_change_password)).bind(i64::from(u.disabled)).bind(u.created_at)).await?;
+            exec(
+                tx,
+                sqlx::query(
+                    "DELETE FROM group_members WHERE organisation_id = $1 AND user_id = $2",
+                )
+                .bind(org.as_str())
+                .bind(u.id.as_str()),
+            )
+            .await?;
+            for g in groups {
+                exec(tx, sqlx::query("INSERT INTO group_members (organisation_id, group_id, user_id) VALUES ($1, $2, $3)")
+                    .bind(org.as_str()).bind(g.as_str()).bind(u.id.as_str())).await?;
+            }
+            exec(
+                tx,
+                sqlx::query("DELETE FROM user_roles WHERE organisation_id = $1 AND user_id = $2")
+                    .bind(org.as_str())
+                    .bind(u.id.as_str()),
+            )
+            .await?;
+            for r in roles {
+                exec(tx, sqlx::query("INSERT INTO user_roles (organisation_id, user_id, role) VALUES ($1, $2, $3)")
+                    .bind(org.as_str()).bind(u.id.as_str()).bind(r.as_str())).await?;
+            }
+            if u.disabled {
+                exec(tx, sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE organisation_id = $2 AND user_id = $3 AND revoked_at IS NULL")
+                    .bind(u.created_at.max(0)).bind(org.as_str()).bind(u.id.as_str())).await?;
+            }
+        }
+    }
+    Ok(())
+}

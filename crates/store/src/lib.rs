@@ -1,0 +1,137 @@
+//! Portvakt's storage: one implementation of [`portvakt_core::store::Store`]
+//! for SQLite (embedded, the default) and PostgreSQL (several nodes on one
+//! database).
+//!
+//! Why one crate and not one per backend: the schema uses only portable
+//! types (text ids, integer Unix seconds, integer flags) and the SQL only
+//! portable syntax (`$n` parameters, `ON CONFLICT`, `RETURNING`), so the
+//! queries are written once and run through sqlx's `Any` driver. What differs
+//! lives in one place each: the migration folders (same file names, checked
+//! by a test) and [`Backend`]-specific statements such as the integrity
+//! check. Both backends run the same conformance suite from
+//! `portvakt_core::store_suite`.
+
+mod apply;
+mod rows;
+mod store_impl;
+pub mod testing;
+
+use portvakt_core::StoreError;
+use sqlx::any::{AnyPoolOptions, AnyQueryResult};
+use sqlx::{AnyPool, Executor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e {
+        if d.is_unique_violation() {
+            return StoreError::Conflict(d.constraint().unwrap_or("unique").to_owned());
+        }
+    }
+    StoreError::Backend(e.to_string())
+}
+
+impl SqlStore {
+    /// Opens (and for SQLite creates) the database and runs migrations.
+    ///
+    /// # Errors
+    /// When the URL is neither `sqlite:` nor `postgres:`, the database cannot
+    /// be reached, or a migration fails.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if url.starts_with("sqlite:") {
+            let url = if url.contains('?') {
+                url.to_owned()
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            (Backend::Sqlite, url)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            (Backend::Postgres, url.to_owned())
+        } else {
+            return Err(StoreError::Backend(
+                "database URL must start with sqlite: or postgres:".into(),
+            ));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; FULL makes
+                        // every acknowledged commit survive a power cut, not
+                        // only a crash; busy_timeout lets the CLI and the
+                        // server share the file.
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA busy_timeout = 10000",
+                        ] {
+                            conn.execute(pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(db_err)?;
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migration: {e}")))?;
+        Ok(Self { pool, backend })
+    }
+
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection (checkpointing SQLite's WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+pub(crate) fn affected(r: &AnyQueryResult) -> u64 {
+    r.rows_affected()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    fn names(dir: &str) -> BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        assert_eq!(
+            names(&format!("{root}/migrations/sqlite")),
+            names(&format!("{root}/migrations/postgres"))
+        );
+    }
+}

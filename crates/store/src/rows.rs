@@ -1,0 +1,92 @@
+//! Row → domain conversions. A row that breaks an invariant is reported as
+//! corrupt rather than silently skipped.
+
+use portvakt_core::domain::{Slug, Username};
+use portvakt_core::ids::{GroupId, OrganisationId, ServiceId, UserId};
+use portvakt_core::store::{EventResult, Group, Service, SessionRecord, SignInEvent, User};
+use portvakt_core::StoreError;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
+    row: &'r AnyRow,
+    col: &str,
+) -> Result<T, StoreError> {
+    row.try_get(col)
+        .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+pub(crate) const USER_COLS: &str = "id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at";
+
+pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: UserId::from_raw(get::<String>(row, "id")?),
+        organisation_id: OrganisationId::from_raw(get::<String>(row, "organisation_id")?),
+        username: Username::from_normalised(get(row, "username")?),
+        display_name: get(row, "display_name")?,
+        email: get(row, "email")?,
+        password_hash: get(row, "password_hash")?,
+        must_change_password: get::<i64>(row, "must_change_password")? != 0,
+        disabled: get::<i64>(row, "disabled")? != 0,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+pub(crate) fn group(row: &AnyRow) -> Result<Group, StoreError> {
+    Ok(Group {
+        id: GroupId::from_raw(get::<String>(row, "id")?),
+        slug: Slug::from_stored(get(row, "slug")?),
+        name: get(row, "name")?,
+    })
+}
+
+pub(crate) const SERVICE_COLS: &str =
+    "s.id, s.slug, s.name, s.description, s.url, s.category, s.sort";
+
+pub(crate) fn service(row: &AnyRow) -> Result<Service, StoreError> {
+    Ok(Service {
+        id: ServiceId::from_raw(get::<String>(row, "id")?),
+        slug: Slug::from_stored(get(row, "slug")?),
+        name: get(row, "name")?,
+        description: get(row, "description")?,
+        url: get(row, "url")?,
+        category: get(row, "category")?,
+        sort: get(row, "sort")?,
+    })
+}
+
+pub(crate) const SESSION_COLS: &str = "token_hash, organisation_id, user_id, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent, amr";
+
+pub(crate) fn session(row: &AnyRow) -> Result<SessionRecord, StoreError> {
+    Ok(SessionRecord {
+        token_hash: get(row, "token_hash")?,
+        organisation_id: OrganisationId::from_raw(get::<String>(row, "organisation_id")?),
+        user_id: UserId::from_raw(get::<String>(row, "user_id")?),
+        created_at: get(row, "created_at")?,
+        last_seen_at: get(row, "last_seen_at")?,
+        expires_at: get(row, "expires_at")?,
+        revoked_at: get(row, "revoked_at")?,
+        ip: get(row, "ip")?,
+        user_agent: get(row, "user_agent")?,
+        amr: get(row, "amr")?,
+    })
+}
+
+pub(crate) fn event(row: &AnyRow) -> Result<SignInEvent, StoreError> {
+    Ok(SignInEvent {
+        id: portvakt_core::ids::EventId::from_raw(get::<String>(row, "id")?),
+        organisation_id: get::<Option<String>>(row, "organisation_id")?
+            .map(OrganisationId::from_raw),
+        user_id: get::<Option<String>>(row, "user_id")?.map(UserId::from_raw),
+        at: get(row, "at")?,
+        ip: get(row, "ip")?,
+        user_agent: get(row, "user_agent")?,
+        method: get(row, "method")?,
+        result: if get::<String>(row, "result")? == "success" {
+            EventResult::Success
+        } else {
+            EventResult::Failure
+        },
+        reason: get(row, "reason")?,
+    })
+}

@@ -1,0 +1,449 @@
+use crate::rows::{self, get, SERVICE_COLS, SESSION_COLS, USER_COLS};
+use crate::{affected, db_err, Backend, SqlStore};
+use async_trait::async_trait;
+use portvakt_core::apply::{Change, OrgSnapshot};
+use portvakt_core::auth::lockout::{LockoutPolicy, ThrottleState};
+use portvakt_core::clock::UnixTime;
+use portvakt_core::domain::{Role, Slug, Username};
+use portvakt_core::ids::{OrganisationId, UserId};
+use portvakt_core::store::{
+    Group, NewSession, Organisation, Service, SessionRecord, SignInEvent, Store, StoreResult, User,
+};
+use portvakt_core::StoreError;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+impl SqlStore {
+    pub(crate) async fn org_from_row(&self, row: &AnyRow) -> StoreResult<Organisation> {
+        let id: String = get(row, "id")?;
+        let domains = sqlx::query(
+            "SELECT domain FROM organisation_domains WHERE organisation_id = $1 ORDER BY domain",
+        )
+        .bind(&id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| get::<String>(r, "domain"))
+        .collect::<Result<Vec<_>, _>>()?;
+        Ok(Organisation {
+            id: OrganisationId::from_raw(id),
+            slug: Slug::from_stored(get(row, "slug")?),
+            name: get(row, "name")?,
+            domains,
+        })
+    }
+
+    async fn one_org(&self, sql: &str, arg: &str) -> StoreResult<Option<Organisation>> {
+        let row = sqlx::query(sql)
+            .bind(arg)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        match row {
+            Some(r) => Ok(Some(self.org_from_row(&r).await?)),
+            None => Ok(None),
+        }
+    }
+}
+
+fn clamp_limit(limit: u32) -> i64 {
+    i64::from(limit.min(100))
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn organisation(&self, id: &OrganisationId) -> StoreResult<Option<Organisation>> {
+        self.one_org(
+            "SELECT id, slug, name FROM organisations WHERE id = $1",
+            id.as_str(),
+        )
+        .await
+    }
+
+    async fn organisation_by_slug(&self, slug: &Slug) -> StoreResult<Option<Organisation>> {
+        self.one_org(
+            "SELECT id, slug, name FROM organisations WHERE slug = $1",
+            slug.as_str(),
+        )
+        .await
+    }
+
+    async fn organisation_by_domain(&self, domain: &str) -> StoreResult<Option<Organisation>> {
+        self.one_org(
+            "SELECT o.id, o.slug, o.name FROM organisations o \
+             JOIN organisation_domains d ON d.organisation_id = o.id WHERE d.domain = $1",
+            domain,
+        )
+        .await
+    }
+
+    async fn list_organisations(&self) -> StoreResult<Vec<Organisation>> {
+        let rows = sqlx::query("SELECT id, slug, name FROM organisations ORDER BY slug")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(self.org_from_row(r).await?);
+        }
+        Ok(out)
+    }
+
+    async fn user(&self, org: &OrganisationId, id: &UserId) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE organisation_id = $1 AND id = $2");
+        let row = sqlx::query(&sql)
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn user_by_username(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+    ) -> StoreResult<Option<User>> {
+        let sql =
+            format!("SELECT {USER_COLS} FROM users WHERE organisation_id = $1 AND username = $2");
+        let row = sqlx::query(&sql)
+            .bind(org.as_str())
+            .bind(username.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn list_users(
+        &self,
+        org: &OrganisationId,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<User>> {
+        let sql = format!(
+            "SELECT {USER_COLS} FROM users WHERE organisation_id = $1 ORDER BY username LIMIT $2 OFFSET $3"
+        );
+        sqlx::query(&sql)
+            .bind(org.as_str())
+            .bind(clamp_limit(limit))
+            .bind(i64::from(offset))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(rows::user)
+            .collect()
+    }
+
+    async fn user_groups(&self, org: &OrganisationId, user: &UserId) -> StoreResult<Vec<Group>> {
+        sqlx::query(
+            "SELECT g.id, g.slug, g.name FROM user_groups_def g \
+             JOIN group_members m ON m.group_id = g.id AND m.organisation_id = g.organisation_id \
+             WHERE m.organisation_id = $1 AND m.user_id = $2 ORDER BY g.name",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(rows::group)
+        .collect()
+    }
+
+    async fn user_roles(&self, org: &OrganisationId, user: &UserId) -> StoreResult<Vec<Role>> {
+        let rows = sqlx::query(
+            "SELECT role FROM user_roles WHERE organisation_id = $1 AND user_id = $2 ORDER BY role",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let s: String = get(r, "role")?;
+                Role::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("unknown role {s}")))
+            })
+            .collect()
+    }
+
+    async fn set_password_hash(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        hash: &str,
+        must_change: bool,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2 WHERE organisation_id = $3 AND id = $4")
+            .bind(hash)
+            .bind(i64::from(must_change))
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn throttle_state(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+    ) -> StoreResult<ThrottleState> {
+        let row = sqlx::query("SELECT failures, locked_until FROM login_throttle WHERE organisation_id = $1 AND username = $2")
+            .bind(org.as_str())
+            .bind(username.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        match row {
+            None => Ok(ThrottleState::default()),
+            Some(r) => Ok(ThrottleState {
+                failures: u32::try_from(get::<i64>(&r, "failures")?).unwrap_or(u32::MAX),
+                locked_until: get(&r, "locked_until")?,
+            }),
+        }
+    }
+
+    async fn record_failure(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+        now: UnixTime,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<ThrottleState> {
+        // The increment happens in the database, so two nodes counting at
+        // once never lose a failure (SECURITY.md G2).
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let row = sqlx::query(
+            "INSERT INTO login_throttle (organisation_id, username, failures, last_failure_at, locked_until) \
+             VALUES ($1, $2, 1, $3, 0) \
+             ON CONFLICT (organisation_id, username) DO UPDATE \
+             SET failures = login_throttle.failures + 1, last_failure_at = $3 \
+             RETURNING failures",
+        )
+        .bind(org.as_str())
+        .bind(username.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let failures = u32::try_from(get::<i64>(&row, "failures")?).unwrap_or(u32::MAX);
+        let locked_until = policy.locked_until(failures, now);
+        sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE organisation_id = $2 AND username = $3")
+            .bind(locked_until)
+            .bind(org.as_str())
+            .bind(username.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(ThrottleState {
+            failures,
+            locked_until,
+        })
+    }
+
+    async fn clear_failures(&self, org: &OrganisationId, username: &Username) -> StoreResult<()> {
+        sqlx::query("DELETE FROM login_throttle WHERE organisation_id = $1 AND username = $2")
+            .bind(org.as_str())
+            .bind(username.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn create_session(&self, s: &NewSession) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, organisation_id, user_id, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent, amr) \
+             VALUES ($1, $2, $3, $4, $4, $5, NULL, $6, $7, $8)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.organisation_id.as_str())
+        .bind(s.user_id.as_str())
+        .bind(s.created_at)
+        .bind(s.expires_at)
+        .bind(&s.ip)
+        .bind(&s.user_agent)
+        .bind(&s.amr)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>> {
+        let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = $1");
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::session).transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &str, now: UnixTime) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL AND last_seen_at < $1")
+            .bind(now)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn revoke_session(&self, token_hash: &str, now: UnixTime) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        now: UnixTime,
+    ) -> StoreResult<u64> {
+        let r = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE organisation_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(affected(&r))
+    }
+
+    async fn list_user_sessions(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        now: UnixTime,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        let sql = format!(
+            "SELECT {SESSION_COLS} FROM sessions WHERE organisation_id = $1 AND user_id = $2 \
+             AND revoked_at IS NULL AND expires_at > $3 ORDER BY created_at DESC LIMIT 100"
+        );
+        sqlx::query(&sql)
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(rows::session)
+            .collect()
+    }
+
+    async fn record_signin_event(&self, e: &SignInEvent) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO signin_events (id, organisation_id, user_id, at, ip, user_agent, method, result, reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(e.id.as_str())
+        .bind(e.organisation_id.as_ref().map(|o| o.as_str().to_owned()))
+        .bind(e.user_id.as_ref().map(|u| u.as_str().to_owned()))
+        .bind(e.at)
+        .bind(&e.ip)
+        .bind(&e.user_agent)
+        .bind(&e.method)
+        .bind(e.result.as_str())
+        .bind(&e.reason)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn signin_events_for_user(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<SignInEvent>> {
+        sqlx::query(
+            "SELECT id, organisation_id, user_id, at, ip, user_agent, method, result, reason FROM signin_events \
+             WHERE organisation_id = $1 AND user_id = $2 ORDER BY at DESC, id LIMIT $3",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(clamp_limit(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(rows::event)
+        .collect()
+    }
+
+    async fn services_for_user(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+    ) -> StoreResult<Vec<Service>> {
+        let sql = format!(
+            "SELECT DISTINCT {SERVICE_COLS} FROM services s \
+             JOIN service_groups sg ON sg.service_id = s.id AND sg.organisation_id = s.organisation_id \
+             JOIN group_members m ON m.group_id = sg.group_id AND m.organisation_id = s.organisation_id \
+             WHERE s.organisation_id = $1 AND m.user_id = $2 ORDER BY s.sort, s.slug"
+        );
+        sqlx::query(&sql)
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(rows::service)
+            .collect()
+    }
+
+    async fn snapshot(&self, slug: &Slug) -> StoreResult<OrgSnapshot> {
+        self.load_snapshot(slug).await
+    }
+
+    async fn apply_changes(&self, changes: &[Change]) -> StoreResult<()> {
+        self.apply_all(changes).await
+    }
+
+    async fn integrity_check(&self) -> StoreResult<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                let rows = sqlx::query("PRAGMA integrity_check")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                let msgs: Vec<String> = rows
+                    .iter()
+                    .filter_map(|r| r.try_get::<String, _>(0).ok())
+                    .collect();
+                if msgs == ["ok"] {
+                    Ok(())
+                } else {
+                    Err(StoreError::Corrupt(msgs.join("; ")))
+                }
+            }
+            Backend::Postgres => {
+                sqlx::query("SELECT 1")
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+        }
+    }
+}
