@@ -11,7 +11,7 @@ use super::password::{HashError, PasswordHasher};
 use super::password_rules::{check_new_password, PasswordContext, PasswordRuleError};
 use super::session::{SessionPolicy, SessionState, SessionToken};
 use crate::clock::{Clock, UnixTime};
-use crate::domain::Username;
+use crate::domain::{Slug, Username};
 use crate::error::StoreError;
 use crate::ids::{EventId, OrganisationId};
 use crate::store::{
@@ -114,8 +114,9 @@ pub struct AuthService {
     pub lockout: LockoutPolicy,
     pub sessions: SessionPolicy,
     pub ip_throttle: IpThrottle,
-    /// Where usernames without a known domain are looked up.
-    pub default_organisation: Option<OrganisationId>,
+    /// Where usernames without a known domain are looked up (by slug, so
+    /// an organisation created after start-up is found).
+    pub default_organisation: Option<Slug>,
     /// Minimum length for new passwords.
     pub min_password_length: usize,
 }
@@ -137,7 +138,7 @@ impl AuthService {
             }
         }
         match &self.default_organisation {
-            Some(id) => self.store.organisation(id).await,
+            Some(slug) => self.store.organisation_by_slug(slug).await,
             None => Ok(None),
         }
     }

@@ -1,0 +1,496 @@
+//! The declarative configuration file (`portvakt apply FILE`): parsing and
+//! validation. Every problem is reported with file, line and field, all at
+//! once, and nothing is written unless the whole file is valid.
+
+use portvakt_core::apply::{
+    DesiredOrganisation, DesiredService, DesiredUser, DesiredZone, InitialPassword,
+};
+use portvakt_core::auth::password::is_supported_hash;
+use portvakt_core::auth::password_rules::{check_new_password, PasswordContext};
+use portvakt_core::domain::{Role, Slug, Username, ZoneCidrs};
+use serde::Deserialize;
+use std::collections::{BTreeSet, HashMap};
+use toml::Spanned;
+
+type S<T> = Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    organisation: Vec<RawOrg>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrg {
+    slug: S<String>,
+    name: S<String>,
+    #[serde(default)]
+    domains: Vec<S<String>>,
+    #[serde(default)]
+    group: Vec<RawGroup>,
+    #[serde(default)]
+    zone: Vec<RawZone>,
+    #[serde(default)]
+    service: Vec<RawService>,
+    #[serde(default)]
+    user: Vec<RawUser>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    slug: S<String>,
+    name: S<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawZone {
+    slug: S<String>,
+    name: S<String>,
+    cidrs: S<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    slug: S<String>,
+    name: S<String>,
+    #[serde(default)]
+    description: Option<S<String>>,
+    url: S<String>,
+    #[serde(default)]
+    category: Option<S<String>>,
+    #[serde(default)]
+    groups: Vec<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUser {
+    username: S<String>,
+    name: S<String>,
+    #[serde(default)]
+    email: Option<S<String>>,
+    #[serde(default)]
+    groups: Vec<S<String>>,
+    #[serde(default)]
+    roles: Vec<S<String>>,
+    #[serde(default)]
+    disabled: bool,
+    #[serde(default)]
+    initial_password: Option<S<String>>,
+    #[serde(default)]
+    password_hash: Option<S<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub line: usize,
+    pub field: String,
+    pub message: String,
+}
+
+/// All problems found in one file, printed one per line as `file:line: field: message`.
+#[derive(Debug)]
+pub struct FileErrors {
+    pub file: String,
+    pub errors: Vec<FileError>,
+}
+
+impl std::fmt::Display for FileErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for e in &self.errors {
+            writeln!(f, "{}:{}: {}: {}", self.file, e.line, e.field, e.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for FileErrors {}
+
+/// The longest free text we accept for names and descriptions.
+const MAX_TEXT: usize = 500;
+
+struct Checker<'a> {
+    src: &'a str,
+    errors: Vec<FileError>,
+    min_password: usize,
+}
+
+impl Checker<'_> {
+    fn line(&self, offset: usize) -> usize {
+        self.src[..offset.min(self.src.len())]
+            .bytes()
+            .filter(|b| *b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn err<T>(&mut self, s: &Spanned<T>, field: &str, message: impl Into<String>) {
+        let line = self.line(s.span().start);
+        self.errors.push(FileError {
+            line,
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    fn text(&mut self, s: &S<String>, field: &str) -> String {
+        let v = s.get_ref().trim();
+        if v.is_empty() {
+            self.err(s, field, "must not be empty");
+        } else if v.chars().count() > MAX_TEXT {
+            self.err(s, field, format!("longer than {MAX_TEXT} characters"));
+        } else if v.chars().any(char::is_control) {
+            self.err(s, field, "contains control characters");
+        }
+        v.to_owned()
+    }
+
+    fn slug(&mut self, s: &S<String>, field: &str) -> Option<Slug> {
+        let r = Slug::parse(s.get_ref());
+        if r.is_none() {
+            self.err(
+                s,
+                field,
+                "use lowercase letters a-z, digits and '-' (at most 64)",
+            );
+        }
+        r
+    }
+}
+
+/// Parses and validates a configuration file.
+///
+/// # Errors
+/// Every problem found, with line numbers.
+pub fn parse(
+    file: &str,
+    src: &str,
+    min_password: usize,
+) -> Result<Vec<DesiredOrganisation>, FileErrors> {
+    let mut c = Checker {
+        src,
+        errors: Vec::new(),
+        min_password,
+    };
+    let raw: RawFile = match toml::from_str(src) {
+        Ok(r) => r,
+        Err(e) => {
+            let line = e.span().map_or(1, |s| c.line(s.start));
+            let msg = e.message().to_owned();
+            return Err(FileErrors {
+                file: file.into(),
+                errors: vec![FileError {
+                    line,
+                    field: "toml".into(),
+                    message: msg,
+                }],
+            });
+        }
+    };
+    let mut out = Vec::new();
+    let mut org_slugs = BTreeSet::new();
+    let mut domains_seen = BTreeSet::new();
+    for (i, o) in raw.organisation.iter().enumerate() {
+        let f = format!("organisation[{i}]");
+        let slug = c.slug(&o.slug, &format!("{f}.slug"));
+        if let Some(s) = &slug {
+            if !org_slugs.insert(s.clone()) {
+                c.err(&o.slug, &format!("{f}.slug"), "organisation listed twice");
+            }
+        }
+        let name = c.text(&o.name, &format!("{f}.name"));
+        let mut domains = Vec::new();
+        for d in &o.domains {
+            let v = d.get_ref().trim().to_ascii_lowercase();
+            let ok = v.contains('.')
+                && v.len() <= 253
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+            if !ok {
+                c.err(
+                    d,
+                    &format!("{f}.domains"),
+                    "not a domain name such as kommun.se",
+                );
+            } else if !domains_seen.insert(v.clone()) {
+                c.err(d, &format!("{f}.domains"), "domain listed twice");
+            }
+            domains.push(v);
+        }
+        let org = check_org(&mut c, &f, o, slug, name, domains);
+        if let Some(org) = org {
+            out.push(org);
+        }
+    }
+    if c.errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(FileErrors {
+            file: file.into(),
+            errors: c.errors,
+        })
+    }
+}
+
+fn check_org(
+    c: &mut Checker<'_>,
+    f: &str,
+    o: &RawOrg,
+    slug: Option<Slug>,
+    name: String,
+    domains: Vec<String>,
+) -> Option<DesiredOrganisation> {
+    let mut groups = Vec::new();
+    let mut group_slugs = BTreeSet::new();
+    for (i, g) in o.group.iter().enumerate() {
+        let gf = format!("{f}.group[{i}]");
+        let gname = c.text(&g.name, &format!("{gf}.name"));
+        if let Some(s) = c.slug(&g.slug, &format!("{gf}.slug")) {
+            if group_slugs.insert(s.clone()) {
+                groups.push((s, gname));
+            } else {
+                c.err(&g.slug, &format!("{gf}.slug"), "group listed twice");
+            }
+        }
+    }
+    let group_refs = |c: &mut Checker<'_>, list: &[S<String>], field: &str| -> BTreeSet<Slug> {
+        let mut set = BTreeSet::new();
+        for g in list {
+            match Slug::parse(g.get_ref()).filter(|s| group_slugs.contains(s)) {
+                Some(s) => {
+                    set.insert(s);
+                }
+                None => c.err(
+                    g,
+                    field,
+                    format!(
+                        "unknown group '{}'; declare it under [[organisation.group]]",
+                        g.get_ref()
+                    ),
+                ),
+            }
+        }
+        set
+    };
+
+    let mut zones = Vec::new();
+    let mut zone_slugs = BTreeSet::new();
+    for (i, z) in o.zone.iter().enumerate() {
+        let zf = format!("{f}.zone[{i}]");
+        let zname = c.text(&z.name, &format!("{zf}.name"));
+        let zslug = c.slug(&z.slug, &format!("{zf}.slug"));
+        match ZoneCidrs::parse(z.cidrs.get_ref()) {
+            Ok(cidrs) => {
+                if let Some(s) = zslug {
+                    if zone_slugs.insert(s.clone()) {
+                        zones.push(DesiredZone {
+                            slug: s,
+                            name: zname,
+                            cidrs,
+                        });
+                    } else {
+                        c.err(&z.slug, &format!("{zf}.slug"), "zone listed twice");
+                    }
+                }
+            }
+            Err(e) => c.err(&z.cidrs, &format!("{zf}.cidrs"), e.to_string()),
+        }
+    }
+
+    let mut services = Vec::new();
+    let mut service_slugs = BTreeSet::new();
+    for (i, s) in o.service.iter().enumerate() {
+        let sf = format!("{f}.service[{i}]");
+        let sname = c.text(&s.name, &format!("{sf}.name"));
+        let description = s
+            .description
+            .as_ref()
+            .map(|d| c.text(d, &format!("{sf}.description")))
+            .unwrap_or_default();
+        let category = s
+            .category
+            .as_ref()
+            .map(|d| c.text(d, &format!("{sf}.category")))
+            .unwrap_or_default();
+        let url = s.url.get_ref().trim().to_owned();
+        let url_ok = (url.starts_with("https://") || url.starts_with("http://"))
+            && url.len() > 8
+            && url.len() <= 2000
+            && !url.chars().any(|ch| ch.is_whitespace() || ch.is_control());
+        if !url_ok {
+            c.err(
+                &s.url,
+                &format!("{sf}.url"),
+                "must be an absolute http:// or https:// address",
+            );
+        }
+        let gs = group_refs(c, &s.groups, &format!("{sf}.groups"));
+        if let Some(sl) = c.slug(&s.slug, &format!("{sf}.slug")) {
+            if service_slugs.insert(sl.clone()) {
+                services.push(DesiredService {
+                    slug: sl,
+                    name: sname,
+                    description,
+                    url,
+                    category,
+                    groups: gs,
+                });
+            } else {
+                c.err(&s.slug, &format!("{sf}.slug"), "service listed twice");
+            }
+        }
+    }
+
+    let mut users = Vec::new();
+    let mut seen: HashMap<Username, usize> = HashMap::new();
+    let org_words: Vec<String> = [o.name.get_ref().clone(), o.slug.get_ref().clone()].into();
+    for (i, u) in o.user.iter().enumerate() {
+        let uf = format!("{f}.user[{i}]");
+        let display_name = c.text(&u.name, &format!("{uf}.name"));
+        let username = match Username::parse(u.username.get_ref()) {
+            Ok(n) => {
+                let line = c.line(u.username.span().start);
+                if let Some(first) = seen.insert(n.clone(), line) {
+                    c.err(
+                        &u.username,
+                        &format!("{uf}.username"),
+                        format!("same user as on line {first} (after normalisation)"),
+                    );
+                }
+                Some(n)
+            }
+            Err(e) => {
+                c.err(&u.username, &format!("{uf}.username"), e.to_string());
+                None
+            }
+        };
+        let email = u.email.as_ref().map(|e| {
+            let v = e.get_ref().trim().to_owned();
+            let ok = v.contains('@')
+                && v.len() <= 254
+                && !v.chars().any(|ch| ch.is_whitespace() || ch.is_control());
+            if !ok {
+                c.err(e, &format!("{uf}.email"), "not an e-mail address");
+            }
+            v
+        });
+        let gs = group_refs(c, &u.groups, &format!("{uf}.groups"));
+        let mut roles = BTreeSet::new();
+        for r in &u.roles {
+            match Role::parse(r.get_ref()) {
+                Some(role) => {
+                    roles.insert(role);
+                }
+                None => c.err(r, &format!("{uf}.roles"), "unknown role; use org_admin, servicedesk, status_editor, data_protection_officer or installation_admin"),
+            }
+        }
+        let initial_password = match (&u.initial_password, &u.password_hash) {
+            (Some(p), Some(_)) => {
+                c.err(
+                    p,
+                    &format!("{uf}.initial_password"),
+                    "give either initial_password or password_hash, not both",
+                );
+                None
+            }
+            (Some(p), None) => {
+                let words: Vec<&str> = org_words.iter().map(String::as_str).collect();
+                let ctx = PasswordContext {
+                    min_length: c.min_password,
+                    organisation_words: &words,
+                    username: u.username.get_ref(),
+                };
+                if let Err(e) = check_new_password(p.get_ref(), &ctx) {
+                    c.err(
+                        p,
+                        &format!("{uf}.initial_password"),
+                        format!("rejected: {e}"),
+                    );
+                }
+                Some(InitialPassword::Plain(p.get_ref().clone()))
+            }
+            (None, Some(h)) => {
+                if !is_supported_hash(h.get_ref()) {
+                    c.err(
+                        h,
+                        &format!("{uf}.password_hash"),
+                        "not an Argon2 ($argon2id$…) or bcrypt ($2b$…) hash",
+                    );
+                }
+                Some(InitialPassword::Hash(h.get_ref().clone()))
+            }
+            (None, None) => None,
+        };
+        if let Some(username) = username {
+            users.push(DesiredUser {
+                username,
+                display_name,
+                email,
+                groups: gs,
+                roles,
+                disabled: u.disabled,
+                initial_password,
+            });
+        }
+    }
+    Some(DesiredOrganisation {
+        slug: slug?,
+        name,
+        domains,
+        groups,
+        zones,
+        services,
+        users,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let src = r#"
+[[organisation]]
+slug = "kommun"
+name = "Kommun"
+
+[[organisation.group]]
+slug = "staff"
+name = "Staff"
+
+[[organisation.user]]
+username = "a@kommun.se"
+name = "A"
+groups = ["nope"]
+"#;
+        let err = parse("c.toml", src, 15).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("c.toml:13: organisation[0].user[0].groups: unknown group 'nope'"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_duplicate_users_are_refused() {
+        let src = "[[organisation]]\nslug = \"k\"\nname = \"K\"\nbogus = 1\n";
+        let text = parse("c.toml", src, 15).unwrap_err().to_string();
+        assert!(
+            text.contains("c.toml:4") && text.contains("bogus"),
+            "{text}"
+        );
+
+        let src = "[[organisation]]\nslug = \"k\"\nname = \"K\"\n[[organisation.user]]\nusername = \"Anna@k.se\"\nname = \"A\"\n[[organisation.user]]\nusername = \"anna@K.SE\"\nname = \"B\"\n";
+        let text = parse("c.toml", src, 15).unwrap_err().to_string();
+        assert!(
+            text.contains("c.toml:8") && text.contains("same user as on line 5"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! Executing a validated configuration: plan against the store, hash the
+//! initial passwords, write everything in one transaction.
+
+use portvakt_core::apply::{plan, Change, DesiredOrganisation, InitialPassword, PlannedChange};
+use portvakt_core::auth::password::PasswordHasher;
+use portvakt_core::store::Store;
+
+/// Plans every organisation; writes all changes at once unless `dry_run`.
+/// Returns the human-readable plan.
+///
+/// # Errors
+/// Store or hashing failures; nothing is written then.
+pub async fn apply(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    orgs: &[DesiredOrganisation],
+    now: i64,
+    dry_run: bool,
+) -> anyhow::Result<Vec<String>> {
+    let mut planned: Vec<PlannedChange> = Vec::new();
+    for o in orgs {
+        let snapshot = store.snapshot(&o.slug).await?;
+        planned.extend(plan(o, &snapshot, now));
+    }
+    let descriptions = planned.iter().map(|p| p.description.clone()).collect();
+    if dry_run || planned.is_empty() {
+        return Ok(descriptions);
+    }
+    let mut changes = Vec::with_capacity(planned.len());
+    for p in planned {
+        changes.push(match p.change {
+            Change::PutUser {
+                org,
+                user,
+                groups,
+                roles,
+                new_password: Some(InitialPassword::Plain(pw)),
+            } => {
+                let hash = hasher.hash(&pw).await?;
+                Change::PutUser {
+                    org,
+                    user,
+                    groups,
+                    roles,
+                    new_password: Some(InitialPassword::Hash(hash)),
+                }
+            }
+            other => other,
+        });
+    }
+    store.apply_changes(&changes).await?;
+    Ok(descriptions)
+}

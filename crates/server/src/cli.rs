@@ -1,0 +1,201 @@
+//! Command-line interface: `serve`, `apply`, `demo` and admin commands.
+
+use crate::config::Config;
+use crate::startup::Application;
+use crate::{apply_file, apply_run, demo};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use portvakt_core::auth::password::{hash_blocking, PasswordHasher};
+use portvakt_core::domain::{Slug, Username};
+use portvakt_core::store::Store;
+use portvakt_core::{Clock, SystemClock};
+use portvakt_store::SqlStore;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "portvakt",
+    version,
+    about = "Secure access portal and identity service"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+    },
+    /// Make the database match a declarative file (idempotent).
+    Apply {
+        file: PathBuf,
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        /// Print what would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Start a demo installation with the organisation "Exempelkommun".
+    Demo {
+        /// Data folder (created at first start).
+        #[arg(long, default_value = "portvakt-demo")]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Unlock an account locked after failed sign-ins.
+    Unlock {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// Check the database's integrity.
+    CheckDb {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+    },
+    /// Time one password hash with the configured parameters (for benchmarks).
+    HashBench {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        rounds: u32,
+    },
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(Arc::new(
+        SqlStore::connect(&config.database_url)
+            .await
+            .context("opening the database")?,
+    ))
+}
+
+/// # Errors
+/// Anything the command reports; `main` prints it and exits non-zero.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { config } => {
+            let cfg = Config::load(&config)?;
+            let app = Application::build(cfg, Arc::new(SystemClock)).await?;
+            tracing::info!(address = %app.local_addr()?, "portvakt listening");
+            app.run_until_stopped().await?;
+            Ok(())
+        }
+        Command::Apply {
+            file,
+            config,
+            dry_run,
+        } => apply(&file, &config, dry_run).await,
+        Command::Demo { data, listen } => run_demo(&data, &listen).await,
+        Command::Unlock { config, org, user } => {
+            let cfg = Config::load(&config)?;
+            let store = open_store(&cfg).await?;
+            let slug = Slug::parse(&org).context("--org: not an organisation slug")?;
+            let o = store
+                .organisation_by_slug(&slug)
+                .await?
+                .context("no such organisation")?;
+            let name = Username::parse(&user).map_err(|e| anyhow::anyhow!("--user: {e}"))?;
+            store.clear_failures(&o.id, &name).await?;
+            println!("unlocked {name} in {org}");
+            Ok(())
+        }
+        Command::CheckDb { config } => {
+            let cfg = Config::load(&config)?;
+            open_store(&cfg).await?.integrity_check().await?;
+            println!("ok");
+            Ok(())
+        }
+        Command::HashBench { config, rounds } => {
+            let cfg = Config::load(&config)?;
+            let params = cfg.argon2();
+            hash_blocking(params, b"warm-up")?;
+            let start = std::time::Instant::now();
+            for _ in 0..rounds {
+                hash_blocking(params, b"correct horse battery staple")?;
+            }
+            let per = start.elapsed().as_secs_f64() / f64::from(rounds.max(1));
+            println!("{per:.6}");
+            Ok(())
+        }
+    }
+}
+
+async fn apply(file: &Path, config: &Path, dry_run: bool) -> anyhow::Result<()> {
+    let cfg = Config::load(config)?;
+    let src =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let orgs = apply_file::parse(&file.display().to_string(), &src, cfg.password.min_length)?;
+    let store = open_store(&cfg).await?;
+    let hasher = PasswordHasher::new(cfg.argon2(), 2, 1_000_000)?;
+    let changes = apply_run::apply(&*store, &hasher, &orgs, SystemClock.now(), dry_run).await?;
+    for c in &changes {
+        println!("{}{c}", if dry_run { "would " } else { "" });
+    }
+    println!(
+        "{} change(s){}",
+        changes.len(),
+        if dry_run {
+            " planned, nothing written"
+        } else {
+            " applied"
+        }
+    );
+    Ok(())
+}
+
+async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
+    let first = !data.join("portvakt.toml").exists();
+    if first {
+        std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+        std::fs::write(data.join("portvakt.toml"), demo::config_text(data, listen))?;
+    }
+    let mut cfg = demo::load_config(data)?;
+    cfg.listen = listen
+        .parse()
+        .context("--listen: not an address such as 127.0.0.1:8080")?;
+    let store = open_store(&cfg).await?;
+    if first {
+        let passwords: Vec<(&str, String)> = ["anna.andersson", "erik.larsson", "sara.lind"]
+            .into_iter()
+            .map(|u| (u, demo::random_password()))
+            .collect();
+        let hasher = PasswordHasher::new(cfg.argon2(), 2, 100)?;
+        let org = demo::organisation(&hasher, &passwords).await?;
+        apply_run::apply(&*store, &hasher, &[org], SystemClock.now(), false).await?;
+        println!("\nPortvakt demo – Exempelkommun\n");
+        println!("Sign in at http://{listen}/login with one of these accounts.");
+        println!(
+            "The passwords are shown only now; delete {} to start over.\n",
+            data.display()
+        );
+        for (u, p) in &passwords {
+            let role = if *u == "sara.lind" {
+                "  (servicedesk, org admin)"
+            } else {
+                ""
+            };
+            println!("  DEMO-LOGIN {u}@exempelkommun.se {p}{role}");
+        }
+        println!();
+    } else {
+        println!(
+            "Portvakt demo: using the existing data in {} (passwords were printed at first start).",
+            data.display()
+        );
+        println!("Sign in at http://{listen}/login");
+    }
+    let app = Application::build_with_store(cfg, store, Arc::new(SystemClock)).await?;
+    app.run_until_stopped().await?;
+    Ok(())
+}

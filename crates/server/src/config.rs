@@ -1,0 +1,280 @@
+//! Configuration: one typed struct read from TOML, with `PORTVAKT_…`
+//! environment variables layered on top (`PORTVAKT_SESSION__IDLE_MINUTES=30`
+//! sets `[session] idle_minutes`). Unknown keys are errors that name the key.
+
+use ipnet::IpNet;
+use portvakt_core::auth::lockout::LockoutPolicy;
+use portvakt_core::auth::password::Argon2Params;
+use portvakt_core::auth::session::SessionPolicy;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::Path;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    pub database_url: String,
+    /// Lets cookies go without `Secure` and the `__Host-` prefix, for the
+    /// demo over plain HTTP. Refused unless `listen` is a loopback address.
+    #[serde(default)]
+    pub dev_mode: bool,
+    /// Organisation for usernames whose domain matches none (slug).
+    #[serde(default)]
+    pub default_organisation: Option<String>,
+    #[serde(default = "default_language")]
+    pub default_language: String,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed (SECURITY.md E1).
+    #[serde(default)]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Separate listener for Prometheus `/metrics`; off unless set (E4).
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
+    #[serde(default)]
+    pub session: SessionConfig,
+    #[serde(default)]
+    pub password: PasswordConfig,
+    #[serde(default)]
+    pub lockout: LockoutConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    pub idle_minutes: i64,
+    pub absolute_hours: i64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle_minutes: 15,
+            absolute_hours: 12,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordConfig {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Minimum length of new passwords (SECURITY.md: 15 when a password is used alone).
+    pub min_length: usize,
+    /// Concurrent hashes; 0 means one per CPU core.
+    pub hash_workers: usize,
+    /// Sign-ins waiting for a hashing slot before new ones get "busy".
+    pub max_queued: usize,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        let p = Argon2Params::default();
+        Self {
+            memory_kib: p.memory_kib,
+            iterations: p.iterations,
+            parallelism: p.parallelism,
+            min_length: 15,
+            hash_workers: 0,
+            max_queued: 256,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockoutConfig {
+    pub free_attempts: u32,
+    pub base_delay_seconds: i64,
+    pub max_delay_seconds: i64,
+    pub lock_after: u32,
+    pub ip_max_failures: u32,
+    pub ip_window_minutes: i64,
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        let p = LockoutPolicy::default();
+        Self {
+            free_attempts: p.free_attempts,
+            base_delay_seconds: p.base_delay_secs,
+            max_delay_seconds: p.max_delay_secs,
+            lock_after: p.lock_after,
+            ip_max_failures: 100,
+            ip_window_minutes: 10,
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_language() -> String {
+    "sv".into()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    /// Reads a TOML file and the environment.
+    ///
+    /// # Errors
+    /// Unreadable file, bad TOML, unknown or invalid keys; the message names the key.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::from_toml(&text, std::env::vars(), &path.display().to_string())
+    }
+
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn from_toml(
+        text: &str,
+        env: impl Iterator<Item = (String, String)>,
+        origin: &str,
+    ) -> Result<Self, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: origin.to_owned(),
+            message,
+        };
+        let mut value: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        for (k, v) in env {
+            let Some(rest) = k.strip_prefix("PORTVAKT_") else {
+                continue;
+            };
+            if rest == "CONFIG" || rest == "LOG" {
+                continue;
+            }
+            let keys: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+            let parsed = format!("x = {v}")
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|mut t| t.remove("x"))
+                .unwrap_or(toml::Value::String(v));
+            set_path(&mut value, &keys, parsed);
+        }
+        let cfg: Config = toml::Value::Table(value)
+            .try_into()
+            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        cfg.validate().map_err(invalid)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.dev_mode && !self.listen.ip().is_loopback() {
+            return Err("dev_mode: only allowed when `listen` is a loopback address".into());
+        }
+        if !(1..=24 * 60).contains(&self.session.idle_minutes) {
+            return Err("session.idle_minutes: must be between 1 and 1440".into());
+        }
+        if !(1..=24 * 30).contains(&self.session.absolute_hours) {
+            return Err("session.absolute_hours: must be between 1 and 720".into());
+        }
+        self.argon2()
+            .validate()
+            .map_err(|e| format!("password: {e}"))?;
+        if self.password.min_length < 8 {
+            return Err("password.min_length: must be at least 8".into());
+        }
+        if !matches!(self.default_language.as_str(), "sv" | "en") {
+            return Err("default_language: must be \"sv\" or \"en\"".into());
+        }
+        if self.lockout.lock_after == 0 || self.lockout.lock_after > 100 {
+            return Err("lockout.lock_after: must be between 1 and 100".into());
+        }
+        Ok(())
+    }
+
+    #[must_use]
+    pub fn argon2(&self) -> Argon2Params {
+        Argon2Params {
+            memory_kib: self.password.memory_kib,
+            iterations: self.password.iterations,
+            parallelism: self.password.parallelism,
+        }
+    }
+
+    #[must_use]
+    pub fn session_policy(&self) -> SessionPolicy {
+        SessionPolicy {
+            idle_secs: self.session.idle_minutes * 60,
+            absolute_secs: self.session.absolute_hours * 3600,
+            ..SessionPolicy::default()
+        }
+    }
+
+    #[must_use]
+    pub fn lockout_policy(&self) -> LockoutPolicy {
+        LockoutPolicy {
+            free_attempts: self.lockout.free_attempts,
+            base_delay_secs: self.lockout.base_delay_seconds,
+            max_delay_secs: self.lockout.max_delay_seconds,
+            lock_after: self.lockout.lock_after,
+        }
+    }
+
+    /// Whether cookies carry `Secure` and the `__Host-` prefix.
+    #[must_use]
+    pub fn secure_cookies(&self) -> bool {
+        !self.dev_mode
+    }
+}
+
+fn set_path(table: &mut toml::Table, keys: &[String], v: toml::Value) {
+    match keys {
+        [] => {}
+        [last] => {
+            table.insert(last.clone(), v);
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(t) = entry {
+                set_path(t, rest, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_and_unknown_keys_are_named() {
+        let env = vec![("PORTVAKT_SESSION__IDLE_MINUTES".to_owned(), "30".to_owned())];
+        let c = Config::from_toml(
+            "database_url = \"sqlite://x.db\"",
+            env.into_iter(),
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(c.session.idle_minutes, 30);
+        let err = Config::from_toml(
+            "database_url = \"x\"\nbogus = 1",
+            std::iter::empty(),
+            "t.toml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("bogus"), "{err}");
+        let err = Config::from_toml(
+            "database_url = \"x\"\nlisten = \"0.0.0.0:8080\"\ndev_mode = true",
+            std::iter::empty(),
+            "t.toml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("dev_mode"));
+    }
+}

@@ -1,0 +1,118 @@
+//! CSRF protection for every state-changing request (SECURITY.md B6).
+//!
+//! Double-submit token: a random value in a `__Host-` cookie (which a
+//! sibling subdomain cannot set) must equal the `csrf` field of the form.
+//! On top, browsers' Fetch Metadata and `Origin` headers are checked, so a
+//! cross-site POST is refused even before the token is looked at. The check
+//! runs in one layer for all routes, so no handler can forget it.
+
+use crate::cookies;
+use crate::error::AppError;
+use crate::extract::CsrfToken;
+use crate::state::AppState;
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use cookie::SameSite;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+fn new_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// Compares digests so the comparison time says nothing about the token.
+fn same(a: &str, b: &str) -> bool {
+    Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
+}
+
+fn cross_site(req: &Request) -> bool {
+    let h = req.headers();
+    if h.get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site")
+    {
+        return true;
+    }
+    match (
+        h.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        h.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => {
+            let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            !origin_host.eq_ignore_ascii_case(host)
+        }
+        _ => false,
+    }
+}
+
+pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let existing = cookies::read(req.headers(), state.cookies.csrf).filter(|v| v.len() == 43);
+    let (token, fresh) = match existing {
+        Some(t) => (t, false),
+        None => (new_token(), true),
+    };
+    let mut req = req;
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        if cross_site(&req) || fresh {
+            return AppError::Csrf.into_response();
+        }
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return AppError::BadRequest.into_response();
+        }
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+            return AppError::BadRequest.into_response();
+        };
+        let sent = form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.into_owned());
+        if !sent.is_some_and(|s| same(&s, &token)) {
+            return AppError::Csrf.into_response();
+        }
+        req = Request::from_parts(parts, Body::from(bytes));
+    }
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut resp = next.run(req).await;
+    if fresh {
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            cookies::build(
+                &state.cookies,
+                state.cookies.csrf,
+                &token,
+                SameSite::Strict,
+                None,
+            ),
+        );
+    }
+    resp
+}
+
+/// A fresh token cookie, set at sign-in so a token seen before sign-in is
+/// useless afterwards.
+#[must_use]
+pub fn rotated_cookie(state: &AppState) -> (String, axum::http::HeaderValue) {
+    let t = new_token();
+    let c = cookies::build(
+        &state.cookies,
+        state.cookies.csrf,
+        &t,
+        SameSite::Strict,
+        None,
+    );
+    (t, c)
+}

@@ -1,0 +1,187 @@
+//! `portvakt demo`: a working installation in one command. Creates a data
+//! folder with an SQLite database and the demo organisation
+//! "Exempelkommun", prints the sign-in details once, and serves on
+//! loopback. No fixed password exists anywhere: each is random, generated
+//! at first start (SECURITY.md A6).
+
+use crate::config::Config;
+use portvakt_core::apply::{
+    DesiredOrganisation, DesiredService, DesiredUser, DesiredZone, InitialPassword,
+};
+use portvakt_core::auth::password::PasswordHasher;
+use portvakt_core::domain::{Role, Slug, Username, ZoneCidrs};
+use rand::Rng;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+pub const ORG: &str = "exempelkommun";
+
+/// A random password of 4 groups of 5 characters, easy to type from a terminal.
+#[must_use]
+pub fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..4)
+        .map(|_| {
+            (0..5)
+                .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+pub fn config_text(data: &Path, listen: &str) -> String {
+    format!(
+        "# Demo installation written by `portvakt demo`. Plain HTTP on loopback only.\n\
+         listen = \"{listen}\"\n\
+         database_url = \"sqlite://{}\"\n\
+         dev_mode = true\n\
+         default_organisation = \"{ORG}\"\n",
+        data.join("portvakt.db").display()
+    )
+}
+
+fn slug(s: &str) -> anyhow::Result<Slug> {
+    Slug::parse(s).ok_or_else(|| anyhow::anyhow!("bad slug {s}"))
+}
+
+/// The demo organisation, with users' hashed passwords filled in.
+///
+/// # Errors
+/// Hashing failures.
+pub async fn organisation(
+    hasher: &PasswordHasher,
+    passwords: &[(&str, String)],
+) -> anyhow::Result<DesiredOrganisation> {
+    let ped = slug("pedagogisk-personal")?;
+    let ovr = slug("ovrig-personal")?;
+    let both: BTreeSet<Slug> = [ped.clone(), ovr.clone()].into();
+    let svc = |s: &str,
+               name: &str,
+               desc: &str,
+               cat: &str,
+               groups: &BTreeSet<Slug>|
+     -> anyhow::Result<DesiredService> {
+        Ok(DesiredService {
+            slug: slug(s)?,
+            name: name.into(),
+            description: desc.into(),
+            url: format!("https://{s}.exempelkommun.se/"),
+            category: cat.into(),
+            groups: groups.clone(),
+        })
+    };
+    let services = vec![
+        svc(
+            "lonebesked",
+            "Lönebesked",
+            "Se dina lönebesked och lönespecifikationer.",
+            "Personal och lön",
+            &both,
+        )?,
+        svc(
+            "vab",
+            "Anmäl vård av sjukt barn",
+            "Anmäl VAB och annan frånvaro.",
+            "Personal och lön",
+            &both,
+        )?,
+        svc(
+            "webbmejl",
+            "Webbmejl",
+            "E-post och kalender i webbläsaren.",
+            "Kommunikation",
+            &both,
+        )?,
+        svc(
+            "intranat",
+            "Intranätet",
+            "Nyheter, rutiner och kontaktuppgifter.",
+            "Kommunikation",
+            &both,
+        )?,
+        svc(
+            "larplattform",
+            "Lärplattformen",
+            "Scheman, närvaro och kontakt med vårdnadshavare.",
+            "Skola",
+            &[ped.clone()].into(),
+        )?,
+        svc(
+            "arendehantering",
+            "Ärendehantering",
+            "Diarium och handläggning av ärenden.",
+            "Verksamhetssystem",
+            &[ovr.clone()].into(),
+        )?,
+    ];
+    let people: [(&str, &str, BTreeSet<Slug>, BTreeSet<Role>); 3] = [
+        (
+            "anna.andersson",
+            "Anna Andersson",
+            [ovr.clone()].into(),
+            BTreeSet::new(),
+        ),
+        (
+            "erik.larsson",
+            "Erik Larsson",
+            [ped.clone()].into(),
+            BTreeSet::new(),
+        ),
+        (
+            "sara.lind",
+            "Sara Lind",
+            [ovr.clone()].into(),
+            [Role::OrgAdmin, Role::Servicedesk].into(),
+        ),
+    ];
+    let mut users = Vec::new();
+    for (local, name, groups, roles) in people {
+        let pw = passwords
+            .iter()
+            .find(|(u, _)| *u == local)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_else(random_password);
+        users.push(DesiredUser {
+            username: Username::parse(&format!("{local}@exempelkommun.se"))?,
+            display_name: name.into(),
+            email: Some(format!("{local}@exempelkommun.se")),
+            groups,
+            roles,
+            disabled: false,
+            initial_password: Some(InitialPassword::Hash(hasher.hash(&pw).await?)),
+        });
+    }
+    Ok(DesiredOrganisation {
+        slug: slug(ORG)?,
+        name: "Exempelkommun".into(),
+        domains: vec!["exempelkommun.se".into()],
+        groups: vec![
+            (ped, "Pedagogisk personal".into()),
+            (ovr, "Övrig personal".into()),
+        ],
+        zones: vec![
+            DesiredZone {
+                slug: slug("administrativa-natet")?,
+                name: "Administrativa nätet".into(),
+                cidrs: ZoneCidrs::parse(&["10.10.0.0/16"])?,
+            },
+            DesiredZone {
+                slug: slug("skolnatet")?,
+                name: "Skolnätet".into(),
+                cidrs: ZoneCidrs::parse(&["10.20.0.0/16"])?,
+            },
+        ],
+        services,
+        users,
+    })
+}
+
+/// Loads the demo config written at first start.
+///
+/// # Errors
+/// When the file is missing or invalid.
+pub fn load_config(data: &Path) -> anyhow::Result<Config> {
+    Ok(Config::load(&data.join("portvakt.toml"))?)
+}

@@ -1,0 +1,20 @@
+//! Portvakt's HTTP server, CLI and configuration.
+
+pub mod apply_file;
+pub mod apply_run;
+pub mod cli;
+pub mod client_ip;
+pub mod config;
+pub mod cookies;
+pub mod csrf;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod headers;
+pub mod i18n;
+pub mod metrics;
+pub mod page;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod time_fmt;

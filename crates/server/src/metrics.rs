@@ -1,0 +1,69 @@
+//! A handful of Prometheus counters, rendered in the text exposition format.
+//! Served only on the separate metrics listener (SECURITY.md E4).
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub signin_success: AtomicU64,
+    pub signin_failure: AtomicU64,
+    pub signin_busy: AtomicU64,
+    pub http_requests: AtomicU64,
+    pub http_server_errors: AtomicU64,
+}
+
+impl Metrics {
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    #[must_use]
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let rows = [
+            (
+                "portvakt_signin_total",
+                "result=\"success\"",
+                &self.signin_success,
+                "Sign-in attempts",
+            ),
+            (
+                "portvakt_signin_total",
+                "result=\"failure\"",
+                &self.signin_failure,
+                "",
+            ),
+            (
+                "portvakt_signin_total",
+                "result=\"busy\"",
+                &self.signin_busy,
+                "",
+            ),
+            (
+                "portvakt_http_requests_total",
+                "",
+                &self.http_requests,
+                "HTTP requests served",
+            ),
+            (
+                "portvakt_http_server_errors_total",
+                "",
+                &self.http_server_errors,
+                "HTTP 5xx responses",
+            ),
+        ];
+        for (name, labels, c, help) in rows {
+            if !help.is_empty() {
+                let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter");
+            }
+            let v = c.load(Ordering::Relaxed);
+            if labels.is_empty() {
+                let _ = writeln!(s, "{name} {v}");
+            } else {
+                let _ = writeln!(s, "{name}{{{labels}}} {v}");
+            }
+        }
+        s
+    }
+}

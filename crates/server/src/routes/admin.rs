@@ -1,0 +1,220 @@
+//! Servicedesk pages: the users of the admin's own organisation, unlock and
+//! end sessions. Every handler starts with the role check, and every lookup
+//! is scoped by the admin's organisation, so an id from another
+//! organisation is simply "not found" (SECURITY.md C1–C2).
+
+use crate::error::AppError;
+use crate::extract::{CsrfToken, CurrentUser, PageLang, ValidForm};
+use crate::i18n::Tr;
+use crate::page::Page;
+use crate::state::AppState;
+use crate::time_fmt::stockholm;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use portvakt_core::domain::Role;
+use portvakt_core::ids::UserId;
+use portvakt_core::store::{EventResult, User};
+use serde::Deserialize;
+
+const PAGE_SIZE: u32 = 50;
+
+fn require(user: &CurrentUser, role: Role) -> Result<(), AppError> {
+    if user.has_role(role) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+struct UserRow {
+    id: String,
+    username: String,
+    display_name: String,
+    status: String,
+}
+
+fn row(t: Tr, u: &User) -> UserRow {
+    UserRow {
+        id: u.id.to_string(),
+        username: u.username.to_string(),
+        display_name: u.display_name.clone(),
+        status: t
+            .get(if u.disabled {
+                "admin.users.disabled"
+            } else {
+                "admin.users.active"
+            })
+            .to_owned(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    p: Page,
+    users: Vec<UserRow>,
+    prev: Option<u32>,
+    next: Option<u32>,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    page: u32,
+}
+
+pub async fn users_get(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    admin: CurrentUser,
+    Query(q): Query<PageQuery>,
+) -> Result<Html<String>, AppError> {
+    require(&admin, Role::Servicedesk)?;
+    let page = q.page.min(100_000);
+    let users = state
+        .store
+        .list_users(&admin.organisation.id, page * PAGE_SIZE, PAGE_SIZE)
+        .await?;
+    let next = (users.len() == PAGE_SIZE as usize).then_some(page + 1);
+    let users = users.iter().map(|u| row(t, u)).collect();
+    let prev = page.checked_sub(1);
+    Ok(Html(
+        UsersPage {
+            p: Page::for_user(t, &csrf, "/admin/users", &admin),
+            users,
+            prev,
+            next,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "admin_user.html")]
+struct UserPage {
+    p: Page,
+    user: UserRow,
+    notice: Option<String>,
+    sessions: Vec<(String, String)>,
+    events: Vec<(String, String, String)>,
+}
+
+async fn render_user(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    admin: &CurrentUser,
+    id: &str,
+    notice: Option<&str>,
+) -> Result<Response, AppError> {
+    let org = &admin.organisation.id;
+    let user = state
+        .store
+        .user(org, &UserId::from_raw(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let throttle = state.store.throttle_state(org, &user.username).await?;
+    let mut r = row(t, &user);
+    if throttle.is_hard_locked() || throttle.is_delayed(state.clock.now()) {
+        r.status = t.get("admin.users.locked").to_owned();
+    }
+    let sessions = state
+        .store
+        .list_user_sessions(org, &user.id, state.clock.now())
+        .await?
+        .into_iter()
+        .map(|s| (stockholm(s.created_at), s.ip))
+        .collect();
+    let events = state
+        .store
+        .signin_events_for_user(org, &user.id, 20)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let res = if e.result == EventResult::Success {
+                "admin.user.success"
+            } else {
+                "admin.user.failure"
+            };
+            (stockholm(e.at), e.ip, t.get(res).to_owned())
+        })
+        .collect();
+    let notice = notice.map(|k| t.get(k).to_owned());
+    let back = format!("/admin/users/{}", user.id);
+    Ok(Html(
+        UserPage {
+            p: Page::for_user(t, csrf, &back, admin),
+            user: r,
+            notice,
+            sessions,
+            events,
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
+pub async fn user_get(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    admin: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    require(&admin, Role::Servicedesk)?;
+    render_user(&state, t, &csrf, &admin, &id, None).await
+}
+
+/// Admin forms carry only the CSRF token: anything else (an
+/// `organisation_id`, a `role`) is refused, not ignored (SECURITY.md C3).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionForm {
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn unlock_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    admin: CurrentUser,
+    Path(id): Path<String>,
+    ValidForm(_): ValidForm<ActionForm>,
+) -> Result<Response, AppError> {
+    require(&admin, Role::Servicedesk)?;
+    let org = &admin.organisation.id;
+    let user = state
+        .store
+        .user(org, &UserId::from_raw(id.clone()))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    state.store.clear_failures(org, &user.username).await?;
+    tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, "account unlocked");
+    render_user(&state, t, &csrf, &admin, &id, Some("admin.users.unlocked")).await
+}
+
+pub async fn revoke_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    admin: CurrentUser,
+    Path(id): Path<String>,
+    ValidForm(_): ValidForm<ActionForm>,
+) -> Result<Response, AppError> {
+    require(&admin, Role::Servicedesk)?;
+    let org = &admin.organisation.id;
+    let user = state
+        .store
+        .user(org, &UserId::from_raw(id.clone()))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let n = state
+        .store
+        .revoke_user_sessions(org, &user.id, state.clock.now())
+        .await?;
+    tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, sessions = n, "sessions revoked");
+    render_user(&state, t, &csrf, &admin, &id, Some("admin.users.revoked")).await
+}

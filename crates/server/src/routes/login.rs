@@ -1,0 +1,152 @@
+use crate::cookies;
+use crate::csrf;
+use crate::error::AppError;
+use crate::extract::{with_cookie, Client, CsrfToken, PageLang, PendingUser, ValidForm};
+use crate::i18n::Tr;
+use crate::metrics::Metrics;
+use crate::page::Page;
+use crate::state::AppState;
+use crate::time_fmt;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use cookie::SameSite;
+use portvakt_core::auth::signin::SignInError;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    p: Page,
+    username: String,
+    error: Option<&'static str>,
+    until: Option<String>,
+}
+
+fn render(
+    t: Tr,
+    csrf: &CsrfToken,
+    username: String,
+    error: Option<&'static str>,
+    until: Option<String>,
+) -> Result<String, AppError> {
+    let error = error.map(|k| t.get(k));
+    Ok(LoginPage {
+        p: Page::anonymous(t, csrf, "/login"),
+        username,
+        error,
+        until,
+    }
+    .render()?)
+}
+
+pub async fn login_get(
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    user: Option<PendingUser>,
+) -> Result<Response, AppError> {
+    if user.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    Ok(Html(render(t, &csrf, String::new(), None, None)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[allow(dead_code)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Signs in. Failures that could reveal whether an account exists share one
+/// status and one message (SECURITY.md A1).
+pub async fn login_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Client(client): Client,
+    ValidForm(form): ValidForm<LoginForm>,
+) -> Result<Response, AppError> {
+    let username: String = form.username.chars().take(256).collect();
+    if username.trim().is_empty() || form.password.is_empty() {
+        let body = render(t, &csrf, username, Some("login.error.missing"), None)?;
+        return Ok((StatusCode::BAD_REQUEST, Html(body)).into_response());
+    }
+    match state.auth.sign_in(&username, &form.password, &client).await {
+        Ok(signed) => {
+            Metrics::inc(&state.metrics.signin_success);
+            let to = if signed.user.must_change_password {
+                "/password"
+            } else {
+                "/"
+            };
+            let session = cookies::build(
+                &state.cookies,
+                state.cookies.session,
+                signed.token.as_str(),
+                SameSite::Lax,
+                None,
+            );
+            let (_, csrf_cookie) = csrf::rotated_cookie(&state);
+            let resp = with_cookie(Redirect::to(to).into_response(), session);
+            Ok(with_cookie(resp, csrf_cookie))
+        }
+        Err(e) => {
+            let (status, key, until) = match e {
+                SignInError::InvalidCredentials => {
+                    (StatusCode::UNAUTHORIZED, "login.error.invalid", None)
+                }
+                SignInError::Throttled { until } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "login.error.throttled",
+                    Some(time_fmt::stockholm(until)),
+                ),
+                SignInError::Locked => (StatusCode::LOCKED, "login.error.locked", None),
+                SignInError::IpThrottled => (StatusCode::TOO_MANY_REQUESTS, "login.error.ip", None),
+                SignInError::Disabled => (StatusCode::FORBIDDEN, "login.error.disabled", None),
+                SignInError::Busy => {
+                    Metrics::inc(&state.metrics.signin_busy);
+                    let body = render(t, &csrf, username, Some("login.error.busy"), None)?;
+                    let mut r = (StatusCode::SERVICE_UNAVAILABLE, Html(body)).into_response();
+                    r.headers_mut()
+                        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+                    return Ok(r);
+                }
+                SignInError::Store(e) => return Err(e.into()),
+                SignInError::Hash(e) => return Err(AppError::Internal(e)),
+            };
+            Metrics::inc(&state.metrics.signin_failure);
+            let body = render(t, &csrf, username, Some(key), until)?;
+            Ok((status, Html(body)).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn logout_post(
+    State(state): State<AppState>,
+    PendingUser(user): PendingUser,
+    ValidForm(_): ValidForm<CsrfOnly>,
+) -> Result<Response, AppError> {
+    state.auth.sign_out(&user.token).await?;
+    let clear = cookies::build(
+        &state.cookies,
+        state.cookies.session,
+        "",
+        SameSite::Lax,
+        Some(0),
+    );
+    Ok(with_cookie(
+        Redirect::to("/signed-out?reason=logout").into_response(),
+        clear,
+    ))
+}

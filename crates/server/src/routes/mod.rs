@@ -1,0 +1,112 @@
+//! The router, built through [`Routes`] so that every route is recorded with
+//! who may reach it. Tests walk [`route_table`] to prove that everything not
+//! listed as public refuses anonymous callers (SECURITY.md A2), and that
+//! role-restricted routes refuse users without the role (C2).
+
+mod admin;
+mod login;
+mod misc;
+mod password;
+mod portal;
+
+use crate::state::AppState;
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use portvakt_core::domain::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    SignedIn,
+    Role(Role),
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    pub method: &'static str,
+    /// Path with `{param}` placeholders.
+    pub path: &'static str,
+    pub access: Access,
+}
+
+struct Routes {
+    router: Router<AppState>,
+    table: Vec<RouteInfo>,
+}
+
+impl Routes {
+    fn add(
+        mut self,
+        methods: &[&'static str],
+        path: &'static str,
+        access: Access,
+        mr: MethodRouter<AppState>,
+    ) -> Self {
+        for method in methods {
+            self.table.push(RouteInfo {
+                method,
+                path,
+                access,
+            });
+        }
+        self.router = self.router.route(path, mr);
+        self
+    }
+}
+
+fn build() -> Routes {
+    use Access::{Public, SignedIn};
+    let desk = Access::Role(Role::Servicedesk);
+    Routes {
+        router: Router::new(),
+        table: Vec::new(),
+    }
+    .add(&["GET"], "/healthz", Public, get(misc::healthz))
+    .add(&["GET"], "/readyz", Public, get(misc::readyz))
+    .add(
+        &["GET"],
+        "/static/portvakt.css",
+        Public,
+        get(misc::stylesheet),
+    )
+    .add(
+        &["GET", "POST"],
+        "/login",
+        Public,
+        get(login::login_get).post(login::login_post),
+    )
+    .add(&["GET"], "/signed-out", Public, get(misc::signed_out))
+    .add(&["POST"], "/language", Public, post(misc::language_post))
+    .add(&["POST"], "/logout", SignedIn, post(login::logout_post))
+    .add(&["GET"], "/", SignedIn, get(portal::portal_get))
+    .add(
+        &["GET", "POST"],
+        "/password",
+        SignedIn,
+        get(password::password_get).post(password::password_post),
+    )
+    .add(&["GET"], "/admin/users", desk, get(admin::users_get))
+    .add(&["GET"], "/admin/users/{id}", desk, get(admin::user_get))
+    .add(
+        &["POST"],
+        "/admin/users/{id}/unlock",
+        desk,
+        post(admin::unlock_post),
+    )
+    .add(
+        &["POST"],
+        "/admin/users/{id}/revoke-sessions",
+        desk,
+        post(admin::revoke_post),
+    )
+}
+
+/// Every route with its access rule.
+#[must_use]
+pub fn route_table() -> Vec<RouteInfo> {
+    build().table
+}
+
+pub fn router() -> Router<AppState> {
+    build().router
+}

@@ -1,0 +1,128 @@
+use crate::cookies;
+use crate::error::AppError;
+use crate::extract::{with_cookie, Client, CsrfToken, PageLang, PendingUser, ValidForm};
+use crate::i18n::Tr;
+use crate::page::Page;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use cookie::SameSite;
+use portvakt_core::auth::password_rules::PasswordRuleError;
+use portvakt_core::auth::signin::ChangePasswordError;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    p: Page,
+    forced: bool,
+    username: String,
+    rules: String,
+    error: Option<String>,
+    error_field: &'static str,
+    done: Option<String>,
+}
+
+fn page(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    user: &crate::extract::CurrentUser,
+    error: Option<(&'static str, &'static str)>,
+    done: bool,
+) -> Result<String, AppError> {
+    let rules = t
+        .get("password.rules")
+        .replace("{min}", &state.config.password.min_length.to_string());
+    Ok(PasswordPage {
+        forced: user.user.must_change_password,
+        username: user.user.username.to_string(),
+        rules,
+        error: error.map(|(k, _)| t.get(k).to_owned()),
+        error_field: error.map_or("", |(_, f)| f),
+        done: done.then(|| t.get("password.done").to_owned()),
+        p: Page::for_user(t, csrf, "/password", user),
+    }
+    .render()?)
+}
+
+pub async fn password_get(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    PendingUser(user): PendingUser,
+) -> Result<Html<String>, AppError> {
+    Ok(Html(page(&state, t, &csrf, &user, None, false)?))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[allow(dead_code)]
+    csrf: String,
+    #[allow(dead_code)]
+    #[serde(default)]
+    username: String,
+    current: String,
+    new: String,
+    confirm: String,
+}
+
+pub async fn password_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Client(client): Client,
+    PendingUser(user): PendingUser,
+    ValidForm(form): ValidForm<PasswordForm>,
+) -> Result<Response, AppError> {
+    let bad = |key, field| -> Result<Response, AppError> {
+        let body = page(&state, t, &csrf, &user, Some((key, field)), false)?;
+        Ok((StatusCode::BAD_REQUEST, Html(body)).into_response())
+    };
+    if form.new != form.confirm {
+        return bad("password.error.mismatch", "confirm");
+    }
+    let result = state
+        .auth
+        .change_password(
+            &user.user,
+            &user.organisation,
+            &form.current,
+            &form.new,
+            &client,
+        )
+        .await;
+    match result {
+        Ok(token) => {
+            let mut updated = user;
+            updated.user.must_change_password = false;
+            let body = page(&state, t, &csrf, &updated, None, true)?;
+            let c = cookies::build(
+                &state.cookies,
+                state.cookies.session,
+                token.as_str(),
+                SameSite::Lax,
+                None,
+            );
+            Ok(with_cookie(Html(body).into_response(), c))
+        }
+        Err(ChangePasswordError::WrongCurrent) => bad("password.error.current", "current"),
+        Err(ChangePasswordError::Unchanged) => bad("password.error.unchanged", "new"),
+        Err(ChangePasswordError::Rule(r)) => bad(
+            match r {
+                PasswordRuleError::TooShort(_) => "password.error.short",
+                PasswordRuleError::TooLong => "password.error.long",
+                PasswordRuleError::Common => "password.error.common",
+                PasswordRuleError::ContainsOrganisation => "password.error.org",
+                PasswordRuleError::ContainsUsername => "password.error.username",
+                PasswordRuleError::Mismatch => "password.error.mismatch",
+            },
+            "new",
+        ),
+        Err(ChangePasswordError::Busy) => Err(AppError::Busy),
+        Err(ChangePasswordError::Store(e)) => Err(e.into()),
+        Err(ChangePasswordError::Hash(e)) => Err(AppError::Internal(e)),
+    }
+}

@@ -1,0 +1,158 @@
+//! Building and running the application. `build` binds first so callers
+//! (tests, the demo) can read the port before serving starts.
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::state::{AppState, CookieNames};
+use crate::{csrf, headers, routes};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use portvakt_core::auth::ip_throttle::IpThrottle;
+use portvakt_core::auth::password::PasswordHasher;
+use portvakt_core::auth::signin::AuthService;
+use portvakt_core::domain::Slug;
+use portvakt_core::store::Store;
+use portvakt_core::Clock;
+use portvakt_store::SqlStore;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+pub struct Application {
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    state: AppState,
+}
+
+/// Builds the shared state from config, a store and a clock.
+///
+/// # Errors
+/// When the password parameters are invalid.
+pub fn build_state(
+    config: Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<AppState> {
+    let workers = match config.password.hash_workers {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        n => n,
+    };
+    let hasher = Arc::new(PasswordHasher::new(
+        config.argon2(),
+        workers,
+        config.password.max_queued,
+    )?);
+    let auth = Arc::new(AuthService {
+        store: store.clone(),
+        hasher,
+        clock: clock.clone(),
+        lockout: config.lockout_policy(),
+        sessions: config.session_policy(),
+        ip_throttle: IpThrottle::new(
+            config.lockout.ip_max_failures,
+            config.lockout.ip_window_minutes * 60,
+        ),
+        default_organisation: config.default_organisation.as_deref().and_then(Slug::parse),
+        min_password_length: config.password.min_length,
+    });
+    Ok(AppState {
+        cookies: CookieNames::new(config.secure_cookies()),
+        config: Arc::new(config),
+        store,
+        auth,
+        clock,
+        metrics: Arc::new(Metrics::default()),
+    })
+}
+
+/// The full HTTP application with its layers.
+pub fn app(state: AppState) -> Router {
+    routes::router()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::layer,
+        ))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(state)
+}
+
+impl Application {
+    /// Connects to the configured database and binds the listeners.
+    ///
+    /// # Errors
+    /// Database, migration or bind failures.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&config.database_url).await?);
+        Self::build_with_store(config, store, clock).await
+    }
+
+    /// # Errors
+    /// Bind failures or invalid config.
+    pub async fn build_with_store(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
+        let state = build_state(config, store, clock)?;
+        Ok(Self {
+            listener,
+            metrics_listener,
+            state,
+        })
+    }
+
+    /// # Errors
+    /// When the socket has no local address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    #[must_use]
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets requests in flight finish.
+    ///
+    /// # Errors
+    /// Server I/O errors.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some(ml) = self.metrics_listener {
+            let metrics = self.state.metrics.clone();
+            let r = Router::new().route("/metrics", get(move || async move { metrics.render() }));
+            tokio::spawn(async move { axum::serve(ml, r).await });
+        }
+        let app = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

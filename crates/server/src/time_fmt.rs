@@ -1,0 +1,22 @@
+//! Times for people: Europe/Stockholm, `2026-11-23 14:05`.
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+#[must_use]
+pub fn stockholm(unix: i64) -> String {
+    let Ok(ts) = Timestamp::from_second(unix) else {
+        return String::new();
+    };
+    let tz = TimeZone::get("Europe/Stockholm").unwrap_or(TimeZone::UTC);
+    ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn summer_and_winter_offsets() {
+        assert_eq!(super::stockholm(1_782_820_800), "2026-06-30 14:00");
+        assert_eq!(super::stockholm(1_795_435_200), "2026-11-23 13:00");
+    }
+}
