@@ -61,7 +61,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         None => (new_token(), true),
     };
     let mut req = req;
-    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
         if cross_site(&req) || fresh {
             return AppError::Csrf.into_response();
         }

@@ -145,9 +145,9 @@ async fn load_user(parts: &Parts, state: &AppState) -> Result<CurrentUser, Respo
                 .await
                 .map_err(|e| AppError::from(e).into_response())?;
             Ok(CurrentUser {
-                user,
+                user: *user,
                 organisation,
-                session,
+                session: *session,
                 roles,
                 token,
             })

@@ -98,8 +98,8 @@ pub struct SignedIn {
 #[derive(Debug)]
 pub enum SessionCheck {
     Active {
-        session: SessionRecord,
-        user: User,
+        session: Box<SessionRecord>,
+        user: Box<User>,
     },
     Idle,
     Expired,
@@ -334,7 +334,10 @@ impl AuthService {
                 if needs_touch {
                     self.store.touch_session(&hash, now).await?;
                 }
-                Ok(SessionCheck::Active { session, user })
+                Ok(SessionCheck::Active {
+                    session: Box::new(session),
+                    user: Box::new(user),
+                })
             }
         }
     }

@@ -1,0 +1,233 @@
+//! CSRF and bad input on every form: a clear error, and nothing changes.
+use crate::helpers::*;
+
+async fn session_count(app: &TestApp) -> usize {
+    let org = app
+        .store
+        .organisation_by_slug(&portvakt_core::domain::Slug::parse("exempelkommun").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let u = app
+        .store
+        .user_by_username(
+            &org.id,
+            &portvakt_core::domain::Username::parse(ANNA).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    app.store
+        .list_user_sessions(&org.id, &u.id, app.clock.now_for_tests())
+        .await
+        .unwrap()
+        .len()
+}
+
+trait Now {
+    fn now_for_tests(&self) -> i64;
+}
+impl Now for portvakt_core::ManualClock {
+    fn now_for_tests(&self) -> i64 {
+        portvakt_core::Clock::now(self)
+    }
+}
+
+#[tokio::test]
+async fn post_without_or_with_a_wrong_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    let c = app.client();
+    c.get("/login").await;
+    let r = c
+        .post_raw("/login", &[("username", ANNA), ("password", ANNA_PW)])
+        .await;
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("Ladda om sidan") && r.body.contains("Reload the page"));
+    let r = c
+        .post_raw(
+            "/login",
+            &[
+                ("csrf", "A".repeat(43).as_str()),
+                ("username", ANNA),
+                ("password", ANNA_PW),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    // A first visit that posts straight away has no cookie at all.
+    let fresh = app.client();
+    assert_eq!(
+        fresh
+            .post_raw(
+                "/login",
+                &[("csrf", "x"), ("username", ANNA), ("password", ANNA_PW)]
+            )
+            .await
+            .status,
+        403
+    );
+    assert_eq!(session_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_even_with_the_token() {
+    let app = spawn_app().await;
+    let c = app.client();
+    let token = c.csrf().await;
+    for (h, v) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+    ] {
+        let r = c
+            .http
+            .post(app.url("/login"))
+            .header(h, v)
+            .form(&[
+                ("csrf", token.as_str()),
+                ("username", ANNA),
+                ("password", ANNA_PW),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{h}: {v}");
+    }
+    let same = c
+        .http
+        .post(app.url("/login"))
+        .header("origin", format!("http://{}", app.addr))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("csrf", token.as_str()),
+            ("username", ANNA),
+            ("password", ANNA_PW),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 303);
+}
+
+#[tokio::test]
+async fn login_form_bad_input_gets_clear_errors() {
+    let app = spawn_app().await;
+    let c = app.client();
+    let r = c
+        .post_form("/login", &[("username", ""), ("password", "")])
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("Fyll i både användarnamn och lösenord"));
+    let r = c.post_form("/login", &[("username", ANNA)]).await;
+    assert_eq!(r.status, 400);
+    let long = "x".repeat(70_000);
+    let r = c
+        .post_form("/login", &[("username", &long), ("password", "p")])
+        .await;
+    assert!(r.status == 400 || r.status == 413, "{}", r.status);
+    let r = c
+        .post_form(
+            "/login",
+            &[
+                ("username", "a\u{0}b@exempelkommun.se"),
+                ("password", "whatever-123"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    let token = c.csrf().await;
+    let r = c
+        .http
+        .post(app.url("/login"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"csrf\":\"{token}\"}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(session_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn password_and_language_forms_reject_bad_input_and_change_nothing() {
+    let app = spawn_app().await;
+    let c = app.client();
+    c.sign_in(ANNA, ANNA_PW).await;
+    let r = c.post_form("/password", &[("current", ANNA_PW)]).await;
+    assert_eq!(r.status, 400);
+    let r = c
+        .post_form(
+            "/password",
+            &[
+                ("current", ANNA_PW),
+                ("new", "en ny mening som är lång"),
+                ("confirm", "en annan mening som är lång"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("inte lika"));
+    let r = c
+        .post_form(
+            "/password",
+            &[
+                ("current", "wrong"),
+                ("new", "en ny mening som är lång"),
+                ("confirm", "en ny mening som är lång"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("stämmer inte"));
+    let r = c
+        .post_form(
+            "/password",
+            &[
+                ("current", ANNA_PW),
+                ("new", "exempelkommun är bäst"),
+                ("confirm", "exempelkommun är bäst"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("organisationens namn"));
+    assert_eq!(
+        app.client().sign_in(ANNA, ANNA_PW).await.status,
+        303,
+        "password unchanged"
+    );
+    let r = c.post_form("/language", &[("lang", "de")]).await;
+    assert_eq!(r.status, 400);
+    let r = c
+        .post_form("/language", &[("lang", "en"), ("back", "//evil.example/")])
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/"), "no open redirect");
+}
+
+#[tokio::test]
+async fn admin_forms_refuse_extra_fields() {
+    let app = spawn_app().await;
+    let desk = app.client();
+    desk.sign_in(SARA, SARA_PW).await;
+    let org = app
+        .store
+        .organisation_by_slug(&portvakt_core::domain::Slug::parse("exempelkommun").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let anna = app
+        .store
+        .user_by_username(
+            &org.id,
+            &portvakt_core::domain::Username::parse(ANNA).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let r = desk
+        .post_form(
+            &format!("/admin/users/{}/revoke-sessions", anna.id),
+            &[("organisation_id", "org_other")],
+        )
+        .await;
+    assert_eq!(r.status, 400, "mass assignment refused (C3)");
+}

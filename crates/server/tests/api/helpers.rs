@@ -1,0 +1,204 @@
+use portvakt_core::auth::password::PasswordHasher;
+use portvakt_core::store::Store;
+use portvakt_core::ManualClock;
+use portvakt_server::config::Config;
+use portvakt_server::startup::Application;
+use portvakt_server::{apply_run, demo};
+use portvakt_store::SqlStore;
+use reqwest::redirect::Policy;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub const START: i64 = 1_795_435_200; // 2026-11-23 13:00 Europe/Stockholm
+
+pub const ANNA: &str = "anna.andersson@exempelkommun.se";
+pub const ANNA_PW: &str = "blåbär i skogen hela sommaren";
+pub const SARA: &str = "sara.lind@exempelkommun.se";
+pub const SARA_PW: &str = "servicedesk har öppet sju till fem";
+pub const ERIK_PW: &str = "läraren cyklar till skolan varje dag";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub clock: ManualClock,
+    pub store: Arc<dyn Store>,
+    pub hasher: Arc<PasswordHasher>,
+    pub config: Config,
+    _dir: TempDir,
+}
+
+/// A folder removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let p = std::env::temp_dir().join(format!(
+            "portvakt-test-{}",
+            portvakt_core::ids::EventId::generate().as_str()
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+pub fn test_config(db_url: &str, extra: &str) -> Config {
+    let password = if extra.contains("[password]") {
+        ""
+    } else {
+        "[password]\nmemory_kib = 64\niterations = 1\nparallelism = 1\n"
+    };
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\ndatabase_url = \"{db_url}\"\ndev_mode = true\n\
+         default_organisation = \"exempelkommun\"\n{extra}\n{password}"
+    );
+    Config::from_toml(&text, std::iter::empty(), "test").unwrap()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with("").await
+}
+
+/// Spawns the app with extra TOML appended to the test config, seeded with
+/// the demo organisation using known passwords.
+pub async fn spawn_with(extra: &str) -> TestApp {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}", dir.0.join("t.db").display());
+    spawn_on(&url, extra, dir).await
+}
+
+pub async fn spawn_on(url: &str, extra: &str, dir: TempDir) -> TestApp {
+    let config = test_config(url, extra);
+    let clock = ManualClock::new(START);
+    let store: Arc<dyn Store> = Arc::new(SqlStore::connect(url).await.unwrap());
+    let app = Application::build_with_store(config.clone(), store.clone(), Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    let addr = app.local_addr().unwrap();
+    let hasher = app.state().auth.hasher.clone();
+    let passwords = [
+        ("anna.andersson", ANNA_PW.to_owned()),
+        ("erik.larsson", ERIK_PW.to_owned()),
+        ("sara.lind", SARA_PW.to_owned()),
+    ];
+    let org = demo::organisation(&hasher, &passwords).await.unwrap();
+    apply_run::apply(&*store, &hasher, &[org], START, false)
+        .await
+        .unwrap();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        addr,
+        clock,
+        store,
+        hasher,
+        config,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: format!("http://{}", self.addr),
+        }
+    }
+}
+
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub body: String,
+}
+
+impl Client {
+    pub async fn get(&self, path: &str) -> Page {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        page(r).await
+    }
+
+    /// Posts a form, adding the CSRF token from a fresh GET of `form_page`.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf", &token)];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        page(r).await
+    }
+
+    pub async fn csrf(&self) -> String {
+        let p = self.get("/login").await;
+        let p = if p.status == 200 {
+            p
+        } else {
+            self.get("/signed-out").await
+        };
+        csrf_from(&p.body)
+    }
+
+    pub async fn sign_in(&self, user: &str, pw: &str) -> Page {
+        self.post_form("/login", &[("username", user), ("password", pw)])
+            .await
+    }
+}
+
+pub fn csrf_from(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a csrf field") + marker.len();
+    html[start..start + 43].to_owned()
+}
+
+async fn page(r: reqwest::Response) -> Page {
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let set_cookies = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let body = r.text().await.unwrap();
+    Page {
+        status,
+        location,
+        set_cookies,
+        body,
+    }
+}

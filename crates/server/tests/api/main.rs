@@ -1,0 +1,12 @@
+//! Integration tests: the real server on a random port, a real SQLite file
+//! (and PostgreSQL where noted), a controllable clock.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod apply;
+mod forms;
+mod headers;
+mod helpers;
+mod isolation;
+mod login;
+mod routes;
+mod sessions;
