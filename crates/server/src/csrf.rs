@@ -35,11 +35,11 @@ fn same(a: &str, b: &str) -> bool {
 
 fn cross_site(req: &Request) -> bool {
     let h = req.headers();
-    if h.get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == "cross-site")
-    {
-        return true;
+    // Fetch Metadata is the precise signal where the browser sends it.
+    // `Origin` is only the fallback: Chromium sends `Origin: null` on
+    // same-origin form posts under some referrer policies.
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
     }
     match (
         h.get(header::ORIGIN).and_then(|v| v.to_str().ok()),

@@ -227,18 +227,29 @@ impl AuthService {
         let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
         let verification = self.hasher.verify(password, stored).await?;
         let had_hash = stored.is_some();
-        let Some(user) = user.filter(|_| verification.matches) else {
+        if !verification.matches {
             self.store
                 .record_failure(&org.id, &username, now, &self.lockout)
                 .await?;
             self.ip_throttle.record_failure(client.ip, now);
+            // The event names a real account, for its owner's sign-in history
+            // and investigations; the caller's answer never does.
             let reason = if had_hash {
                 "bad_password"
             } else {
                 "unknown_user"
             };
-            self.event(Some(&org.id), None, client, EventResult::Failure, reason)
-                .await?;
+            self.event(
+                Some(&org.id),
+                user.as_ref(),
+                client,
+                EventResult::Failure,
+                reason,
+            )
+            .await?;
+            return Err(SignInError::InvalidCredentials);
+        }
+        let Some(user) = user else {
             return Err(SignInError::InvalidCredentials);
         };
         if user.disabled {

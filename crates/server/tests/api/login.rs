@@ -77,6 +77,7 @@ async fn wrong_password_gets_a_clear_generic_error_and_an_event() {
         .await
         .unwrap()
         .unwrap();
+    app.clock.advance(1);
     app.client().sign_in(ANNA, ANNA_PW).await;
     let events = app
         .store
@@ -85,10 +86,12 @@ async fn wrong_password_gets_a_clear_generic_error_and_an_event() {
         .unwrap();
     assert_eq!(
         events.len(),
-        1,
-        "the failure is not tied to the user (no enumeration via the log); the success is"
+        2,
+        "failure and success are in the user's history"
     );
     assert_eq!(events[0].reason, "ok");
+    assert_eq!(events[1].reason, "bad_password");
+    assert_eq!(events[1].ip, "127.0.0.1");
 }
 
 fn strip_username(body: &str, name: &str) -> String {

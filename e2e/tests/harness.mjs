@@ -1,0 +1,96 @@
+// Starts `portvakt demo` on a free loopback port and Debian's Chromium.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+import assert from 'node:assert/strict';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = join(here, '..', '..');
+export const shots = join(root, 'e2e', 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export async function startDemo() {
+  const bin = process.env.PORTVAKT_BIN || join(root, 'target', 'debug', 'portvakt');
+  const data = mkdtempSync(join(tmpdir(), 'portvakt-e2e-'));
+  const port = await freePort();
+  const proc = spawn(bin, ['demo', '--data', join(data, 'demo'), '--listen', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', () => {});
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error(`demo did not start:\n${out}`);
+    try {
+      const r = await fetch(`${base}/healthz`);
+      if (r.ok && out.includes('DEMO-LOGIN sara.lind')) break;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const logins = {};
+  for (const m of out.matchAll(/DEMO-LOGIN (\S+) (\S+)/g)) logins[m[1]] = m[2];
+  return {
+    base,
+    logins,
+    output: out,
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startBrowser({ javaScript = true, locale = 'sv-SE' } = {}) {
+  const profile = mkdtempSync(join(tmpdir(), 'portvakt-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    javaScriptEnabled: javaScript,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+    locale,
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs axe-core (WCAG 2.1 A/AA rules) and fails on serious or critical findings. */
+export async function assertAccessible(page, name) {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
+    [],
+    `axe violations on ${name}`,
+  );
+  return result;
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
