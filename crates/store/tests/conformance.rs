@@ -18,11 +18,11 @@ async fn sqlite_passes_the_storage_suite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_passes_the_storage_suite() {
-    let admin = std::env::var("PORTVAKT_TEST_POSTGRES")
+    let admin = std::env::var("TEST_POSTGRES_ADMIN_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let db = format!("portvakt_suite_{}", rand_suffix());
     let url = portvakt_store::testing::create_database(&admin, &db).await.expect(
-        "PostgreSQL must be reachable (scripts/test starts it); set PORTVAKT_TEST_POSTGRES to override",
+        "PostgreSQL must be reachable (scripts/test starts it); set TEST_POSTGRES_ADMIN_URL to override",
     );
     let store = Arc::new(SqlStore::connect(&url).await.unwrap());
     store_suite::run_all(store.clone()).await;

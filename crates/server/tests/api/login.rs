@@ -381,7 +381,7 @@ async fn migrated_bcrypt_hash_signs_in_and_is_upgraded_to_argon2id() {
 
 #[tokio::test]
 async fn sign_in_works_on_postgresql_too() {
-    let admin = std::env::var("PORTVAKT_TEST_POSTGRES")
+    let admin = std::env::var("TEST_POSTGRES_ADMIN_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let db = format!(
         "portvakt_api_{}",
