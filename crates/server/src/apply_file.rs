@@ -114,19 +114,16 @@ impl std::error::Error for FileErrors {}
 /// The longest free text we accept for names and descriptions.
 const MAX_TEXT: usize = 500;
 
-struct Checker<'a> {
-    src: &'a str,
+struct Checker {
+    /// Byte offset where each line starts, for line numbers in O(log n).
+    line_starts: Vec<usize>,
     errors: Vec<FileError>,
     min_password: usize,
 }
 
-impl Checker<'_> {
+impl Checker {
     fn line(&self, offset: usize) -> usize {
-        self.src[..offset.min(self.src.len())]
-            .bytes()
-            .filter(|b| *b == b'\n')
-            .count()
-            + 1
+        self.line_starts.partition_point(|&start| start <= offset)
     }
 
     fn err<T>(&mut self, s: &Spanned<T>, field: &str, message: impl Into<String>) {
@@ -172,8 +169,16 @@ pub fn parse(
     src: &str,
     min_password: usize,
 ) -> Result<Vec<DesiredOrganisation>, FileErrors> {
+    let line_starts = std::iter::once(0)
+        .chain(
+            src.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        )
+        .collect();
     let mut c = Checker {
-        src,
+        line_starts,
         errors: Vec::new(),
         min_password,
     };
@@ -238,7 +243,7 @@ pub fn parse(
 }
 
 fn check_org(
-    c: &mut Checker<'_>,
+    c: &mut Checker,
     f: &str,
     o: &RawOrg,
     slug: Option<Slug>,
@@ -258,7 +263,7 @@ fn check_org(
             }
         }
     }
-    let group_refs = |c: &mut Checker<'_>, list: &[S<String>], field: &str| -> BTreeSet<Slug> {
+    let group_refs = |c: &mut Checker, list: &[S<String>], field: &str| -> BTreeSet<Slug> {
         let mut set = BTreeSet::new();
         for g in list {
             match Slug::parse(g.get_ref()).filter(|s| group_slugs.contains(s)) {
@@ -354,8 +359,8 @@ fn check_org(
         let display_name = c.text(&u.name, &format!("{uf}.name"));
         let username = match Username::parse(u.username.get_ref()) {
             Ok(n) => {
-                let line = c.line(u.username.span().start);
-                if let Some(first) = seen.insert(n.clone(), line) {
+                if let Some(first) = seen.insert(n.clone(), u.username.span().start) {
+                    let first = c.line(first);
                     c.err(
                         &u.username,
                         &format!("{uf}.username"),
