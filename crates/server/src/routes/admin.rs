@@ -110,11 +110,7 @@ async fn render_user(
     notice: Option<&str>,
 ) -> Result<Response, AppError> {
     let org = &admin.organisation.id;
-    let user = state
-        .store
-        .user(org, &UserId::from_raw(id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = target(state, admin, id).await?;
     let throttle = state.store.throttle_state(org, &user.username).await?;
     let mut r = row(t, &user);
     if throttle.is_hard_locked() || throttle.is_delayed(state.clock.now()) {
@@ -176,6 +172,15 @@ pub struct ActionForm {
     csrf: String,
 }
 
+/// A user of the admin's own organisation; any other id is "not found".
+async fn target(state: &AppState, admin: &CurrentUser, id: &str) -> Result<User, AppError> {
+    state
+        .store
+        .user(&admin.organisation.id, &UserId::from_raw(id))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 pub async fn unlock_post(
     State(state): State<AppState>,
     PageLang(t): PageLang,
@@ -186,11 +191,7 @@ pub async fn unlock_post(
 ) -> Result<Response, AppError> {
     require(&admin, Role::Servicedesk)?;
     let org = &admin.organisation.id;
-    let user = state
-        .store
-        .user(org, &UserId::from_raw(id.clone()))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = target(&state, &admin, &id).await?;
     state.store.clear_failures(org, &user.username).await?;
     tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, "account unlocked");
     render_user(&state, t, &csrf, &admin, &id, Some("admin.users.unlocked")).await
@@ -206,11 +207,7 @@ pub async fn revoke_post(
 ) -> Result<Response, AppError> {
     require(&admin, Role::Servicedesk)?;
     let org = &admin.organisation.id;
-    let user = state
-        .store
-        .user(org, &UserId::from_raw(id.clone()))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = target(&state, &admin, &id).await?;
     let n = state
         .store
         .revoke_user_sessions(org, &user.id, state.clock.now())

@@ -2,21 +2,7 @@
 use crate::helpers::*;
 
 async fn session_count(app: &TestApp) -> usize {
-    let org = app
-        .store
-        .organisation_by_slug(&portvakt_core::domain::Slug::parse("exempelkommun").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let u = app
-        .store
-        .user_by_username(
-            &org.id,
-            &portvakt_core::domain::Username::parse(ANNA).unwrap(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let (org, u) = app.org_and_user(ANNA).await;
     app.store
         .list_user_sessions(&org.id, &u.id, app.clock.now_for_tests())
         .await
@@ -208,21 +194,7 @@ async fn admin_forms_refuse_extra_fields() {
     let app = spawn_app().await;
     let desk = app.client();
     desk.sign_in(SARA, SARA_PW).await;
-    let org = app
-        .store
-        .organisation_by_slug(&portvakt_core::domain::Slug::parse("exempelkommun").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let anna = app
-        .store
-        .user_by_username(
-            &org.id,
-            &portvakt_core::domain::Username::parse(ANNA).unwrap(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, anna) = app.org_and_user(ANNA).await;
     let r = desk
         .post_form(
             &format!("/admin/users/{}/revoke-sessions", anna.id),

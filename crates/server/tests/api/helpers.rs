@@ -105,6 +105,31 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The organisation and the stored user for a demo username.
+    pub async fn org_and_user(
+        &self,
+        username: &str,
+    ) -> (
+        portvakt_core::store::Organisation,
+        portvakt_core::store::User,
+    ) {
+        let slug = portvakt_core::domain::Slug::parse("exempelkommun").unwrap();
+        let org = self
+            .store
+            .organisation_by_slug(&slug)
+            .await
+            .unwrap()
+            .unwrap();
+        let name = portvakt_core::domain::Username::parse(username).unwrap();
+        let user = self
+            .store
+            .user_by_username(&org.id, &name)
+            .await
+            .unwrap()
+            .unwrap();
+        (org, user)
+    }
+
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub fn client(&self) -> Client {
         Client {

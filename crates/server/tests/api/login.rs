@@ -65,18 +65,7 @@ async fn wrong_password_gets_a_clear_generic_error_and_an_event() {
     assert_eq!(r.status, 401);
     assert!(r.body.contains("Fel användarnamn eller lösenord"));
     assert!(r.body.contains("role=\"alert\""));
-    let org = app
-        .store
-        .organisation_by_slug(&Slug::parse("exempelkommun").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let user = app
-        .store
-        .user_by_username(&org.id, &Username::parse(ANNA).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let (org, user) = app.org_and_user(ANNA).await;
     app.clock.advance(1);
     app.client().sign_in(ANNA, ANNA_PW).await;
     let events = app
@@ -227,18 +216,7 @@ async fn servicedesk_unlocks_a_locked_account() {
     assert_eq!(anna.sign_in(ANNA, ANNA_PW).await.status, 423);
     let desk = app.client();
     assert_eq!(desk.sign_in(SARA, SARA_PW).await.status, 303);
-    let org = app
-        .store
-        .organisation_by_slug(&Slug::parse("exempelkommun").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let user = app
-        .store
-        .user_by_username(&org.id, &Username::parse(ANNA).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, user) = app.org_and_user(ANNA).await;
     let page = desk.get(&format!("/admin/users/{}", user.id)).await;
     assert!(page.body.contains("Låst"));
     let token = csrf_from(&page.body);
