@@ -56,7 +56,10 @@ test('an employee signs in, reaches the portal and signs out', async () => {
   await page.getByRole('button', { name: 'På svenska' }).click();
   await page.getByRole('heading', { level: 1, name: 'Mina tjänster' }).waitFor();
 
-  await page.getByRole('link', { name: 'Byt lösenord' }).click();
+  await page.getByRole('link', { name: 'Mina inställningar' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Mina inställningar' }).waitFor();
+  await assertAccessible(page, 'settings page');
+  await page.getByRole('main').getByRole('link', { name: 'Byt lösenord' }).click();
   await page.getByRole('heading', { level: 1, name: 'Byt lösenord' }).waitFor();
   await assertAccessible(page, 'password page');
   await shot(page, '05-password');

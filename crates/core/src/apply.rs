@@ -2,7 +2,7 @@
 //! stored now, and the plan that turns one into the other. Pure: parsing
 //! the file is the server's job, executing the plan the store's.
 
-use crate::domain::{Role, Slug, Username, ZoneCidrs};
+use crate::domain::{MfaPolicy, Role, Slug, Username, ZoneCidrs};
 use crate::ids::{GroupId, OrganisationId, ServiceId, UserId, ZoneId};
 use crate::store::{Group, Organisation, Service, User};
 use std::collections::{BTreeMap, BTreeSet};
@@ -49,6 +49,7 @@ pub struct DesiredZone {
 pub struct DesiredOrganisation {
     pub slug: Slug,
     pub name: String,
+    pub mfa_policy: MfaPolicy,
     pub domains: Vec<String>,
     pub groups: Vec<(Slug, String)>,
     pub zones: Vec<DesiredZone>,
@@ -136,6 +137,7 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
         slug: slug.clone(),
         name: desired.name.clone(),
         domains: desired.domains.clone(),
+        mfa_policy: desired.mfa_policy,
     };
     match &current.organisation {
         None => out.push(put(

@@ -63,3 +63,6 @@ id_type!(
 id_type!(
     /// A stored event (sign-in attempt, admin action).
     EventId, "evt_");
+id_type!(
+    /// A registered second factor.
+    FactorId, "fac_");

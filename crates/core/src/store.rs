@@ -4,12 +4,13 @@
 //! not exist, which is how one organisation's data stays out of another's
 //! reach (seed 001).
 
+use crate::apply::ZoneRecord;
 use crate::apply::{Change, OrgSnapshot};
 use crate::auth::lockout::{LockoutPolicy, ThrottleState};
 use crate::clock::UnixTime;
-use crate::domain::{Role, Slug, Username};
+use crate::domain::{MfaPolicy, Role, Slug, Username};
 use crate::error::StoreError;
-use crate::ids::{EventId, GroupId, OrganisationId, ServiceId, UserId};
+use crate::ids::{EventId, FactorId, GroupId, OrganisationId, ServiceId, UserId};
 use async_trait::async_trait;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -21,6 +22,7 @@ pub struct Organisation {
     pub name: String,
     /// E-mail style domains whose usernames belong here (`exempelkommun.se`).
     pub domains: Vec<String>,
+    pub mfa_policy: MfaPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,8 +69,11 @@ pub struct NewSession {
     pub expires_at: UnixTime,
     pub ip: String,
     pub user_agent: String,
-    /// Authentication methods used, space separated (`pwd`, later `otp`, `hwk`).
+    /// Authentication methods used, space separated (`pwd`, `otp`, later `sms`, `hwk`).
     pub amr: String,
+    /// Password accepted but a second factor still to come: such a session
+    /// opens nothing but the second-factor page.
+    pub pending_mfa: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +88,54 @@ pub struct SessionRecord {
     pub ip: String,
     pub user_agent: String,
     pub amr: String,
+    pub pending_mfa: bool,
+    /// Wrong second-factor codes entered in this (pending) session.
+    pub mfa_tries: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorKind {
+    Totp,
+}
+
+impl FactorKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactorKind::Totp => "totp",
+        }
+    }
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        (s == "totp").then_some(FactorKind::Totp)
+    }
+}
+
+/// A registered second factor.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Factor {
+    pub id: FactorId,
+    pub organisation_id: OrganisationId,
+    pub user_id: UserId,
+    pub kind: FactorKind,
+    /// The user's own name for it ("Jobbtelefonen").
+    pub label: String,
+    /// TOTP: the base32 secret.
+    pub secret: Option<String>,
+    /// Not usable until the user proves it works by entering a code.
+    pub confirmed: bool,
+    pub created_at: UnixTime,
+    pub last_used_at: Option<UnixTime>,
+}
+
+impl std::fmt::Debug for Factor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Factor")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("label", &self.label)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +239,43 @@ pub trait Store: Send + Sync + 'static {
         user: &UserId,
         now: UnixTime,
     ) -> StoreResult<Vec<SessionRecord>>;
+
+    /// Counts one wrong second-factor code in a pending session; returns the new count.
+    async fn count_mfa_try(&self, token_hash: &str) -> StoreResult<u32>;
+
+    // Zones and second factors
+    async fn zones(&self, org: &OrganisationId) -> StoreResult<Vec<ZoneRecord>>;
+    async fn factors(&self, org: &OrganisationId, user: &UserId) -> StoreResult<Vec<Factor>>;
+    async fn add_factor(&self, factor: &Factor) -> StoreResult<()>;
+    /// Marks a factor usable, recording the TOTP step that proved it.
+    async fn confirm_factor(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        id: &FactorId,
+        label: &str,
+        step: i64,
+    ) -> StoreResult<bool>;
+    /// Removes a factor. With `keep_one`, refuses (returns false) when it
+    /// is the user's last confirmed factor; the check and the delete are
+    /// one transaction.
+    async fn remove_factor(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        id: &FactorId,
+        keep_one: bool,
+    ) -> StoreResult<bool>;
+    /// Accepts a TOTP step only if it is newer than any used before with
+    /// this factor: true exactly once per step, even under concurrency.
+    async fn consume_totp_step(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        id: &FactorId,
+        step: i64,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
 
     // Events
     async fn record_signin_event(&self, event: &SignInEvent) -> StoreResult<()>;

@@ -7,8 +7,9 @@ use crate::apply::{
 };
 use crate::auth::lockout::{LockoutPolicy, HARD_LOCK};
 use crate::domain::{Role, Slug, Username, ZoneCidrs};
+use crate::ids::FactorId;
 use crate::ids::{EventId, UserId};
-use crate::store::{EventResult, NewSession, SignInEvent, Store};
+use crate::store::{EventResult, Factor, FactorKind, NewSession, SignInEvent, Store};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
     DesiredOrganisation {
         slug: slug(org_slug),
         name: format!("Org {canary}"),
+        mfa_policy: crate::domain::MfaPolicy::OutsideInternal,
         domains: vec![format!("{org_slug}.example")],
         groups: vec![
             (slug("staff"), format!("Staff {canary}")),
@@ -32,7 +34,7 @@ pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
         zones: vec![DesiredZone {
             slug: slug("office"),
             name: format!("Office {canary}"),
-            cidrs: ZoneCidrs::parse(&["10.0.0.0/8"]).unwrap(),
+            cidrs: ZoneCidrs::parse(&["10.0.0.0/8", "127.0.0.0/8"]).unwrap(),
         }],
         services: vec![DesiredService {
             slug: slug("payslip"),
@@ -72,6 +74,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     events_are_scoped(&*store).await;
     domain_belongs_to_one_organisation(&*store).await;
     failed_apply_changes_nothing(&*store).await;
+    factors_are_single_use_and_scoped(store.clone()).await;
     store.integrity_check().await.expect("integrity check");
 }
 
@@ -201,6 +204,7 @@ async fn sessions_lifecycle(store: &dyn Store) {
                 ip: "10.0.0.1".into(),
                 user_agent: "test".into(),
                 amr: "pwd".into(),
+                pending_mfa: false,
             })
             .await
             .unwrap();
@@ -341,4 +345,103 @@ async fn failed_apply_changes_nothing(store: &dyn Store) {
         store.list_users(&org.id, 0, 100).await.unwrap().len(),
         before
     );
+}
+
+async fn factors_are_single_use_and_scoped(store: Arc<dyn Store>) {
+    let org = store
+        .organisation_by_slug(&slug("alpha"))
+        .await
+        .unwrap()
+        .unwrap();
+    let other = store
+        .organisation_by_slug(&slug("scope-b"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.zones(&org.id).await.unwrap().len(), 1);
+    let user = store.list_users(&org.id, 0, 1).await.unwrap().remove(0);
+    let mk = |id: &FactorId| Factor {
+        id: id.clone(),
+        organisation_id: org.id.clone(),
+        user_id: user.id.clone(),
+        kind: FactorKind::Totp,
+        label: String::new(),
+        secret: Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".into()),
+        confirmed: false,
+        created_at: 10,
+        last_used_at: None,
+    };
+    let (a, b) = (FactorId::generate(), FactorId::generate());
+    store.add_factor(&mk(&a)).await.unwrap();
+    store.add_factor(&mk(&b)).await.unwrap();
+    assert!(
+        !store
+            .consume_totp_step(&org.id, &user.id, &a, 5, 20)
+            .await
+            .unwrap(),
+        "unconfirmed factors are unusable"
+    );
+    assert!(
+        !store
+            .confirm_factor(&other.id, &user.id, &a, "x", 1)
+            .await
+            .unwrap(),
+        "other organisation"
+    );
+    assert!(store
+        .confirm_factor(&org.id, &user.id, &a, "Jobbtelefonen", 1)
+        .await
+        .unwrap());
+    assert!(!store
+        .confirm_factor(&org.id, &user.id, &a, "again", 1)
+        .await
+        .unwrap());
+
+    // 50 concurrent uses of one step: exactly one wins (SECURITY.md G3).
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let (s, o, u, f) = (store.clone(), org.id.clone(), user.id.clone(), a.clone());
+        tasks.push(tokio::spawn(async move {
+            s.consume_totp_step(&o, &u, &f, 7, 30).await.unwrap()
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    assert_eq!(wins, 1);
+    assert!(
+        !store
+            .consume_totp_step(&org.id, &user.id, &a, 6, 31)
+            .await
+            .unwrap(),
+        "older step refused"
+    );
+    assert!(store
+        .consume_totp_step(&org.id, &user.id, &a, 8, 32)
+        .await
+        .unwrap());
+
+    // The last confirmed factor stays when asked to keep one; an unconfirmed one can go.
+    assert!(!store
+        .remove_factor(&org.id, &user.id, &a, true)
+        .await
+        .unwrap());
+    assert!(store
+        .remove_factor(&org.id, &user.id, &b, true)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .remove_factor(&other.id, &user.id, &a, false)
+            .await
+            .unwrap(),
+        "other organisation"
+    );
+    assert_eq!(store.factors(&org.id, &user.id).await.unwrap().len(), 1);
+    assert!(store.factors(&other.id, &user.id).await.unwrap().is_empty());
+    assert!(store
+        .remove_factor(&org.id, &user.id, &a, false)
+        .await
+        .unwrap());
 }

@@ -7,7 +7,7 @@ use portvakt_core::apply::{
 };
 use portvakt_core::auth::password::is_supported_hash;
 use portvakt_core::auth::password_rules::{check_new_password, PasswordContext};
-use portvakt_core::domain::{Role, Slug, Username, ZoneCidrs};
+use portvakt_core::domain::{MfaPolicy, Role, Slug, Username, ZoneCidrs};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
 use toml::Spanned;
@@ -26,6 +26,9 @@ struct RawFile {
 struct RawOrg {
     slug: S<String>,
     name: S<String>,
+    /// "always", "outside_internal" (default) or "never".
+    #[serde(default)]
+    mfa: Option<S<String>>,
     #[serde(default)]
     domains: Vec<S<String>>,
     #[serde(default)]
@@ -443,7 +446,19 @@ fn check_org(
             });
         }
     }
+    let mfa_policy = match &o.mfa {
+        None => MfaPolicy::default(),
+        Some(m) => MfaPolicy::parse(m.get_ref()).unwrap_or_else(|| {
+            c.err(
+                m,
+                &format!("{f}.mfa"),
+                "use \"always\", \"outside_internal\" or \"never\"",
+            );
+            MfaPolicy::default()
+        }),
+    };
     Some(DesiredOrganisation {
+        mfa_policy,
         slug: slug?,
         name,
         domains,

@@ -37,6 +37,25 @@ pub struct Config {
     pub password: PasswordConfig,
     #[serde(default)]
     pub lockout: LockoutConfig,
+    #[serde(default)]
+    pub factors: FactorsConfig,
+}
+
+/// Where second factors may be registered from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FactorsConfig {
+    /// Authenticator apps may only be added from an internal network zone
+    /// (seed 004: numbers "only from the municipality's internal network").
+    pub totp_inside_only: bool,
+}
+
+impl Default for FactorsConfig {
+    fn default() -> Self {
+        Self {
+            totp_inside_only: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -9,7 +9,7 @@ use portvakt_core::apply::{
     DesiredOrganisation, DesiredService, DesiredUser, DesiredZone, InitialPassword,
 };
 use portvakt_core::auth::password::PasswordHasher;
-use portvakt_core::domain::{Role, Slug, Username, ZoneCidrs};
+use portvakt_core::domain::{MfaPolicy, Role, Slug, Username, ZoneCidrs};
 use rand::Rng;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -37,6 +37,7 @@ pub fn config_text(data: &Path, listen: &str) -> String {
          listen = \"{listen}\"\n\
          database_url = \"sqlite://{}\"\n\
          dev_mode = true\n\
+         trusted_proxies = [\"127.0.0.1/32\", \"::1/128\"]\n\
          default_organisation = \"{ORG}\"\n",
         data.join("portvakt.db").display()
     )
@@ -156,6 +157,7 @@ pub async fn organisation(
     Ok(DesiredOrganisation {
         slug: slug(ORG)?,
         name: "Exempelkommun".into(),
+        mfa_policy: MfaPolicy::OutsideInternal,
         domains: vec!["exempelkommun.se".into()],
         groups: vec![
             (ped, "Pedagogisk personal".into()),
@@ -171,6 +173,13 @@ pub async fn organisation(
                 slug: slug("skolnatet")?,
                 name: "Skolnätet".into(),
                 cidrs: ZoneCidrs::parse(&["10.20.0.0/16"])?,
+            },
+            // The demo runs on loopback: this machine counts as the internal
+            // network, so password alone works here and factors can be added.
+            DesiredZone {
+                slug: slug("demo-lokalt")?,
+                name: "Den här datorn (demo)".into(),
+                cidrs: ZoneCidrs::parse(&["127.0.0.0/8", "::1/128"])?,
             },
         ],
         services,

@@ -122,6 +122,32 @@ fn clear_session(state: &AppState, to: &str) -> Response {
 }
 
 async fn load_user(parts: &Parts, state: &AppState) -> Result<CurrentUser, Response> {
+    let u = load_session(parts, state).await?;
+    if u.session.pending_mfa {
+        return Err(Redirect::to("/login/factor").into_response());
+    }
+    Ok(u)
+}
+
+/// A session that has passed the password and waits for its second factor.
+pub struct SecondFactorStep(pub CurrentUser);
+
+impl FromRequestParts<AppState> for SecondFactorStep {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let u = load_session(parts, state).await?;
+        if !u.session.pending_mfa {
+            return Err(Redirect::to("/").into_response());
+        }
+        Ok(SecondFactorStep(u))
+    }
+}
+
+async fn load_session(parts: &Parts, state: &AppState) -> Result<CurrentUser, Response> {
     let Some(raw) = cookies::read(&parts.headers, state.cookies.session) else {
         return Err(Redirect::to("/login").into_response());
     };
@@ -132,7 +158,7 @@ async fn load_user(parts: &Parts, state: &AppState) -> Result<CurrentUser, Respo
         .await
         .map_err(|e| AppError::from(e).into_response())?;
     match check {
-        SessionCheck::Active { session, user } => {
+        SessionCheck::Active { session, user } | SessionCheck::Pending { session, user } => {
             let organisation = state
                 .store
                 .organisation(&user.organisation_id)

@@ -12,6 +12,15 @@ pub fn stockholm(unix: i64) -> String {
     ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
+/// Only the clock time, `14:05`.
+#[must_use]
+pub fn stockholm_time(unix: i64) -> String {
+    stockholm(unix)
+        .rsplit_once(' ')
+        .map(|(_, t)| t.to_owned())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

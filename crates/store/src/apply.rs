@@ -3,11 +3,9 @@
 
 use crate::rows::{self, get, SERVICE_COLS, USER_COLS};
 use crate::{db_err, SqlStore};
-use portvakt_core::apply::{
-    Change, InitialPassword, OrgSnapshot, ServiceSnapshot, UserSnapshot, ZoneRecord,
-};
+use portvakt_core::apply::{Change, InitialPassword, OrgSnapshot, ServiceSnapshot, UserSnapshot};
 use portvakt_core::domain::{Role, Slug};
-use portvakt_core::ids::{GroupId, ZoneId};
+use portvakt_core::ids::GroupId;
 use portvakt_core::store::StoreResult;
 use portvakt_core::StoreError;
 use sqlx::{Any, Transaction};
@@ -15,11 +13,12 @@ use std::collections::{BTreeSet, HashMap};
 
 impl SqlStore {
     pub(crate) async fn load_snapshot(&self, slug: &Slug) -> StoreResult<OrgSnapshot> {
-        let row = sqlx::query("SELECT id, slug, name FROM organisations WHERE slug = $1")
-            .bind(slug.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let row =
+            sqlx::query("SELECT id, slug, name, mfa_policy FROM organisations WHERE slug = $1")
+                .bind(slug.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
         let Some(row) = row else {
             return Ok(OrgSnapshot::default());
         };
@@ -37,23 +36,7 @@ impl SqlStore {
         .map(rows::group)
         .collect::<Result<Vec<_>, _>>()?;
 
-        let zones = sqlx::query(
-            "SELECT id, slug, name, cidrs FROM zones WHERE organisation_id = $1 ORDER BY slug",
-        )
-        .bind(oid)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| {
-            Ok(ZoneRecord {
-                id: ZoneId::from_raw(get::<String>(r, "id")?),
-                slug: Slug::from_stored(get(r, "slug")?),
-                name: get(r, "name")?,
-                cidrs: get(r, "cidrs")?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        let zones = self.zones_impl(&org.id).await?;
 
         let mut service_groups: HashMap<String, BTreeSet<GroupId>> = HashMap::new();
         for r in sqlx::query(
@@ -161,12 +144,13 @@ async fn apply_one(tx: &mut Transaction<'static, Any>, change: &Change) -> Store
             exec(
                 tx,
                 sqlx::query(
-                    "INSERT INTO organisations (id, slug, name) VALUES ($1, $2, $3) \
-                 ON CONFLICT (id) DO UPDATE SET slug = $2, name = $3",
+                    "INSERT INTO organisations (id, slug, name, mfa_policy) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO UPDATE SET slug = $2, name = $3, mfa_policy = $4",
                 )
                 .bind(o.id.as_str())
                 .bind(o.slug.as_str())
-                .bind(&o.name),
+                .bind(&o.name)
+                .bind(o.mfa_policy.as_str()),
             )
             .await?;
             exec(

@@ -1,13 +1,15 @@
 use crate::rows::{self, get, SERVICE_COLS, SESSION_COLS, USER_COLS};
 use crate::{affected, db_err, Backend, SqlStore};
 use async_trait::async_trait;
+use portvakt_core::apply::ZoneRecord;
 use portvakt_core::apply::{Change, OrgSnapshot};
 use portvakt_core::auth::lockout::{LockoutPolicy, ThrottleState};
 use portvakt_core::clock::UnixTime;
-use portvakt_core::domain::{Role, Slug, Username};
-use portvakt_core::ids::{OrganisationId, UserId};
+use portvakt_core::domain::{MfaPolicy, Role, Slug, Username};
+use portvakt_core::ids::{FactorId, OrganisationId, UserId};
 use portvakt_core::store::{
-    Group, NewSession, Organisation, Service, SessionRecord, SignInEvent, Store, StoreResult, User,
+    Factor, Group, NewSession, Organisation, Service, SessionRecord, SignInEvent, Store,
+    StoreResult, User,
 };
 use portvakt_core::StoreError;
 use sqlx::any::AnyRow;
@@ -31,6 +33,8 @@ impl SqlStore {
             slug: Slug::from_stored(get(row, "slug")?),
             name: get(row, "name")?,
             domains,
+            mfa_policy: MfaPolicy::parse(&get::<String>(row, "mfa_policy")?)
+                .ok_or_else(|| StoreError::Corrupt("unknown mfa_policy".into()))?,
         })
     }
 
@@ -55,7 +59,7 @@ fn clamp_limit(limit: u32) -> i64 {
 impl Store for SqlStore {
     async fn organisation(&self, id: &OrganisationId) -> StoreResult<Option<Organisation>> {
         self.one_org(
-            "SELECT id, slug, name FROM organisations WHERE id = $1",
+            "SELECT id, slug, name, mfa_policy FROM organisations WHERE id = $1",
             id.as_str(),
         )
         .await
@@ -63,7 +67,7 @@ impl Store for SqlStore {
 
     async fn organisation_by_slug(&self, slug: &Slug) -> StoreResult<Option<Organisation>> {
         self.one_org(
-            "SELECT id, slug, name FROM organisations WHERE slug = $1",
+            "SELECT id, slug, name, mfa_policy FROM organisations WHERE slug = $1",
             slug.as_str(),
         )
         .await
@@ -71,7 +75,7 @@ impl Store for SqlStore {
 
     async fn organisation_by_domain(&self, domain: &str) -> StoreResult<Option<Organisation>> {
         self.one_org(
-            "SELECT o.id, o.slug, o.name FROM organisations o \
+            "SELECT o.id, o.slug, o.name, o.mfa_policy FROM organisations o \
              JOIN organisation_domains d ON d.organisation_id = o.id WHERE d.domain = $1",
             domain,
         )
@@ -79,10 +83,11 @@ impl Store for SqlStore {
     }
 
     async fn list_organisations(&self) -> StoreResult<Vec<Organisation>> {
-        let rows = sqlx::query("SELECT id, slug, name FROM organisations ORDER BY slug")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let rows =
+            sqlx::query("SELECT id, slug, name, mfa_policy FROM organisations ORDER BY slug")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(self.org_from_row(r).await?);
@@ -260,8 +265,8 @@ impl Store for SqlStore {
 
     async fn create_session(&self, s: &NewSession) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, organisation_id, user_id, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent, amr) \
-             VALUES ($1, $2, $3, $4, $4, $5, NULL, $6, $7, $8)",
+            "INSERT INTO sessions (token_hash, organisation_id, user_id, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent, amr, pending_mfa, mfa_tries) \
+             VALUES ($1, $2, $3, $4, $4, $5, NULL, $6, $7, $8, $9, 0)",
         )
         .bind(&s.token_hash)
         .bind(s.organisation_id.as_str())
@@ -271,6 +276,7 @@ impl Store for SqlStore {
         .bind(&s.ip)
         .bind(&s.user_agent)
         .bind(&s.amr)
+        .bind(i64::from(s.pending_mfa))
         .execute(&self.pool)
         .await
         .map_err(db_err)?;
@@ -347,6 +353,54 @@ impl Store for SqlStore {
             .iter()
             .map(rows::session)
             .collect()
+    }
+
+    async fn count_mfa_try(&self, token_hash: &str) -> StoreResult<u32> {
+        self.count_mfa_try_impl(token_hash).await
+    }
+
+    async fn zones(&self, org: &OrganisationId) -> StoreResult<Vec<ZoneRecord>> {
+        self.zones_impl(org).await
+    }
+
+    async fn factors(&self, org: &OrganisationId, user: &UserId) -> StoreResult<Vec<Factor>> {
+        self.factors_impl(org, user).await
+    }
+
+    async fn add_factor(&self, factor: &Factor) -> StoreResult<()> {
+        self.add_factor_impl(factor).await
+    }
+
+    async fn confirm_factor(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        id: &FactorId,
+        label: &str,
+        step: i64,
+    ) -> StoreResult<bool> {
+        self.confirm_factor_impl(org, user, id, label, step).await
+    }
+
+    async fn remove_factor(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        id: &FactorId,
+        keep_one: bool,
+    ) -> StoreResult<bool> {
+        self.remove_factor_impl(org, user, id, keep_one).await
+    }
+
+    async fn consume_totp_step(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        id: &FactorId,
+        step: i64,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        self.consume_totp_step_impl(org, user, id, step, now).await
     }
 
     async fn record_signin_event(&self, e: &SignInEvent) -> StoreResult<()> {

@@ -2,7 +2,9 @@
 
 pub mod ip_throttle;
 pub mod lockout;
+pub mod mfa;
 pub mod password;
 pub mod password_rules;
 pub mod session;
 pub mod signin;
+pub mod totp;

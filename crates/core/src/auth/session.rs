@@ -111,6 +111,8 @@ mod tests {
             ip: String::new(),
             user_agent: String::new(),
             amr: "pwd".into(),
+            pending_mfa: false,
+            mfa_tries: 0,
         }
     }
 

@@ -38,6 +38,10 @@ pub enum SignInError {
     /// The account is disabled (only said to someone who knew the password).
     #[error("disabled")]
     Disabled,
+    /// A second factor is required here but none is registered (only said
+    /// to someone who knew the password).
+    #[error("no second factor registered")]
+    NoSecondFactor,
     #[error("server busy")]
     Busy,
     #[error(transparent)]
@@ -92,6 +96,8 @@ pub struct SignedIn {
     pub token: SessionToken,
     pub user: User,
     pub organisation: Organisation,
+    /// The password was right; a second factor must follow.
+    pub pending_mfa: bool,
 }
 
 /// The outcome of checking a session cookie.
@@ -101,11 +107,19 @@ pub enum SessionCheck {
         session: Box<SessionRecord>,
         user: Box<User>,
     },
+    /// Password given, second factor still to come.
+    Pending {
+        session: Box<SessionRecord>,
+        user: Box<User>,
+    },
     Idle,
     Expired,
     /// No such session, revoked, or its user is gone or disabled.
     Invalid,
 }
+
+/// How long the second-factor step may take after the password.
+pub const PENDING_MFA_SECS: i64 = 5 * 60;
 
 pub struct AuthService {
     pub store: Arc<dyn Store>,
@@ -123,7 +137,7 @@ pub struct AuthService {
 
 /// User agents are stored for investigations, trimmed so a client cannot
 /// fill the event table with one header.
-fn clip(ua: &str) -> String {
+pub(crate) fn clip(ua: &str) -> String {
     ua.chars().filter(|c| !c.is_control()).take(256).collect()
 }
 
@@ -143,8 +157,22 @@ impl AuthService {
         }
     }
 
-    async fn event(
+    pub(crate) async fn event(
         &self,
+        org: Option<&OrganisationId>,
+        user: Option<&User>,
+        client: &ClientInfo,
+        result: EventResult,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.event_for("pwd", org, user, client, result, reason)
+            .await
+    }
+
+    /// Records an event for an authentication method (`pwd`, `otp`, …).
+    pub(crate) async fn event_for(
+        &self,
+        method: &str,
         org: Option<&OrganisationId>,
         user: Option<&User>,
         client: &ClientInfo,
@@ -159,7 +187,7 @@ impl AuthService {
                 at: self.clock.now(),
                 ip: client.ip.to_string(),
                 user_agent: clip(&client.user_agent),
-                method: "pwd".into(),
+                method: method.into(),
                 result,
                 reason: reason.into(),
             })
@@ -270,19 +298,39 @@ impl AuthService {
                 .set_password_hash(&org.id, &user.id, &hash, user.must_change_password)
                 .await?;
         }
-        let token = self.create_session(&user, client, "pwd").await?;
+        let pending_mfa = self.second_factor_required(&org, client.ip).await?;
+        if pending_mfa && !self.has_confirmed_factor(&user).await? {
+            self.event(
+                Some(&org.id),
+                Some(&user),
+                client,
+                EventResult::Failure,
+                "no_second_factor",
+            )
+            .await?;
+            return Err(SignInError::NoSecondFactor);
+        }
+        let token = self
+            .create_session(&user, client, "pwd", pending_mfa)
+            .await?;
+        let reason = if pending_mfa {
+            "password_ok_second_factor_next"
+        } else {
+            "ok"
+        };
         self.event(
             Some(&org.id),
             Some(&user),
             client,
             EventResult::Success,
-            "ok",
+            reason,
         )
         .await?;
         Ok(SignedIn {
             token,
             user,
             organisation: org,
+            pending_mfa,
         })
     }
 
@@ -296,6 +344,7 @@ impl AuthService {
         user: &User,
         client: &ClientInfo,
         amr: &str,
+        pending_mfa: bool,
     ) -> Result<SessionToken, StoreError> {
         let now = self.clock.now();
         let token = SessionToken::generate();
@@ -309,6 +358,7 @@ impl AuthService {
                 ip: client.ip.to_string(),
                 user_agent: clip(&client.user_agent),
                 amr: amr.into(),
+                pending_mfa,
             })
             .await?;
         Ok(token)
@@ -342,6 +392,16 @@ impl AuthService {
                 let Some(user) = user.filter(|u| !u.disabled) else {
                     return Ok(SessionCheck::Invalid);
                 };
+                if session.pending_mfa {
+                    if now - session.created_at > PENDING_MFA_SECS {
+                        self.store.revoke_session(&hash, now).await?;
+                        return Ok(SessionCheck::Invalid);
+                    }
+                    return Ok(SessionCheck::Pending {
+                        session: Box::new(session),
+                        user: Box::new(user),
+                    });
+                }
                 if needs_touch {
                     self.store.touch_session(&hash, now).await?;
                 }
@@ -411,7 +471,7 @@ impl AuthService {
         self.store
             .revoke_user_sessions(&organisation.id, &user.id, now)
             .await?;
-        let token = self.create_session(user, client, "pwd").await?;
+        let token = self.create_session(user, client, "pwd", false).await?;
         self.event(
             Some(&organisation.id),
             Some(user),

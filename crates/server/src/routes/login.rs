@@ -79,7 +79,9 @@ pub async fn login_post(
     match state.auth.sign_in(&username, &form.password, &client).await {
         Ok(signed) => {
             Metrics::inc(&state.metrics.signin_success);
-            let to = if signed.user.must_change_password {
+            let to = if signed.pending_mfa {
+                "/login/factor"
+            } else if signed.user.must_change_password {
                 "/password"
             } else {
                 "/"
@@ -108,6 +110,9 @@ pub async fn login_post(
                 SignInError::Locked => (StatusCode::LOCKED, "login.error.locked", None),
                 SignInError::IpThrottled => (StatusCode::TOO_MANY_REQUESTS, "login.error.ip", None),
                 SignInError::Disabled => (StatusCode::FORBIDDEN, "login.error.disabled", None),
+                SignInError::NoSecondFactor => {
+                    (StatusCode::FORBIDDEN, "login.error.no_factor", None)
+                }
                 SignInError::Busy => {
                     Metrics::inc(&state.metrics.signin_busy);
                     let body = render(t, &csrf, username, Some("login.error.busy"), None)?;

@@ -62,6 +62,7 @@ pub async fn signed_out(
         Some("idle") => t.get("signedout.idle_n").to_owned(),
         Some("expired") => t.get("signedout.expired").to_owned(),
         Some("password") => t.get("signedout.password").to_owned(),
+        Some("codes") => t.get("signedout.codes").to_owned(),
         _ => t.get("signedout.logout").to_owned(),
     };
     Ok(Html(
@@ -83,7 +84,7 @@ pub struct LanguageForm {
 }
 
 /// Only our own paths are valid return addresses (no `//host`, `/\host`).
-fn local_path(s: &str) -> &str {
+pub fn local_path(s: &str) -> &str {
     let ok = s.starts_with('/')
         && !s.starts_with("//")
         && !s.starts_with("/\\")

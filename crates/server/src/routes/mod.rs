@@ -4,10 +4,12 @@
 //! role-restricted routes refuse users without the role (C2).
 
 mod admin;
+mod factor;
 mod login;
-mod misc;
+pub(crate) mod misc;
 mod password;
 mod portal;
+mod settings;
 
 use crate::state::AppState;
 use axum::routing::{get, post, MethodRouter};
@@ -78,7 +80,38 @@ fn build() -> Routes {
     .add(&["GET"], "/signed-out", Public, get(misc::signed_out))
     .add(&["POST"], "/language", Public, post(misc::language_post))
     .add(&["POST"], "/logout", SignedIn, post(login::logout_post))
+    .add(
+        &["GET", "POST"],
+        "/login/factor",
+        SignedIn,
+        get(factor::factor_get).post(factor::factor_post),
+    )
     .add(&["GET"], "/", SignedIn, get(portal::portal_get))
+    .add(&["GET"], "/settings", SignedIn, get(settings::settings_get))
+    .add(
+        &["POST"],
+        "/settings/totp",
+        SignedIn,
+        post(settings::totp_start_post),
+    )
+    .add(
+        &["GET", "POST"],
+        "/settings/totp/{id}",
+        SignedIn,
+        get(settings::totp_get).post(settings::totp_confirm_post),
+    )
+    .add(
+        &["POST"],
+        "/settings/factors/{id}/remove",
+        SignedIn,
+        post(settings::factor_remove_post),
+    )
+    .add(
+        &["GET", "POST"],
+        "/reauth",
+        SignedIn,
+        get(settings::reauth_get).post(settings::reauth_post),
+    )
     .add(
         &["GET", "POST"],
         "/password",

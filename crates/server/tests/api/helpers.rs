@@ -54,7 +54,8 @@ pub fn test_config(db_url: &str, extra: &str) -> Config {
     };
     let text = format!(
         "listen = \"127.0.0.1:0\"\ndatabase_url = \"{db_url}\"\ndev_mode = true\n\
-         default_organisation = \"exempelkommun\"\n{extra}\n{password}"
+         default_organisation = \"exempelkommun\"\n\
+         trusted_proxies = [\"127.0.0.1/32\"]\n{extra}\n{password}"
     );
     Config::from_toml(&text, std::iter::empty(), "test").unwrap()
 }
@@ -136,6 +137,21 @@ impl TestApp {
             http: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: format!("http://{}", self.addr),
+        }
+    }
+
+    /// A client seen from `ip`, as a trusted reverse proxy would report it.
+    pub fn client_from(&self, ip: &str) -> Client {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("x-forwarded-for", ip.parse().unwrap());
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .default_headers(h)
                 .build()
                 .unwrap(),
             base: format!("http://{}", self.addr),

@@ -8,5 +8,6 @@ mod headers;
 mod helpers;
 mod isolation;
 mod login;
+mod mfa;
 mod routes;
 mod sessions;

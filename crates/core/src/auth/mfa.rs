@@ -1,0 +1,371 @@
+//! Second factors: when they are needed, registering an authenticator app,
+//! checking a code at sign-in, removing a factor, and re-authentication
+//! before sensitive changes (SECURITY.md B4).
+
+use super::session::SessionToken;
+use super::signin::{AuthService, ClientInfo, SessionCheck, PENDING_MFA_SECS};
+use super::totp::TotpSecret;
+use crate::domain::{MfaPolicy, ZoneCidrs};
+use crate::error::StoreError;
+use crate::ids::FactorId;
+use crate::store::{EventResult, Factor, FactorKind, Organisation, SessionRecord, User};
+use std::net::IpAddr;
+use thiserror::Error;
+
+/// How recent a sign-in must be to change password, numbers or factors.
+pub const FRESH_SECS: i64 = 5 * 60;
+/// Wrong codes allowed per sign-in attempt (SECURITY.md A4).
+pub const MAX_CODE_TRIES: u32 = 5;
+
+#[derive(Debug, Error)]
+pub enum SecondFactorError {
+    #[error("wrong code")]
+    WrongCode { tries_left: u32 },
+    /// Too many wrong codes, or the attempt is too old: sign in again.
+    #[error("attempt is over")]
+    AttemptOver,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Error)]
+pub enum FactorError {
+    #[error("the code is wrong or expired")]
+    WrongCode,
+    #[error("only from an internal network")]
+    OutsideInternal,
+    #[error("sign in again first")]
+    NotFresh,
+    #[error("name must be 1–60 characters")]
+    BadLabel,
+    #[error("the last factor cannot be removed")]
+    LastFactor,
+    #[error("no such factor")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AuthService {
+    async fn internal_zones(&self, org: &Organisation) -> Result<Vec<ZoneCidrs>, StoreError> {
+        let zones = self.store.zones(&org.id).await?;
+        // A stored zone that no longer parses is skipped: that can only make
+        // a client count as outside, never inside (fail closed).
+        Ok(zones
+            .iter()
+            .filter_map(|z| ZoneCidrs::parse(&z.cidrs.split(',').collect::<Vec<_>>()).ok())
+            .collect())
+    }
+
+    /// Whether `ip` is inside one of the organisation's network zones.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn is_inside(&self, org: &Organisation, ip: IpAddr) -> Result<bool, StoreError> {
+        Ok(self
+            .internal_zones(org)
+            .await?
+            .iter()
+            .any(|z| z.contains(ip)))
+    }
+
+    pub(crate) async fn second_factor_required(
+        &self,
+        org: &Organisation,
+        ip: IpAddr,
+    ) -> Result<bool, StoreError> {
+        if org.mfa_policy == MfaPolicy::Never {
+            return Ok(false);
+        }
+        Ok(org
+            .mfa_policy
+            .requires_second_factor(ip, &self.internal_zones(org).await?))
+    }
+
+    pub(crate) async fn has_confirmed_factor(&self, user: &User) -> Result<bool, StoreError> {
+        Ok(self
+            .store
+            .factors(&user.organisation_id, &user.id)
+            .await?
+            .iter()
+            .any(|f| f.confirmed))
+    }
+
+    /// Checks an authenticator code for a pending sign-in and, when right,
+    /// replaces the pending session with a full one (a new token).
+    ///
+    /// # Errors
+    /// Wrong code (with tries left), or the attempt is over.
+    pub async fn verify_totp(
+        &self,
+        token: &SessionToken,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<SessionToken, SecondFactorError> {
+        let SessionCheck::Pending { session, user } = self.check_session(token).await? else {
+            return Err(SecondFactorError::AttemptOver);
+        };
+        let now = self.clock.now();
+        let factors = self.store.factors(&user.organisation_id, &user.id).await?;
+        for f in factors
+            .iter()
+            .filter(|f| f.confirmed && f.kind == FactorKind::Totp)
+        {
+            let Some(secret) = f.secret.as_deref().and_then(TotpSecret::parse) else {
+                continue;
+            };
+            let Some(step) = secret.matching_step(code, now) else {
+                continue;
+            };
+            let step = i64::try_from(step).unwrap_or(i64::MAX);
+            if self
+                .store
+                .consume_totp_step(&user.organisation_id, &user.id, &f.id, step, now)
+                .await?
+            {
+                return Ok(self
+                    .complete_second_factor(&session, &user, client, "pwd otp", "otp")
+                    .await?);
+            }
+        }
+        let tries = self.store.count_mfa_try(&token.hash()).await?;
+        self.store
+            .record_failure(&user.organisation_id, &user.username, now, &self.lockout)
+            .await?;
+        self.event_for(
+            "otp",
+            Some(&user.organisation_id),
+            Some(&user),
+            client,
+            EventResult::Failure,
+            "bad_code",
+        )
+        .await?;
+        if tries >= MAX_CODE_TRIES {
+            self.store.revoke_session(&token.hash(), now).await?;
+            return Err(SecondFactorError::AttemptOver);
+        }
+        Err(SecondFactorError::WrongCode {
+            tries_left: MAX_CODE_TRIES - tries,
+        })
+    }
+
+    async fn complete_second_factor(
+        &self,
+        pending: &SessionRecord,
+        user: &User,
+        client: &ClientInfo,
+        amr: &str,
+        method: &str,
+    ) -> Result<SessionToken, StoreError> {
+        let now = self.clock.now();
+        self.store.revoke_session(&pending.token_hash, now).await?;
+        self.store
+            .clear_failures(&user.organisation_id, &user.username)
+            .await?;
+        let token = self.create_session(user, client, amr, false).await?;
+        self.event_for(
+            method,
+            Some(&user.organisation_id),
+            Some(user),
+            client,
+            EventResult::Success,
+            "ok",
+        )
+        .await?;
+        Ok(token)
+    }
+
+    /// Whether the session's sign-in is recent enough for sensitive changes.
+    #[must_use]
+    pub fn is_fresh(&self, session: &SessionRecord) -> bool {
+        self.clock.now() - session.created_at <= FRESH_SECS
+    }
+
+    /// Asks for the password again and returns a new session token with a
+    /// fresh sign-in time; the old session ends.
+    ///
+    /// # Errors
+    /// `NotFresh` when the password is wrong.
+    pub async fn reauthenticate(
+        &self,
+        session: &SessionRecord,
+        user: &User,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<SessionToken, FactorError> {
+        let v = self
+            .hasher
+            .verify(password, user.password_hash.as_deref())
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        if !v.matches {
+            self.store
+                .record_failure(
+                    &user.organisation_id,
+                    &user.username,
+                    self.clock.now(),
+                    &self.lockout,
+                )
+                .await?;
+            self.event(
+                Some(&user.organisation_id),
+                Some(user),
+                client,
+                EventResult::Failure,
+                "reauth_bad_password",
+            )
+            .await?;
+            return Err(FactorError::NotFresh);
+        }
+        self.store
+            .revoke_session(&session.token_hash, self.clock.now())
+            .await?;
+        let token = self
+            .create_session(user, client, &session.amr, false)
+            .await?;
+        self.event(
+            Some(&user.organisation_id),
+            Some(user),
+            client,
+            EventResult::Success,
+            "reauth",
+        )
+        .await?;
+        Ok(token)
+    }
+
+    /// Checks what registering a factor requires: a fresh sign-in, and by
+    /// default being inside an internal zone (seed 004).
+    ///
+    /// # Errors
+    /// `NotFresh` or `OutsideInternal`.
+    pub async fn may_register(
+        &self,
+        org: &Organisation,
+        session: &SessionRecord,
+        ip: IpAddr,
+        inside_only: bool,
+    ) -> Result<(), FactorError> {
+        if !self.is_fresh(session) {
+            return Err(FactorError::NotFresh);
+        }
+        if inside_only && !self.is_inside(org, ip).await? {
+            return Err(FactorError::OutsideInternal);
+        }
+        Ok(())
+    }
+
+    /// Starts registering an authenticator app: a new secret, stored but
+    /// unusable until confirmed with a code.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn start_totp(&self, user: &User) -> Result<Factor, StoreError> {
+        let factor = Factor {
+            id: FactorId::generate(),
+            organisation_id: user.organisation_id.clone(),
+            user_id: user.id.clone(),
+            kind: FactorKind::Totp,
+            label: String::new(),
+            secret: Some(TotpSecret::generate().base32().to_owned()),
+            confirmed: false,
+            created_at: self.clock.now(),
+            last_used_at: None,
+        };
+        self.store.add_factor(&factor).await?;
+        Ok(factor)
+    }
+
+    /// Finishes registering an authenticator app with a name and a code from it.
+    ///
+    /// # Errors
+    /// Wrong code, bad name, or an unknown factor.
+    pub async fn confirm_totp(
+        &self,
+        user: &User,
+        factor: &FactorId,
+        label: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<(), FactorError> {
+        let label = label.trim();
+        if label.is_empty() || label.chars().count() > 60 || label.chars().any(char::is_control) {
+            return Err(FactorError::BadLabel);
+        }
+        let factors = self.store.factors(&user.organisation_id, &user.id).await?;
+        let f = factors
+            .iter()
+            .find(|f| &f.id == factor && !f.confirmed)
+            .ok_or(FactorError::NotFound)?;
+        let secret = f
+            .secret
+            .as_deref()
+            .and_then(TotpSecret::parse)
+            .ok_or(FactorError::NotFound)?;
+        let step = secret
+            .matching_step(code, self.clock.now())
+            .ok_or(FactorError::WrongCode)?;
+        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        if !self
+            .store
+            .confirm_factor(&user.organisation_id, &user.id, factor, label, step)
+            .await?
+        {
+            return Err(FactorError::NotFound);
+        }
+        self.event_for(
+            "otp",
+            Some(&user.organisation_id),
+            Some(user),
+            client,
+            EventResult::Success,
+            "factor_registered",
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Removes a factor; refuses to remove the last one while the
+    /// organisation's policy can require a second factor.
+    ///
+    /// # Errors
+    /// `LastFactor` or `NotFound`.
+    pub async fn remove_factor(
+        &self,
+        org: &Organisation,
+        user: &User,
+        factor: &FactorId,
+        client: &ClientInfo,
+    ) -> Result<(), FactorError> {
+        let factors = self.store.factors(&org.id, &user.id).await?;
+        let f = factors
+            .iter()
+            .find(|f| &f.id == factor)
+            .ok_or(FactorError::NotFound)?;
+        let keep_one = org.mfa_policy != MfaPolicy::Never && f.confirmed;
+        if !self
+            .store
+            .remove_factor(&org.id, &user.id, factor, keep_one)
+            .await?
+        {
+            return Err(FactorError::LastFactor);
+        }
+        self.event_for(
+            "otp",
+            Some(&org.id),
+            Some(user),
+            client,
+            EventResult::Success,
+            "factor_removed",
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// How long is left of a pending sign-in, for the page that asks for the code.
+#[must_use]
+pub fn pending_expires_at(session: &SessionRecord) -> i64 {
+    session.created_at + PENDING_MFA_SECS
+}

@@ -1,0 +1,386 @@
+//! "Mina inställningar": the user's second factors, and re-authentication
+//! before changing them (SECURITY.md B4).
+
+use crate::cookies;
+use crate::error::AppError;
+use crate::extract::{with_cookie, Client, CsrfToken, CurrentUser, PageLang, ValidForm};
+use crate::i18n::Tr;
+use crate::page::Page;
+use crate::routes::misc::local_path;
+use crate::state::AppState;
+use crate::time_fmt::stockholm;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use base64::Engine;
+use cookie::SameSite;
+use portvakt_core::auth::mfa::FactorError;
+use portvakt_core::auth::totp::TotpSecret;
+use portvakt_core::ids::FactorId;
+use portvakt_core::store::FactorKind;
+use serde::Deserialize;
+
+struct FactorRow {
+    id: String,
+    label: String,
+    added: String,
+    last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    p: Page,
+    factors: Vec<FactorRow>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SettingsQuery {
+    done: Option<String>,
+}
+
+async fn settings_page(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    user: &CurrentUser,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Result<String, AppError> {
+    let factors = state
+        .store
+        .factors(&user.organisation.id, &user.user.id)
+        .await?
+        .into_iter()
+        .filter(|f| f.confirmed && f.kind == FactorKind::Totp)
+        .map(|f| FactorRow {
+            id: f.id.to_string(),
+            label: f.label,
+            added: stockholm(f.created_at),
+            last_used: f.last_used_at.map(stockholm).unwrap_or_default(),
+        })
+        .collect();
+    Ok(SettingsPage {
+        p: Page::for_user(t, csrf, "/settings", user),
+        factors,
+        notice: notice.map(|k| t.get(k).to_owned()),
+        error: error.map(|k| t.get(k).to_owned()),
+    }
+    .render()?)
+}
+
+pub async fn settings_get(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    user: CurrentUser,
+    Query(q): Query<SettingsQuery>,
+) -> Result<Html<String>, AppError> {
+    let notice = match q.done.as_deref() {
+        Some("added") => Some("settings.added"),
+        Some("removed") => Some("settings.removed"),
+        _ => None,
+    };
+    Ok(Html(
+        settings_page(&state, t, &csrf, &user, notice, None).await?,
+    ))
+}
+
+fn factor_error(e: FactorError) -> Result<&'static str, AppError> {
+    Ok(match e {
+        FactorError::WrongCode => "settings.error.code",
+        FactorError::OutsideInternal => "settings.error.outside",
+        FactorError::BadLabel => "settings.error.label",
+        FactorError::LastFactor => "settings.error.last",
+        FactorError::NotFound => return Err(AppError::NotFound),
+        FactorError::NotFresh => "settings.error.fresh",
+        FactorError::Store(e) => return Err(e.into()),
+    })
+}
+
+async fn refused(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    user: &CurrentUser,
+    e: FactorError,
+    next: &str,
+) -> Result<Response, AppError> {
+    if matches!(e, FactorError::NotFresh) {
+        return Ok(Redirect::to(&format!("/reauth?next={next}")).into_response());
+    }
+    let key = factor_error(e)?;
+    let status = if key == "settings.error.outside" {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok((
+        status,
+        Html(settings_page(state, t, csrf, user, None, Some(key)).await?),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsrfForm {
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn totp_start_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Client(client): Client,
+    user: CurrentUser,
+    ValidForm(_): ValidForm<CsrfForm>,
+) -> Result<Response, AppError> {
+    let inside_only = state.config.factors.totp_inside_only;
+    if let Err(e) = state
+        .auth
+        .may_register(&user.organisation, &user.session, client.ip, inside_only)
+        .await
+    {
+        return refused(&state, t, &csrf, &user, e, "/settings").await;
+    }
+    let factor = state.auth.start_totp(&user.user).await?;
+    Ok(Redirect::to(&format!("/settings/totp/{}", factor.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "totp.html")]
+struct TotpPage {
+    p: Page,
+    id: String,
+    qr: String,
+    uri: String,
+    secret: String,
+    label: String,
+    error: Option<String>,
+}
+
+async fn totp_page(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    user: &CurrentUser,
+    id: &str,
+    label: &str,
+    error: Option<&str>,
+) -> Result<String, AppError> {
+    let factors = state
+        .store
+        .factors(&user.organisation.id, &user.user.id)
+        .await?;
+    let f = factors
+        .iter()
+        .find(|f| f.id.as_str() == id && !f.confirmed)
+        .ok_or(AppError::NotFound)?;
+    let secret = f
+        .secret
+        .as_deref()
+        .and_then(TotpSecret::parse)
+        .ok_or(AppError::NotFound)?;
+    let issuer = format!("Portvakt {}", user.organisation.name);
+    let uri = secret
+        .otpauth_uri(&issuer, user.user.username.as_str())
+        .ok_or(AppError::Internal("otpauth uri".into()))?;
+    let svg = qrcode::QrCode::new(uri.as_bytes())
+        .map_err(|e| AppError::Internal(format!("qr: {e}")))?
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .build();
+    let qr = format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    );
+    Ok(TotpPage {
+        p: Page::for_user(t, csrf, "/settings", user),
+        id: id.to_owned(),
+        qr,
+        uri,
+        secret: secret.grouped(),
+        label: label.to_owned(),
+        error: error.map(|k| t.get(k).to_owned()),
+    }
+    .render()?)
+}
+
+pub async fn totp_get(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, AppError> {
+    Ok(Html(
+        totp_page(&state, t, &csrf, &user, &id, "", None).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmForm {
+    #[allow(dead_code)]
+    csrf: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn totp_confirm_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Client(client): Client,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ValidForm(form): ValidForm<ConfirmForm>,
+) -> Result<Response, AppError> {
+    let inside_only = state.config.factors.totp_inside_only;
+    if let Err(e) = state
+        .auth
+        .may_register(&user.organisation, &user.session, client.ip, inside_only)
+        .await
+    {
+        return refused(&state, t, &csrf, &user, e, "/settings").await;
+    }
+    let label: String = form.label.chars().take(200).collect();
+    match state
+        .auth
+        .confirm_totp(
+            &user.user,
+            &FactorId::from_raw(id.clone()),
+            &label,
+            &form.code,
+            &client,
+        )
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/settings?done=added").into_response()),
+        Err(e) => {
+            let key = factor_error(e)?;
+            let body = totp_page(&state, t, &csrf, &user, &id, &label, Some(key)).await?;
+            Ok((StatusCode::BAD_REQUEST, Html(body)).into_response())
+        }
+    }
+}
+
+pub async fn factor_remove_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Client(client): Client,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ValidForm(_): ValidForm<CsrfForm>,
+) -> Result<Response, AppError> {
+    if !state.auth.is_fresh(&user.session) {
+        return Ok(Redirect::to("/reauth?next=/settings").into_response());
+    }
+    match state
+        .auth
+        .remove_factor(
+            &user.organisation,
+            &user.user,
+            &FactorId::from_raw(id),
+            &client,
+        )
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/settings?done=removed").into_response()),
+        Err(e) => refused(&state, t, &csrf, &user, e, "/settings").await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reauth.html")]
+struct ReauthPage {
+    p: Page,
+    username: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn reauth_get(
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    user: CurrentUser,
+    Query(q): Query<NextQuery>,
+) -> Result<Html<String>, AppError> {
+    let next = local_path(q.next.as_deref().unwrap_or("/settings")).to_owned();
+    let username = user.user.username.to_string();
+    Ok(Html(
+        ReauthPage {
+            p: Page::for_user(t, &csrf, "/settings", &user),
+            username,
+            next,
+            error: None,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ReauthForm {
+    #[allow(dead_code)]
+    csrf: String,
+    #[allow(dead_code)]
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn reauth_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Client(client): Client,
+    user: CurrentUser,
+    ValidForm(form): ValidForm<ReauthForm>,
+) -> Result<Response, AppError> {
+    let next = local_path(&form.next).to_owned();
+    match state
+        .auth
+        .reauthenticate(&user.session, &user.user, &form.password, &client)
+        .await
+    {
+        Ok(token) => {
+            let c = cookies::build(
+                &state.cookies,
+                state.cookies.session,
+                token.as_str(),
+                SameSite::Lax,
+                None,
+            );
+            Ok(with_cookie(Redirect::to(&next).into_response(), c))
+        }
+        Err(FactorError::NotFresh) => {
+            let username = user.user.username.to_string();
+            let error = Some(t.get("reauth.error").to_owned());
+            let body = ReauthPage {
+                p: Page::for_user(t, &csrf, "/settings", &user),
+                username,
+                next,
+                error,
+            }
+            .render()?;
+            Ok((StatusCode::UNAUTHORIZED, Html(body)).into_response())
+        }
+        Err(e) => Err(factor_error(e).err().unwrap_or(AppError::BadRequest)),
+    }
+}

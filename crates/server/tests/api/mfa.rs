@@ -1,0 +1,307 @@
+//! Second factors: authenticator apps, zones, re-authentication (issue 3).
+//! Codes come from `oathtool`, an implementation we did not write.
+use crate::helpers::*;
+use std::process::Command;
+
+const OUTSIDE: &str = "203.0.113.7";
+
+fn oathtool(secret: &str, unix: i64) -> String {
+    let out = Command::new("oathtool")
+        .args([
+            "--totp",
+            "-b",
+            &secret.replace(' ', ""),
+            "-N",
+            &format!("@{unix}"),
+        ])
+        .output()
+        .expect("oathtool is installed by scripts/test");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let i = html
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} in page"))
+        + start.len();
+    &html[i..i + html[i..].find(end).unwrap()]
+}
+
+/// Signs Anna in from inside and registers an authenticator; returns its secret.
+async fn enrol(app: &TestApp) -> String {
+    let c = app.client();
+    assert_eq!(c.sign_in(ANNA, ANNA_PW).await.status, 303);
+    let r = c.post_form("/settings/totp", &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page_url = r.location.unwrap();
+    let page = c.get(&page_url).await;
+    assert_eq!(page.status, 200);
+    let secret = between(&page.body, "<code id=\"secret\">", "</code>").to_owned();
+    let uri = between(
+        &page.body,
+        "<code id=\"otpauth\" class=\"wrap-anywhere\">",
+        "</code>",
+    )
+    .replace("&amp;", "&");
+    assert!(
+        uri.starts_with(
+            "otpauth://totp/Portvakt%20Exempelkommun:anna.andersson%40exempelkommun.se?secret="
+        ),
+        "{uri}"
+    );
+    assert!(uri.contains(&format!("secret={}", secret.replace(' ', ""))));
+    let token = csrf_from(&page.body);
+    let wrong = c
+        .post_raw(
+            &page_url,
+            &[
+                ("csrf", &token),
+                ("label", "Jobbtelefonen"),
+                ("code", "000000"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.body.contains("Koden stämmer inte"));
+    let code = oathtool(&secret, START);
+    let ok = c
+        .post_raw(
+            &page_url,
+            &[
+                ("csrf", &token),
+                ("label", "Jobbtelefonen"),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(
+        ok.location.as_deref(),
+        Some("/settings?done=added"),
+        "{}",
+        ok.body
+    );
+    let settings = c.get("/settings?done=added").await;
+    assert!(settings.body.contains("Jobbtelefonen") && settings.body.contains("Appen är tillagd"));
+    secret
+}
+
+#[tokio::test]
+async fn outside_without_a_registered_factor_is_told_what_to_do() {
+    let app = spawn_app().await;
+    let r = app.client_from(OUTSIDE).sign_in(ANNA, ANNA_PW).await;
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("Du har ingen registrerad än"));
+    // Wrong password from outside still gets the generic answer (A1).
+    assert_eq!(
+        app.client_from(OUTSIDE)
+            .sign_in(ANNA, "wrong-wrong-wrong")
+            .await
+            .status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn inside_a_zone_the_password_is_enough_outside_the_app_code_is_needed() {
+    let app = spawn_app().await;
+    let secret = enrol(&app).await;
+    assert_eq!(
+        app.client_from("10.10.4.2")
+            .sign_in(ANNA, ANNA_PW)
+            .await
+            .location
+            .as_deref(),
+        Some("/"),
+        "administrative network"
+    );
+
+    let c = app.client_from(OUTSIDE);
+    let r = c.sign_in(ANNA, ANNA_PW).await;
+    assert_eq!(r.location.as_deref(), Some("/login/factor"));
+    for path in ["/", "/settings", "/password", "/admin/users"] {
+        assert_eq!(
+            c.get(path).await.location.as_deref(),
+            Some("/login/factor"),
+            "{path} while pending"
+        );
+    }
+    let page = c.get("/login/factor").await;
+    assert!(page.body.contains("autentiseringsappen"));
+    app.clock.advance(30);
+    let code = oathtool(&secret, START + 30);
+    let r = c.post_form("/login/factor", &[("code", &code)]).await;
+    assert_eq!(r.location.as_deref(), Some("/"));
+    assert_eq!(c.get("/").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_code_works_once_and_only_near_its_time() {
+    let app = spawn_app().await;
+    let secret = enrol(&app).await;
+    app.clock.advance(30);
+    let code = oathtool(&secret, START + 30);
+    let first = app.client_from(OUTSIDE);
+    first.sign_in(ANNA, ANNA_PW).await;
+    assert_eq!(
+        first
+            .post_form("/login/factor", &[("code", &code)])
+            .await
+            .location
+            .as_deref(),
+        Some("/")
+    );
+    let second = app.client_from(OUTSIDE);
+    second.sign_in(ANNA, ANNA_PW).await;
+    let r = second.post_form("/login/factor", &[("code", &code)]).await;
+    assert_eq!(r.status, 401, "replayed code (A3)");
+    assert!(r.body.contains("Försök kvar: 4"));
+    let stale = oathtool(&secret, START - 60);
+    assert_eq!(
+        second
+            .post_form("/login/factor", &[("code", &stale)])
+            .await
+            .status,
+        401,
+        "three steps old"
+    );
+    let early = oathtool(&secret, START + 30 + 90);
+    assert_eq!(
+        second
+            .post_form("/login/factor", &[("code", &early)])
+            .await
+            .status,
+        401,
+        "three steps ahead"
+    );
+    let next = oathtool(&secret, START + 60);
+    assert_eq!(
+        second
+            .post_form("/login/factor", &[("code", &next)])
+            .await
+            .location
+            .as_deref(),
+        Some("/"),
+        "one step ahead is tolerated"
+    );
+}
+
+#[tokio::test]
+async fn five_wrong_codes_end_the_attempt() {
+    let app = spawn_app().await;
+    let secret = enrol(&app).await;
+    let c = app.client_from(OUTSIDE);
+    c.sign_in(ANNA, ANNA_PW).await;
+    for i in 0..4 {
+        assert_eq!(
+            c.post_form("/login/factor", &[("code", "111111")])
+                .await
+                .status,
+            401,
+            "try {i}"
+        );
+    }
+    let r = c.post_form("/login/factor", &[("code", "111111")]).await;
+    assert_eq!(r.location.as_deref(), Some("/signed-out?reason=codes"));
+    app.clock.advance(30);
+    let good = oathtool(&secret, START + 30);
+    let r = c.post_form("/login/factor", &[("code", &good)]).await;
+    assert_ne!(
+        r.location.as_deref(),
+        Some("/"),
+        "a sixth try, even right, does not sign in"
+    );
+    assert!(c
+        .get("/signed-out?reason=codes")
+        .await
+        .body
+        .contains("för många felaktiga koder"));
+}
+
+#[tokio::test]
+async fn a_code_from_another_attempt_or_too_late_does_not_help() {
+    let app = spawn_app().await;
+    let secret = enrol(&app).await;
+    let c = app.client_from(OUTSIDE);
+    c.sign_in(ANNA, ANNA_PW).await;
+    app.clock.advance(5 * 60 + 1);
+    let code = oathtool(&secret, START + 5 * 60 + 1);
+    let r = c.post_form("/login/factor", &[("code", &code)]).await;
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/login"),
+        "the pending sign-in expired"
+    );
+}
+
+#[tokio::test]
+async fn registering_needs_a_fresh_sign_in_and_the_internal_network() {
+    let app = spawn_app().await;
+    let secret = enrol(&app).await;
+    // From outside, even signed in with the app, adding another is refused.
+    let c = app.client_from(OUTSIDE);
+    c.sign_in(ANNA, ANNA_PW).await;
+    app.clock.advance(30);
+    c.post_form("/login/factor", &[("code", &oathtool(&secret, START + 30))])
+        .await;
+    let r = c.post_form("/settings/totp", &[]).await;
+    assert_eq!(r.status, 403);
+    assert!(r
+        .body
+        .contains("bara göra när du är ansluten till kommunens nät"));
+
+    // Inside, after more than five minutes, the password is asked for again.
+    let inside = app.client();
+    inside.sign_in(ANNA, ANNA_PW).await;
+    app.clock.advance(6 * 60);
+    let r = inside.post_form("/settings/totp", &[]).await;
+    assert_eq!(r.location.as_deref(), Some("/reauth?next=/settings"));
+    let bad = inside
+        .post_form(
+            "/reauth",
+            &[("password", "wrong-wrong"), ("next", "/settings")],
+        )
+        .await;
+    assert_eq!(bad.status, 401);
+    let ok = inside
+        .post_form(
+            "/reauth",
+            &[("password", ANNA_PW), ("next", "//evil.example")],
+        )
+        .await;
+    assert_eq!(
+        ok.location.as_deref(),
+        Some("/"),
+        "next is a local path only"
+    );
+    assert_eq!(inside.post_form("/settings/totp", &[]).await.status, 303);
+}
+
+#[tokio::test]
+async fn the_last_factor_cannot_be_removed_but_a_spare_can() {
+    let app = spawn_app().await;
+    enrol(&app).await;
+    let c = app.client();
+    c.sign_in(ANNA, ANNA_PW).await;
+    let settings = c.get("/settings").await;
+    let id = between(&settings.body, "/settings/factors/", "/remove").to_owned();
+    let r = c
+        .post_form(&format!("/settings/factors/{id}/remove"), &[])
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("enda inloggningsmetod"));
+    // Someone else's factor id is not found.
+    let desk = app.client();
+    desk.sign_in(SARA, SARA_PW).await;
+    assert_eq!(
+        desk.post_form(&format!("/settings/factors/{id}/remove"), &[])
+            .await
+            .status,
+        404
+    );
+    assert!(c.get("/settings").await.body.contains("Jobbtelefonen"));
+}
