@@ -2,6 +2,7 @@
 //! stored now, and the plan that turns one into the other. Pure: parsing
 //! the file is the server's job, executing the plan the store's.
 
+use crate::auth::totp::TotpSecret;
 use crate::domain::{MfaPolicy, Role, Slug, Username, ZoneCidrs};
 use crate::ids::{GroupId, OrganisationId, ServiceId, UserId, ZoneId};
 use crate::store::{Group, Organisation, Service, User};
@@ -26,6 +27,9 @@ pub struct DesiredUser {
     /// Used only when the user is created; a later apply never resets a
     /// password the user has chosen.
     pub initial_password: Option<InitialPassword>,
+    /// An authenticator secret migrated from the old portal (base32),
+    /// registered as a confirmed app when the user is created.
+    pub totp_secret: Option<TotpSecret>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +117,8 @@ pub enum Change {
         roles: BTreeSet<Role>,
         /// Present only when the user is new.
         new_password: Option<InitialPassword>,
+        /// Present only when the user is new.
+        new_totp: Option<TotpSecret>,
     },
 }
 
@@ -284,6 +290,11 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
                     roles: u.roles.clone(),
                     new_password: if existing.is_none() {
                         u.initial_password.clone()
+                    } else {
+                        None
+                    },
+                    new_totp: if existing.is_none() {
+                        u.totp_secret.clone()
                     } else {
                         None
                     },

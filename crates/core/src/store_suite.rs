@@ -51,6 +51,7 @@ pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
             groups,
             roles: [Role::Servicedesk].into(),
             disabled: false,
+            totp_secret: None,
             initial_password: Some(InitialPassword::Hash(
                 "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$8vXqP1hX5cA7LhQ9mKQ2Yg".into(),
             )),
@@ -338,6 +339,7 @@ async fn failed_apply_changes_nothing(store: &dyn Store) {
         groups: BTreeSet::new(),
         roles: BTreeSet::new(),
         new_password: Some(InitialPassword::Plain("never stored".into())),
+        new_totp: None,
     };
     let before = store.list_users(&org.id, 0, 100).await.unwrap().len();
     assert!(store.apply_changes(&[bogus]).await.is_err());

@@ -7,6 +7,7 @@ use portvakt_core::apply::{
 };
 use portvakt_core::auth::password::is_supported_hash;
 use portvakt_core::auth::password_rules::{check_new_password, PasswordContext};
+use portvakt_core::auth::totp::TotpSecret;
 use portvakt_core::domain::{MfaPolicy, Role, Slug, Username, ZoneCidrs};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
@@ -87,6 +88,9 @@ struct RawUser {
     initial_password: Option<S<String>>,
     #[serde(default)]
     password_hash: Option<S<String>>,
+    /// Base32 authenticator secret migrated from another system.
+    #[serde(default)]
+    totp_secret: Option<S<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -434,6 +438,17 @@ fn check_org(
             }
             (None, None) => None,
         };
+        let totp_secret = u.totp_secret.as_ref().and_then(|t| {
+            let parsed = TotpSecret::parse(t.get_ref());
+            if parsed.is_none() {
+                c.err(
+                    t,
+                    &format!("{uf}.totp_secret"),
+                    "not a base32 secret of at least 128 bits",
+                );
+            }
+            parsed
+        });
         if let Some(username) = username {
             users.push(DesiredUser {
                 username,
@@ -443,6 +458,7 @@ fn check_org(
                 roles,
                 disabled: u.disabled,
                 initial_password,
+                totp_secret,
             });
         }
     }
@@ -493,6 +509,17 @@ groups = ["nope"]
         let text = err.to_string();
         assert!(
             text.contains("c.toml:13: organisation[0].user[0].groups: unknown group 'nope'"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn mfa_policy_and_totp_secrets_are_checked() {
+        let src = "[[organisation]]\nslug = \"k\"\nname = \"K\"\nmfa = \"sometimes\"\n[[organisation.user]]\nusername = \"a@k.se\"\nname = \"A\"\ntotp_secret = \"not base32!\"\n";
+        let text = parse("c.toml", src, 15).unwrap_err().to_string();
+        assert!(text.contains("c.toml:4: organisation[0].mfa"), "{text}");
+        assert!(
+            text.contains("c.toml:8: organisation[0].user[0].totp_secret"),
             "{text}"
         );
     }

@@ -35,6 +35,7 @@ pub async fn apply(
                 groups,
                 roles,
                 new_password: Some(InitialPassword::Plain(pw)),
+                new_totp,
             } => {
                 let hash = hasher.hash(&pw).await?;
                 Change::PutUser {
@@ -43,6 +44,7 @@ pub async fn apply(
                     groups,
                     roles,
                     new_password: Some(InitialPassword::Hash(hash)),
+                    new_totp,
                 }
             }
             other => other,

@@ -151,6 +151,7 @@ pub async fn organisation(
             groups,
             roles,
             disabled: false,
+            totp_secret: None,
             initial_password: Some(InitialPassword::Hash(hasher.hash(&pw).await?)),
         });
     }

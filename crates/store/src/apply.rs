@@ -5,7 +5,7 @@ use crate::rows::{self, get, SERVICE_COLS, USER_COLS};
 use crate::{db_err, SqlStore};
 use portvakt_core::apply::{Change, InitialPassword, OrgSnapshot, ServiceSnapshot, UserSnapshot};
 use portvakt_core::domain::{Role, Slug};
-use portvakt_core::ids::GroupId;
+use portvakt_core::ids::{FactorId, GroupId};
 use portvakt_core::store::StoreResult;
 use portvakt_core::StoreError;
 use sqlx::{Any, Transaction};
@@ -208,6 +208,7 @@ async fn apply_one(tx: &mut Transaction<'static, Any>, change: &Change) -> Store
             groups,
             roles,
             new_password,
+            new_totp,
         } => {
             let hash = match new_password {
                 None => None,
@@ -249,6 +250,12 @@ async fn apply_one(tx: &mut Transaction<'static, Any>, change: &Change) -> Store
             for r in roles {
                 exec(tx, sqlx::query("INSERT INTO user_roles (organisation_id, user_id, role) VALUES ($1, $2, $3)")
                     .bind(org.as_str()).bind(u.id.as_str()).bind(r.as_str())).await?;
+            }
+            if let Some(secret) = new_totp {
+                exec(tx, sqlx::query(
+                    "INSERT INTO factors (id, organisation_id, user_id, kind, label, secret, last_step, confirmed, created_at, last_used_at) \
+                     VALUES ($1, $2, $3, 'totp', 'Autentiseringsapp (importerad)', $4, 0, 1, $5, NULL)",
+                ).bind(FactorId::generate().as_str().to_owned()).bind(org.as_str()).bind(u.id.as_str()).bind(secret.base32()).bind(u.created_at)).await?;
             }
             if u.disabled {
                 exec(tx, sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE organisation_id = $2 AND user_id = $3 AND revoked_at IS NULL")

@@ -305,3 +305,34 @@ async fn the_last_factor_cannot_be_removed_but_a_spare_can() {
     );
     assert!(c.get("/settings").await.body.contains("Jobbtelefonen"));
 }
+
+#[tokio::test]
+async fn an_authenticator_migrated_through_apply_works_at_once() {
+    let app = spawn_app().await;
+    let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    let mut org = portvakt_server::demo::organisation(&app.hasher, &[])
+        .await
+        .unwrap();
+    let mut u = org.users[0].clone();
+    u.username = portvakt_core::domain::Username::parse("migrerad.app@exempelkommun.se").unwrap();
+    u.initial_password = Some(portvakt_core::apply::InitialPassword::Hash(
+        app.hasher.hash(ANNA_PW).await.unwrap(),
+    ));
+    u.totp_secret = portvakt_core::auth::totp::TotpSecret::parse(secret);
+    org.users = vec![u];
+    portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+        .await
+        .unwrap();
+    let c = app.client_from(OUTSIDE);
+    assert_eq!(
+        c.sign_in("migrerad.app@exempelkommun.se", ANNA_PW)
+            .await
+            .location
+            .as_deref(),
+        Some("/login/factor")
+    );
+    let r = c
+        .post_form("/login/factor", &[("code", &oathtool(secret, START))])
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/"));
+}
