@@ -96,6 +96,8 @@ pub struct SessionRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FactorKind {
     Totp,
+    /// Codes by e-mail: a weaker factor (NIST), recorded as such in `amr`.
+    Email,
 }
 
 impl FactorKind {
@@ -103,12 +105,62 @@ impl FactorKind {
     pub fn as_str(self) -> &'static str {
         match self {
             FactorKind::Totp => "totp",
+            FactorKind::Email => "email",
         }
     }
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        (s == "totp").then_some(FactorKind::Totp)
+        match s {
+            "totp" => Some(FactorKind::Totp),
+            "email" => Some(FactorKind::Email),
+            _ => None,
+        }
     }
+}
+
+/// A code sent to the user, waiting to be typed in.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CodeChallenge {
+    pub id: String,
+    pub organisation_id: OrganisationId,
+    pub user_id: UserId,
+    /// The session the code belongs to (SECURITY.md A4: a code from attempt
+    /// A fails in attempt B).
+    pub session_hash: String,
+    /// `signin` or `register`.
+    pub purpose: String,
+    pub channel: FactorKind,
+    pub destination: String,
+    pub code_hash: String,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+/// The outcome of typing a code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// Right code: the challenge is now used up. Carries the destination.
+    Accepted {
+        destination: String,
+    },
+    Wrong {
+        tries_left: u32,
+    },
+    /// Expired, used, too many tries, or no code was sent.
+    Void,
+}
+
+/// An e-mail (later SMS) waiting to be sent by the outbox worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    pub id: String,
+    pub organisation_id: OrganisationId,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: UnixTime,
+    pub attempts: u32,
 }
 
 /// A registered second factor.
@@ -122,6 +174,8 @@ pub struct Factor {
     pub label: String,
     /// TOTP: the base32 secret.
     pub secret: Option<String>,
+    /// E-mail: the address codes go to.
+    pub destination: Option<String>,
     /// Not usable until the user proves it works by entering a code.
     pub confirmed: bool,
     pub created_at: UnixTime,
@@ -276,6 +330,36 @@ pub trait Store: Send + Sync + 'static {
         step: i64,
         now: UnixTime,
     ) -> StoreResult<bool>;
+
+    // One-time codes and the outbox
+    /// Stores a new code; earlier codes of the same session and purpose are voided.
+    async fn create_challenge(&self, c: &CodeChallenge) -> StoreResult<()>;
+    /// When the newest code for this session and purpose was sent (resend throttling).
+    async fn latest_challenge_at(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+    ) -> StoreResult<Option<UnixTime>>;
+    /// Checks a code against the newest live challenge of the session;
+    /// counts the try, and uses the challenge up when right — exactly once
+    /// under concurrency.
+    async fn use_challenge(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+        code: &str,
+        now: UnixTime,
+        max_tries: u32,
+    ) -> StoreResult<CodeCheck>;
+    async fn enqueue_message(&self, m: &OutboxMessage) -> StoreResult<()>;
+    async fn due_messages(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
+    async fn mark_sent(&self, id: &str, now: UnixTime) -> StoreResult<()>;
+    async fn mark_failed(
+        &self,
+        id: &str,
+        error: &str,
+        next_attempt_at: UnixTime,
+    ) -> StoreResult<()>;
 
     // Events
     async fn record_signin_event(&self, event: &SignInEvent) -> StoreResult<()>;

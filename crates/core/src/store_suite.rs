@@ -5,11 +5,15 @@
 use crate::apply::{
     plan, Change, DesiredOrganisation, DesiredService, DesiredUser, DesiredZone, InitialPassword,
 };
+use crate::auth::codes;
 use crate::auth::lockout::{LockoutPolicy, HARD_LOCK};
 use crate::domain::{Role, Slug, Username, ZoneCidrs};
 use crate::ids::FactorId;
 use crate::ids::{EventId, UserId};
-use crate::store::{EventResult, Factor, FactorKind, NewSession, SignInEvent, Store};
+use crate::store::{
+    CodeChallenge, CodeCheck, EventResult, Factor, FactorKind, NewSession, OutboxMessage,
+    SignInEvent, Store,
+};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -76,6 +80,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     domain_belongs_to_one_organisation(&*store).await;
     failed_apply_changes_nothing(&*store).await;
     factors_are_single_use_and_scoped(store.clone()).await;
+    codes_are_bound_single_use_and_limited(store.clone()).await;
+    outbox_retries_until_sent(&*store).await;
     store.integrity_check().await.expect("integrity check");
 }
 
@@ -369,6 +375,7 @@ async fn factors_are_single_use_and_scoped(store: Arc<dyn Store>) {
         kind: FactorKind::Totp,
         label: String::new(),
         secret: Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".into()),
+        destination: None,
         confirmed: false,
         created_at: 10,
         last_used_at: None,
@@ -446,4 +453,150 @@ async fn factors_are_single_use_and_scoped(store: Arc<dyn Store>) {
         .remove_factor(&org.id, &user.id, &a, false)
         .await
         .unwrap());
+}
+
+async fn challenge(store: &dyn Store, session: &str, code: &str, at: i64) {
+    let org = store
+        .organisation_by_slug(&slug("alpha"))
+        .await
+        .unwrap()
+        .unwrap();
+    let user = store.list_users(&org.id, 0, 1).await.unwrap().remove(0);
+    let id = crate::ids::EventId::generate().to_string();
+    store
+        .create_challenge(&CodeChallenge {
+            code_hash: codes::hash(&id, code),
+            id,
+            organisation_id: org.id.clone(),
+            user_id: user.id.clone(),
+            session_hash: session.into(),
+            purpose: "signin".into(),
+            channel: FactorKind::Email,
+            destination: "anna@alpha.example".into(),
+            created_at: at,
+            expires_at: at + 300,
+        })
+        .await
+        .unwrap();
+}
+
+async fn codes_are_bound_single_use_and_limited(store: Arc<dyn Store>) {
+    let s = &*store;
+    challenge(s, "sess-a", "123456", 1000).await;
+    assert_eq!(
+        s.latest_challenge_at("sess-a", "signin").await.unwrap(),
+        Some(1000)
+    );
+    assert_eq!(
+        s.use_challenge("sess-b", "signin", "123456", 1001, 5)
+            .await
+            .unwrap(),
+        CodeCheck::Void,
+        "another attempt's code"
+    );
+    assert_eq!(
+        s.use_challenge("sess-a", "signin", "654321", 1001, 5)
+            .await
+            .unwrap(),
+        CodeCheck::Wrong { tries_left: 4 }
+    );
+    assert_eq!(
+        s.use_challenge("sess-a", "signin", "123456", 1002, 5)
+            .await
+            .unwrap(),
+        CodeCheck::Accepted {
+            destination: "anna@alpha.example".into()
+        }
+    );
+    assert_eq!(
+        s.use_challenge("sess-a", "signin", "123456", 1003, 5)
+            .await
+            .unwrap(),
+        CodeCheck::Void,
+        "single use"
+    );
+
+    challenge(s, "sess-c", "111111", 2000).await;
+    assert_eq!(
+        s.use_challenge("sess-c", "signin", "111111", 2300, 5)
+            .await
+            .unwrap(),
+        CodeCheck::Void,
+        "expired at 5:00"
+    );
+
+    challenge(s, "sess-d", "222222", 3000).await;
+    for left in (0..5).rev() {
+        assert_eq!(
+            s.use_challenge("sess-d", "signin", "000000", 3001, 5)
+                .await
+                .unwrap(),
+            CodeCheck::Wrong { tries_left: left }
+        );
+    }
+    assert_eq!(
+        s.use_challenge("sess-d", "signin", "222222", 3002, 5)
+            .await
+            .unwrap(),
+        CodeCheck::Void,
+        "sixth try"
+    );
+
+    challenge(s, "sess-e", "333333", 4000).await;
+    challenge(s, "sess-e", "444444", 4010).await;
+    assert_eq!(
+        s.use_challenge("sess-e", "signin", "333333", 4011, 5)
+            .await
+            .unwrap(),
+        CodeCheck::Wrong { tries_left: 4 },
+        "resend voids the old code"
+    );
+
+    // 50 concurrent submissions of the right code: exactly one is accepted.
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let st = store.clone();
+        tasks.push(tokio::spawn(async move {
+            st.use_challenge("sess-e", "signin", "444444", 4012, 100)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        accepted += usize::from(matches!(t.await.unwrap(), CodeCheck::Accepted { .. }));
+    }
+    assert_eq!(accepted, 1, "exactly one of 50 parallel uses wins (G3)");
+}
+
+async fn outbox_retries_until_sent(store: &dyn Store) {
+    let org = store
+        .organisation_by_slug(&slug("alpha"))
+        .await
+        .unwrap()
+        .unwrap();
+    let m = OutboxMessage {
+        id: "msg-1".into(),
+        organisation_id: org.id.clone(),
+        channel: "email".into(),
+        recipient: "anna@alpha.example".into(),
+        subject: "Kod".into(),
+        body: "123456".into(),
+        created_at: 100,
+        attempts: 0,
+    };
+    store.enqueue_message(&m).await.unwrap();
+    assert_eq!(store.due_messages(100, 10).await.unwrap(), vec![m.clone()]);
+    store
+        .mark_failed("msg-1", "connection refused", 160)
+        .await
+        .unwrap();
+    assert!(
+        store.due_messages(150, 10).await.unwrap().is_empty(),
+        "waits for its retry time"
+    );
+    let again = store.due_messages(160, 10).await.unwrap();
+    assert_eq!(again[0].attempts, 1);
+    store.mark_sent("msg-1", 161).await.unwrap();
+    assert!(store.due_messages(10_000, 10).await.unwrap().is_empty());
 }

@@ -48,7 +48,7 @@ impl SqlStore {
         user: &UserId,
     ) -> StoreResult<Vec<Factor>> {
         sqlx::query(
-            "SELECT id, organisation_id, user_id, kind, label, secret, confirmed, created_at, last_used_at \
+            "SELECT id, organisation_id, user_id, kind, label, secret, destination, confirmed, created_at, last_used_at \
              FROM factors WHERE organisation_id = $1 AND user_id = $2 ORDER BY created_at, id",
         )
         .bind(org.as_str())
@@ -66,6 +66,7 @@ impl SqlStore {
                 kind: FactorKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("factor kind {kind}")))?,
                 label: get(r, "label")?,
                 secret: get(r, "secret")?,
+                destination: get(r, "destination")?,
                 confirmed: get::<i64>(r, "confirmed")? != 0,
                 created_at: get(r, "created_at")?,
                 last_used_at: get(r, "last_used_at")?,
@@ -76,8 +77,8 @@ impl SqlStore {
 
     pub(crate) async fn add_factor_impl(&self, f: &Factor) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO factors (id, organisation_id, user_id, kind, label, secret, last_step, confirmed, created_at, last_used_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, NULL)",
+            "INSERT INTO factors (id, organisation_id, user_id, kind, label, secret, destination, last_step, confirmed, created_at, last_used_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $9, 0, $7, $8, NULL)",
         )
         .bind(f.id.as_str())
         .bind(f.organisation_id.as_str())
@@ -87,6 +88,7 @@ impl SqlStore {
         .bind(f.secret.clone())
         .bind(i64::from(f.confirmed))
         .bind(f.created_at)
+        .bind(f.destination.clone())
         .execute(&self.pool)
         .await
         .map_err(db_err)?;

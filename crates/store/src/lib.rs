@@ -12,6 +12,7 @@
 //! `portvakt_core::store_suite`.
 
 mod apply;
+mod codes;
 mod factors;
 mod rows;
 mod store_impl;

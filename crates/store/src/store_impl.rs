@@ -8,8 +8,8 @@ use portvakt_core::clock::UnixTime;
 use portvakt_core::domain::{MfaPolicy, Role, Slug, Username};
 use portvakt_core::ids::{FactorId, OrganisationId, UserId};
 use portvakt_core::store::{
-    Factor, Group, NewSession, Organisation, Service, SessionRecord, SignInEvent, Store,
-    StoreResult, User,
+    CodeChallenge, CodeCheck, Factor, Group, NewSession, Organisation, OutboxMessage, Service,
+    SessionRecord, SignInEvent, Store, StoreResult, User,
 };
 use portvakt_core::StoreError;
 use sqlx::any::AnyRow;
@@ -401,6 +401,51 @@ impl Store for SqlStore {
         now: UnixTime,
     ) -> StoreResult<bool> {
         self.consume_totp_step_impl(org, user, id, step, now).await
+    }
+
+    async fn create_challenge(&self, c: &CodeChallenge) -> StoreResult<()> {
+        self.create_challenge_impl(c).await
+    }
+
+    async fn latest_challenge_at(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+    ) -> StoreResult<Option<UnixTime>> {
+        self.latest_challenge_at_impl(session_hash, purpose).await
+    }
+
+    async fn use_challenge(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+        code: &str,
+        now: UnixTime,
+        max_tries: u32,
+    ) -> StoreResult<CodeCheck> {
+        self.use_challenge_impl(session_hash, purpose, code, now, max_tries)
+            .await
+    }
+
+    async fn enqueue_message(&self, m: &OutboxMessage) -> StoreResult<()> {
+        self.enqueue_message_impl(m).await
+    }
+
+    async fn due_messages(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+        self.due_messages_impl(now, limit).await
+    }
+
+    async fn mark_sent(&self, id: &str, now: UnixTime) -> StoreResult<()> {
+        self.mark_sent_impl(id, now).await
+    }
+
+    async fn mark_failed(
+        &self,
+        id: &str,
+        error: &str,
+        next_attempt_at: UnixTime,
+    ) -> StoreResult<()> {
+        self.mark_failed_impl(id, error, next_attempt_at).await
     }
 
     async fn record_signin_event(&self, e: &SignInEvent) -> StoreResult<()> {

@@ -269,6 +269,7 @@ impl AuthService {
             kind: FactorKind::Totp,
             label: String::new(),
             secret: Some(TotpSecret::generate().base32().to_owned()),
+            destination: None,
             confirmed: false,
             created_at: self.clock.now(),
             last_used_at: None,

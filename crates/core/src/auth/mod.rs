@@ -1,5 +1,6 @@
 //! Authentication: password hashing and rules, lockout, sessions, sign-in.
 
+pub mod codes;
 pub mod ip_throttle;
 pub mod lockout;
 pub mod mfa;

@@ -1,0 +1,179 @@
+//! One-time codes and the outgoing message queue.
+
+use crate::rows::get;
+use crate::{db_err, SqlStore};
+use portvakt_core::auth::codes;
+use portvakt_core::clock::UnixTime;
+use portvakt_core::ids::OrganisationId;
+use portvakt_core::store::{CodeChallenge, CodeCheck, OutboxMessage, StoreResult};
+
+impl SqlStore {
+    pub(crate) async fn create_challenge_impl(&self, c: &CodeChallenge) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("UPDATE code_challenges SET used_at = $1 WHERE session_hash = $2 AND purpose = $3 AND used_at IS NULL")
+            .bind(c.created_at)
+            .bind(&c.session_hash)
+            .bind(&c.purpose)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO code_challenges (id, organisation_id, user_id, session_hash, purpose, channel, destination, code_hash, created_at, expires_at, tries, used_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, NULL)",
+        )
+        .bind(&c.id)
+        .bind(c.organisation_id.as_str())
+        .bind(c.user_id.as_str())
+        .bind(&c.session_hash)
+        .bind(&c.purpose)
+        .bind(c.channel.as_str())
+        .bind(&c.destination)
+        .bind(&c.code_hash)
+        .bind(c.created_at)
+        .bind(c.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    pub(crate) async fn latest_challenge_at_impl(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+    ) -> StoreResult<Option<UnixTime>> {
+        let row = sqlx::query("SELECT MAX(created_at) AS t FROM code_challenges WHERE session_hash = $1 AND purpose = $2")
+            .bind(session_hash)
+            .bind(purpose)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        get(&row, "t")
+    }
+
+    pub(crate) async fn use_challenge_impl(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+        code: &str,
+        now: UnixTime,
+        max_tries: u32,
+    ) -> StoreResult<CodeCheck> {
+        // Count the try first, in the database, so parallel guesses cannot
+        // exceed the limit; then compare; then use the challenge up with a
+        // conditional update that only one request can win.
+        let row = sqlx::query(
+            "UPDATE code_challenges SET tries = tries + 1 \
+             WHERE id = (SELECT id FROM code_challenges WHERE session_hash = $1 AND purpose = $2 ORDER BY created_at DESC, id DESC LIMIT 1) \
+             AND used_at IS NULL AND expires_at > $3 AND tries < $4 \
+             RETURNING id, code_hash, tries, destination",
+        )
+        .bind(session_hash)
+        .bind(purpose)
+        .bind(now)
+        .bind(i64::from(max_tries))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else {
+            return Ok(CodeCheck::Void);
+        };
+        let id: String = get(&row, "id")?;
+        let stored: String = get(&row, "code_hash")?;
+        let tries = u32::try_from(get::<i64>(&row, "tries")?).unwrap_or(u32::MAX);
+        if codes::hash(&id, code) != stored {
+            return Ok(CodeCheck::Wrong {
+                tries_left: max_tries.saturating_sub(tries),
+            });
+        }
+        let r = sqlx::query(
+            "UPDATE code_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(&id)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        if r.rows_affected() == 1 {
+            Ok(CodeCheck::Accepted {
+                destination: get(&row, "destination")?,
+            })
+        } else {
+            Ok(CodeCheck::Void)
+        }
+    }
+
+    pub(crate) async fn enqueue_message_impl(&self, m: &OutboxMessage) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO outbox (id, organisation_id, channel, recipient, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $7, NULL, NULL)",
+        )
+        .bind(&m.id)
+        .bind(m.organisation_id.as_str())
+        .bind(&m.channel)
+        .bind(&m.recipient)
+        .bind(&m.subject)
+        .bind(&m.body)
+        .bind(m.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn due_messages_impl(
+        &self,
+        now: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        sqlx::query(
+            "SELECT id, organisation_id, channel, recipient, subject, body, created_at, attempts FROM outbox \
+             WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit.min(100)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            Ok(OutboxMessage {
+                id: get(r, "id")?,
+                organisation_id: OrganisationId::from_raw(get::<String>(r, "organisation_id")?),
+                channel: get(r, "channel")?,
+                recipient: get(r, "recipient")?,
+                subject: get(r, "subject")?,
+                body: get(r, "body")?,
+                created_at: get(r, "created_at")?,
+                attempts: u32::try_from(get::<i64>(r, "attempts")?).unwrap_or(u32::MAX),
+            })
+        })
+        .collect()
+    }
+
+    pub(crate) async fn mark_sent_impl(&self, id: &str, now: UnixTime) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET sent_at = $1, attempts = attempts + 1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn mark_failed_impl(
+        &self,
+        id: &str,
+        error: &str,
+        next: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3")
+            .bind(error)
+            .bind(next)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
