@@ -39,6 +39,34 @@ pub struct Config {
     pub lockout: LockoutConfig,
     #[serde(default)]
     pub factors: FactorsConfig,
+    #[serde(default)]
+    pub email: EmailConfig,
+}
+
+/// Outgoing e-mail (one-time codes, notifications).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// Sender shown to users.
+    pub from: String,
+    /// `smtp://host:25` (plain, loopback only), `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:pass@host:465` (TLS).
+    pub smtp_url: Option<String>,
+    /// Instead of SMTP: write each message as a file here (the demo does).
+    pub outbox_dir: Option<std::path::PathBuf>,
+    /// How long an e-mailed code is valid (1–10).
+    pub code_minutes: i64,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            from: "Portvakt <portvakt@localhost>".into(),
+            smtp_url: None,
+            outbox_dir: None,
+            code_minutes: 5,
+        }
+    }
 }
 
 /// Where second factors may be registered from.
@@ -208,6 +236,9 @@ impl Config {
         }
         if !matches!(self.default_language.as_str(), "sv" | "en") {
             return Err("default_language: must be \"sv\" or \"en\"".into());
+        }
+        if !(1..=10).contains(&self.email.code_minutes) {
+            return Err("email.code_minutes: must be between 1 and 10".into());
         }
         if self.lockout.lock_after == 0 || self.lockout.lock_after > 100 {
             return Err("lockout.lock_after: must be between 1 and 100".into());

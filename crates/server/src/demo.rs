@@ -38,8 +38,12 @@ pub fn config_text(data: &Path, listen: &str) -> String {
          database_url = \"sqlite://{}\"\n\
          dev_mode = true\n\
          trusted_proxies = [\"127.0.0.1/32\", \"::1/128\"]\n\
-         default_organisation = \"{ORG}\"\n",
-        data.join("portvakt.db").display()
+         default_organisation = \"{ORG}\"\n\
+         [email]\n\
+         # Codes by e-mail are written here instead of being sent.\n\
+         outbox_dir = \"{}\"\n",
+        data.join("portvakt.db").display(),
+        data.join("outbox").display()
     )
 }
 

@@ -11,6 +11,8 @@ pub struct Metrics {
     pub signin_busy: AtomicU64,
     pub http_requests: AtomicU64,
     pub http_server_errors: AtomicU64,
+    pub messages_sent: AtomicU64,
+    pub messages_failed: AtomicU64,
 }
 
 impl Metrics {

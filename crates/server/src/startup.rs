@@ -55,7 +55,9 @@ pub fn build_state(
         ),
         default_organisation: config.default_organisation.as_deref().and_then(Slug::parse),
         min_password_length: config.password.min_length,
+        code_validity_secs: config.email.code_minutes * 60,
     });
+    let sender = crate::senders::from_config(&config.email).map_err(anyhow::Error::msg)?;
     Ok(AppState {
         cookies: CookieNames::new(config.secure_cookies()),
         config: Arc::new(config),
@@ -63,6 +65,7 @@ pub fn build_state(
         auth,
         clock,
         metrics: Arc::new(Metrics::default()),
+        sender,
     })
 }
 
@@ -131,6 +134,19 @@ impl Application {
             let metrics = self.state.metrics.clone();
             let r = Router::new().route("/metrics", get(move || async move { metrics.render() }));
             tokio::spawn(async move { axum::serve(ml, r).await });
+        }
+        if let Some(sender) = self.state.sender.clone() {
+            let (store, clock, metrics) = (
+                self.state.store.clone(),
+                self.state.clock.clone(),
+                self.state.metrics.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    crate::senders::outbox_step(&*store, &*sender, &*clock, &metrics).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+            });
         }
         let app = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, app)

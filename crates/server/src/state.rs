@@ -14,6 +14,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     pub cookies: CookieNames,
+    /// Delivers queued e-mail; `None` when no SMTP or outbox folder is configured.
+    pub sender: Option<Arc<dyn crate::senders::MessageSender>>,
 }
 
 /// Cookie names: `__Host-` prefixed in production, so a sibling subdomain

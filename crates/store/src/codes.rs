@@ -152,12 +152,14 @@ impl SqlStore {
     }
 
     pub(crate) async fn mark_sent_impl(&self, id: &str, now: UnixTime) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET sent_at = $1, attempts = attempts + 1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, body = '' WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 

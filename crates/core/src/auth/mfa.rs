@@ -24,6 +24,9 @@ pub enum SecondFactorError {
     /// Too many wrong codes, or the attempt is too old: sign in again.
     #[error("attempt is over")]
     AttemptOver,
+    /// No live code: expired, already used, or replaced by a newer one.
+    #[error("code no longer valid")]
+    CodeVoid,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -42,6 +45,10 @@ pub enum FactorError {
     LastFactor,
     #[error("no such factor")]
     NotFound,
+    #[error("not an e-mail address")]
+    BadAddress,
+    #[error("wait before asking for another code")]
+    TooSoon,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -150,7 +157,7 @@ impl AuthService {
         })
     }
 
-    async fn complete_second_factor(
+    pub(crate) async fn complete_second_factor(
         &self,
         pending: &SessionRecord,
         user: &User,

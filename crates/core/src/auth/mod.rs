@@ -1,6 +1,7 @@
 //! Authentication: password hashing and rules, lockout, sessions, sign-in.
 
 pub mod codes;
+pub mod email_codes;
 pub mod ip_throttle;
 pub mod lockout;
 pub mod mfa;

@@ -133,6 +133,8 @@ pub struct AuthService {
     pub default_organisation: Option<Slug>,
     /// Minimum length for new passwords.
     pub min_password_length: usize,
+    /// How long an e-mailed (later SMS) code is valid.
+    pub code_validity_secs: i64,
 }
 
 /// User agents are stored for investigations, trimmed so a client cannot

@@ -1,18 +1,23 @@
-//! The second step of signing in: a code from the authenticator app.
+//! The second step of signing in: a code from the authenticator app, or one
+//! sent by e-mail to an address registered beforehand.
 
 use crate::cookies;
 use crate::error::AppError;
 use crate::extract::{with_cookie, Client, CsrfToken, PageLang, SecondFactorStep, ValidForm};
 use crate::i18n::Tr;
+use crate::messages;
 use crate::page::Page;
 use crate::state::AppState;
 use crate::time_fmt;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use cookie::SameSite;
+use portvakt_core::auth::email_codes::{masked, SendCodeError};
 use portvakt_core::auth::mfa::{pending_expires_at, SecondFactorError};
+use portvakt_core::ids::FactorId;
+use portvakt_core::store::FactorKind;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -20,36 +25,75 @@ use serde::Deserialize;
 struct FactorPage {
     p: Page,
     expires: String,
+    has_app: bool,
+    emails: Vec<(String, String)>,
+    sent_to: Option<String>,
     error: Option<String>,
 }
 
-fn render(
+#[derive(Deserialize, Default)]
+pub struct FactorQuery {
+    sent: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
     t: Tr,
     csrf: &CsrfToken,
     step: &SecondFactorStep,
+    sent: Option<&str>,
     error: Option<String>,
 ) -> Result<String, AppError> {
-    let expires = time_fmt::stockholm_time(pending_expires_at(&step.0.session));
+    let u = &step.0;
+    let factors = state.store.factors(&u.organisation.id, &u.user.id).await?;
+    let confirmed = factors.iter().filter(|f| f.confirmed);
+    let has_app = confirmed.clone().any(|f| f.kind == FactorKind::Totp);
+    let emails: Vec<(String, String)> = confirmed
+        .filter(|f| f.kind == FactorKind::Email && state.sender.is_some())
+        .filter_map(|f| {
+            f.destination
+                .as_deref()
+                .map(|d| (f.id.to_string(), masked(d)))
+        })
+        .collect();
+    let sent_to = sent.and_then(|id| {
+        emails
+            .iter()
+            .find(|(fid, _)| fid == id)
+            .map(|(_, m)| m.clone())
+    });
+    let expires = time_fmt::stockholm_time(pending_expires_at(&u.session));
     Ok(FactorPage {
         p: Page::anonymous(t, csrf, "/login/factor"),
         expires,
+        has_app,
+        emails,
+        sent_to,
         error,
     }
     .render()?)
 }
 
 pub async fn factor_get(
+    State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
     step: SecondFactorStep,
+    Query(q): Query<FactorQuery>,
 ) -> Result<Html<String>, AppError> {
-    Ok(Html(render(t, &csrf, &step, None)?))
+    Ok(Html(
+        render(&state, t, &csrf, &step, q.sent.as_deref(), None).await?,
+    ))
 }
 
 #[derive(Deserialize)]
 pub struct CodeForm {
     #[allow(dead_code)]
     csrf: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    factor: String,
     #[serde(default)]
     code: String,
 }
@@ -63,7 +107,17 @@ pub async fn factor_post(
     ValidForm(form): ValidForm<CodeForm>,
 ) -> Result<Response, AppError> {
     let code: String = form.code.chars().take(64).collect();
-    match state.auth.verify_totp(&step.0.token, &code, &client).await {
+    let result = match form.method.as_str() {
+        "email" => {
+            state
+                .auth
+                .verify_email_code(&step.0.token, &code, &client)
+                .await
+        }
+        _ => state.auth.verify_totp(&step.0.token, &code, &client).await,
+    };
+    let sent = (form.method == "email").then_some(form.factor.as_str());
+    let msg = match result {
         Ok(token) => {
             let c = cookies::build(
                 &state.cookies,
@@ -77,18 +131,12 @@ pub async fn factor_post(
             } else {
                 "/"
             };
-            Ok(with_cookie(Redirect::to(to).into_response(), c))
+            return Ok(with_cookie(Redirect::to(to).into_response(), c));
         }
-        Err(SecondFactorError::WrongCode { tries_left }) => {
-            let msg = t
-                .get("factor.error.wrong")
-                .replace("{n}", &tries_left.to_string());
-            Ok((
-                StatusCode::UNAUTHORIZED,
-                Html(render(t, &csrf, &step, Some(msg))?),
-            )
-                .into_response())
-        }
+        Err(SecondFactorError::WrongCode { tries_left }) => t
+            .get("factor.error.wrong")
+            .replace("{n}", &tries_left.to_string()),
+        Err(SecondFactorError::CodeVoid) => t.get("factor.error.void").to_owned(),
         Err(SecondFactorError::AttemptOver) => {
             let clear = cookies::build(
                 &state.cookies,
@@ -97,11 +145,66 @@ pub async fn factor_post(
                 SameSite::Lax,
                 Some(0),
             );
-            Ok(with_cookie(
+            return Ok(with_cookie(
                 Redirect::to("/signed-out?reason=codes").into_response(),
                 clear,
-            ))
+            ));
         }
-        Err(SecondFactorError::Store(e)) => Err(e.into()),
+        Err(SecondFactorError::Store(e)) => return Err(e.into()),
+    };
+    let body = render(&state, t, &csrf, &step, sent, Some(msg)).await?;
+    Ok((StatusCode::UNAUTHORIZED, Html(body)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+/// Sends a code to a registered address: queued, never sent inside the request.
+pub async fn send_email_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    step: SecondFactorStep,
+    Path(id): Path<String>,
+    ValidForm(_): ValidForm<CsrfOnly>,
+) -> Result<Response, AppError> {
+    if state.sender.is_none() {
+        return Err(AppError::NotFound);
+    }
+    match state
+        .auth
+        .send_signin_code(&step.0.token, &FactorId::from_raw(id.clone()))
+        .await
+    {
+        Ok(issued) => {
+            let now = state.clock.now();
+            let m = messages::code_email(
+                &step.0.organisation.id,
+                &issued.destination,
+                &issued.code,
+                issued.expires_at,
+                now,
+            );
+            state.store.enqueue_message(&m).await?;
+            Ok(Redirect::to(&format!("/login/factor?sent={id}")).into_response())
+        }
+        Err(SendCodeError::TooSoon { .. }) => {
+            let body = render(
+                &state,
+                t,
+                &csrf,
+                &step,
+                Some(&id),
+                Some(t.get("factor.error.too_soon").to_owned()),
+            )
+            .await?;
+            Ok((StatusCode::TOO_MANY_REQUESTS, Html(body)).into_response())
+        }
+        Err(SendCodeError::NotFound) => Err(AppError::NotFound),
+        Err(SendCodeError::AttemptOver) => Ok(Redirect::to("/login").into_response()),
+        Err(SendCodeError::Store(e)) => Err(e.into()),
     }
 }

@@ -86,6 +86,12 @@ fn build() -> Routes {
         SignedIn,
         get(factor::factor_get).post(factor::factor_post),
     )
+    .add(
+        &["POST"],
+        "/login/factor/email/{id}",
+        SignedIn,
+        post(factor::send_email_post),
+    )
     .add(&["GET"], "/", SignedIn, get(portal::portal_get))
     .add(&["GET"], "/settings", SignedIn, get(settings::settings_get))
     .add(
@@ -93,6 +99,18 @@ fn build() -> Routes {
         "/settings/totp",
         SignedIn,
         post(settings::totp_start_post),
+    )
+    .add(
+        &["POST"],
+        "/settings/email",
+        SignedIn,
+        post(settings::email_start_post),
+    )
+    .add(
+        &["GET", "POST"],
+        "/settings/email/{id}",
+        SignedIn,
+        get(settings::email_get).post(settings::email_confirm_post),
     )
     .add(
         &["GET", "POST"],

@@ -18,7 +18,6 @@ use cookie::SameSite;
 use portvakt_core::auth::mfa::FactorError;
 use portvakt_core::auth::totp::TotpSecret;
 use portvakt_core::ids::FactorId;
-use portvakt_core::store::FactorKind;
 use serde::Deserialize;
 
 struct FactorRow {
@@ -33,6 +32,7 @@ struct FactorRow {
 struct SettingsPage {
     p: Page,
     factors: Vec<FactorRow>,
+    email_enabled: bool,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -55,7 +55,7 @@ async fn settings_page(
         .factors(&user.organisation.id, &user.user.id)
         .await?
         .into_iter()
-        .filter(|f| f.confirmed && f.kind == FactorKind::Totp)
+        .filter(|f| f.confirmed)
         .map(|f| FactorRow {
             id: f.id.to_string(),
             label: f.label,
@@ -66,6 +66,7 @@ async fn settings_page(
     Ok(SettingsPage {
         p: Page::for_user(t, csrf, "/settings", user),
         factors,
+        email_enabled: state.sender.is_some(),
         notice: notice.map(|k| t.get(k).to_owned()),
         error: error.map(|k| t.get(k).to_owned()),
     }
@@ -97,6 +98,8 @@ fn factor_error(e: FactorError) -> Result<&'static str, AppError> {
         FactorError::LastFactor => "settings.error.last",
         FactorError::NotFound => return Err(AppError::NotFound),
         FactorError::NotFresh => "settings.error.fresh",
+        FactorError::BadAddress => "settings.error.address",
+        FactorError::TooSoon => "settings.error.too_soon",
         FactorError::Store(e) => return Err(e.into()),
     })
 }
@@ -382,5 +385,124 @@ pub async fn reauth_post(
             Ok((StatusCode::UNAUTHORIZED, Html(body)).into_response())
         }
         Err(e) => Err(factor_error(e).err().unwrap_or(AppError::BadRequest)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailForm {
+    #[allow(dead_code)]
+    csrf: String,
+    #[serde(default)]
+    address: String,
+}
+
+/// Registers an address for codes: sends a code there first.
+pub async fn email_start_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Client(client): Client,
+    user: CurrentUser,
+    ValidForm(form): ValidForm<EmailForm>,
+) -> Result<Response, AppError> {
+    if state.sender.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let inside_only = state.config.factors.totp_inside_only;
+    if let Err(e) = state
+        .auth
+        .may_register(&user.organisation, &user.session, client.ip, inside_only)
+        .await
+    {
+        return refused(&state, t, &csrf, &user, e, "/settings").await;
+    }
+    let address: String = form.address.chars().take(300).collect();
+    match state
+        .auth
+        .start_email_factor(&user.session, &user.user, &address)
+        .await
+    {
+        Ok((factor, issued)) => {
+            let m = crate::messages::code_email(
+                &user.organisation.id,
+                &issued.destination,
+                &issued.code,
+                issued.expires_at,
+                state.clock.now(),
+            );
+            state.store.enqueue_message(&m).await?;
+            Ok(Redirect::to(&format!("/settings/email/{}", factor.id)).into_response())
+        }
+        Err(e) => refused(&state, t, &csrf, &user, e, "/settings").await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "email_confirm.html")]
+struct EmailConfirmPage {
+    p: Page,
+    id: String,
+    error: Option<String>,
+}
+
+pub async fn email_get(
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, AppError> {
+    Ok(Html(
+        EmailConfirmPage {
+            p: Page::for_user(t, &csrf, "/settings", &user),
+            id,
+            error: None,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfirmForm {
+    #[allow(dead_code)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn email_confirm_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Client(client): Client,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ValidForm(form): ValidForm<EmailConfirmForm>,
+) -> Result<Response, AppError> {
+    let code: String = form.code.chars().take(64).collect();
+    match state
+        .auth
+        .confirm_email_factor(
+            &user.session,
+            &user.user,
+            &FactorId::from_raw(id.clone()),
+            &code,
+            &client,
+        )
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/settings?done=added").into_response()),
+        Err(e) => {
+            let key = factor_error(e)?;
+            let error = Some(t.get(key).to_owned());
+            let body = EmailConfirmPage {
+                p: Page::for_user(t, &csrf, "/settings", &user),
+                id,
+                error,
+            }
+            .render()?;
+            Ok((StatusCode::BAD_REQUEST, Html(body)).into_response())
+        }
     }
 }

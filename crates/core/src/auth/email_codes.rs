@@ -1,0 +1,302 @@
+//! Codes by e-mail: registering an address (proved by a code sent to it)
+//! and using it as the second step of signing in. E-mail is a weaker factor
+//! (NIST SP 800-63B): sessions record `email` in their methods so later
+//! access rules can refuse it.
+
+use super::codes::{self, MAX_TRIES};
+use super::mfa::{FactorError, SecondFactorError};
+use super::session::SessionToken;
+use super::signin::{AuthService, ClientInfo, SessionCheck};
+use crate::error::StoreError;
+use crate::ids::{EventId, FactorId};
+use crate::store::{
+    CodeChallenge, CodeCheck, EventResult, Factor, FactorKind, SessionRecord, User,
+};
+use thiserror::Error;
+
+/// Least time between two codes for the same attempt.
+pub const RESEND_SECS: i64 = 60;
+
+#[derive(Debug, Error)]
+pub enum SendCodeError {
+    #[error("wait before asking for another code")]
+    TooSoon { retry_at: i64 },
+    #[error("no such factor")]
+    NotFound,
+    #[error("the sign-in attempt is over")]
+    AttemptOver,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A code to deliver, and where.
+#[derive(Debug)]
+pub struct IssuedCode {
+    pub code: String,
+    pub destination: String,
+    pub expires_at: i64,
+}
+
+/// `a…n@kommun.se`: enough to recognise one's address, not enough to harvest it.
+#[must_use]
+pub fn masked(address: &str) -> String {
+    match address.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            let last: String = if local.chars().count() > 2 {
+                local.chars().last().into_iter().collect()
+            } else {
+                String::new()
+            };
+            format!("{first}…{last}@{domain}")
+        }
+        None => "…".into(),
+    }
+}
+
+/// A plausible e-mail address: one `@`, no spaces or controls, ≤ 254 chars.
+#[must_use]
+pub fn valid_address(s: &str) -> bool {
+    let s = s.trim();
+    s.len() <= 254
+        && s.split('@').count() == 2
+        && s.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        })
+        && !s.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
+        })
+}
+
+impl AuthService {
+    async fn issue(
+        &self,
+        session: &SessionRecord,
+        user: &User,
+        purpose: &str,
+        destination: &str,
+    ) -> Result<IssuedCode, SendCodeError> {
+        let now = self.clock.now();
+        if let Some(last) = self
+            .store
+            .latest_challenge_at(&session.token_hash, purpose)
+            .await?
+        {
+            if now - last < RESEND_SECS {
+                return Err(SendCodeError::TooSoon {
+                    retry_at: last + RESEND_SECS,
+                });
+            }
+        }
+        let id = EventId::generate().to_string();
+        let code = codes::generate();
+        let expires_at = now + self.code_validity_secs;
+        self.store
+            .create_challenge(&CodeChallenge {
+                code_hash: codes::hash(&id, &code),
+                id,
+                organisation_id: user.organisation_id.clone(),
+                user_id: user.id.clone(),
+                session_hash: session.token_hash.clone(),
+                purpose: purpose.into(),
+                channel: FactorKind::Email,
+                destination: destination.into(),
+                created_at: now,
+                expires_at,
+            })
+            .await?;
+        Ok(IssuedCode {
+            code,
+            destination: destination.into(),
+            expires_at,
+        })
+    }
+
+    /// A sign-in code to one of the user's registered addresses.
+    ///
+    /// # Errors
+    /// Too soon after the last code, unknown factor, or no pending sign-in.
+    pub async fn send_signin_code(
+        &self,
+        token: &SessionToken,
+        factor: &FactorId,
+    ) -> Result<IssuedCode, SendCodeError> {
+        let SessionCheck::Pending { session, user } = self.check_session(token).await? else {
+            return Err(SendCodeError::AttemptOver);
+        };
+        let factors = self.store.factors(&user.organisation_id, &user.id).await?;
+        let f = factors
+            .iter()
+            .find(|f| &f.id == factor && f.confirmed && f.kind == FactorKind::Email)
+            .ok_or(SendCodeError::NotFound)?;
+        let destination = f.destination.clone().ok_or(SendCodeError::NotFound)?;
+        self.issue(&session, &user, "signin", &destination).await
+    }
+
+    /// Checks an e-mailed code for a pending sign-in.
+    ///
+    /// # Errors
+    /// Wrong code (with tries left), or the attempt is over.
+    pub async fn verify_email_code(
+        &self,
+        token: &SessionToken,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<SessionToken, SecondFactorError> {
+        let SessionCheck::Pending { session, user } = self.check_session(token).await? else {
+            return Err(SecondFactorError::AttemptOver);
+        };
+        let now = self.clock.now();
+        match self
+            .store
+            .use_challenge(
+                &session.token_hash,
+                "signin",
+                &codes::normalise(code),
+                now,
+                MAX_TRIES,
+            )
+            .await?
+        {
+            CodeCheck::Accepted { .. } => Ok(self
+                .complete_second_factor(&session, &user, client, "pwd email", "email")
+                .await?),
+            CodeCheck::Wrong { tries_left } => {
+                self.store
+                    .record_failure(&user.organisation_id, &user.username, now, &self.lockout)
+                    .await?;
+                self.event_for(
+                    "email",
+                    Some(&user.organisation_id),
+                    Some(&user),
+                    client,
+                    EventResult::Failure,
+                    "bad_code",
+                )
+                .await?;
+                if tries_left == 0 {
+                    self.store.revoke_session(&session.token_hash, now).await?;
+                    return Err(SecondFactorError::AttemptOver);
+                }
+                Err(SecondFactorError::WrongCode { tries_left })
+            }
+            CodeCheck::Void => Err(SecondFactorError::CodeVoid),
+        }
+    }
+
+    /// Starts registering an address: stores it unconfirmed and returns a
+    /// code to send there.
+    ///
+    /// # Errors
+    /// A bad address, or a code asked for too soon.
+    pub async fn start_email_factor(
+        &self,
+        session: &SessionRecord,
+        user: &User,
+        address: &str,
+    ) -> Result<(Factor, IssuedCode), FactorError> {
+        let address = address.trim().to_lowercase();
+        if !valid_address(&address) {
+            return Err(FactorError::BadAddress);
+        }
+        let factor = Factor {
+            id: FactorId::generate(),
+            organisation_id: user.organisation_id.clone(),
+            user_id: user.id.clone(),
+            kind: FactorKind::Email,
+            label: address.clone(),
+            secret: None,
+            destination: Some(address.clone()),
+            confirmed: false,
+            created_at: self.clock.now(),
+            last_used_at: None,
+        };
+        let purpose = format!("register:{}", factor.id);
+        let issued = match self.issue(session, user, &purpose, &address).await {
+            Ok(i) => i,
+            Err(SendCodeError::Store(e)) => return Err(e.into()),
+            Err(_) => return Err(FactorError::TooSoon),
+        };
+        self.store.add_factor(&factor).await?;
+        Ok((factor, issued))
+    }
+
+    /// Confirms an address with the code sent to it.
+    ///
+    /// # Errors
+    /// Wrong or void code, or an unknown factor.
+    pub async fn confirm_email_factor(
+        &self,
+        session: &SessionRecord,
+        user: &User,
+        factor: &FactorId,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<(), FactorError> {
+        let factors = self.store.factors(&user.organisation_id, &user.id).await?;
+        let f = factors
+            .iter()
+            .find(|f| &f.id == factor && !f.confirmed && f.kind == FactorKind::Email)
+            .ok_or(FactorError::NotFound)?;
+        let purpose = format!("register:{}", f.id);
+        match self
+            .store
+            .use_challenge(
+                &session.token_hash,
+                &purpose,
+                &codes::normalise(code),
+                self.clock.now(),
+                MAX_TRIES,
+            )
+            .await?
+        {
+            CodeCheck::Accepted { destination } if Some(&destination) == f.destination.as_ref() => {
+                if !self
+                    .store
+                    .confirm_factor(&user.organisation_id, &user.id, factor, &f.label, 0)
+                    .await?
+                {
+                    return Err(FactorError::NotFound);
+                }
+                self.event_for(
+                    "email",
+                    Some(&user.organisation_id),
+                    Some(user),
+                    client,
+                    EventResult::Success,
+                    "factor_registered",
+                )
+                .await?;
+                Ok(())
+            }
+            _ => Err(FactorError::WrongCode),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_checked_and_masked() {
+        assert!(valid_address("anna.andersson@exempelkommun.se"));
+        for bad in [
+            "anna",
+            "a@b",
+            "a b@c.se",
+            "a@b.se\r\nBcc: x@y.se",
+            "<a@b.se>",
+            "a@@b.se",
+            "@b.se",
+            "a@.se",
+        ] {
+            assert!(!valid_address(bad), "{bad:?}");
+        }
+        assert_eq!(
+            masked("anna.andersson@exempelkommun.se"),
+            "a…n@exempelkommun.se"
+        );
+        assert_eq!(masked("ab@x.se"), "a…@x.se");
+    }
+}

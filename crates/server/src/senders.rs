@@ -1,0 +1,156 @@
+//! Delivering queued messages: SMTP (with `lettre`), or a folder of `.eml`
+//! files for the demo. The outbox worker retries failures with back-off, so
+//! a sign-in request never waits for a mail server.
+
+use crate::config::EmailConfig;
+use crate::metrics::Metrics;
+use async_trait::async_trait;
+use lettre::message::{header::ContentType, Mailbox};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use portvakt_core::store::{OutboxMessage, Store};
+use portvakt_core::Clock;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[async_trait]
+pub trait MessageSender: Send + Sync {
+    /// Delivers one message; `Err` carries a reason for the log.
+    async fn send(&self, m: &OutboxMessage) -> Result<(), String>;
+}
+
+pub struct SmtpSender {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl SmtpSender {
+    /// # Errors
+    /// A bad URL or sender address.
+    pub fn new(url: &str, from: &str) -> Result<Self, String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("email.smtp_url: {e}"))?
+            .timeout(Some(std::time::Duration::from_secs(20)))
+            .build();
+        let from = from.parse().map_err(|e| format!("email.from: {e}"))?;
+        Ok(Self { transport, from })
+    }
+}
+
+fn build(from: &Mailbox, m: &OutboxMessage) -> Result<Message, String> {
+    // Recipient and subject come from our own records, but are still
+    // parsed, so no header can be injected through them (SECURITY.md E5).
+    let to: Mailbox = m.recipient.parse().map_err(|e| format!("recipient: {e}"))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(m.subject.replace(['\r', '\n'], " "))
+        .header(ContentType::TEXT_PLAIN)
+        .body(m.body.clone())
+        .map_err(|e| e.to_string())
+}
+
+#[async_trait]
+impl MessageSender for SmtpSender {
+    async fn send(&self, m: &OutboxMessage) -> Result<(), String> {
+        let msg = build(&self.from, m)?;
+        self.transport
+            .send(msg)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Writes each message to `DIR/<id>.eml`; for the demo and for operators
+/// who hand codes over some other way.
+pub struct FileOutbox {
+    dir: PathBuf,
+    from: Mailbox,
+}
+
+impl FileOutbox {
+    /// # Errors
+    /// When the folder cannot be created or the sender address is bad.
+    pub fn new(dir: PathBuf, from: &str) -> Result<Self, String> {
+        std::fs::create_dir_all(&dir).map_err(|e| format!("email.outbox_dir: {e}"))?;
+        Ok(Self {
+            dir,
+            from: from.parse().map_err(|e| format!("email.from: {e}"))?,
+        })
+    }
+}
+
+#[async_trait]
+impl MessageSender for FileOutbox {
+    async fn send(&self, m: &OutboxMessage) -> Result<(), String> {
+        let msg = build(&self.from, m)?;
+        let name: String = m.id.chars().filter(char::is_ascii_alphanumeric).collect();
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        tokio::fs::write(&tmp, msg.formatted())
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::fs::rename(&tmp, self.dir.join(format!("{name}.eml")))
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The sender the configuration asks for, if any.
+///
+/// # Errors
+/// Invalid settings.
+pub fn from_config(c: &EmailConfig) -> Result<Option<Arc<dyn MessageSender>>, String> {
+    match (&c.smtp_url, &c.outbox_dir) {
+        (Some(url), _) => Ok(Some(Arc::new(SmtpSender::new(url, &c.from)?))),
+        (None, Some(dir)) => Ok(Some(Arc::new(FileOutbox::new(dir.clone(), &c.from)?))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Most attempts per message before it is given up (about a day of retries).
+const MAX_ATTEMPTS: u32 = 12;
+
+/// Sends what is due, once. Returns how many were delivered. The worker
+/// loop calls this every second; tests call it directly.
+pub async fn outbox_step(
+    store: &dyn Store,
+    sender: &dyn MessageSender,
+    clock: &dyn Clock,
+    metrics: &Metrics,
+) -> usize {
+    let now = clock.now();
+    let due = match store.due_messages(now, 20).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "outbox: reading due messages failed");
+            return 0;
+        }
+    };
+    let mut sent = 0;
+    for m in due {
+        match sender.send(&m).await {
+            Ok(()) => {
+                sent += 1;
+                Metrics::inc(&metrics.messages_sent);
+                if let Err(e) = store.mark_sent(&m.id, clock.now()).await {
+                    tracing::error!(error = %e, message = %m.id, "outbox: marking sent failed");
+                }
+            }
+            Err(reason) => {
+                Metrics::inc(&metrics.messages_failed);
+                let attempts = m.attempts + 1;
+                let next = if attempts >= MAX_ATTEMPTS {
+                    tracing::error!(message = %m.id, attempts, reason = %reason, "outbox: giving up");
+                    i64::MAX
+                } else {
+                    tracing::warn!(message = %m.id, attempts, reason = %reason, "outbox: delivery failed, will retry");
+                    now + (15_i64 << attempts.min(12)).min(3600)
+                };
+                if let Err(e) = store.mark_failed(&m.id, &reason, next).await {
+                    tracing::error!(error = %e, message = %m.id, "outbox: marking failure failed");
+                }
+            }
+        }
+    }
+    sent
+}
