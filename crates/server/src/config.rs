@@ -73,15 +73,15 @@ impl Default for EmailConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FactorsConfig {
-    /// Authenticator apps may only be added from an internal network zone
+    /// Second factors (apps, e-mail addresses) may only be added from an internal network zone
     /// (seed 004: numbers "only from the municipality's internal network").
-    pub totp_inside_only: bool,
+    pub register_inside_only: bool,
 }
 
 impl Default for FactorsConfig {
     fn default() -> Self {
         Self {
-            totp_inside_only: true,
+            register_inside_only: true,
         }
     }
 }

@@ -143,7 +143,7 @@ pub async fn totp_start_post(
     user: CurrentUser,
     ValidForm(_): ValidForm<CsrfForm>,
 ) -> Result<Response, AppError> {
-    let inside_only = state.config.factors.totp_inside_only;
+    let inside_only = state.config.factors.register_inside_only;
     if let Err(e) = state
         .auth
         .may_register(&user.organisation, &user.session, client.ip, inside_only)
@@ -246,7 +246,7 @@ pub async fn totp_confirm_post(
     Path(id): Path<String>,
     ValidForm(form): ValidForm<ConfirmForm>,
 ) -> Result<Response, AppError> {
-    let inside_only = state.config.factors.totp_inside_only;
+    let inside_only = state.config.factors.register_inside_only;
     if let Err(e) = state
         .auth
         .may_register(&user.organisation, &user.session, client.ip, inside_only)
@@ -409,7 +409,7 @@ pub async fn email_start_post(
     if state.sender.is_none() {
         return Err(AppError::NotFound);
     }
-    let inside_only = state.config.factors.totp_inside_only;
+    let inside_only = state.config.factors.register_inside_only;
     if let Err(e) = state
         .auth
         .may_register(&user.organisation, &user.session, client.ip, inside_only)
