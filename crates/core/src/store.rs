@@ -98,6 +98,8 @@ pub enum FactorKind {
     Totp,
     /// Codes by e-mail: a weaker factor (NIST), recorded as such in `amr`.
     Email,
+    /// Codes by SMS: "restricted" (NIST), recorded as `sms` in `amr`.
+    Sms,
 }
 
 impl FactorKind {
@@ -106,6 +108,7 @@ impl FactorKind {
         match self {
             FactorKind::Totp => "totp",
             FactorKind::Email => "email",
+            FactorKind::Sms => "sms",
         }
     }
     #[must_use]
@@ -113,6 +116,7 @@ impl FactorKind {
         match s {
             "totp" => Some(FactorKind::Totp),
             "email" => Some(FactorKind::Email),
+            "sms" => Some(FactorKind::Sms),
             _ => None,
         }
     }

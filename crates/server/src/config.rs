@@ -41,6 +41,33 @@ pub struct Config {
     pub factors: FactorsConfig,
     #[serde(default)]
     pub email: EmailConfig,
+    #[serde(default)]
+    pub sms: SmsConfig,
+}
+
+/// SMS codes through an HTTP gateway (or, for the demo, a folder).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    /// The gateway's URL; Portvakt POSTs the body template as JSON.
+    pub gateway_url: Option<String>,
+    /// Sent as the `Authorization` header, e.g. `Bearer …`.
+    pub auth_header: Option<String>,
+    /// JSON with `{to}` (digits, international) and `{message}`.
+    pub body_template: String,
+    /// Instead of a gateway: write each SMS as a file here.
+    pub outbox_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            gateway_url: None,
+            auth_header: None,
+            body_template: r#"{"to": "{to}", "message": "{message}"}"#.into(),
+            outbox_dir: None,
+        }
+    }
 }
 
 /// Outgoing e-mail (one-time codes, notifications).

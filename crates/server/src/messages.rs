@@ -3,8 +3,54 @@
 
 use crate::i18n::{Lang, Tr};
 use crate::time_fmt;
+use portvakt_core::auth::email_codes::IssuedCode;
 use portvakt_core::ids::{EventId, OrganisationId};
-use portvakt_core::store::OutboxMessage;
+use portvakt_core::store::{FactorKind, OutboxMessage};
+
+/// The message carrying a one-time code, by the channel it was issued for.
+#[must_use]
+pub fn code_message(org: &OrganisationId, issued: &IssuedCode, now: i64) -> OutboxMessage {
+    match issued.channel {
+        FactorKind::Sms => {
+            let sv = Tr::new(Lang::Sv);
+            let body = sv
+                .get("sms.code")
+                .replace("{code}", &issued.code)
+                .replace("{until}", &time_fmt::stockholm_time(issued.expires_at));
+            sms(org, &issued.destination, body, now)
+        }
+        _ => code_email(
+            org,
+            &issued.destination,
+            &issued.code,
+            issued.expires_at,
+            now,
+        ),
+    }
+}
+
+/// An SMS (Swedish: SMS are short, and the number's owner reads Swedish
+/// messages from the organisation today).
+#[must_use]
+pub fn sms(org: &OrganisationId, to_digits: &str, body: String, now: i64) -> OutboxMessage {
+    OutboxMessage {
+        id: EventId::generate().to_string(),
+        organisation_id: org.clone(),
+        channel: "sms".into(),
+        recipient: to_digits.into(),
+        subject: String::new(),
+        body,
+        created_at: now,
+        attempts: 0,
+    }
+}
+
+/// Tells a number that it was added to or removed from an account
+/// (SECURITY.md: notify the old number on change).
+#[must_use]
+pub fn sms_notice(org: &OrganisationId, to_digits: &str, key: &str, now: i64) -> OutboxMessage {
+    sms(org, to_digits, Tr::new(Lang::Sv).get(key).to_owned(), now)
+}
 
 /// A one-time code message for `to`.
 #[must_use]

@@ -2,7 +2,7 @@
 //! files for the demo. The outbox worker retries failures with back-off, so
 //! a sign-in request never waits for a mail server.
 
-use crate::config::EmailConfig;
+use crate::config::{EmailConfig, SmsConfig};
 use crate::metrics::Metrics;
 use async_trait::async_trait;
 use lettre::message::{header::ContentType, Mailbox};
@@ -95,15 +95,125 @@ impl MessageSender for FileOutbox {
     }
 }
 
-/// The sender the configuration asks for, if any.
-///
-/// # Errors
-/// Invalid settings.
-pub fn from_config(c: &EmailConfig) -> Result<Option<Arc<dyn MessageSender>>, String> {
-    match (&c.smtp_url, &c.outbox_dir) {
-        (Some(url), _) => Ok(Some(Arc::new(SmtpSender::new(url, &c.from)?))),
-        (None, Some(dir)) => Ok(Some(Arc::new(FileOutbox::new(dir.clone(), &c.from)?))),
-        (None, None) => Ok(None),
+/// An SMS gateway reached over HTTP(S): a POST of a JSON body built from a
+/// template with `{to}` (digits, international) and `{message}`.
+pub struct HttpSmsGateway {
+    client: reqwest::Client,
+    url: String,
+    auth_header: Option<String>,
+    template: String,
+}
+
+impl HttpSmsGateway {
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn new(c: &SmsConfig, url: &str) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("sms: {e}"))?;
+        Ok(Self {
+            client,
+            url: url.to_owned(),
+            auth_header: c.auth_header.clone(),
+            template: c.body_template.clone(),
+        })
+    }
+}
+
+/// A JSON string's contents (without quotes), so a message can never break
+/// out of its place in the template.
+fn json_inner(s: &str) -> String {
+    let quoted = serde_json::Value::String(s.to_owned()).to_string();
+    quoted[1..quoted.len() - 1].to_owned()
+}
+
+#[async_trait]
+impl MessageSender for HttpSmsGateway {
+    async fn send(&self, m: &OutboxMessage) -> Result<(), String> {
+        if !m.recipient.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("recipient is not a number".into());
+        }
+        let body = self
+            .template
+            .replace("{to}", &m.recipient)
+            .replace("{message}", &json_inner(&m.body));
+        let mut req = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(h) = &self.auth_header {
+            req = req.header("authorization", h);
+        }
+        let resp = req.send().await.map_err(|e| e.to_string())?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("gateway answered {}", resp.status()))
+        }
+    }
+}
+
+/// SMS written as text files, for the demo.
+pub struct SmsFileOutbox {
+    dir: PathBuf,
+}
+
+#[async_trait]
+impl MessageSender for SmsFileOutbox {
+    async fn send(&self, m: &OutboxMessage) -> Result<(), String> {
+        let name: String = m.id.chars().filter(char::is_ascii_alphanumeric).collect();
+        let text = format!("To: +{}\n\n{}\n", m.recipient, m.body);
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        tokio::fs::write(&tmp, text)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::fs::rename(&tmp, self.dir.join(format!("{name}.sms.txt")))
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The senders the configuration asks for, per channel.
+#[derive(Clone, Default)]
+pub struct Senders {
+    pub email: Option<Arc<dyn MessageSender>>,
+    pub sms: Option<Arc<dyn MessageSender>>,
+}
+
+impl Senders {
+    /// # Errors
+    /// Invalid settings.
+    pub fn from_config(email: &EmailConfig, sms: &SmsConfig) -> Result<Self, String> {
+        let email: Option<Arc<dyn MessageSender>> = match (&email.smtp_url, &email.outbox_dir) {
+            (Some(url), _) => Some(Arc::new(SmtpSender::new(url, &email.from)?)),
+            (None, Some(dir)) => Some(Arc::new(FileOutbox::new(dir.clone(), &email.from)?)),
+            (None, None) => None,
+        };
+        let sms: Option<Arc<dyn MessageSender>> = match (&sms.gateway_url, &sms.outbox_dir) {
+            (Some(url), _) => Some(Arc::new(HttpSmsGateway::new(sms, url)?)),
+            (None, Some(dir)) => {
+                std::fs::create_dir_all(dir).map_err(|e| format!("sms.outbox_dir: {e}"))?;
+                Some(Arc::new(SmsFileOutbox { dir: dir.clone() }))
+            }
+            (None, None) => None,
+        };
+        Ok(Self { email, sms })
+    }
+
+    fn for_channel(&self, channel: &str) -> Option<&Arc<dyn MessageSender>> {
+        match channel {
+            "email" => self.email.as_ref(),
+            "sms" => self.sms.as_ref(),
+            _ => None,
+        }
+    }
+
+    #[must_use]
+    pub fn any(&self) -> bool {
+        self.email.is_some() || self.sms.is_some()
     }
 }
 
@@ -114,7 +224,7 @@ const MAX_ATTEMPTS: u32 = 12;
 /// loop calls this every second; tests call it directly.
 pub async fn outbox_step(
     store: &dyn Store,
-    sender: &dyn MessageSender,
+    senders: &Senders,
     clock: &dyn Clock,
     metrics: &Metrics,
 ) -> usize {
@@ -128,7 +238,11 @@ pub async fn outbox_step(
     };
     let mut sent = 0;
     for m in due {
-        match sender.send(&m).await {
+        let result = match senders.for_channel(&m.channel) {
+            Some(sender) => sender.send(&m).await,
+            None => Err(format!("no sender configured for {}", m.channel)),
+        };
+        match result {
             Ok(()) => {
                 sent += 1;
                 Metrics::inc(&metrics.messages_sent);

@@ -57,7 +57,8 @@ pub fn build_state(
         min_password_length: config.password.min_length,
         code_validity_secs: config.email.code_minutes * 60,
     });
-    let sender = crate::senders::from_config(&config.email).map_err(anyhow::Error::msg)?;
+    let senders = crate::senders::Senders::from_config(&config.email, &config.sms)
+        .map_err(anyhow::Error::msg)?;
     Ok(AppState {
         cookies: CookieNames::new(config.secure_cookies()),
         config: Arc::new(config),
@@ -65,7 +66,7 @@ pub fn build_state(
         auth,
         clock,
         metrics: Arc::new(Metrics::default()),
-        sender,
+        senders,
     })
 }
 
@@ -135,7 +136,8 @@ impl Application {
             let r = Router::new().route("/metrics", get(move || async move { metrics.render() }));
             tokio::spawn(async move { axum::serve(ml, r).await });
         }
-        if let Some(sender) = self.state.sender.clone() {
+        if self.state.senders.any() {
+            let senders = self.state.senders.clone();
             let (store, clock, metrics) = (
                 self.state.store.clone(),
                 self.state.clock.clone(),
@@ -143,7 +145,7 @@ impl Application {
             );
             tokio::spawn(async move {
                 loop {
-                    crate::senders::outbox_step(&*store, &*sender, &*clock, &metrics).await;
+                    crate::senders::outbox_step(&*store, &senders, &*clock, &metrics).await;
                     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                 }
             });

@@ -14,8 +14,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     pub cookies: CookieNames,
-    /// Delivers queued e-mail; `None` when no SMTP or outbox folder is configured.
-    pub sender: Option<Arc<dyn crate::senders::MessageSender>>,
+    /// Deliver queued e-mail and SMS; a channel without a sender is not offered.
+    pub senders: crate::senders::Senders,
 }
 
 /// Cookie names: `__Host-` prefixed in production, so a sibling subdomain

@@ -1,12 +1,14 @@
-//! Codes by e-mail: registering an address (proved by a code sent to it)
-//! and using it as the second step of signing in. E-mail is a weaker factor
-//! (NIST SP 800-63B): sessions record `email` in their methods so later
-//! access rules can refuse it.
+//! Codes by e-mail and SMS: registering an address or a mobile number
+//! (proved by a code sent to it) and using it as the second step of signing
+//! in. Both are weaker factors than an app (NIST SP 800-63B: e-mail is not
+//! a valid out-of-band channel at all, SMS is "restricted"): sessions
+//! record `email` or `sms` in their methods so access rules can refuse them.
 
 use super::codes::{self, MAX_TRIES};
 use super::mfa::{FactorError, SecondFactorError};
 use super::session::SessionToken;
 use super::signin::{AuthService, ClientInfo, SessionCheck};
+use crate::domain::PhoneNumber;
 use crate::error::StoreError;
 use crate::ids::{EventId, FactorId};
 use crate::store::{
@@ -16,6 +18,8 @@ use thiserror::Error;
 
 /// Least time between two codes for the same attempt.
 pub const RESEND_SECS: i64 = 60;
+/// Mobile numbers per user (seed 004: "som mest två").
+pub const MAX_NUMBERS: usize = 2;
 
 #[derive(Debug, Error)]
 pub enum SendCodeError {
@@ -33,6 +37,7 @@ pub enum SendCodeError {
 #[derive(Debug)]
 pub struct IssuedCode {
     pub code: String,
+    pub channel: FactorKind,
     pub destination: String,
     pub expires_at: i64,
 }
@@ -74,6 +79,7 @@ impl AuthService {
         session: &SessionRecord,
         user: &User,
         purpose: &str,
+        channel: FactorKind,
         destination: &str,
     ) -> Result<IssuedCode, SendCodeError> {
         let now = self.clock.now();
@@ -99,7 +105,7 @@ impl AuthService {
                 user_id: user.id.clone(),
                 session_hash: session.token_hash.clone(),
                 purpose: purpose.into(),
-                channel: FactorKind::Email,
+                channel,
                 destination: destination.into(),
                 created_at: now,
                 expires_at,
@@ -107,12 +113,13 @@ impl AuthService {
             .await?;
         Ok(IssuedCode {
             code,
+            channel,
             destination: destination.into(),
             expires_at,
         })
     }
 
-    /// A sign-in code to one of the user's registered addresses.
+    /// A sign-in code to one of the user's registered addresses or numbers.
     ///
     /// # Errors
     /// Too soon after the last code, unknown factor, or no pending sign-in.
@@ -127,17 +134,22 @@ impl AuthService {
         let factors = self.store.factors(&user.organisation_id, &user.id).await?;
         let f = factors
             .iter()
-            .find(|f| &f.id == factor && f.confirmed && f.kind == FactorKind::Email)
+            .find(|f| {
+                &f.id == factor
+                    && f.confirmed
+                    && matches!(f.kind, FactorKind::Email | FactorKind::Sms)
+            })
             .ok_or(SendCodeError::NotFound)?;
         let destination = f.destination.clone().ok_or(SendCodeError::NotFound)?;
-        self.issue(&session, &user, "signin", &destination).await
+        self.issue(&session, &user, "signin", f.kind, &destination)
+            .await
     }
 
-    /// Checks an e-mailed code for a pending sign-in.
+    /// Checks a code sent by e-mail or SMS for a pending sign-in.
     ///
     /// # Errors
     /// Wrong code (with tries left), or the attempt is over.
-    pub async fn verify_email_code(
+    pub async fn verify_sent_code(
         &self,
         token: &SessionToken,
         code: &str,
@@ -158,15 +170,27 @@ impl AuthService {
             )
             .await?
         {
-            CodeCheck::Accepted { .. } => Ok(self
-                .complete_second_factor(&session, &user, client, "pwd email", "email")
-                .await?),
+            CodeCheck::Accepted { destination } => {
+                let factors = self.store.factors(&user.organisation_id, &user.id).await?;
+                let kind = factors
+                    .iter()
+                    .find(|f| f.destination.as_deref() == Some(destination.as_str()))
+                    .map_or(FactorKind::Email, |f| f.kind);
+                let (amr, method) = if kind == FactorKind::Sms {
+                    ("pwd sms", "sms")
+                } else {
+                    ("pwd email", "email")
+                };
+                Ok(self
+                    .complete_second_factor(&session, &user, client, amr, method)
+                    .await?)
+            }
             CodeCheck::Wrong { tries_left } => {
                 self.store
                     .record_failure(&user.organisation_id, &user.username, now, &self.lockout)
                     .await?;
                 self.event_for(
-                    "email",
+                    "sent_code",
                     Some(&user.organisation_id),
                     Some(&user),
                     client,
@@ -212,7 +236,10 @@ impl AuthService {
             last_used_at: None,
         };
         let purpose = format!("register:{}", factor.id);
-        let issued = match self.issue(session, user, &purpose, &address).await {
+        let issued = match self
+            .issue(session, user, &purpose, FactorKind::Email, &address)
+            .await
+        {
             Ok(i) => i,
             Err(SendCodeError::Store(e)) => return Err(e.into()),
             Err(_) => return Err(FactorError::TooSoon),
@@ -221,11 +248,62 @@ impl AuthService {
         Ok((factor, issued))
     }
 
-    /// Confirms an address with the code sent to it.
+    /// Starts registering a mobile number: at most two (seed 004), digits
+    /// only after normalisation; a code is sent there by SMS.
+    ///
+    /// # Errors
+    /// A bad number, a third number, a number already registered, or a code asked for too soon.
+    pub async fn start_sms_factor(
+        &self,
+        session: &SessionRecord,
+        user: &User,
+        raw: &str,
+    ) -> Result<(Factor, IssuedCode), FactorError> {
+        let number = PhoneNumber::parse(raw).map_err(FactorError::BadPhone)?;
+        let existing = self.store.factors(&user.organisation_id, &user.id).await?;
+        let numbers: Vec<&Factor> = existing
+            .iter()
+            .filter(|f| f.kind == FactorKind::Sms && f.confirmed)
+            .collect();
+        if numbers
+            .iter()
+            .any(|f| f.destination.as_deref() == Some(number.digits()))
+        {
+            return Err(FactorError::Duplicate);
+        }
+        if numbers.len() >= MAX_NUMBERS {
+            return Err(FactorError::TooMany);
+        }
+        let factor = Factor {
+            id: FactorId::generate(),
+            organisation_id: user.organisation_id.clone(),
+            user_id: user.id.clone(),
+            kind: FactorKind::Sms,
+            label: number.masked(),
+            secret: None,
+            destination: Some(number.digits().to_owned()),
+            confirmed: false,
+            created_at: self.clock.now(),
+            last_used_at: None,
+        };
+        let purpose = format!("register:{}", factor.id);
+        let issued = match self
+            .issue(session, user, &purpose, FactorKind::Sms, number.digits())
+            .await
+        {
+            Ok(i) => i,
+            Err(SendCodeError::Store(e)) => return Err(e.into()),
+            Err(_) => return Err(FactorError::TooSoon),
+        };
+        self.store.add_factor(&factor).await?;
+        Ok((factor, issued))
+    }
+
+    /// Confirms an address or number with the code sent to it.
     ///
     /// # Errors
     /// Wrong or void code, or an unknown factor.
-    pub async fn confirm_email_factor(
+    pub async fn confirm_sent_factor(
         &self,
         session: &SessionRecord,
         user: &User,
@@ -236,7 +314,11 @@ impl AuthService {
         let factors = self.store.factors(&user.organisation_id, &user.id).await?;
         let f = factors
             .iter()
-            .find(|f| &f.id == factor && !f.confirmed && f.kind == FactorKind::Email)
+            .find(|f| {
+                &f.id == factor
+                    && !f.confirmed
+                    && matches!(f.kind, FactorKind::Email | FactorKind::Sms)
+            })
             .ok_or(FactorError::NotFound)?;
         let purpose = format!("register:{}", f.id);
         match self

@@ -49,6 +49,12 @@ pub enum FactorError {
     BadAddress,
     #[error("wait before asking for another code")]
     TooSoon,
+    #[error("not a mobile number: {0}")]
+    BadPhone(crate::domain::PhoneError),
+    #[error("at most two numbers")]
+    TooMany,
+    #[error("already registered")]
+    Duplicate,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -1,12 +1,14 @@
 //! Values that parse once at the edge and are trusted afterwards.
 
 mod mfa_policy;
+mod phone;
 mod role;
 mod slug;
 mod username;
 mod zone;
 
 pub use mfa_policy::MfaPolicy;
+pub use phone::{PhoneError, PhoneNumber};
 pub use role::Role;
 pub use slug::Slug;
 pub use username::{Username, UsernameError};

@@ -16,6 +16,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use cookie::SameSite;
 use portvakt_core::auth::email_codes::{masked, SendCodeError};
 use portvakt_core::auth::mfa::{pending_expires_at, SecondFactorError};
+use portvakt_core::domain::PhoneNumber;
 use portvakt_core::ids::FactorId;
 use portvakt_core::store::FactorKind;
 use serde::Deserialize;
@@ -26,8 +27,10 @@ struct FactorPage {
     p: Page,
     expires: String,
     has_app: bool,
-    emails: Vec<(String, String)>,
+    /// (factor id, masked destination, button text)
+    emails: Vec<(String, String, String)>,
     sent_to: Option<String>,
+    sent_id: String,
     error: Option<String>,
 }
 
@@ -48,20 +51,32 @@ async fn render(
     let factors = state.store.factors(&u.organisation.id, &u.user.id).await?;
     let confirmed = factors.iter().filter(|f| f.confirmed);
     let has_app = confirmed.clone().any(|f| f.kind == FactorKind::Totp);
-    let emails: Vec<(String, String)> = confirmed
-        .filter(|f| f.kind == FactorKind::Email && state.sender.is_some())
+    let emails: Vec<(String, String, String)> = confirmed
+        .filter(|f| match f.kind {
+            FactorKind::Email => state.senders.email.is_some(),
+            FactorKind::Sms => state.senders.sms.is_some(),
+            FactorKind::Totp => false,
+        })
         .filter_map(|f| {
-            f.destination
-                .as_deref()
-                .map(|d| (f.id.to_string(), masked(d)))
+            let d = f.destination.as_deref()?;
+            let (shown, verb) = if f.kind == FactorKind::Sms {
+                (
+                    PhoneNumber::from_stored(d.to_owned()).masked(),
+                    t.get("factor.sms_to"),
+                )
+            } else {
+                (masked(d), t.get("factor.email_to"))
+            };
+            Some((f.id.to_string(), shown.clone(), format!("{verb} {shown}")))
         })
         .collect();
     let sent_to = sent.and_then(|id| {
         emails
             .iter()
-            .find(|(fid, _)| fid == id)
-            .map(|(_, m)| m.clone())
+            .find(|(fid, _, _)| fid == id)
+            .map(|(_, m, _)| m.clone())
     });
+    let sent_id = sent.unwrap_or_default().to_owned();
     let expires = time_fmt::stockholm_time(pending_expires_at(&u.session));
     Ok(FactorPage {
         p: Page::anonymous(t, csrf, "/login/factor"),
@@ -69,6 +84,7 @@ async fn render(
         has_app,
         emails,
         sent_to,
+        sent_id,
         error,
     }
     .render()?)
@@ -108,15 +124,15 @@ pub async fn factor_post(
 ) -> Result<Response, AppError> {
     let code: String = form.code.chars().take(64).collect();
     let result = match form.method.as_str() {
-        "email" => {
+        "sent" | "email" => {
             state
                 .auth
-                .verify_email_code(&step.0.token, &code, &client)
+                .verify_sent_code(&step.0.token, &code, &client)
                 .await
         }
         _ => state.auth.verify_totp(&step.0.token, &code, &client).await,
     };
-    let sent = (form.method == "email").then_some(form.factor.as_str());
+    let sent = matches!(form.method.as_str(), "sent" | "email").then_some(form.factor.as_str());
     let msg = match result {
         Ok(token) => {
             let c = cookies::build(
@@ -171,7 +187,7 @@ pub async fn send_email_post(
     Path(id): Path<String>,
     ValidForm(_): ValidForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    if state.sender.is_none() {
+    if !state.senders.any() {
         return Err(AppError::NotFound);
     }
     match state
@@ -181,13 +197,7 @@ pub async fn send_email_post(
     {
         Ok(issued) => {
             let now = state.clock.now();
-            let m = messages::code_email(
-                &step.0.organisation.id,
-                &issued.destination,
-                &issued.code,
-                issued.expires_at,
-                now,
-            );
+            let m = messages::code_message(&step.0.organisation.id, &issued, now);
             state.store.enqueue_message(&m).await?;
             Ok(Redirect::to(&format!("/login/factor?sent={id}")).into_response())
         }

@@ -88,7 +88,7 @@ fn build() -> Routes {
     )
     .add(
         &["POST"],
-        "/login/factor/email/{id}",
+        "/login/factor/send/{id}",
         SignedIn,
         post(factor::send_email_post),
     )
@@ -107,8 +107,14 @@ fn build() -> Routes {
         post(settings::email_start_post),
     )
     .add(
+        &["POST"],
+        "/settings/sms",
+        SignedIn,
+        post(settings::sms_start_post),
+    )
+    .add(
         &["GET", "POST"],
-        "/settings/email/{id}",
+        "/settings/verify/{id}",
         SignedIn,
         get(settings::email_get).post(settings::email_confirm_post),
     )

@@ -33,6 +33,7 @@ struct SettingsPage {
     p: Page,
     factors: Vec<FactorRow>,
     email_enabled: bool,
+    sms_enabled: bool,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -66,7 +67,8 @@ async fn settings_page(
     Ok(SettingsPage {
         p: Page::for_user(t, csrf, "/settings", user),
         factors,
-        email_enabled: state.sender.is_some(),
+        email_enabled: state.senders.email.is_some(),
+        sms_enabled: state.senders.sms.is_some(),
         notice: notice.map(|k| t.get(k).to_owned()),
         error: error.map(|k| t.get(k).to_owned()),
     }
@@ -100,6 +102,9 @@ fn factor_error(e: FactorError) -> Result<&'static str, AppError> {
         FactorError::NotFresh => "settings.error.fresh",
         FactorError::BadAddress => "settings.error.address",
         FactorError::TooSoon => "settings.error.too_soon",
+        FactorError::BadPhone(_) => "settings.error.phone",
+        FactorError::TooMany => "settings.error.too_many",
+        FactorError::Duplicate => "settings.error.duplicate",
         FactorError::Store(e) => return Err(e.into()),
     })
 }
@@ -287,17 +292,35 @@ pub async fn factor_remove_post(
     if !state.auth.is_fresh(&user.session) {
         return Ok(Redirect::to("/reauth?next=/settings").into_response());
     }
+    let fid = FactorId::from_raw(id);
+    let removed = state
+        .store
+        .factors(&user.organisation.id, &user.user.id)
+        .await?
+        .into_iter()
+        .find(|f| f.id == fid);
     match state
         .auth
-        .remove_factor(
-            &user.organisation,
-            &user.user,
-            &FactorId::from_raw(id),
-            &client,
-        )
+        .remove_factor(&user.organisation, &user.user, &fid, &client)
         .await
     {
-        Ok(()) => Ok(Redirect::to("/settings?done=removed").into_response()),
+        Ok(()) => {
+            // The removed number hears about it: a stranger removing the
+            // owner's number would otherwise go unnoticed.
+            let number = removed
+                .filter(|f| f.confirmed && f.kind == portvakt_core::store::FactorKind::Sms)
+                .and_then(|f| f.destination);
+            if let (Some(d), true) = (number, state.senders.sms.is_some()) {
+                let m = crate::messages::sms_notice(
+                    &user.organisation.id,
+                    &d,
+                    "sms.removed",
+                    state.clock.now(),
+                );
+                state.store.enqueue_message(&m).await?;
+            }
+            Ok(Redirect::to("/settings?done=removed").into_response())
+        }
         Err(e) => refused(&state, t, &csrf, &user, e, "/settings").await,
     }
 }
@@ -406,7 +429,7 @@ pub async fn email_start_post(
     user: CurrentUser,
     ValidForm(form): ValidForm<EmailForm>,
 ) -> Result<Response, AppError> {
-    if state.sender.is_none() {
+    if state.senders.email.is_none() {
         return Err(AppError::NotFound);
     }
     let inside_only = state.config.factors.register_inside_only;
@@ -424,15 +447,10 @@ pub async fn email_start_post(
         .await
     {
         Ok((factor, issued)) => {
-            let m = crate::messages::code_email(
-                &user.organisation.id,
-                &issued.destination,
-                &issued.code,
-                issued.expires_at,
-                state.clock.now(),
-            );
+            let m =
+                crate::messages::code_message(&user.organisation.id, &issued, state.clock.now());
             state.store.enqueue_message(&m).await?;
-            Ok(Redirect::to(&format!("/settings/email/{}", factor.id)).into_response())
+            Ok(Redirect::to(&format!("/settings/verify/{}", factor.id)).into_response())
         }
         Err(e) => refused(&state, t, &csrf, &user, e, "/settings").await,
     }
@@ -443,23 +461,44 @@ pub async fn email_start_post(
 struct EmailConfirmPage {
     p: Page,
     id: String,
+    sms: bool,
     error: Option<String>,
 }
 
+async fn verify_page(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    user: &CurrentUser,
+    id: String,
+    error: Option<String>,
+) -> Result<String, AppError> {
+    let factors = state
+        .store
+        .factors(&user.organisation.id, &user.user.id)
+        .await?;
+    let f = factors
+        .iter()
+        .find(|f| f.id.as_str() == id && !f.confirmed)
+        .ok_or(AppError::NotFound)?;
+    let sms = f.kind == portvakt_core::store::FactorKind::Sms;
+    Ok(EmailConfirmPage {
+        p: Page::for_user(t, csrf, "/settings", user),
+        id,
+        sms,
+        error,
+    }
+    .render()?)
+}
+
 pub async fn email_get(
+    State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Html<String>, AppError> {
-    Ok(Html(
-        EmailConfirmPage {
-            p: Page::for_user(t, &csrf, "/settings", &user),
-            id,
-            error: None,
-        }
-        .render()?,
-    ))
+    Ok(Html(verify_page(&state, t, &csrf, &user, id, None).await?))
 }
 
 #[derive(Deserialize)]
@@ -481,28 +520,92 @@ pub async fn email_confirm_post(
     ValidForm(form): ValidForm<EmailConfirmForm>,
 ) -> Result<Response, AppError> {
     let code: String = form.code.chars().take(64).collect();
+    let fid = FactorId::from_raw(id.clone());
     match state
         .auth
-        .confirm_email_factor(
-            &user.session,
-            &user.user,
-            &FactorId::from_raw(id.clone()),
-            &code,
-            &client,
-        )
+        .confirm_sent_factor(&user.session, &user.user, &fid, &code, &client)
         .await
     {
-        Ok(()) => Ok(Redirect::to("/settings?done=added").into_response()),
+        Ok(()) => {
+            notify_other_numbers(&state, &user, &fid, "sms.added").await?;
+            Ok(Redirect::to("/settings?done=added").into_response())
+        }
         Err(e) => {
             let key = factor_error(e)?;
-            let error = Some(t.get(key).to_owned());
-            let body = EmailConfirmPage {
-                p: Page::for_user(t, &csrf, "/settings", &user),
-                id,
-                error,
-            }
-            .render()?;
+            let body =
+                verify_page(&state, t, &csrf, &user, id, Some(t.get(key).to_owned())).await?;
             Ok((StatusCode::BAD_REQUEST, Html(body)).into_response())
         }
+    }
+}
+
+/// Tells the user's other numbers that a factor was added, so a stranger
+/// adding a number is noticed (SECURITY.md: notify the old number).
+async fn notify_other_numbers(
+    state: &AppState,
+    user: &CurrentUser,
+    except: &FactorId,
+    key: &str,
+) -> Result<(), AppError> {
+    if state.senders.sms.is_none() {
+        return Ok(());
+    }
+    let factors = state
+        .store
+        .factors(&user.organisation.id, &user.user.id)
+        .await?;
+    for f in factors.iter().filter(|f| {
+        f.confirmed && f.kind == portvakt_core::store::FactorKind::Sms && &f.id != except
+    }) {
+        if let Some(d) = &f.destination {
+            let m = crate::messages::sms_notice(&user.organisation.id, d, key, state.clock.now());
+            state.store.enqueue_message(&m).await?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsForm {
+    #[allow(dead_code)]
+    csrf: String,
+    #[serde(default)]
+    number: String,
+}
+
+/// Adds a mobile number (at most two, digits only; from inside by default).
+pub async fn sms_start_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Client(client): Client,
+    user: CurrentUser,
+    ValidForm(form): ValidForm<SmsForm>,
+) -> Result<Response, AppError> {
+    if state.senders.sms.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let inside_only = state.config.factors.register_inside_only;
+    if let Err(e) = state
+        .auth
+        .may_register(&user.organisation, &user.session, client.ip, inside_only)
+        .await
+    {
+        return refused(&state, t, &csrf, &user, e, "/settings").await;
+    }
+    let number: String = form.number.chars().take(40).collect();
+    match state
+        .auth
+        .start_sms_factor(&user.session, &user.user, &number)
+        .await
+    {
+        Ok((factor, issued)) => {
+            let m =
+                crate::messages::code_message(&user.organisation.id, &issued, state.clock.now());
+            state.store.enqueue_message(&m).await?;
+            Ok(Redirect::to(&format!("/settings/verify/{}", factor.id)).into_response())
+        }
+        Err(e) => refused(&state, t, &csrf, &user, e, "/settings").await,
     }
 }

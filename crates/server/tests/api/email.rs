@@ -112,16 +112,16 @@ async fn an_address_registered_beforehand_receives_sign_in_codes() {
     assert!(page.body.contains("a…t@example.se"), "masked address shown");
     let id = page
         .body
-        .split("/login/factor/email/")
+        .split("/login/factor/send/")
         .nth(1)
         .unwrap()
         .split('"')
         .next()
         .unwrap()
         .to_owned();
-    let r = c.post_form(&format!("/login/factor/email/{id}"), &[]).await;
+    let r = c.post_form(&format!("/login/factor/send/{id}"), &[]).await;
     assert_eq!(r.location, Some(format!("/login/factor?sent={id}")));
-    let again = c.post_form(&format!("/login/factor/email/{id}"), &[]).await;
+    let again = c.post_form(&format!("/login/factor/send/{id}"), &[]).await;
     assert_eq!(again.status, 429, "resend throttled");
     let (_, mail) = wait(&sink, 2).await;
     let code = code_in(&mail);

@@ -12,3 +12,4 @@ mod login;
 mod mfa;
 mod routes;
 mod sessions;
+mod sms;

@@ -1,0 +1,195 @@
+//! SMS codes through a local HTTP receiver acting as the SMS gateway
+//! (seed 004: at most two numbers, digits only, pick the number at sign-in).
+use crate::helpers::*;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const OUTSIDE: &str = "203.0.113.7";
+
+#[derive(Clone, Default)]
+struct Gateway(Arc<Mutex<Vec<(String, serde_json::Value)>>>);
+
+impl Gateway {
+    async fn start() -> (Self, u16) {
+        let g = Gateway::default();
+        let store = g.clone();
+        let app = axum::Router::new().route(
+            "/send",
+            post(move |headers: HeaderMap, body: String| {
+                let store = store.clone();
+                async move {
+                    let auth = headers
+                        .get("authorization")
+                        .map(|v| v.to_str().unwrap().to_owned())
+                        .unwrap_or_default();
+                    store
+                        .0
+                        .lock()
+                        .unwrap()
+                        .push((auth, serde_json::from_str(&body).unwrap()));
+                    "queued"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (g, port)
+    }
+
+    /// Waits for the `n`th SMS (1-based) and returns (to, message).
+    async fn sms(&self, n: usize) -> (String, String) {
+        let start = Instant::now();
+        loop {
+            if let Some((auth, v)) = self.0.lock().unwrap().get(n - 1).cloned() {
+                assert_eq!(auth, "Bearer gateway-secret");
+                return (
+                    v["to"].as_str().unwrap().to_owned(),
+                    v["message"].as_str().unwrap().to_owned(),
+                );
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "SMS {n} never reached the gateway"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+fn code_in(sms: &str) -> String {
+    sms.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a code")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_numbers_digits_only_and_the_user_picks_one_at_sign_in() {
+    let (gw, port) = Gateway::start().await;
+    let app = spawn_with(&format!(
+        "[sms]\ngateway_url = \"http://127.0.0.1:{port}/send\"\nauth_header = \"Bearer gateway-secret\"\n"
+    ))
+    .await;
+    let inside = app.client();
+    inside.sign_in(ANNA, ANNA_PW).await;
+
+    let bad = inside
+        .post_form("/settings/sms", &[("number", "070-ABC 45 67")])
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("Skriv mobilnumret med siffror"));
+
+    let r = inside
+        .post_form("/settings/sms", &[("number", "070-123 45 67")])
+        .await;
+    let verify = r.location.expect("to the confirmation page");
+    let (to, msg) = gw.sms(1).await;
+    assert_eq!(to, "46701234567", "normalised to digits only");
+    assert!(msg.starts_with("Portvakt: din engångskod är"));
+    assert_eq!(
+        inside
+            .post_form(&verify, &[("code", &code_in(&msg))])
+            .await
+            .location
+            .as_deref(),
+        Some("/settings?done=added")
+    );
+
+    let r = inside
+        .post_form("/settings/sms", &[("number", "+46 73 999 88 77")])
+        .await;
+    let verify = r.location.unwrap();
+    let (to, msg) = gw.sms(2).await;
+    assert_eq!(to, "46739998877");
+    inside.post_form(&verify, &[("code", &code_in(&msg))]).await;
+    let (to, notice) = gw.sms(3).await;
+    assert_eq!(
+        to, "46701234567",
+        "the first number hears about the new one"
+    );
+    assert!(notice.contains("nytt mobilnummer"));
+
+    app.clock.advance(61);
+    let third = inside
+        .post_form("/settings/sms", &[("number", "0761112233")])
+        .await;
+    assert!(
+        third.status == 400
+            || third
+                .location
+                .as_deref()
+                .is_some_and(|l| l.starts_with("/reauth"))
+    );
+    let before = gw.count();
+    inside
+        .post_form("/reauth", &[("password", ANNA_PW), ("next", "/settings")])
+        .await;
+    let third = inside
+        .post_form("/settings/sms", &[("number", "0761112233")])
+        .await;
+    assert_eq!(third.status, 400);
+    assert!(third.body.contains("högst två mobilnummer"));
+    assert_eq!(gw.count(), before, "nothing sent for a third number");
+
+    // Outside: both numbers are offered; the code goes to the one chosen.
+    let c = app.client_from(OUTSIDE);
+    assert_eq!(
+        c.sign_in(ANNA, ANNA_PW).await.location.as_deref(),
+        Some("/login/factor")
+    );
+    let page = c.get("/login/factor").await;
+    assert!(
+        page.body.contains("+4670…67") && page.body.contains("+4673…77"),
+        "{}",
+        page.body
+    );
+    // The form whose button names the second number.
+    let second_id = page
+        .body
+        .split("/login/factor/send/")
+        .skip(1)
+        .find(|part| part.split("</form>").next().unwrap().contains("+4673…77"))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let before = gw.count();
+    let sent = c
+        .post_form(&format!("/login/factor/send/{second_id}"), &[])
+        .await;
+    assert_eq!(
+        sent.location,
+        Some(format!("/login/factor?sent={second_id}")),
+        "{} {}",
+        sent.status,
+        sent.body
+    );
+    let (to, msg) = gw.sms(before + 1).await;
+    assert_eq!(to, "46739998877");
+    let r = c
+        .post_form(
+            "/login/factor",
+            &[
+                ("method", "sent"),
+                ("factor", &second_id),
+                ("code", &code_in(&msg)),
+            ],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/"));
+    let (org, user) = app.org_and_user(ANNA).await;
+    let sessions = app
+        .store
+        .list_user_sessions(&org.id, &user.id, START + 1000)
+        .await
+        .unwrap();
+    assert!(sessions.iter().any(|s| s.amr == "pwd sms"));
+}
