@@ -223,23 +223,34 @@ impl AuthService {
         if !valid_address(&address) {
             return Err(FactorError::BadAddress);
         }
+        self.start_sent_factor(session, user, FactorKind::Email, &address, address.clone())
+            .await
+    }
+
+    /// Stores an unconfirmed address or number and issues the code that
+    /// will confirm it.
+    async fn start_sent_factor(
+        &self,
+        session: &SessionRecord,
+        user: &User,
+        kind: FactorKind,
+        destination: &str,
+        label: String,
+    ) -> Result<(Factor, IssuedCode), FactorError> {
         let factor = Factor {
             id: FactorId::generate(),
             organisation_id: user.organisation_id.clone(),
             user_id: user.id.clone(),
-            kind: FactorKind::Email,
-            label: address.clone(),
+            kind,
+            label,
             secret: None,
-            destination: Some(address.clone()),
+            destination: Some(destination.to_owned()),
             confirmed: false,
             created_at: self.clock.now(),
             last_used_at: None,
         };
         let purpose = format!("register:{}", factor.id);
-        let issued = match self
-            .issue(session, user, &purpose, FactorKind::Email, &address)
-            .await
-        {
+        let issued = match self.issue(session, user, &purpose, kind, destination).await {
             Ok(i) => i,
             Err(SendCodeError::Store(e)) => return Err(e.into()),
             Err(_) => return Err(FactorError::TooSoon),
@@ -274,29 +285,14 @@ impl AuthService {
         if numbers.len() >= MAX_NUMBERS {
             return Err(FactorError::TooMany);
         }
-        let factor = Factor {
-            id: FactorId::generate(),
-            organisation_id: user.organisation_id.clone(),
-            user_id: user.id.clone(),
-            kind: FactorKind::Sms,
-            label: number.masked(),
-            secret: None,
-            destination: Some(number.digits().to_owned()),
-            confirmed: false,
-            created_at: self.clock.now(),
-            last_used_at: None,
-        };
-        let purpose = format!("register:{}", factor.id);
-        let issued = match self
-            .issue(session, user, &purpose, FactorKind::Sms, number.digits())
-            .await
-        {
-            Ok(i) => i,
-            Err(SendCodeError::Store(e)) => return Err(e.into()),
-            Err(_) => return Err(FactorError::TooSoon),
-        };
-        self.store.add_factor(&factor).await?;
-        Ok((factor, issued))
+        self.start_sent_factor(
+            session,
+            user,
+            FactorKind::Sms,
+            number.digits(),
+            number.masked(),
+        )
+        .await
     }
 
     /// Confirms an address or number with the code sent to it.

@@ -16,8 +16,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine;
 use cookie::SameSite;
 use portvakt_core::auth::mfa::FactorError;
+use portvakt_core::auth::signin::ClientInfo;
 use portvakt_core::auth::totp::TotpSecret;
 use portvakt_core::ids::FactorId;
+use portvakt_core::store::FactorKind;
 use serde::Deserialize;
 
 struct FactorRow {
@@ -308,7 +310,7 @@ pub async fn factor_remove_post(
             // The removed number hears about it: a stranger removing the
             // owner's number would otherwise go unnoticed.
             let number = removed
-                .filter(|f| f.confirmed && f.kind == portvakt_core::store::FactorKind::Sms)
+                .filter(|f| f.confirmed && f.kind == FactorKind::Sms)
                 .and_then(|f| f.destination);
             if let (Some(d), true) = (number, state.senders.sms.is_some()) {
                 let m = crate::messages::sms_notice(
@@ -429,7 +431,36 @@ pub async fn email_start_post(
     user: CurrentUser,
     ValidForm(form): ValidForm<EmailForm>,
 ) -> Result<Response, AppError> {
-    if state.senders.email.is_none() {
+    let address: String = form.address.chars().take(300).collect();
+    start_code_factor(
+        &state,
+        t,
+        &csrf,
+        &client,
+        &user,
+        FactorKind::Email,
+        &address,
+    )
+    .await
+}
+
+/// Registers an address or number: checks where the user is and how fresh
+/// the sign-in is, then queues the confirmation code.
+async fn start_code_factor(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    client: &ClientInfo,
+    user: &CurrentUser,
+    kind: FactorKind,
+    value: &str,
+) -> Result<Response, AppError> {
+    let configured = match kind {
+        FactorKind::Email => state.senders.email.is_some(),
+        FactorKind::Sms => state.senders.sms.is_some(),
+        FactorKind::Totp => false,
+    };
+    if !configured {
         return Err(AppError::NotFound);
     }
     let inside_only = state.config.factors.register_inside_only;
@@ -438,21 +469,27 @@ pub async fn email_start_post(
         .may_register(&user.organisation, &user.session, client.ip, inside_only)
         .await
     {
-        return refused(&state, t, &csrf, &user, e, "/settings").await;
+        return refused(state, t, csrf, user, e, "/settings").await;
     }
-    let address: String = form.address.chars().take(300).collect();
-    match state
-        .auth
-        .start_email_factor(&user.session, &user.user, &address)
-        .await
-    {
+    let started = if kind == FactorKind::Sms {
+        state
+            .auth
+            .start_sms_factor(&user.session, &user.user, value)
+            .await
+    } else {
+        state
+            .auth
+            .start_email_factor(&user.session, &user.user, value)
+            .await
+    };
+    match started {
         Ok((factor, issued)) => {
             let m =
                 crate::messages::code_message(&user.organisation.id, &issued, state.clock.now());
             state.store.enqueue_message(&m).await?;
             Ok(Redirect::to(&format!("/settings/verify/{}", factor.id)).into_response())
         }
-        Err(e) => refused(&state, t, &csrf, &user, e, "/settings").await,
+        Err(e) => refused(state, t, csrf, user, e, "/settings").await,
     }
 }
 
@@ -481,7 +518,7 @@ async fn verify_page(
         .iter()
         .find(|f| f.id.as_str() == id && !f.confirmed)
         .ok_or(AppError::NotFound)?;
-    let sms = f.kind == portvakt_core::store::FactorKind::Sms;
+    let sms = f.kind == FactorKind::Sms;
     Ok(EmailConfirmPage {
         p: Page::for_user(t, csrf, "/settings", user),
         id,
@@ -554,9 +591,10 @@ async fn notify_other_numbers(
         .store
         .factors(&user.organisation.id, &user.user.id)
         .await?;
-    for f in factors.iter().filter(|f| {
-        f.confirmed && f.kind == portvakt_core::store::FactorKind::Sms && &f.id != except
-    }) {
+    for f in factors
+        .iter()
+        .filter(|f| f.confirmed && f.kind == FactorKind::Sms && &f.id != except)
+    {
         if let Some(d) = &f.destination {
             let m = crate::messages::sms_notice(&user.organisation.id, d, key, state.clock.now());
             state.store.enqueue_message(&m).await?;
@@ -583,29 +621,6 @@ pub async fn sms_start_post(
     user: CurrentUser,
     ValidForm(form): ValidForm<SmsForm>,
 ) -> Result<Response, AppError> {
-    if state.senders.sms.is_none() {
-        return Err(AppError::NotFound);
-    }
-    let inside_only = state.config.factors.register_inside_only;
-    if let Err(e) = state
-        .auth
-        .may_register(&user.organisation, &user.session, client.ip, inside_only)
-        .await
-    {
-        return refused(&state, t, &csrf, &user, e, "/settings").await;
-    }
     let number: String = form.number.chars().take(40).collect();
-    match state
-        .auth
-        .start_sms_factor(&user.session, &user.user, &number)
-        .await
-    {
-        Ok((factor, issued)) => {
-            let m =
-                crate::messages::code_message(&user.organisation.id, &issued, state.clock.now());
-            state.store.enqueue_message(&m).await?;
-            Ok(Redirect::to(&format!("/settings/verify/{}", factor.id)).into_response())
-        }
-        Err(e) => refused(&state, t, &csrf, &user, e, "/settings").await,
-    }
+    start_code_factor(&state, t, &csrf, &client, &user, FactorKind::Sms, &number).await
 }
