@@ -355,6 +355,20 @@ pub trait Store: Send + Sync + 'static {
         now: UnixTime,
         max_tries: u32,
     ) -> StoreResult<CodeCheck>;
+    /// The account a live code of this session and purpose belongs to.
+    async fn challenge_owner(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<(OrganisationId, UserId)>>;
+    /// Uses up every live code of this session and purpose.
+    async fn void_challenges(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+        now: UnixTime,
+    ) -> StoreResult<()>;
     async fn enqueue_message(&self, m: &OutboxMessage) -> StoreResult<()>;
     async fn due_messages(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
     async fn mark_sent(&self, id: &str, now: UnixTime) -> StoreResult<()>;

@@ -87,3 +87,44 @@ pub fn code_email(
         attempts: 0,
     }
 }
+
+/// The reset code to every registered address and number.
+#[must_use]
+pub fn reset_messages(
+    started: &portvakt_core::auth::reset::ResetStarted,
+    now: i64,
+) -> Vec<OutboxMessage> {
+    let (Some(code), Some(org)) = (&started.code, &started.organisation) else {
+        return Vec::new();
+    };
+    let until = time_fmt::stockholm_time(started.expires_at);
+    let (sv, en) = (Tr::new(Lang::Sv), Tr::new(Lang::En));
+    started
+        .destinations
+        .iter()
+        .map(|(kind, to)| {
+            if *kind == FactorKind::Sms {
+                sms(org, to, sv.get("sms.reset").replace("{code}", code).replace("{until}", &until), now)
+            } else {
+                OutboxMessage {
+                    id: EventId::generate().to_string(),
+                    organisation_id: org.clone(),
+                    channel: "email".into(),
+                    recipient: to.clone(),
+                    subject: format!("{} / {}", sv.get("mail.reset.subject"), en.get("mail.reset.subject")),
+                    body: format!(
+                        "{}\n\n    {code}\n\n{} {until}.\n{}\n\n--\n\n{}\n\n    {code}\n\n{} {until} (Swedish time).\n{}\n",
+                        sv.get("mail.reset.intro"),
+                        sv.get("mail.code.valid"),
+                        sv.get("mail.reset.not_you"),
+                        en.get("mail.reset.intro"),
+                        en.get("mail.code.valid"),
+                        en.get("mail.reset.not_you"),
+                    ),
+                    created_at: now,
+                    attempts: 0,
+                }
+            }
+        })
+        .collect()
+}

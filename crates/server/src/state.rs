@@ -26,6 +26,8 @@ pub struct CookieNames {
     pub session: &'static str,
     pub csrf: &'static str,
     pub lang: &'static str,
+    /// Binds a forgotten-password attempt to this browser.
+    pub reset: &'static str,
     pub secure: bool,
 }
 
@@ -37,6 +39,7 @@ impl CookieNames {
                 session: "__Host-portvakt",
                 csrf: "__Host-portvakt-csrf",
                 lang: "__Host-portvakt-lang",
+                reset: "__Host-portvakt-reset",
                 secure,
             }
         } else {
@@ -44,6 +47,7 @@ impl CookieNames {
                 session: "portvakt",
                 csrf: "portvakt-csrf",
                 lang: "portvakt-lang",
+                reset: "portvakt-reset",
                 secure,
             }
         }

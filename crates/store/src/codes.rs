@@ -103,6 +103,48 @@ impl SqlStore {
         }
     }
 
+    pub(crate) async fn challenge_owner_impl(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<(OrganisationId, portvakt_core::ids::UserId)>> {
+        let row = sqlx::query(
+            "SELECT organisation_id, user_id FROM code_challenges \
+             WHERE session_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(session_hash)
+        .bind(purpose)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some((
+                OrganisationId::from_raw(get::<String>(&r, "organisation_id")?),
+                portvakt_core::ids::UserId::from_raw(get::<String>(&r, "user_id")?),
+            ))),
+        }
+    }
+
+    pub(crate) async fn void_challenges_impl(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE code_challenges SET used_at = $1 WHERE session_hash = $2 AND purpose = $3 AND used_at IS NULL")
+            .bind(now)
+            .bind(session_hash)
+            .bind(purpose)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     pub(crate) async fn enqueue_message_impl(&self, m: &OutboxMessage) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO outbox (id, organisation_id, channel, recipient, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error) \

@@ -427,6 +427,24 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn challenge_owner(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<(OrganisationId, UserId)>> {
+        self.challenge_owner_impl(session_hash, purpose, now).await
+    }
+
+    async fn void_challenges(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        self.void_challenges_impl(session_hash, purpose, now).await
+    }
+
     async fn enqueue_message(&self, m: &OutboxMessage) -> StoreResult<()> {
         self.enqueue_message_impl(m).await
     }

@@ -7,6 +7,7 @@ pub mod lockout;
 pub mod mfa;
 pub mod password;
 pub mod password_rules;
+pub mod reset;
 pub mod session;
 pub mod signin;
 pub mod totp;

@@ -144,7 +144,7 @@ pub(crate) fn clip(ua: &str) -> String {
 }
 
 impl AuthService {
-    async fn resolve_organisation(
+    pub(crate) async fn resolve_organisation(
         &self,
         username: &Username,
     ) -> Result<Option<Organisation>, StoreError> {

@@ -63,6 +63,7 @@ pub async fn signed_out(
         Some("expired") => t.get("signedout.expired").to_owned(),
         Some("password") => t.get("signedout.password").to_owned(),
         Some("codes") => t.get("signedout.codes").to_owned(),
+        Some("reset") => t.get("signedout.reset").to_owned(),
         _ => t.get("signedout.logout").to_owned(),
     };
     Ok(Html(

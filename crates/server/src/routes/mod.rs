@@ -9,6 +9,7 @@ mod login;
 pub(crate) mod misc;
 mod password;
 mod portal;
+mod reset;
 mod settings;
 
 use crate::state::AppState;
@@ -78,6 +79,18 @@ fn build() -> Routes {
         get(login::login_get).post(login::login_post),
     )
     .add(&["GET"], "/signed-out", Public, get(misc::signed_out))
+    .add(
+        &["GET", "POST"],
+        "/reset",
+        Public,
+        get(reset::reset_get).post(reset::reset_post),
+    )
+    .add(
+        &["GET", "POST"],
+        "/reset/code",
+        Public,
+        get(reset::reset_code_get).post(reset::reset_code_post),
+    )
     .add(&["POST"], "/language", Public, post(misc::language_post))
     .add(&["POST"], "/logout", SignedIn, post(login::logout_post))
     .add(

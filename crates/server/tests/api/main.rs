@@ -10,6 +10,7 @@ mod helpers;
 mod isolation;
 mod login;
 mod mfa;
+mod reset;
 mod routes;
 mod sessions;
 mod sms;

@@ -53,10 +53,14 @@ async fn public_routes_are_exactly_the_expected_ones() {
             "GET /healthz",
             "GET /login",
             "GET /readyz",
+            "GET /reset",
+            "GET /reset/code",
             "GET /signed-out",
             "GET /static/portvakt.css",
             "POST /language",
-            "POST /login"
+            "POST /login",
+            "POST /reset",
+            "POST /reset/code"
         ]
     );
 }

@@ -193,3 +193,37 @@ async fn two_numbers_digits_only_and_the_user_picks_one_at_sign_in() {
         .unwrap();
     assert!(sessions.iter().any(|s| s.amr == "pwd sms"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_password_is_reset_with_a_code_to_the_registered_number() {
+    let (gw, port) = Gateway::start().await;
+    let app = spawn_with(&format!(
+        "[sms]\ngateway_url = \"http://127.0.0.1:{port}/send\"\nauth_header = \"Bearer gateway-secret\"\n"
+    ))
+    .await;
+    let inside = app.client();
+    inside.sign_in(ANNA, ANNA_PW).await;
+    let verify = inside
+        .post_form("/settings/sms", &[("number", "0701234567")])
+        .await
+        .location
+        .unwrap();
+    let (_, msg) = gw.sms(1).await;
+    inside.post_form(&verify, &[("code", &code_in(&msg))]).await;
+
+    let c = app.client();
+    c.post_form("/reset", &[("username", ANNA)]).await;
+    let (to, msg) = gw.sms(2).await;
+    assert_eq!(to, "46701234567");
+    assert!(msg.contains("byta lösenord"));
+    let new = "ett nytt lösenord efter sms-koden";
+    let r = c
+        .post_form(
+            "/reset/code",
+            &[("code", &code_in(&msg)), ("new", new), ("confirm", new)],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/signed-out?reason=reset"));
+    assert_eq!(inside.get("/").await.status, 303, "the old session ended");
+    assert_eq!(app.client().sign_in(ANNA, new).await.status, 303);
+}

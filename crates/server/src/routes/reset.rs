@@ -1,0 +1,167 @@
+//! Forgotten password (issue 3): the same pages and answers whether or not
+//! the account exists.
+
+use crate::cookies;
+use crate::error::AppError;
+use crate::extract::{with_cookie, Client, CsrfToken, PageLang, ValidForm};
+use crate::i18n::Tr;
+use crate::messages;
+use crate::page::Page;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use cookie::SameSite;
+use portvakt_core::auth::password_rules::PasswordRuleError;
+use portvakt_core::auth::reset::ResetError;
+use portvakt_core::auth::session::SessionToken;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+struct ResetPage {
+    p: Page,
+}
+
+pub async fn reset_get(PageLang(t): PageLang, csrf: CsrfToken) -> Result<Html<String>, AppError> {
+    Ok(Html(
+        ResetPage {
+            p: Page::anonymous(t, &csrf, "/reset"),
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[allow(dead_code)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+}
+
+pub async fn reset_post(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ValidForm(form): ValidForm<ResetForm>,
+) -> Result<Response, AppError> {
+    let username: String = form.username.chars().take(256).collect();
+    let started = state.auth.start_reset(&username, &client).await?;
+    for m in messages::reset_messages(&started, state.clock.now()) {
+        state.store.enqueue_message(&m).await?;
+    }
+    let c = cookies::build(
+        &state.cookies,
+        state.cookies.reset,
+        started.token.as_str(),
+        SameSite::Strict,
+        Some(15 * 60),
+    );
+    Ok(with_cookie(Redirect::to("/reset/code").into_response(), c))
+}
+
+#[derive(Template)]
+#[template(path = "reset_code.html")]
+struct ResetCodePage {
+    p: Page,
+    rules: String,
+    error: Option<String>,
+    error_field: &'static str,
+}
+
+fn code_page(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    error: Option<(&'static str, &'static str)>,
+) -> Result<String, AppError> {
+    let rules = t
+        .get("password.rules")
+        .replace("{min}", &state.config.password.min_length.to_string());
+    Ok(ResetCodePage {
+        error: error.map(|(k, _)| t.get(k).to_owned()),
+        error_field: error.map_or("", |(_, f)| f),
+        p: Page::anonymous(t, csrf, "/reset/code"),
+        rules,
+    }
+    .render()?)
+}
+
+pub async fn reset_code_get(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+) -> Result<Html<String>, AppError> {
+    Ok(Html(code_page(&state, t, &csrf, None)?))
+}
+
+#[derive(Deserialize)]
+pub struct ResetCodeForm {
+    #[allow(dead_code)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn reset_code_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Client(client): Client,
+    headers: HeaderMap,
+    ValidForm(form): ValidForm<ResetCodeForm>,
+) -> Result<Response, AppError> {
+    let bad = |key, field| -> Result<Response, AppError> {
+        Ok((
+            StatusCode::BAD_REQUEST,
+            Html(code_page(&state, t, &csrf, Some((key, field)))?),
+        )
+            .into_response())
+    };
+    if form.new != form.confirm {
+        return bad("password.error.mismatch", "confirm");
+    }
+    let token = cookies::read(&headers, state.cookies.reset).map(|v| SessionToken::from_cookie(&v));
+    let Some(token) = token else {
+        return bad("reset.error.code", "code");
+    };
+    let code: String = form.code.chars().take(64).collect();
+    match state
+        .auth
+        .finish_reset(&token, &code, &form.new, &client)
+        .await
+    {
+        Ok(()) => {
+            let clear = cookies::build(
+                &state.cookies,
+                state.cookies.reset,
+                "",
+                SameSite::Strict,
+                Some(0),
+            );
+            Ok(with_cookie(
+                Redirect::to("/signed-out?reason=reset").into_response(),
+                clear,
+            ))
+        }
+        Err(ResetError::Code) => bad("reset.error.code", "code"),
+        Err(ResetError::Rule(r)) => bad(
+            match r {
+                PasswordRuleError::TooShort(_) => "password.error.short",
+                PasswordRuleError::TooLong => "password.error.long",
+                PasswordRuleError::Common => "password.error.common",
+                PasswordRuleError::ContainsOrganisation => "password.error.org",
+                PasswordRuleError::ContainsUsername => "password.error.username",
+                PasswordRuleError::Mismatch => "password.error.mismatch",
+            },
+            "new",
+        ),
+        Err(ResetError::Busy) => Err(AppError::Busy),
+        Err(ResetError::Store(e)) => Err(e.into()),
+    }
+}
