@@ -119,27 +119,10 @@ impl AuthService {
             return Err(SecondFactorError::AttemptOver);
         };
         let now = self.clock.now();
-        let factors = self.store.factors(&user.organisation_id, &user.id).await?;
-        for f in factors
-            .iter()
-            .filter(|f| f.confirmed && f.kind == FactorKind::Totp)
-        {
-            let Some(secret) = f.secret.as_deref().and_then(TotpSecret::parse) else {
-                continue;
-            };
-            let Some(step) = secret.matching_step(code, now) else {
-                continue;
-            };
-            let step = i64::try_from(step).unwrap_or(i64::MAX);
-            if self
-                .store
-                .consume_totp_step(&user.organisation_id, &user.id, &f.id, step, now)
-                .await?
-            {
-                return Ok(self
-                    .complete_second_factor(&session, &user, client, "pwd otp", "otp")
-                    .await?);
-            }
+        if self.consume_any_totp(&user, code, now).await? {
+            return Ok(self
+                .complete_second_factor(&session, &user, client, "pwd otp", "otp")
+                .await?);
         }
         let tries = self.store.count_mfa_try(&token.hash()).await?;
         self.store
@@ -161,6 +144,36 @@ impl AuthService {
         Err(SecondFactorError::WrongCode {
             tries_left: MAX_CODE_TRIES - tries,
         })
+    }
+
+    /// Accepts `code` from any of the user's confirmed apps, each step once.
+    pub(crate) async fn consume_any_totp(
+        &self,
+        user: &User,
+        code: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let factors = self.store.factors(&user.organisation_id, &user.id).await?;
+        for f in factors
+            .iter()
+            .filter(|f| f.confirmed && f.kind == FactorKind::Totp)
+        {
+            let Some(secret) = f.secret.as_deref().and_then(TotpSecret::parse) else {
+                continue;
+            };
+            let Some(step) = secret.matching_step(code, now) else {
+                continue;
+            };
+            let step = i64::try_from(step).unwrap_or(i64::MAX);
+            if self
+                .store
+                .consume_totp_step(&user.organisation_id, &user.id, &f.id, step, now)
+                .await?
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     pub(crate) async fn complete_second_factor(

@@ -9,7 +9,6 @@ use super::password::HashError;
 use super::password_rules::{check_new_password, PasswordContext, PasswordRuleError};
 use super::session::SessionToken;
 use super::signin::{AuthService, ClientInfo};
-use super::totp::TotpSecret;
 use crate::domain::Username;
 use crate::error::StoreError;
 use crate::ids::EventId;
@@ -185,37 +184,11 @@ impl AuthService {
             CodeCheck::Accepted { .. } => true,
             CodeCheck::Void => false,
             CodeCheck::Wrong { .. } => {
-                let mut ok = false;
-                for f in self
-                    .store
-                    .factors(&org_id, &user_id)
-                    .await?
-                    .iter()
-                    .filter(|f| f.confirmed && f.kind == FactorKind::Totp)
-                {
-                    let Some(secret) = f.secret.as_deref().and_then(TotpSecret::parse) else {
-                        continue;
-                    };
-                    let Some(step) = secret.matching_step(code, now) else {
-                        continue;
-                    };
-                    if self
-                        .store
-                        .consume_totp_step(
-                            &org_id,
-                            &user_id,
-                            &f.id,
-                            i64::try_from(step).unwrap_or(i64::MAX),
-                            now,
-                        )
-                        .await?
-                    {
-                        self.store.void_challenges(&hash, PURPOSE, now).await?;
-                        ok = true;
-                        break;
-                    }
+                let used = self.consume_any_totp(&user, code, now).await?;
+                if used {
+                    self.store.void_challenges(&hash, PURPOSE, now).await?;
                 }
-                ok
+                used
             }
         };
         if !accepted {

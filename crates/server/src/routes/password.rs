@@ -48,6 +48,18 @@ fn page(
     .render()?)
 }
 
+/// The message for a broken password rule.
+pub(crate) fn rule_key(r: &PasswordRuleError) -> &'static str {
+    match r {
+        PasswordRuleError::TooShort(_) => "password.error.short",
+        PasswordRuleError::TooLong => "password.error.long",
+        PasswordRuleError::Common => "password.error.common",
+        PasswordRuleError::ContainsOrganisation => "password.error.org",
+        PasswordRuleError::ContainsUsername => "password.error.username",
+        PasswordRuleError::Mismatch => "password.error.mismatch",
+    }
+}
+
 pub async fn password_get(
     State(state): State<AppState>,
     PageLang(t): PageLang,
@@ -110,17 +122,7 @@ pub async fn password_post(
         }
         Err(ChangePasswordError::WrongCurrent) => bad("password.error.current", "current"),
         Err(ChangePasswordError::Unchanged) => bad("password.error.unchanged", "new"),
-        Err(ChangePasswordError::Rule(r)) => bad(
-            match r {
-                PasswordRuleError::TooShort(_) => "password.error.short",
-                PasswordRuleError::TooLong => "password.error.long",
-                PasswordRuleError::Common => "password.error.common",
-                PasswordRuleError::ContainsOrganisation => "password.error.org",
-                PasswordRuleError::ContainsUsername => "password.error.username",
-                PasswordRuleError::Mismatch => "password.error.mismatch",
-            },
-            "new",
-        ),
+        Err(ChangePasswordError::Rule(r)) => bad(rule_key(&r), "new"),
         Err(ChangePasswordError::Busy) => Err(AppError::Busy),
         Err(ChangePasswordError::Store(e)) => Err(e.into()),
         Err(ChangePasswordError::Hash(e)) => Err(AppError::Internal(e)),

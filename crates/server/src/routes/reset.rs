@@ -13,7 +13,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use cookie::SameSite;
-use portvakt_core::auth::password_rules::PasswordRuleError;
 use portvakt_core::auth::reset::ResetError;
 use portvakt_core::auth::session::SessionToken;
 use serde::Deserialize;
@@ -150,17 +149,7 @@ pub async fn reset_code_post(
             ))
         }
         Err(ResetError::Code) => bad("reset.error.code", "code"),
-        Err(ResetError::Rule(r)) => bad(
-            match r {
-                PasswordRuleError::TooShort(_) => "password.error.short",
-                PasswordRuleError::TooLong => "password.error.long",
-                PasswordRuleError::Common => "password.error.common",
-                PasswordRuleError::ContainsOrganisation => "password.error.org",
-                PasswordRuleError::ContainsUsername => "password.error.username",
-                PasswordRuleError::Mismatch => "password.error.mismatch",
-            },
-            "new",
-        ),
+        Err(ResetError::Rule(r)) => bad(super::password::rule_key(&r), "new"),
         Err(ResetError::Busy) => Err(AppError::Busy),
         Err(ResetError::Store(e)) => Err(e.into()),
     }
