@@ -92,9 +92,9 @@ test('servicedesk sees the users of their organisation', async () => {
 });
 
 test('sign-in works with JavaScript disabled', async () => {
-  const nojs = await startBrowser({ javaScript: false });
+  const nojs = await browser.newContext({ javaScript: false });
   try {
-    const page = await nojs.context.newPage();
+    const page = await nojs.newPage();
     await page.goto(`${demo.base}/login`);
     await page.getByLabel('Användarnamn').fill('erik.larsson@exempelkommun.se');
     await page.getByLabel('Lösenord').fill(demo.logins['erik.larsson@exempelkommun.se']);

@@ -1,6 +1,6 @@
 // Starts `portvakt demo` on a free loopback port and Debian's Chromium.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { createServer } from 'node:net';
@@ -51,6 +51,7 @@ export async function startDemo() {
     base,
     logins,
     output: out,
+    outbox: join(data, 'demo', 'outbox'),
     async stop() {
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
@@ -59,22 +60,26 @@ export async function startDemo() {
   };
 }
 
-export async function startBrowser({ javaScript = true, locale = 'sv-SE' } = {}) {
-  const profile = mkdtempSync(join(tmpdir(), 'portvakt-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
+/**
+ * One Chromium per test file, with contexts for different users or
+ * settings. (Launching a second Chromium beside a running one sometimes
+ * hangs on this machine, so tests never do.) Playwright gives the browser a
+ * fresh, empty user-data-dir of its own.
+ */
+export async function startBrowser() {
+  const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    javaScriptEnabled: javaScript,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-    locale,
   });
+  const newContext = ({ javaScript = true, locale = 'sv-SE' } = {}) =>
+    browser.newContext({ javaScriptEnabled: javaScript, locale, viewport: { width: 1280, height: 900 } });
   return {
-    context,
+    context: await newContext(),
+    newContext,
     async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      await browser.close();
     },
   };
 }
@@ -93,4 +98,22 @@ export async function assertAccessible(page, name) {
 
 export async function shot(page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+/** Waits for a new SMS to `digits` in the demo's outbox and returns its code. */
+export async function smsCode(outbox, digits, seen) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    let files = [];
+    try { files = readdirSync(outbox).filter((f) => f.endsWith('.sms.txt') && !seen.has(f)); } catch { /* not yet */ }
+    for (const f of files) {
+      const text = readFileSync(join(outbox, f), 'utf8');
+      seen.add(f);
+      const code = text.split('\n\n')[1].match(/\b(\d{6})\b/);
+      // Notices ("a new number was added") carry no code; skip them.
+      if (text.startsWith(`To: +${digits}`) && code) return code[1];
+    }
+    if (Date.now() > deadline) throw new Error(`no SMS to ${digits}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

@@ -60,7 +60,7 @@ test('register an authenticator app from inside, then sign in from outside with 
   await inside.getByLabel('Namn').fill('Jobbtelefonen');
   await inside.getByLabel('Engångskod (6 siffror)').fill(totp(secret));
   await inside.getByRole('button', { name: 'Lägg till', exact: true }).click();
-  await inside.getByText('Appen är tillagd').waitFor();
+  await inside.getByText('Inloggningsmetoden är tillagd').waitFor();
   assert.ok(await inside.getByRole('cell', { name: 'Jobbtelefonen', exact: true }).isVisible());
   await assertAccessible(inside, 'settings with an app');
   await shot(inside, '11-settings');
@@ -71,7 +71,7 @@ test('register an authenticator app from inside, then sign in from outside with 
   await browser.context.setExtraHTTPHeaders({ 'X-Forwarded-For': '203.0.113.7' });
   const page = await browser.context.newPage();
   await signIn(page);
-  await page.getByRole('heading', { level: 1, name: 'Bekräfta med din app' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Bekräfta att det är du' }).waitFor();
   await assertAccessible(page, 'second factor page');
   await page.getByLabel('Engångskod (6 siffror)').fill('000000');
   await page.getByRole('button', { name: 'Fortsätt' }).click();

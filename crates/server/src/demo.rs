@@ -41,8 +41,12 @@ pub fn config_text(data: &Path, listen: &str) -> String {
          default_organisation = \"{ORG}\"\n\
          [email]\n\
          # Codes by e-mail are written here instead of being sent.\n\
+         outbox_dir = \"{}\"\n\
+         [sms]\n\
+         # SMS codes are written here instead of going to an SMS gateway.\n\
          outbox_dir = \"{}\"\n",
         data.join("portvakt.db").display(),
+        data.join("outbox").display(),
         data.join("outbox").display()
     )
 }

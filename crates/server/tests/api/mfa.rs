@@ -86,7 +86,10 @@ async fn enrol(app: &TestApp) -> String {
         ok.body
     );
     let settings = c.get("/settings?done=added").await;
-    assert!(settings.body.contains("Jobbtelefonen") && settings.body.contains("Appen är tillagd"));
+    assert!(
+        settings.body.contains("Jobbtelefonen")
+            && settings.body.contains("Inloggningsmetoden är tillagd")
+    );
     secret
 }
 
