@@ -47,6 +47,11 @@ impl Drop for TempDir {
 }
 
 pub fn test_config(db_url: &str, extra: &str) -> Config {
+    let proxies = if extra.contains("trusted_proxies") {
+        ""
+    } else {
+        "trusted_proxies = [\"127.0.0.1/32\"]\n"
+    };
     let password = if extra.contains("[password]") {
         ""
     } else {
@@ -55,7 +60,7 @@ pub fn test_config(db_url: &str, extra: &str) -> Config {
     let text = format!(
         "listen = \"127.0.0.1:0\"\ndatabase_url = \"{db_url}\"\ndev_mode = true\n\
          default_organisation = \"exempelkommun\"\n\
-         trusted_proxies = [\"127.0.0.1/32\"]\n{extra}\n{password}"
+         {proxies}{extra}\n{password}"
     );
     Config::from_toml(&text, std::iter::empty(), "test").unwrap()
 }

@@ -14,3 +14,4 @@ mod reset;
 mod routes;
 mod sessions;
 mod sms;
+mod zones;
