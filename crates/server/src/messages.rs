@@ -128,3 +128,46 @@ pub fn reset_messages(
         })
         .collect()
 }
+
+/// Tells an address or number that a sign-in method was added to, or it
+/// was removed from, the account (SECURITY.md: notify the old number on change).
+#[must_use]
+pub fn change_notice(
+    org: &OrganisationId,
+    kind: FactorKind,
+    to: &str,
+    added: bool,
+    now: i64,
+) -> Option<OutboxMessage> {
+    let (sv, en) = (Tr::new(Lang::Sv), Tr::new(Lang::En));
+    match kind {
+        FactorKind::Sms => Some(sms_notice(
+            org,
+            to,
+            if added { "sms.added" } else { "sms.removed" },
+            now,
+        )),
+        FactorKind::Email => {
+            let key = if added {
+                "mail.notice.added"
+            } else {
+                "mail.notice.removed"
+            };
+            Some(OutboxMessage {
+                id: EventId::generate().to_string(),
+                organisation_id: org.clone(),
+                channel: "email".into(),
+                recipient: to.into(),
+                subject: format!(
+                    "{} / {}",
+                    sv.get("mail.notice.subject"),
+                    en.get("mail.notice.subject")
+                ),
+                body: format!("{}\n\n--\n\n{}\n", sv.get(key), en.get(key)),
+                created_at: now,
+                attempts: 0,
+            })
+        }
+        FactorKind::Totp => None,
+    }
+}

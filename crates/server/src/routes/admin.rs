@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use portvakt_core::domain::Role;
 use portvakt_core::ids::UserId;
-use portvakt_core::store::{EventResult, User};
+use portvakt_core::store::{EventResult, FactorKind, User};
 use serde::Deserialize;
 
 const PAGE_SIZE: u32 = 50;
@@ -99,6 +99,8 @@ struct UserPage {
     notice: Option<String>,
     sessions: Vec<(String, String)>,
     events: Vec<(String, String, String)>,
+    /// (id, kind, label, added)
+    factors: Vec<(String, String, String, String)>,
 }
 
 async fn render_user(
@@ -138,6 +140,26 @@ async fn render_user(
         })
         .collect();
     let notice = notice.map(|k| t.get(k).to_owned());
+    let factors = state
+        .store
+        .factors(org, &user.id)
+        .await?
+        .into_iter()
+        .filter(|f| f.confirmed)
+        .map(|f| {
+            let kind = t.get(match f.kind {
+                FactorKind::Totp => "admin.user.kind.totp",
+                FactorKind::Email => "admin.user.kind.email",
+                FactorKind::Sms => "admin.user.kind.sms",
+            });
+            (
+                f.id.to_string(),
+                kind.to_owned(),
+                f.label,
+                stockholm(f.created_at),
+            )
+        })
+        .collect();
     let back = format!("/admin/users/{}", user.id);
     Ok(Html(
         UserPage {
@@ -146,6 +168,7 @@ async fn render_user(
             notice,
             sessions,
             events,
+            factors,
         }
         .render()?,
     )
@@ -214,4 +237,46 @@ pub async fn revoke_post(
         .await?;
     tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, sessions = n, "sessions revoked");
     render_user(&state, t, &csrf, &admin, &id, Some("admin.users.revoked")).await
+}
+
+/// Removes a user's sign-in method (a lost phone); the user adds a new one
+/// from the organisation's network. Unlike the user, servicedesk may remove
+/// the last one.
+pub async fn factor_remove_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    admin: CurrentUser,
+    Path((id, factor)): Path<(String, String)>,
+    ValidForm(_): ValidForm<ActionForm>,
+) -> Result<Response, AppError> {
+    require(&admin, Role::Servicedesk)?;
+    let user = target(&state, &admin, &id).await?;
+    let org = &admin.organisation.id;
+    let fid = portvakt_core::ids::FactorId::from_raw(factor);
+    let f = state
+        .store
+        .factors(org, &user.id)
+        .await?
+        .into_iter()
+        .find(|f| f.id == fid)
+        .ok_or(AppError::NotFound)?;
+    if !state
+        .store
+        .remove_factor(org, &user.id, &fid, false)
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    super::settings::notify_removed(&state, org, &f).await?;
+    tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, factor = %fid, "factor removed by servicedesk");
+    render_user(
+        &state,
+        t,
+        &csrf,
+        &admin,
+        &id,
+        Some("admin.user.factor_removed"),
+    )
+    .await
 }

@@ -169,6 +169,12 @@ fn build() -> Routes {
         desk,
         post(admin::revoke_post),
     )
+    .add(
+        &["POST"],
+        "/admin/users/{id}/factors/{factor}/remove",
+        desk,
+        post(admin::factor_remove_post),
+    )
 }
 
 /// Every route with its access rule.

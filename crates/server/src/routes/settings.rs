@@ -307,19 +307,10 @@ pub async fn factor_remove_post(
         .await
     {
         Ok(()) => {
-            // The removed number hears about it: a stranger removing the
-            // owner's number would otherwise go unnoticed.
-            let number = removed
-                .filter(|f| f.confirmed && f.kind == FactorKind::Sms)
-                .and_then(|f| f.destination);
-            if let (Some(d), true) = (number, state.senders.sms.is_some()) {
-                let m = crate::messages::sms_notice(
-                    &user.organisation.id,
-                    &d,
-                    "sms.removed",
-                    state.clock.now(),
-                );
-                state.store.enqueue_message(&m).await?;
+            // The removed address or number hears about it: a stranger
+            // removing the owner's contact would otherwise go unnoticed.
+            if let Some(f) = removed.filter(|f| f.confirmed) {
+                notify_removed(&state, &user.organisation.id, &f).await?;
             }
             Ok(Redirect::to("/settings?done=removed").into_response())
         }
@@ -578,26 +569,51 @@ pub async fn email_confirm_post(
 
 /// Tells the user's other numbers that a factor was added, so a stranger
 /// adding a number is noticed (SECURITY.md: notify the old number).
+/// Tells a removed address or number that it no longer gets codes.
+pub(crate) async fn notify_removed(
+    state: &AppState,
+    org: &portvakt_core::ids::OrganisationId,
+    f: &portvakt_core::store::Factor,
+) -> Result<(), AppError> {
+    let configured = match f.kind {
+        FactorKind::Sms => state.senders.sms.is_some(),
+        FactorKind::Email => state.senders.email.is_some(),
+        FactorKind::Totp => false,
+    };
+    if let (Some(d), true) = (&f.destination, configured) {
+        if let Some(m) = crate::messages::change_notice(org, f.kind, d, false, state.clock.now()) {
+            state.store.enqueue_message(&m).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn notify_other_numbers(
     state: &AppState,
     user: &CurrentUser,
     except: &FactorId,
-    key: &str,
+    _key: &str,
 ) -> Result<(), AppError> {
-    if state.senders.sms.is_none() {
-        return Ok(());
-    }
     let factors = state
         .store
         .factors(&user.organisation.id, &user.user.id)
         .await?;
-    for f in factors
-        .iter()
-        .filter(|f| f.confirmed && f.kind == FactorKind::Sms && &f.id != except)
-    {
-        if let Some(d) = &f.destination {
-            let m = crate::messages::sms_notice(&user.organisation.id, d, key, state.clock.now());
-            state.store.enqueue_message(&m).await?;
+    for f in factors.iter().filter(|f| f.confirmed && &f.id != except) {
+        let configured = match f.kind {
+            FactorKind::Sms => state.senders.sms.is_some(),
+            FactorKind::Email => state.senders.email.is_some(),
+            FactorKind::Totp => false,
+        };
+        if let (Some(d), true) = (&f.destination, configured) {
+            if let Some(m) = crate::messages::change_notice(
+                &user.organisation.id,
+                f.kind,
+                d,
+                true,
+                state.clock.now(),
+            ) {
+                state.store.enqueue_message(&m).await?;
+            }
         }
     }
     Ok(())

@@ -339,3 +339,78 @@ async fn an_authenticator_migrated_through_apply_works_at_once() {
         .await;
     assert_eq!(r.location.as_deref(), Some("/"));
 }
+
+#[tokio::test]
+async fn servicedesk_removes_a_lost_phone_and_only_in_its_own_organisation() {
+    let app = spawn_app().await;
+    enrol(&app).await;
+    let (_, anna) = app.org_and_user(ANNA).await;
+    let desk = app.client();
+    desk.sign_in(SARA, SARA_PW).await;
+    let page = desk.get(&format!("/admin/users/{}", anna.id)).await;
+    assert!(page.body.contains("Jobbtelefonen") && page.body.contains("Autentiseringsapp"));
+    let fid = between(&page.body, "/factors/", "/remove").to_owned();
+
+    // Another organisation's servicedesk cannot touch it.
+    let other = portvakt_core::store_suite::sample_org("grannkommun", "CANARY-F");
+    portvakt_server::apply_run::apply(
+        &*app.store,
+        &app.hasher,
+        std::slice::from_ref(&other),
+        START,
+        false,
+    )
+    .await
+    .unwrap();
+    let oid = app
+        .store
+        .organisation_by_slug(&other.slug)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let their_desk = app
+        .store
+        .user_by_username(&oid, &other.users[0].username)
+        .await
+        .unwrap()
+        .unwrap();
+    app.store
+        .set_password_hash(
+            &oid,
+            &their_desk.id,
+            &app.hasher.hash(ANNA_PW).await.unwrap(),
+            false,
+        )
+        .await
+        .unwrap();
+    let foreign = app.client();
+    assert_eq!(
+        foreign
+            .sign_in(other.users[0].username.as_str(), ANNA_PW)
+            .await
+            .status,
+        303
+    );
+    let r = foreign
+        .post_form(
+            &format!("/admin/users/{}/factors/{fid}/remove", anna.id),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 404);
+
+    let r = desk
+        .post_form(
+            &format!("/admin/users/{}/factors/{fid}/remove", anna.id),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Inloggningsmetoden är borttagen"));
+    assert_eq!(
+        app.client_from(OUTSIDE).sign_in(ANNA, ANNA_PW).await.status,
+        403,
+        "no factor left"
+    );
+}

@@ -4,6 +4,7 @@ use portvakt_server::routes::{route_table, Access};
 
 fn concrete(path: &str) -> String {
     path.replace("{id}", "usr_00000000000000000000000000000000")
+        .replace("{factor}", "fac_00000000000000000000000000000000")
 }
 
 #[tokio::test]
