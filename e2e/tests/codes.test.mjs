@@ -2,7 +2,7 @@
 // demo, whose SMS "gateway" is a folder of files.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, startBrowser, assertAccessible, shot, smsCode } from './harness.mjs';
+import { startDemo, startBrowser, assertAccessible, shot, closePage, smsCode } from './harness.mjs';
 
 let demo;
 let browser;
@@ -82,5 +82,5 @@ test('two SMS numbers, choose one at sign-in, then reset a forgotten password by
   await browser.context.setExtraHTTPHeaders({});
   await signIn(page, fresh);
   await page.getByRole('heading', { level: 1, name: 'Mina tjänster' }).waitFor();
-  await page.close();
+  await closePage(page);
 });

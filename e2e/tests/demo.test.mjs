@@ -2,7 +2,7 @@
 // password page, servicedesk, sign out; axe-core on every page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, startBrowser, assertAccessible, shot } from './harness.mjs';
+import { startDemo, startBrowser, assertAccessible, shot, closePage, bounded } from './harness.mjs';
 
 let demo;
 let browser;
@@ -70,7 +70,7 @@ test('an employee signs in, reaches the portal and signs out', async () => {
   await shot(page, '06-signed-out');
   await page.goto(`${demo.base}/`);
   assert.equal(new URL(page.url()).pathname, '/login', 'signed out for real');
-  await page.close();
+  await closePage(page);
 });
 
 test('servicedesk sees the users of their organisation', async () => {
@@ -88,7 +88,7 @@ test('servicedesk sees the users of their organisation', async () => {
   await assertAccessible(page, 'admin user');
   await shot(page, '08-admin-user');
   await page.getByRole('button', { name: 'Logga ut' }).click();
-  await page.close();
+  await closePage(page);
 });
 
 test('sign-in works with JavaScript disabled', async () => {
@@ -102,6 +102,6 @@ test('sign-in works with JavaScript disabled', async () => {
     await page.getByRole('heading', { level: 1, name: 'Mina tjänster' }).waitFor();
     assert.ok((await page.locator('.service h3').allInnerTexts()).includes('Lärplattformen'));
   } finally {
-    await nojs.close();
+    await bounded(nojs.close());
   }
 });

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startDemo, startBrowser, assertAccessible, shot, shots } from './harness.mjs';
+import { startDemo, startBrowser, assertAccessible, shot, closePage, shots } from './harness.mjs';
 
 let demo;
 let browser;
@@ -65,7 +65,7 @@ test('register an authenticator app from inside, then sign in from outside with 
   await assertAccessible(inside, 'settings with an app');
   await shot(inside, '11-settings');
   await inside.getByRole('button', { name: 'Logga ut' }).click();
-  await inside.close();
+  await closePage(inside);
 
   // Outside the municipality's network, as the reverse proxy reports it.
   await browser.context.setExtraHTTPHeaders({ 'X-Forwarded-For': '203.0.113.7' });
@@ -83,5 +83,5 @@ test('register an authenticator app from inside, then sign in from outside with 
   await page.getByRole('button', { name: 'Fortsätt' }).click();
   await page.getByRole('heading', { level: 1, name: 'Mina tjänster' }).waitFor();
   await shot(page, '13-portal-after-app');
-  await page.close();
+  await closePage(page);
 });
