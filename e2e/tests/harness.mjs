@@ -131,3 +131,25 @@ export async function smsCode(outbox, digits, seen) {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** Waits for a new e-mail to `address` in the demo's outbox and returns its code. */
+export async function emailCode(outbox, address, seen) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    let files = [];
+    try { files = readdirSync(outbox).filter((f) => f.endsWith('.eml') && !seen.has(f)); } catch { /* not yet */ }
+    for (const f of files) {
+      const raw = readFileSync(join(outbox, f), 'utf8');
+      const [head, ...rest] = raw.split('\r\n\r\n');
+      if (!new RegExp(`^To: .*${address.replace('.', '\\.')}`, 'mi').test(head)) continue;
+      seen.add(f);
+      let body = rest.join('\r\n\r\n');
+      if (/Content-Transfer-Encoding: base64/i.test(head)) body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+      if (/Content-Transfer-Encoding: quoted-printable/i.test(head)) body = body.replace(/=\r?\n/g, '');
+      const code = body.match(/^\s+(\d{6})\s*$/m);
+      if (code) return code[1];
+    }
+    if (Date.now() > deadline) throw new Error(`no e-mail to ${address}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -52,7 +52,7 @@ pub fn sms_notice(org: &OrganisationId, to_digits: &str, key: &str, now: i64) ->
     sms(org, to_digits, Tr::new(Lang::Sv).get(key).to_owned(), now)
 }
 
-/// A one-time code message for `to`.
+/// A one-time code e-mail for `to` (sign-in or registering an address).
 #[must_use]
 pub fn code_email(
     org: &OrganisationId,
@@ -61,27 +61,44 @@ pub fn code_email(
     expires_at: i64,
     now: i64,
 ) -> OutboxMessage {
+    code_email_with(
+        org,
+        to,
+        code,
+        expires_at,
+        now,
+        ["mail.code.subject", "mail.code.intro", "mail.code.not_you"],
+    )
+}
+
+/// The e-mail around a code, Swedish then English; `keys` are the subject,
+/// the introduction and the "was it not you?" line.
+fn code_email_with(
+    org: &OrganisationId,
+    to: &str,
+    code: &str,
+    expires_at: i64,
+    now: i64,
+    keys: [&str; 3],
+) -> OutboxMessage {
     let (sv, en) = (Tr::new(Lang::Sv), Tr::new(Lang::En));
     let until = time_fmt::stockholm_time(expires_at);
+    let [subject, intro, not_you] = keys;
     let body = format!(
         "{}\n\n    {code}\n\n{} {until}.\n{}\n\n--\n\n{}\n\n    {code}\n\n{} {until} (Swedish time).\n{}\n",
-        sv.get("mail.code.intro"),
+        sv.get(intro),
         sv.get("mail.code.valid"),
-        sv.get("mail.code.not_you"),
-        en.get("mail.code.intro"),
+        sv.get(not_you),
+        en.get(intro),
         en.get("mail.code.valid"),
-        en.get("mail.code.not_you"),
+        en.get(not_you),
     );
     OutboxMessage {
         id: EventId::generate().to_string(),
         organisation_id: org.clone(),
         channel: "email".into(),
         recipient: to.into(),
-        subject: format!(
-            "{} / {}",
-            sv.get("mail.code.subject"),
-            en.get("mail.code.subject")
-        ),
+        subject: format!("{} / {}", sv.get(subject), en.get(subject)),
         body,
         created_at: now,
         attempts: 0,
@@ -98,32 +115,33 @@ pub fn reset_messages(
         return Vec::new();
     };
     let until = time_fmt::stockholm_time(started.expires_at);
-    let (sv, en) = (Tr::new(Lang::Sv), Tr::new(Lang::En));
+    let sv = Tr::new(Lang::Sv);
     started
         .destinations
         .iter()
         .map(|(kind, to)| {
             if *kind == FactorKind::Sms {
-                sms(org, to, sv.get("sms.reset").replace("{code}", code).replace("{until}", &until), now)
+                sms(
+                    org,
+                    to,
+                    sv.get("sms.reset")
+                        .replace("{code}", code)
+                        .replace("{until}", &until),
+                    now,
+                )
             } else {
-                OutboxMessage {
-                    id: EventId::generate().to_string(),
-                    organisation_id: org.clone(),
-                    channel: "email".into(),
-                    recipient: to.clone(),
-                    subject: format!("{} / {}", sv.get("mail.reset.subject"), en.get("mail.reset.subject")),
-                    body: format!(
-                        "{}\n\n    {code}\n\n{} {until}.\n{}\n\n--\n\n{}\n\n    {code}\n\n{} {until} (Swedish time).\n{}\n",
-                        sv.get("mail.reset.intro"),
-                        sv.get("mail.code.valid"),
-                        sv.get("mail.reset.not_you"),
-                        en.get("mail.reset.intro"),
-                        en.get("mail.code.valid"),
-                        en.get("mail.reset.not_you"),
-                    ),
-                    created_at: now,
-                    attempts: 0,
-                }
+                code_email_with(
+                    org,
+                    to,
+                    code,
+                    started.expires_at,
+                    now,
+                    [
+                        "mail.reset.subject",
+                        "mail.reset.intro",
+                        "mail.reset.not_you",
+                    ],
+                )
             }
         })
         .collect()

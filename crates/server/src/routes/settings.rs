@@ -555,7 +555,7 @@ pub async fn email_confirm_post(
         .await
     {
         Ok(()) => {
-            notify_other_numbers(&state, &user, &fid, "sms.added").await?;
+            notify_other_contacts(&state, &user, &fid).await?;
             Ok(Redirect::to("/settings?done=added").into_response())
         }
         Err(e) => {
@@ -567,7 +567,7 @@ pub async fn email_confirm_post(
     }
 }
 
-/// Tells the user's other numbers that a factor was added, so a stranger
+/// Tells the user's other addresses and numbers that a factor was added, so a stranger
 /// adding a number is noticed (SECURITY.md: notify the old number).
 /// Tells a removed address or number that it no longer gets codes.
 pub(crate) async fn notify_removed(
@@ -588,11 +588,10 @@ pub(crate) async fn notify_removed(
     Ok(())
 }
 
-async fn notify_other_numbers(
+async fn notify_other_contacts(
     state: &AppState,
     user: &CurrentUser,
     except: &FactorId,
-    _key: &str,
 ) -> Result<(), AppError> {
     let factors = state
         .store
