@@ -58,6 +58,7 @@ def start(config, port):
 
 def org_file(users, hash_for_all=None):
     out = ['[[organisation]]', 'slug = "bench"', 'name = "Benchkommun"', 'domains = ["bench.se"]',
+           '[[organisation.zone]]', 'slug = "lokalt"', 'name = "Lokalt"', 'cidrs = ["127.0.0.0/8"]',
            '[[organisation.group]]', 'slug = "staff"', 'name = "Staff"',
            '[[organisation.service]]', 'slug = "lon"', 'name = "Lön"', 'url = "https://lon.bench.se/"', 'groups = ["staff"]']
     out += ['[[organisation.user]]', f'username = "{USER}"', 'name = "Bench"', 'groups = ["staff"]',

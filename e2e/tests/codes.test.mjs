@@ -2,42 +2,27 @@
 // demo, whose SMS "gateway" is a folder of files.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, startBrowser, assertAccessible, shot, closePage, smsCode } from './harness.mjs';
+import { useDemo, signIn, assertAccessible, shot, closePage, smsCode } from './harness.mjs';
 
-let demo;
-let browser;
 const user = 'anna.andersson@exempelkommun.se';
 const seen = new Set();
 
-before(async () => {
-  demo = await startDemo();
-  browser = await startBrowser();
-});
+const env = useDemo({ before, after });
 
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
-
-async function signIn(page, password) {
-  await page.goto(`${demo.base}/login`);
-  await page.getByLabel('Användarnamn').fill(user);
-  await page.getByLabel('Lösenord').fill(password);
-  await page.getByRole('button', { name: 'Logga in' }).click();
-}
+const signInAs = (page, password) => signIn(page, env.demo.base, user, password ?? env.demo.logins[user]);
 
 async function addNumber(page, typed, digits) {
   await page.getByLabel('Mobilnummer').fill(typed);
   await page.getByRole('button', { name: 'Skicka bekräftelsekod' }).first().click();
   await page.getByRole('heading', { level: 1, name: 'Bekräfta mobilnumret' }).waitFor();
-  await page.getByLabel('Koden du fick').fill(await smsCode(demo.outbox, digits, seen));
+  await page.getByLabel('Koden du fick').fill(await smsCode(env.demo.outbox, digits, seen));
   await page.getByRole('button', { name: 'Bekräfta' }).click();
   await page.getByText('Inloggningsmetoden är tillagd').waitFor();
 }
 
 test('two SMS numbers, choose one at sign-in, then reset a forgotten password by SMS', async () => {
-  const page = await browser.context.newPage();
-  await signIn(page, demo.logins[user]);
+  const page = await env.browser.context.newPage();
+  await signInAs(page, env.demo.logins[user]);
   await page.getByRole('link', { name: 'Mina inställningar' }).click();
   await page.getByLabel('Mobilnummer').fill('070-ABC 45 67');
   await page.getByRole('button', { name: 'Skicka bekräftelsekod' }).first().click();
@@ -49,20 +34,20 @@ test('two SMS numbers, choose one at sign-in, then reset a forgotten password by
   await shot(page, '20-settings-numbers');
   await page.getByRole('button', { name: 'Logga ut' }).click();
 
-  await browser.context.setExtraHTTPHeaders({ 'X-Forwarded-For': '203.0.113.7' });
-  await signIn(page, demo.logins[user]);
+  await env.browser.context.setExtraHTTPHeaders({ 'X-Forwarded-For': '203.0.113.7' });
+  await signInAs(page, env.demo.logins[user]);
   await page.getByRole('button', { name: 'Skicka SMS till +4673…77' }).waitFor();
   await assertAccessible(page, 'choose a number');
   await shot(page, '21-choose-number');
   await page.getByRole('button', { name: 'Skicka SMS till +4673…77' }).click();
   await page.getByText('Vi har skickat en kod till +4673…77').waitFor();
-  await page.getByLabel('Koden du fick').fill(await smsCode(demo.outbox, '46739998877', seen));
+  await page.getByLabel('Koden du fick').fill(await smsCode(env.demo.outbox, '46739998877', seen));
   await page.getByRole('button', { name: 'Fortsätt' }).click();
   await page.getByRole('heading', { level: 1, name: 'Mina tjänster' }).waitFor();
   await page.getByRole('button', { name: 'Logga ut' }).click();
 
   // Forgotten password: a code to the registered numbers.
-  await page.goto(`${demo.base}/login`);
+  await page.goto(`${env.demo.base}/login`);
   await page.getByRole('link', { name: 'Glömt lösenordet?' }).click();
   await page.getByRole('heading', { level: 1, name: 'Glömt lösenordet' }).waitFor();
   await assertAccessible(page, 'reset page');
@@ -71,7 +56,7 @@ test('two SMS numbers, choose one at sign-in, then reset a forgotten password by
   await page.getByRole('heading', { level: 1, name: 'Byt lösenord' }).waitFor();
   await assertAccessible(page, 'reset code page');
   await shot(page, '22-reset-code');
-  const code = await smsCode(demo.outbox, '46701234567', seen);
+  const code = await smsCode(env.demo.outbox, '46701234567', seen);
   const fresh = 'ett nytt lösenord från webbläsartestet';
   await page.getByLabel('Kod', { exact: true }).fill(code);
   await page.getByLabel('Nytt lösenord').fill(fresh);
@@ -79,8 +64,8 @@ test('two SMS numbers, choose one at sign-in, then reset a forgotten password by
   await page.getByRole('button', { name: 'Byt lösenord' }).click();
   await page.getByText('Ditt lösenord är bytt').waitFor();
   await shot(page, '23-reset-done');
-  await browser.context.setExtraHTTPHeaders({});
-  await signIn(page, fresh);
+  await env.browser.context.setExtraHTTPHeaders({});
+  await signInAs(page, fresh);
   await page.getByRole('heading', { level: 1, name: 'Mina tjänster' }).waitFor();
   await closePage(page);
 });

@@ -2,29 +2,18 @@
 // password page, servicedesk, sign out; axe-core on every page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, startBrowser, assertAccessible, shot, closePage, bounded } from './harness.mjs';
+import { useDemo, assertAccessible, shot, closePage, bounded } from './harness.mjs';
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await startBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+const env = useDemo({ before, after });
 
 test('demo prints sign-in details for three users', () => {
-  assert.equal(Object.keys(demo.logins).length, 3, demo.output);
-  for (const pw of Object.values(demo.logins)) assert.ok(pw.length >= 20);
+  assert.equal(Object.keys(env.demo.logins).length, 3, env.demo.output);
+  for (const pw of Object.values(env.demo.logins)) assert.ok(pw.length >= 20);
 });
 
 test('an employee signs in, reaches the portal and signs out', async () => {
-  const page = await browser.context.newPage();
-  await page.goto(`${demo.base}/login`);
+  const page = await env.browser.context.newPage();
+  await page.goto(`${env.demo.base}/login`);
   assert.equal(await page.getAttribute('html', 'lang'), 'sv');
   await assertAccessible(page, 'sign-in page');
   await shot(page, '01-login');
@@ -37,7 +26,7 @@ test('an employee signs in, reaches the portal and signs out', async () => {
   await assertAccessible(page, 'sign-in page with error');
   await shot(page, '02-login-error');
 
-  await page.getByLabel('Lösenord').fill(demo.logins['anna.andersson@exempelkommun.se']);
+  await page.getByLabel('Lösenord').fill(env.demo.logins['anna.andersson@exempelkommun.se']);
   await page.getByRole('button', { name: 'Logga in' }).click();
   await page.getByRole('heading', { level: 1, name: 'Mina tjänster' }).waitFor();
   assert.equal(new URL(page.url()).pathname, '/');
@@ -68,16 +57,16 @@ test('an employee signs in, reaches the portal and signs out', async () => {
   await page.getByRole('heading', { level: 1, name: 'Du är utloggad' }).waitFor();
   await assertAccessible(page, 'signed-out page');
   await shot(page, '06-signed-out');
-  await page.goto(`${demo.base}/`);
+  await page.goto(`${env.demo.base}/`);
   assert.equal(new URL(page.url()).pathname, '/login', 'signed out for real');
   await closePage(page);
 });
 
 test('servicedesk sees the users of their organisation', async () => {
-  const page = await browser.context.newPage();
-  await page.goto(`${demo.base}/login`);
+  const page = await env.browser.context.newPage();
+  await page.goto(`${env.demo.base}/login`);
   await page.getByLabel('Användarnamn').fill('sara.lind@exempelkommun.se');
-  await page.getByLabel('Lösenord').fill(demo.logins['sara.lind@exempelkommun.se']);
+  await page.getByLabel('Lösenord').fill(env.demo.logins['sara.lind@exempelkommun.se']);
   await page.getByRole('button', { name: 'Logga in' }).click();
   await page.getByRole('link', { name: 'Administration' }).click();
   await page.getByRole('heading', { level: 1, name: 'Användare' }).waitFor();
@@ -92,12 +81,12 @@ test('servicedesk sees the users of their organisation', async () => {
 });
 
 test('sign-in works with JavaScript disabled', async () => {
-  const nojs = await browser.newContext({ javaScript: false });
+  const nojs = await env.browser.newContext({ javaScript: false });
   try {
     const page = await nojs.newPage();
-    await page.goto(`${demo.base}/login`);
+    await page.goto(`${env.demo.base}/login`);
     await page.getByLabel('Användarnamn').fill('erik.larsson@exempelkommun.se');
-    await page.getByLabel('Lösenord').fill(demo.logins['erik.larsson@exempelkommun.se']);
+    await page.getByLabel('Lösenord').fill(env.demo.logins['erik.larsson@exempelkommun.se']);
     await page.getByRole('button', { name: 'Logga in' }).click();
     await page.getByRole('heading', { level: 1, name: 'Mina tjänster' }).waitFor();
     assert.ok((await page.locator('.service h3').allInnerTexts()).includes('Lärplattformen'));

@@ -2,50 +2,35 @@
 // is a folder of .eml files (the Rust tests use a real SMTP server).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, startBrowser, assertAccessible, shot, closePage, emailCode } from './harness.mjs';
+import { useDemo, signIn, assertAccessible, shot, closePage, emailCode } from './harness.mjs';
 
-let demo;
-let browser;
 const user = 'erik.larsson@exempelkommun.se';
 const seen = new Set();
 
-before(async () => {
-  demo = await startDemo();
-  browser = await startBrowser();
-});
+const env = useDemo({ before, after });
 
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
-
-async function signIn(page) {
-  await page.goto(`${demo.base}/login`);
-  await page.getByLabel('Användarnamn').fill(user);
-  await page.getByLabel('Lösenord').fill(demo.logins[user]);
-  await page.getByRole('button', { name: 'Logga in' }).click();
-}
+const signInAs = (page, password) => signIn(page, env.demo.base, user, password ?? env.demo.logins[user]);
 
 test('register an address for codes, then sign in from outside with an e-mailed code', async () => {
-  const page = await browser.context.newPage();
-  await signIn(page);
+  const page = await env.browser.context.newPage();
+  await signInAs(page);
   await page.getByRole('link', { name: 'Mina inställningar' }).click();
   await page.getByLabel('E-postadress').fill('erik.privat@example.se');
   await page.getByRole('button', { name: 'Skicka bekräftelsekod' }).last().click();
   await page.getByRole('heading', { level: 1, name: 'Bekräfta e-postadressen' }).waitFor();
   await assertAccessible(page, 'confirm address');
-  await page.getByLabel('Koden du fick').fill(await emailCode(demo.outbox, 'erik.privat@example.se', seen));
+  await page.getByLabel('Koden du fick').fill(await emailCode(env.demo.outbox, 'erik.privat@example.se', seen));
   await page.getByRole('button', { name: 'Bekräfta' }).click();
   await page.getByText('Inloggningsmetoden är tillagd').waitFor();
   await page.getByRole('button', { name: 'Logga ut' }).click();
 
-  await browser.context.setExtraHTTPHeaders({ 'X-Forwarded-For': '203.0.113.7' });
-  await signIn(page);
+  await env.browser.context.setExtraHTTPHeaders({ 'X-Forwarded-For': '203.0.113.7' });
+  await signInAs(page);
   await page.getByRole('button', { name: 'Skicka e-post till e…t@example.se' }).click();
   await page.getByText('Vi har skickat en kod till e…t@example.se').waitFor();
   await assertAccessible(page, 'code sent');
   await shot(page, '30-email-code');
-  await page.getByLabel('Koden du fick').fill(await emailCode(demo.outbox, 'erik.privat@example.se', seen));
+  await page.getByLabel('Koden du fick').fill(await emailCode(env.demo.outbox, 'erik.privat@example.se', seen));
   await page.getByRole('button', { name: 'Fortsätt' }).click();
   await page.getByRole('heading', { level: 1, name: 'Mina tjänster' }).waitFor();
   assert.ok((await page.locator('.service h3').allInnerTexts()).includes('Lärplattformen'));

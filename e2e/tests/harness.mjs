@@ -153,3 +153,28 @@ export async function emailCode(outbox, address, seen) {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** Fills and submits the sign-in form. */
+export async function signIn(page, base, username, password) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Användarnamn').fill(username);
+  await page.getByLabel('Lösenord').fill(password);
+  await page.getByRole('button', { name: 'Logga in' }).click();
+}
+
+/**
+ * Registers before/after hooks that start the demo and one Chromium for the
+ * file; returns an object whose `demo` and `browser` are set once running.
+ */
+export function useDemo(hooks) {
+  const env = { demo: undefined, browser: undefined };
+  hooks.before(async () => {
+    env.demo = await startDemo();
+    env.browser = await startBrowser();
+  });
+  hooks.after(async () => {
+    await env.browser?.close();
+    await env.demo?.stop();
+  });
+  return env;
+}

@@ -5,37 +5,22 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startDemo, startBrowser, assertAccessible, shot, closePage, shots } from './harness.mjs';
+import { useDemo, signIn, assertAccessible, shot, closePage, shots } from './harness.mjs';
 
-let demo;
-let browser;
 const user = 'erik.larsson@exempelkommun.se';
 
-before(async () => {
-  demo = await startDemo();
-  browser = await startBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+const env = useDemo({ before, after });
 
 function totp(secret, offset = 0) {
   const now = Math.floor(Date.now() / 1000) + offset;
   return execFileSync('oathtool', ['--totp', '-b', secret, '-N', `@${now}`]).toString().trim();
 }
 
-async function signIn(page) {
-  await page.goto(`${demo.base}/login`);
-  await page.getByLabel('Användarnamn').fill(user);
-  await page.getByLabel('Lösenord').fill(demo.logins[user]);
-  await page.getByRole('button', { name: 'Logga in' }).click();
-}
+const signInAs = (page, password) => signIn(page, env.demo.base, user, password ?? env.demo.logins[user]);
 
 test('register an authenticator app from inside, then sign in from outside with it', async () => {
-  const inside = await browser.context.newPage();
-  await signIn(inside);
+  const inside = await env.browser.context.newPage();
+  await signInAs(inside);
   await inside.getByRole('heading', { level: 1, name: 'Mina tjänster' }).waitFor();
   await inside.getByRole('link', { name: 'Mina inställningar' }).click();
   await inside.getByRole('button', { name: 'Lägg till autentiseringsapp' }).click();
@@ -68,9 +53,9 @@ test('register an authenticator app from inside, then sign in from outside with 
   await closePage(inside);
 
   // Outside the municipality's network, as the reverse proxy reports it.
-  await browser.context.setExtraHTTPHeaders({ 'X-Forwarded-For': '203.0.113.7' });
-  const page = await browser.context.newPage();
-  await signIn(page);
+  await env.browser.context.setExtraHTTPHeaders({ 'X-Forwarded-For': '203.0.113.7' });
+  const page = await env.browser.context.newPage();
+  await signInAs(page);
   await page.getByRole('heading', { level: 1, name: 'Bekräfta att det är du' }).waitFor();
   await assertAccessible(page, 'second factor page');
   await page.getByLabel('Engångskod (6 siffror)').fill('000000');
