@@ -186,23 +186,8 @@ impl AuthService {
                     .await?)
             }
             CodeCheck::Wrong { tries_left } => {
-                self.store
-                    .record_failure(&user.organisation_id, &user.username, now, &self.lockout)
-                    .await?;
-                self.event_for(
-                    "sent_code",
-                    Some(&user.organisation_id),
-                    Some(&user),
-                    client,
-                    EventResult::Failure,
-                    "bad_code",
-                )
-                .await?;
-                if tries_left == 0 {
-                    self.store.revoke_session(&session.token_hash, now).await?;
-                    return Err(SecondFactorError::AttemptOver);
-                }
-                Err(SecondFactorError::WrongCode { tries_left })
+                self.wrong_code(&session, &user, client, "sent_code", tries_left)
+                    .await
             }
             CodeCheck::Void => Err(SecondFactorError::CodeVoid),
         }

@@ -125,25 +125,44 @@ impl AuthService {
                 .await?);
         }
         let tries = self.store.count_mfa_try(&token.hash()).await?;
+        self.wrong_code(
+            &session,
+            &user,
+            client,
+            "otp",
+            MAX_CODE_TRIES.saturating_sub(tries),
+        )
+        .await
+    }
+
+    /// A wrong second-factor code: counts toward the account lock, is
+    /// recorded, and ends the pending sign-in when no tries are left.
+    pub(crate) async fn wrong_code(
+        &self,
+        session: &SessionRecord,
+        user: &User,
+        client: &ClientInfo,
+        method: &str,
+        tries_left: u32,
+    ) -> Result<SessionToken, SecondFactorError> {
+        let now = self.clock.now();
         self.store
             .record_failure(&user.organisation_id, &user.username, now, &self.lockout)
             .await?;
         self.event_for(
-            "otp",
+            method,
             Some(&user.organisation_id),
-            Some(&user),
+            Some(user),
             client,
             EventResult::Failure,
             "bad_code",
         )
         .await?;
-        if tries >= MAX_CODE_TRIES {
-            self.store.revoke_session(&token.hash(), now).await?;
+        if tries_left == 0 {
+            self.store.revoke_session(&session.token_hash, now).await?;
             return Err(SecondFactorError::AttemptOver);
         }
-        Err(SecondFactorError::WrongCode {
-            tries_left: MAX_CODE_TRIES - tries,
-        })
+        Err(SecondFactorError::WrongCode { tries_left })
     }
 
     /// Accepts `code` from any of the user's confirmed apps, each step once.
