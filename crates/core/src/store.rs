@@ -100,6 +100,9 @@ pub enum FactorKind {
     Email,
     /// Codes by SMS: "restricted" (NIST), recorded as `sms` in `amr`.
     Sms,
+    /// A WebAuthn passkey: phishing-resistant, user-verifying; `secret`
+    /// holds the credential (public key, counter), `destination` its id.
+    Passkey,
 }
 
 impl FactorKind {
@@ -109,6 +112,7 @@ impl FactorKind {
             FactorKind::Totp => "totp",
             FactorKind::Email => "email",
             FactorKind::Sms => "sms",
+            FactorKind::Passkey => "passkey",
         }
     }
     #[must_use]
@@ -117,6 +121,7 @@ impl FactorKind {
             "totp" => Some(FactorKind::Totp),
             "email" => Some(FactorKind::Email),
             "sms" => Some(FactorKind::Sms),
+            "passkey" => Some(FactorKind::Passkey),
             _ => None,
         }
     }
@@ -138,6 +143,34 @@ pub struct CodeChallenge {
     pub code_hash: String,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
+}
+
+/// A WebAuthn ceremony in progress: the server half of a challenge, kept
+/// server-side so a signed response can be used once and only for the
+/// ceremony it answers.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Ceremony {
+    /// 256-bit random, sent to the browser with the options.
+    pub id: String,
+    /// `register`, `second`, `signin` or `reset`.
+    pub purpose: String,
+    /// The account, when known before the ceremony (registration, second factor).
+    pub user: Option<(OrganisationId, UserId)>,
+    /// The session the ceremony belongs to, when there is one.
+    pub session_hash: Option<String>,
+    /// The webauthn-rs state, serialised.
+    pub state: String,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+impl std::fmt::Debug for Ceremony {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ceremony")
+            .field("purpose", &self.purpose)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The outcome of typing a code.
@@ -334,6 +367,33 @@ pub trait Store: Send + Sync + 'static {
         step: i64,
         now: UnixTime,
     ) -> StoreResult<bool>;
+
+    /// The passkey with this credential id, in whichever organisation: a
+    /// passwordless sign-in starts from the credential alone. Credential ids
+    /// are unique across the installation.
+    async fn factor_by_credential(&self, credential_id: &str) -> StoreResult<Option<Factor>>;
+    /// Stores a factor's updated secret (a passkey's signature counter) and
+    /// when it was last used.
+    async fn update_factor_secret(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        id: &FactorId,
+        secret: &str,
+        now: UnixTime,
+    ) -> StoreResult<()>;
+
+    // WebAuthn ceremonies
+    /// Stores a ceremony; expired ones are dropped on the way.
+    async fn create_ceremony(&self, c: &Ceremony) -> StoreResult<()>;
+    /// Removes and returns a live ceremony of this purpose: exactly once,
+    /// even under concurrency, so a response can never be replayed.
+    async fn take_ceremony(
+        &self,
+        id: &str,
+        purpose: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<Ceremony>>;
 
     // One-time codes and the outbox
     /// Stores a new code; earlier codes of the same session and purpose are voided.

@@ -11,7 +11,7 @@ use crate::domain::{Role, Slug, Username, ZoneCidrs};
 use crate::ids::FactorId;
 use crate::ids::{EventId, UserId};
 use crate::store::{
-    CodeChallenge, CodeCheck, EventResult, Factor, FactorKind, NewSession, OutboxMessage,
+    Ceremony, CodeChallenge, CodeCheck, EventResult, Factor, FactorKind, NewSession, OutboxMessage,
     SignInEvent, Store,
 };
 use std::collections::BTreeSet;
@@ -82,6 +82,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     factors_are_single_use_and_scoped(store.clone()).await;
     codes_are_bound_single_use_and_limited(store.clone()).await;
     outbox_retries_until_sent(&*store).await;
+    passkeys_are_unique_and_ceremonies_single_use(store.clone()).await;
     store.integrity_check().await.expect("integrity check");
 }
 
@@ -599,4 +600,102 @@ async fn outbox_retries_until_sent(store: &dyn Store) {
     assert_eq!(again[0].attempts, 1);
     store.mark_sent("msg-1", 161).await.unwrap();
     assert!(store.due_messages(10_000, 10).await.unwrap().is_empty());
+}
+
+async fn passkeys_are_unique_and_ceremonies_single_use(store: Arc<dyn Store>) {
+    let org = store
+        .organisation_by_slug(&slug("alpha"))
+        .await
+        .unwrap()
+        .unwrap();
+    let other = store
+        .organisation_by_slug(&slug("scope-b"))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut users = store.list_users(&org.id, 0, 1).await.unwrap();
+    users.extend(store.list_users(&other.id, 0, 1).await.unwrap());
+    let key = |user: &crate::store::User, cred: &str| Factor {
+        id: FactorId::generate(),
+        organisation_id: user.organisation_id.clone(),
+        user_id: user.id.clone(),
+        kind: FactorKind::Passkey,
+        label: "Nyckel".into(),
+        secret: Some("{}".into()),
+        destination: Some(cred.into()),
+        confirmed: true,
+        created_at: 10,
+        last_used_at: None,
+    };
+    let first = key(&users[0], "cred-1");
+    store.add_factor(&first).await.unwrap();
+    assert!(
+        matches!(
+            store.add_factor(&key(&users[1], "cred-1")).await,
+            Err(crate::StoreError::Conflict(_))
+        ),
+        "a credential id belongs to one account in the installation"
+    );
+    let found = store.factor_by_credential("cred-1").await.unwrap().unwrap();
+    assert_eq!(found.user_id, users[0].id);
+    assert!(store
+        .factor_by_credential("cred-2")
+        .await
+        .unwrap()
+        .is_none());
+    store
+        .update_factor_secret(&org.id, &users[0].id, &first.id, "{\"n\":1}", 50)
+        .await
+        .unwrap();
+    let found = store.factor_by_credential("cred-1").await.unwrap().unwrap();
+    assert_eq!(found.secret.as_deref(), Some("{\"n\":1}"));
+    assert_eq!(found.last_used_at, Some(50));
+
+    let c = |id: &str, at: i64| Ceremony {
+        id: id.into(),
+        purpose: "signin".into(),
+        user: None,
+        session_hash: None,
+        state: "{}".into(),
+        created_at: at,
+        expires_at: at + 300,
+    };
+    store.create_ceremony(&c("c1", 100)).await.unwrap();
+    assert!(
+        store
+            .take_ceremony("c1", "reset", 110)
+            .await
+            .unwrap()
+            .is_none(),
+        "purpose is checked"
+    );
+    let (x, y) = tokio::join!(
+        store.take_ceremony("c1", "signin", 110),
+        store.take_ceremony("c1", "signin", 110)
+    );
+    assert_eq!(
+        usize::from(x.unwrap().is_some()) + usize::from(y.unwrap().is_some()),
+        1,
+        "a ceremony is taken exactly once"
+    );
+    store.create_ceremony(&c("c2", 100)).await.unwrap();
+    assert!(
+        store
+            .take_ceremony("c2", "signin", 401)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    let mut bound = c("c3", 1000);
+    bound.user = Some((org.id.clone(), users[0].id.clone()));
+    bound.session_hash = Some("h".into());
+    store.create_ceremony(&bound).await.unwrap();
+    let back = store
+        .take_ceremony("c3", "signin", 1001)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.user, bound.user);
+    assert_eq!(back.session_hash.as_deref(), Some("h"));
 }

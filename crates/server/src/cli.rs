@@ -164,6 +164,11 @@ async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
     cfg.listen = listen
         .parse()
         .context("--listen: not an address such as 127.0.0.1:8080")?;
+    // Passkeys are bound to a domain name, never an IP address: the demo
+    // is reached as http://localhost:PORT, which browsers treat as secure.
+    if cfg.passkeys.is_none() {
+        cfg.passkeys = Some(demo::passkeys(cfg.listen.port()));
+    }
     let store = open_store(&cfg).await?;
     if first {
         let passwords: Vec<(&str, String)> = ["anna.andersson", "erik.larsson", "sara.lind"]
@@ -174,7 +179,10 @@ async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
         let org = demo::organisation(&hasher, &passwords).await?;
         apply_run::apply(&*store, &hasher, &[org], SystemClock.now(), false).await?;
         println!("\nPortvakt demo – Exempelkommun\n");
-        println!("Sign in at http://{listen}/login with one of these accounts.");
+        println!(
+            "Sign in at http://localhost:{}/login with one of these accounts.",
+            cfg.listen.port()
+        );
         println!(
             "The passwords are shown only now; delete {} to start over.\n",
             data.display()
@@ -193,7 +201,7 @@ async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
             "Portvakt demo: using the existing data in {} (passwords were printed at first start).",
             data.display()
         );
-        println!("Sign in at http://{listen}/login");
+        println!("Sign in at http://localhost:{}/login", cfg.listen.port());
     }
     let app = Application::build_with_store(cfg, store, Arc::new(SystemClock)).await?;
     app.run_until_stopped().await?;

@@ -4,8 +4,10 @@
 
 use ipnet::IpNet;
 use portvakt_core::auth::lockout::LockoutPolicy;
+use portvakt_core::auth::passkey::{PasskeyConfig, Passkeys, Url};
 use portvakt_core::auth::password::Argon2Params;
 use portvakt_core::auth::session::SessionPolicy;
+use portvakt_core::store::FactorKind;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -43,6 +45,8 @@ pub struct Config {
     pub email: EmailConfig,
     #[serde(default)]
     pub sms: SmsConfig,
+    #[serde(default)]
+    pub passkeys: Option<PasskeysConfig>,
 }
 
 /// SMS codes through an HTTP gateway (or, for the demo, a folder).
@@ -100,16 +104,73 @@ impl Default for EmailConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FactorsConfig {
-    /// Second factors (apps, e-mail addresses) may only be added from an internal network zone
+    /// Second factors may only be added from an internal network zone
     /// (seed 004: numbers "only from the municipality's internal network").
     pub register_inside_only: bool,
+    /// Per kind (`totp`, `sms`, `email`, `passkey`), overriding the default above.
+    pub inside_only: std::collections::BTreeMap<String, bool>,
 }
 
 impl Default for FactorsConfig {
     fn default() -> Self {
         Self {
             register_inside_only: true,
+            inside_only: std::collections::BTreeMap::new(),
         }
+    }
+}
+
+impl FactorsConfig {
+    /// Whether a factor of this kind may only be registered from inside.
+    #[must_use]
+    pub fn inside_only_for(&self, kind: FactorKind) -> bool {
+        self.inside_only
+            .get(kind.as_str())
+            .copied()
+            .unwrap_or(self.register_inside_only)
+    }
+}
+
+/// The WebAuthn relying party. Without this section passkeys are off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeysConfig {
+    /// The domain passkeys are bound to: the portal's host name or a parent
+    /// domain of it (`portal.exempelkommun.se` or `exempelkommun.se`).
+    pub rp_id: String,
+    /// The exact origins the portal is reached at (`https://portal.exempelkommun.se`).
+    pub origins: Vec<String>,
+    /// The name browsers show when asking for the passkey.
+    #[serde(default = "default_rp_name")]
+    pub name: String,
+}
+
+fn default_rp_name() -> String {
+    "Portvakt".into()
+}
+
+impl PasskeysConfig {
+    /// # Errors
+    /// A message naming the bad key.
+    pub fn relying_party(&self) -> Result<PasskeyConfig, String> {
+        let mut origins = Vec::new();
+        for o in &self.origins {
+            let url = Url::parse(o).map_err(|e| format!("passkeys.origins: {o}: {e}"))?;
+            let local = matches!(url.host_str(), Some("localhost"));
+            if url.scheme() != "https" && !local {
+                return Err(format!(
+                    "passkeys.origins: {o}: must be https (http only for localhost)"
+                ));
+            }
+            origins.push(url);
+        }
+        let config = PasskeyConfig {
+            rp_id: self.rp_id.clone(),
+            origins,
+            rp_name: self.name.clone(),
+        };
+        Passkeys::new(&config)?;
+        Ok(config)
     }
 }
 
@@ -269,6 +330,19 @@ impl Config {
         }
         if self.lockout.lock_after == 0 || self.lockout.lock_after > 100 {
             return Err("lockout.lock_after: must be between 1 and 100".into());
+        }
+        if let Some(k) = self
+            .factors
+            .inside_only
+            .keys()
+            .find(|k| FactorKind::parse(k).is_none())
+        {
+            return Err(format!(
+                "factors.inside_only.{k}: unknown kind (totp, sms, email, passkey)"
+            ));
+        }
+        if let Some(p) = &self.passkeys {
+            p.relying_party()?;
         }
         Ok(())
     }

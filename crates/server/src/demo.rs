@@ -51,6 +51,16 @@ pub fn config_text(data: &Path, listen: &str) -> String {
     )
 }
 
+/// Passkeys for the demo, reached as `http://localhost:PORT`.
+#[must_use]
+pub fn passkeys(port: u16) -> crate::config::PasskeysConfig {
+    crate::config::PasskeysConfig {
+        rp_id: "localhost".into(),
+        origins: vec![format!("http://localhost:{port}")],
+        name: "Portvakt demo".into(),
+    }
+}
+
 fn slug(s: &str) -> anyhow::Result<Slug> {
     Slug::parse(s).ok_or_else(|| anyhow::anyhow!("bad slug {s}"))
 }

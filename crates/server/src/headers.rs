@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 const CSP: &str =
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {

@@ -186,6 +186,6 @@ pub fn change_notice(
                 attempts: 0,
             })
         }
-        FactorKind::Totp => None,
+        FactorKind::Totp | FactorKind::Passkey => None,
     }
 }

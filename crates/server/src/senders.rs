@@ -7,7 +7,7 @@ use crate::metrics::Metrics;
 use async_trait::async_trait;
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use portvakt_core::store::{OutboxMessage, Store};
+use portvakt_core::store::{FactorKind, OutboxMessage, Store};
 use portvakt_core::Clock;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -208,6 +208,17 @@ impl Senders {
             "email" => self.email.as_ref(),
             "sms" => self.sms.as_ref(),
             _ => None,
+        }
+    }
+
+    /// Whether codes and notices can reach a factor of this kind (apps and
+    /// passkeys have no address).
+    #[must_use]
+    pub fn delivers(&self, kind: FactorKind) -> bool {
+        match kind {
+            FactorKind::Email => self.email.is_some(),
+            FactorKind::Sms => self.sms.is_some(),
+            FactorKind::Totp | FactorKind::Passkey => false,
         }
     }
 

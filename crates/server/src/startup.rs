@@ -9,6 +9,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 use portvakt_core::auth::ip_throttle::IpThrottle;
+use portvakt_core::auth::passkey::Passkeys;
 use portvakt_core::auth::password::PasswordHasher;
 use portvakt_core::auth::signin::AuthService;
 use portvakt_core::domain::Slug;
@@ -56,6 +57,13 @@ pub fn build_state(
         default_organisation: config.default_organisation.as_deref().and_then(Slug::parse),
         min_password_length: config.password.min_length,
         code_validity_secs: config.email.code_minutes * 60,
+        passkeys: match &config.passkeys {
+            Some(p) => Some(Arc::new(
+                Passkeys::new(&p.relying_party().map_err(anyhow::Error::msg)?)
+                    .map_err(anyhow::Error::msg)?,
+            )),
+            None => None,
+        },
     });
     let senders = crate::senders::Senders::from_config(&config.email, &config.sms)
         .map_err(anyhow::Error::msg)?;

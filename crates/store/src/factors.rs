@@ -9,6 +9,25 @@ use portvakt_core::ids::{FactorId, OrganisationId, UserId, ZoneId};
 use portvakt_core::store::{Factor, FactorKind, StoreResult};
 use portvakt_core::StoreError;
 
+pub(crate) const FACTOR_COLUMNS: &str = "id, organisation_id, user_id, kind, label, secret, destination, confirmed, created_at, last_used_at";
+
+pub(crate) fn factor_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Factor> {
+    let kind: String = get(r, "kind")?;
+    Ok(Factor {
+        id: FactorId::from_raw(get::<String>(r, "id")?),
+        organisation_id: OrganisationId::from_raw(get::<String>(r, "organisation_id")?),
+        user_id: UserId::from_raw(get::<String>(r, "user_id")?),
+        kind: FactorKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("factor kind {kind}")))?,
+        label: get(r, "label")?,
+        secret: get(r, "secret")?,
+        destination: get(r, "destination")?,
+        confirmed: get::<i64>(r, "confirmed")? != 0,
+        created_at: get(r, "created_at")?,
+        last_used_at: get(r, "last_used_at")?,
+    })
+}
+
 impl SqlStore {
     pub(crate) async fn count_mfa_try_impl(&self, token_hash: &str) -> StoreResult<u32> {
         let row = sqlx::query("UPDATE sessions SET mfa_tries = mfa_tries + 1 WHERE token_hash = $1 RETURNING mfa_tries")
@@ -47,31 +66,16 @@ impl SqlStore {
         org: &OrganisationId,
         user: &UserId,
     ) -> StoreResult<Vec<Factor>> {
-        sqlx::query(
-            "SELECT id, organisation_id, user_id, kind, label, secret, destination, confirmed, created_at, last_used_at \
-             FROM factors WHERE organisation_id = $1 AND user_id = $2 ORDER BY created_at, id",
-        )
+        sqlx::query(&format!(
+            "SELECT {FACTOR_COLUMNS} FROM factors WHERE organisation_id = $1 AND user_id = $2 ORDER BY created_at, id"
+        ))
         .bind(org.as_str())
         .bind(user.as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?
         .iter()
-        .map(|r| {
-            let kind: String = get(r, "kind")?;
-            Ok(Factor {
-                id: FactorId::from_raw(get::<String>(r, "id")?),
-                organisation_id: OrganisationId::from_raw(get::<String>(r, "organisation_id")?),
-                user_id: UserId::from_raw(get::<String>(r, "user_id")?),
-                kind: FactorKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("factor kind {kind}")))?,
-                label: get(r, "label")?,
-                secret: get(r, "secret")?,
-                destination: get(r, "destination")?,
-                confirmed: get::<i64>(r, "confirmed")? != 0,
-                created_at: get(r, "created_at")?,
-                last_used_at: get(r, "last_used_at")?,
-            })
-        })
+        .map(factor_from_row)
         .collect()
     }
 

@@ -14,6 +14,7 @@
 mod apply;
 mod codes;
 mod factors;
+mod passkeys;
 mod rows;
 mod store_impl;
 pub mod testing;

@@ -8,8 +8,8 @@ use portvakt_core::clock::UnixTime;
 use portvakt_core::domain::{MfaPolicy, Role, Slug, Username};
 use portvakt_core::ids::{FactorId, OrganisationId, UserId};
 use portvakt_core::store::{
-    CodeChallenge, CodeCheck, Factor, Group, NewSession, Organisation, OutboxMessage, Service,
-    SessionRecord, SignInEvent, Store, StoreResult, User,
+    Ceremony, CodeChallenge, CodeCheck, Factor, Group, NewSession, Organisation, OutboxMessage,
+    Service, SessionRecord, SignInEvent, Store, StoreResult, User,
 };
 use portvakt_core::StoreError;
 use sqlx::any::AnyRow;
@@ -401,6 +401,35 @@ impl Store for SqlStore {
         now: UnixTime,
     ) -> StoreResult<bool> {
         self.consume_totp_step_impl(org, user, id, step, now).await
+    }
+
+    async fn factor_by_credential(&self, credential_id: &str) -> StoreResult<Option<Factor>> {
+        self.factor_by_credential_impl(credential_id).await
+    }
+
+    async fn update_factor_secret(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        id: &FactorId,
+        secret: &str,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        self.update_factor_secret_impl(org, user, id, secret, now)
+            .await
+    }
+
+    async fn create_ceremony(&self, c: &Ceremony) -> StoreResult<()> {
+        self.create_ceremony_impl(c).await
+    }
+
+    async fn take_ceremony(
+        &self,
+        id: &str,
+        purpose: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<Ceremony>> {
+        self.take_ceremony_impl(id, purpose, now).await
     }
 
     async fn create_challenge(&self, c: &CodeChallenge) -> StoreResult<()> {

@@ -5,6 +5,7 @@ pub mod email_codes;
 pub mod ip_throttle;
 pub mod lockout;
 pub mod mfa;
+pub mod passkey;
 pub mod password;
 pub mod password_rules;
 pub mod reset;

@@ -135,6 +135,8 @@ pub struct AuthService {
     pub min_password_length: usize,
     /// How long an e-mailed (later SMS) code is valid.
     pub code_validity_secs: i64,
+    /// The relying party for passkeys; `None` hides them.
+    pub passkeys: Option<Arc<super::passkey::Passkeys>>,
 }
 
 /// User agents are stored for investigations, trimmed so a client cannot

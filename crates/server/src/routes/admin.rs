@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use portvakt_core::domain::Role;
 use portvakt_core::ids::UserId;
-use portvakt_core::store::{EventResult, FactorKind, User};
+use portvakt_core::store::{EventResult, User};
 use serde::Deserialize;
 
 const PAGE_SIZE: u32 = 50;
@@ -147,11 +147,7 @@ async fn render_user(
         .into_iter()
         .filter(|f| f.confirmed)
         .map(|f| {
-            let kind = t.get(match f.kind {
-                FactorKind::Totp => "admin.user.kind.totp",
-                FactorKind::Email => "admin.user.kind.email",
-                FactorKind::Sms => "admin.user.kind.sms",
-            });
+            let kind = t.get(super::settings::kind_key(f.kind));
             (
                 f.id.to_string(),
                 kind.to_owned(),

@@ -16,6 +16,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use cookie::SameSite;
 use portvakt_core::auth::email_codes::{masked, SendCodeError};
 use portvakt_core::auth::mfa::{pending_expires_at, SecondFactorError};
+use portvakt_core::auth::session::SessionToken;
 use portvakt_core::domain::PhoneNumber;
 use portvakt_core::ids::FactorId;
 use portvakt_core::store::FactorKind;
@@ -27,6 +28,7 @@ struct FactorPage {
     p: Page,
     expires: String,
     has_app: bool,
+    has_passkey: bool,
     /// (factor id, masked destination, button text)
     emails: Vec<(String, String, String)>,
     sent_to: Option<String>,
@@ -51,12 +53,10 @@ async fn render(
     let factors = state.store.factors(&u.organisation.id, &u.user.id).await?;
     let confirmed = factors.iter().filter(|f| f.confirmed);
     let has_app = confirmed.clone().any(|f| f.kind == FactorKind::Totp);
+    let has_passkey =
+        state.auth.passkeys_enabled() && confirmed.clone().any(|f| f.kind == FactorKind::Passkey);
     let emails: Vec<(String, String, String)> = confirmed
-        .filter(|f| match f.kind {
-            FactorKind::Email => state.senders.email.is_some(),
-            FactorKind::Sms => state.senders.sms.is_some(),
-            FactorKind::Totp => false,
-        })
+        .filter(|f| state.senders.delivers(f.kind))
         .filter_map(|f| {
             let d = f.destination.as_deref()?;
             let (shown, verb) = if f.kind == FactorKind::Sms {
@@ -82,6 +82,7 @@ async fn render(
         p: Page::anonymous(t, csrf, "/login/factor"),
         expires,
         has_app,
+        has_passkey,
         emails,
         sent_to,
         sent_id,
@@ -114,6 +115,42 @@ pub struct CodeForm {
     code: String,
 }
 
+/// The second factor was accepted: the full session replaces the pending one.
+pub(crate) fn completed(
+    state: &AppState,
+    step: &SecondFactorStep,
+    token: &SessionToken,
+) -> Response {
+    let c = cookies::build(
+        &state.cookies,
+        state.cookies.session,
+        token.as_str(),
+        SameSite::Lax,
+        None,
+    );
+    let to = if step.0.user.must_change_password {
+        "/password"
+    } else {
+        "/"
+    };
+    with_cookie(Redirect::to(to).into_response(), c)
+}
+
+/// Too many failures or too late: back to the start, session cookie cleared.
+pub(crate) fn attempt_over(state: &AppState) -> Response {
+    let clear = cookies::build(
+        &state.cookies,
+        state.cookies.session,
+        "",
+        SameSite::Lax,
+        Some(0),
+    );
+    with_cookie(
+        Redirect::to("/signed-out?reason=codes").into_response(),
+        clear,
+    )
+}
+
 pub async fn factor_post(
     State(state): State<AppState>,
     PageLang(t): PageLang,
@@ -134,38 +171,12 @@ pub async fn factor_post(
     };
     let sent = matches!(form.method.as_str(), "sent" | "email").then_some(form.factor.as_str());
     let msg = match result {
-        Ok(token) => {
-            let c = cookies::build(
-                &state.cookies,
-                state.cookies.session,
-                token.as_str(),
-                SameSite::Lax,
-                None,
-            );
-            let to = if step.0.user.must_change_password {
-                "/password"
-            } else {
-                "/"
-            };
-            return Ok(with_cookie(Redirect::to(to).into_response(), c));
-        }
+        Ok(token) => return Ok(completed(&state, &step, &token)),
         Err(SecondFactorError::WrongCode { tries_left }) => t
             .get("factor.error.wrong")
             .replace("{n}", &tries_left.to_string()),
         Err(SecondFactorError::CodeVoid) => t.get("factor.error.void").to_owned(),
-        Err(SecondFactorError::AttemptOver) => {
-            let clear = cookies::build(
-                &state.cookies,
-                state.cookies.session,
-                "",
-                SameSite::Lax,
-                Some(0),
-            );
-            return Ok(with_cookie(
-                Redirect::to("/signed-out?reason=codes").into_response(),
-                clear,
-            ));
-        }
+        Err(SecondFactorError::AttemptOver) => return Ok(attempt_over(&state)),
         Err(SecondFactorError::Store(e)) => return Err(e.into()),
     };
     let body = render(&state, t, &csrf, &step, sent, Some(msg)).await?;

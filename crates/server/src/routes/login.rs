@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use cookie::SameSite;
-use portvakt_core::auth::signin::SignInError;
+use portvakt_core::auth::signin::{SignInError, SignedIn};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -22,9 +22,11 @@ struct LoginPage {
     username: String,
     error: Option<&'static str>,
     until: Option<String>,
+    passkeys: bool,
 }
 
 fn render(
+    state: &AppState,
     t: Tr,
     csrf: &CsrfToken,
     username: String,
@@ -37,11 +39,13 @@ fn render(
         username,
         error,
         until,
+        passkeys: state.auth.passkeys_enabled(),
     }
     .render()?)
 }
 
 pub async fn login_get(
+    State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
     user: Option<PendingUser>,
@@ -49,7 +53,7 @@ pub async fn login_get(
     if user.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
-    Ok(Html(render(t, &csrf, String::new(), None, None)?).into_response())
+    Ok(Html(render(&state, t, &csrf, String::new(), None, None)?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -60,6 +64,29 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
+}
+
+/// The answer to any successful sign-in: the new session cookie, a new
+/// CSRF token, and the next page.
+pub(crate) fn signed_in(state: &AppState, signed: &SignedIn) -> Response {
+    Metrics::inc(&state.metrics.signin_success);
+    let to = if signed.pending_mfa {
+        "/login/factor"
+    } else if signed.user.must_change_password {
+        "/password"
+    } else {
+        "/"
+    };
+    let session = cookies::build(
+        &state.cookies,
+        state.cookies.session,
+        signed.token.as_str(),
+        SameSite::Lax,
+        None,
+    );
+    let (_, csrf_cookie) = csrf::rotated_cookie(state);
+    let resp = with_cookie(Redirect::to(to).into_response(), session);
+    with_cookie(resp, csrf_cookie)
 }
 
 /// Signs in. Failures that could reveal whether an account exists share one
@@ -73,30 +100,18 @@ pub async fn login_post(
 ) -> Result<Response, AppError> {
     let username: String = form.username.chars().take(256).collect();
     if username.trim().is_empty() || form.password.is_empty() {
-        let body = render(t, &csrf, username, Some("login.error.missing"), None)?;
+        let body = render(
+            &state,
+            t,
+            &csrf,
+            username,
+            Some("login.error.missing"),
+            None,
+        )?;
         return Ok((StatusCode::BAD_REQUEST, Html(body)).into_response());
     }
     match state.auth.sign_in(&username, &form.password, &client).await {
-        Ok(signed) => {
-            Metrics::inc(&state.metrics.signin_success);
-            let to = if signed.pending_mfa {
-                "/login/factor"
-            } else if signed.user.must_change_password {
-                "/password"
-            } else {
-                "/"
-            };
-            let session = cookies::build(
-                &state.cookies,
-                state.cookies.session,
-                signed.token.as_str(),
-                SameSite::Lax,
-                None,
-            );
-            let (_, csrf_cookie) = csrf::rotated_cookie(&state);
-            let resp = with_cookie(Redirect::to(to).into_response(), session);
-            Ok(with_cookie(resp, csrf_cookie))
-        }
+        Ok(signed) => Ok(signed_in(&state, &signed)),
         Err(e) => {
             let (status, key, until) = match e {
                 SignInError::InvalidCredentials => {
@@ -115,7 +130,7 @@ pub async fn login_post(
                 }
                 SignInError::Busy => {
                     Metrics::inc(&state.metrics.signin_busy);
-                    let body = render(t, &csrf, username, Some("login.error.busy"), None)?;
+                    let body = render(&state, t, &csrf, username, Some("login.error.busy"), None)?;
                     let mut r = (StatusCode::SERVICE_UNAVAILABLE, Html(body)).into_response();
                     r.headers_mut()
                         .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
@@ -125,7 +140,7 @@ pub async fn login_post(
                 SignInError::Hash(e) => return Err(AppError::Internal(e)),
             };
             Metrics::inc(&state.metrics.signin_failure);
-            let body = render(t, &csrf, username, Some(key), until)?;
+            let body = render(&state, t, &csrf, username, Some(key), until)?;
             Ok((status, Html(body)).into_response())
         }
     }

@@ -7,6 +7,7 @@ mod admin;
 mod factor;
 mod login;
 pub(crate) mod misc;
+mod passkey;
 mod password;
 mod portal;
 mod reset;
@@ -91,6 +92,31 @@ fn build() -> Routes {
         Public,
         get(reset::reset_code_get).post(reset::reset_code_post),
     )
+    .add(&["GET"], "/static/passkey.js", Public, get(passkey::script))
+    .add(
+        &["POST"],
+        "/login/passkey",
+        Public,
+        post(passkey::signin_start),
+    )
+    .add(
+        &["POST"],
+        "/login/passkey/finish",
+        Public,
+        post(passkey::signin_finish),
+    )
+    .add(
+        &["POST"],
+        "/reset/passkey",
+        Public,
+        post(passkey::reset_start),
+    )
+    .add(
+        &["POST"],
+        "/reset/passkey/finish",
+        Public,
+        post(passkey::reset_finish),
+    )
     .add(&["POST"], "/language", Public, post(misc::language_post))
     .add(&["POST"], "/logout", SignedIn, post(login::logout_post))
     .add(
@@ -104,6 +130,30 @@ fn build() -> Routes {
         "/login/factor/send/{id}",
         SignedIn,
         post(factor::send_email_post),
+    )
+    .add(
+        &["POST"],
+        "/login/factor/passkey",
+        SignedIn,
+        post(passkey::second_start),
+    )
+    .add(
+        &["POST"],
+        "/login/factor/passkey/finish",
+        SignedIn,
+        post(passkey::second_finish),
+    )
+    .add(
+        &["POST"],
+        "/settings/passkey",
+        SignedIn,
+        post(passkey::register_start),
+    )
+    .add(
+        &["POST"],
+        "/settings/passkey/finish",
+        SignedIn,
+        post(passkey::register_finish),
     )
     .add(&["GET"], "/", SignedIn, get(portal::portal_get))
     .add(&["GET"], "/settings", SignedIn, get(settings::settings_get))

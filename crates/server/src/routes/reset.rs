@@ -21,12 +21,18 @@ use serde::Deserialize;
 #[template(path = "reset.html")]
 struct ResetPage {
     p: Page,
+    passkeys: bool,
 }
 
-pub async fn reset_get(PageLang(t): PageLang, csrf: CsrfToken) -> Result<Html<String>, AppError> {
+pub async fn reset_get(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+) -> Result<Html<String>, AppError> {
     Ok(Html(
         ResetPage {
             p: Page::anonymous(t, &csrf, "/reset"),
+            passkeys: state.auth.passkeys_enabled(),
         }
         .render()?,
     ))

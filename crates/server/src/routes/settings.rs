@@ -25,6 +25,7 @@ use serde::Deserialize;
 struct FactorRow {
     id: String,
     label: String,
+    kind: String,
     added: String,
     last_used: String,
 }
@@ -36,6 +37,7 @@ struct SettingsPage {
     factors: Vec<FactorRow>,
     email_enabled: bool,
     sms_enabled: bool,
+    passkeys_enabled: bool,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -61,6 +63,7 @@ async fn settings_page(
         .filter(|f| f.confirmed)
         .map(|f| FactorRow {
             id: f.id.to_string(),
+            kind: t.get(kind_key(f.kind)).to_owned(),
             label: f.label,
             added: stockholm(f.created_at),
             last_used: f.last_used_at.map(stockholm).unwrap_or_default(),
@@ -71,6 +74,7 @@ async fn settings_page(
         factors,
         email_enabled: state.senders.email.is_some(),
         sms_enabled: state.senders.sms.is_some(),
+        passkeys_enabled: state.auth.passkeys_enabled(),
         notice: notice.map(|k| t.get(k).to_owned()),
         error: error.map(|k| t.get(k).to_owned()),
     }
@@ -94,6 +98,16 @@ pub async fn settings_get(
     ))
 }
 
+/// The translation key naming a kind of factor.
+pub(crate) fn kind_key(kind: FactorKind) -> &'static str {
+    match kind {
+        FactorKind::Totp => "admin.user.kind.totp",
+        FactorKind::Email => "admin.user.kind.email",
+        FactorKind::Sms => "admin.user.kind.sms",
+        FactorKind::Passkey => "admin.user.kind.passkey",
+    }
+}
+
 fn factor_error(e: FactorError) -> Result<&'static str, AppError> {
     Ok(match e {
         FactorError::WrongCode => "settings.error.code",
@@ -111,7 +125,7 @@ fn factor_error(e: FactorError) -> Result<&'static str, AppError> {
     })
 }
 
-async fn refused(
+pub(crate) async fn refused(
     state: &AppState,
     t: Tr,
     csrf: &CsrfToken,
@@ -150,7 +164,7 @@ pub async fn totp_start_post(
     user: CurrentUser,
     ValidForm(_): ValidForm<CsrfForm>,
 ) -> Result<Response, AppError> {
-    let inside_only = state.config.factors.register_inside_only;
+    let inside_only = state.config.factors.inside_only_for(FactorKind::Totp);
     if let Err(e) = state
         .auth
         .may_register(&user.organisation, &user.session, client.ip, inside_only)
@@ -253,7 +267,7 @@ pub async fn totp_confirm_post(
     Path(id): Path<String>,
     ValidForm(form): ValidForm<ConfirmForm>,
 ) -> Result<Response, AppError> {
-    let inside_only = state.config.factors.register_inside_only;
+    let inside_only = state.config.factors.inside_only_for(FactorKind::Totp);
     if let Err(e) = state
         .auth
         .may_register(&user.organisation, &user.session, client.ip, inside_only)
@@ -446,15 +460,10 @@ async fn start_code_factor(
     kind: FactorKind,
     value: &str,
 ) -> Result<Response, AppError> {
-    let configured = match kind {
-        FactorKind::Email => state.senders.email.is_some(),
-        FactorKind::Sms => state.senders.sms.is_some(),
-        FactorKind::Totp => false,
-    };
-    if !configured {
+    if !state.senders.delivers(kind) {
         return Err(AppError::NotFound);
     }
-    let inside_only = state.config.factors.register_inside_only;
+    let inside_only = state.config.factors.inside_only_for(kind);
     if let Err(e) = state
         .auth
         .may_register(&user.organisation, &user.session, client.ip, inside_only)
@@ -575,12 +584,7 @@ pub(crate) async fn notify_removed(
     org: &portvakt_core::ids::OrganisationId,
     f: &portvakt_core::store::Factor,
 ) -> Result<(), AppError> {
-    let configured = match f.kind {
-        FactorKind::Sms => state.senders.sms.is_some(),
-        FactorKind::Email => state.senders.email.is_some(),
-        FactorKind::Totp => false,
-    };
-    if let (Some(d), true) = (&f.destination, configured) {
+    if let (Some(d), true) = (&f.destination, state.senders.delivers(f.kind)) {
         if let Some(m) = crate::messages::change_notice(org, f.kind, d, false, state.clock.now()) {
             state.store.enqueue_message(&m).await?;
         }
@@ -588,7 +592,7 @@ pub(crate) async fn notify_removed(
     Ok(())
 }
 
-async fn notify_other_contacts(
+pub(crate) async fn notify_other_contacts(
     state: &AppState,
     user: &CurrentUser,
     except: &FactorId,
@@ -598,12 +602,7 @@ async fn notify_other_contacts(
         .factors(&user.organisation.id, &user.user.id)
         .await?;
     for f in factors.iter().filter(|f| f.confirmed && &f.id != except) {
-        let configured = match f.kind {
-            FactorKind::Sms => state.senders.sms.is_some(),
-            FactorKind::Email => state.senders.email.is_some(),
-            FactorKind::Totp => false,
-        };
-        if let (Some(d), true) = (&f.destination, configured) {
+        if let (Some(d), true) = (&f.destination, state.senders.delivers(f.kind)) {
             if let Some(m) = crate::messages::change_notice(
                 &user.organisation.id,
                 f.kind,

@@ -57,11 +57,16 @@ async fn public_routes_are_exactly_the_expected_ones() {
             "GET /reset",
             "GET /reset/code",
             "GET /signed-out",
+            "GET /static/passkey.js",
             "GET /static/portvakt.css",
             "POST /language",
             "POST /login",
+            "POST /login/passkey",
+            "POST /login/passkey/finish",
             "POST /reset",
-            "POST /reset/code"
+            "POST /reset/code",
+            "POST /reset/passkey",
+            "POST /reset/passkey/finish"
         ]
     );
 }
