@@ -20,14 +20,14 @@ test('an employee signs in, reaches the portal and signs out', async () => {
 
   await page.getByLabel('Användarnamn').fill('anna.andersson@exempelkommun.se');
   await page.getByLabel('Lösenord').fill('this is not the password');
-  await page.getByRole('button', { name: 'Logga in' }).click();
+  await page.getByRole('button', { name: 'Logga in', exact: true }).click();
   await page.getByRole('alert').waitFor();
   assert.match(await page.getByRole('alert').innerText(), /Fel användarnamn eller lösenord/);
   await assertAccessible(page, 'sign-in page with error');
   await shot(page, '02-login-error');
 
   await page.getByLabel('Lösenord').fill(env.demo.logins['anna.andersson@exempelkommun.se']);
-  await page.getByRole('button', { name: 'Logga in' }).click();
+  await page.getByRole('button', { name: 'Logga in', exact: true }).click();
   await page.getByRole('heading', { level: 1, name: 'Mina tjänster' }).waitFor();
   assert.equal(new URL(page.url()).pathname, '/');
   const services = await page.locator('.service h3').allInnerTexts();
@@ -67,7 +67,7 @@ test('servicedesk sees the users of their organisation', async () => {
   await page.goto(`${env.demo.base}/login`);
   await page.getByLabel('Användarnamn').fill('sara.lind@exempelkommun.se');
   await page.getByLabel('Lösenord').fill(env.demo.logins['sara.lind@exempelkommun.se']);
-  await page.getByRole('button', { name: 'Logga in' }).click();
+  await page.getByRole('button', { name: 'Logga in', exact: true }).click();
   await page.getByRole('link', { name: 'Administration' }).click();
   await page.getByRole('heading', { level: 1, name: 'Användare' }).waitFor();
   await assertAccessible(page, 'admin users');
@@ -87,7 +87,7 @@ test('sign-in works with JavaScript disabled', async () => {
     await page.goto(`${env.demo.base}/login`);
     await page.getByLabel('Användarnamn').fill('erik.larsson@exempelkommun.se');
     await page.getByLabel('Lösenord').fill(env.demo.logins['erik.larsson@exempelkommun.se']);
-    await page.getByRole('button', { name: 'Logga in' }).click();
+    await page.getByRole('button', { name: 'Logga in', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Mina tjänster' }).waitFor();
     assert.ok((await page.locator('.service h3').allInnerTexts()).includes('Lärplattformen'));
   } finally {

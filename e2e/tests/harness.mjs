@@ -49,6 +49,8 @@ export async function startDemo() {
   for (const m of out.matchAll(/DEMO-LOGIN (\S+) (\S+)/g)) logins[m[1]] = m[2];
   return {
     base,
+    // Passkeys are bound to a domain name, so their tests browse here.
+    local: `http://localhost:${port}`,
     logins,
     output: out,
     outbox: join(data, 'demo', 'outbox'),
@@ -159,7 +161,7 @@ export async function signIn(page, base, username, password) {
   await page.goto(`${base}/login`);
   await page.getByLabel('Användarnamn').fill(username);
   await page.getByLabel('Lösenord').fill(password);
-  await page.getByRole('button', { name: 'Logga in' }).click();
+  await page.getByRole('button', { name: 'Logga in', exact: true }).click();
 }
 
 /**

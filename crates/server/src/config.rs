@@ -428,4 +428,36 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("dev_mode"));
     }
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(
+            &format!("database_url = \"sqlite://x.db\"\n{text}"),
+            std::iter::empty(),
+            "t.toml",
+        )
+    }
+
+    #[test]
+    fn inside_only_is_set_per_kind_and_unknown_kinds_are_named() {
+        let c =
+            load("[factors]\nregister_inside_only = true\n[factors.inside_only]\npasskey = false")
+                .unwrap();
+        assert!(c.factors.inside_only_for(FactorKind::Sms));
+        assert!(!c.factors.inside_only_for(FactorKind::Passkey));
+        let err = load("[factors.inside_only]\nfax = true").unwrap_err();
+        assert!(err.to_string().contains("factors.inside_only.fax"), "{err}");
+    }
+
+    #[test]
+    fn passkey_origins_must_be_https_and_fit_the_rp_id() {
+        let ok = "[passkeys]\nrp_id = \"exempelkommun.se\"\norigins = [\"https://portal.exempelkommun.se\"]";
+        assert!(load(ok).unwrap().passkeys.is_some());
+        let http = "[passkeys]\nrp_id = \"exempelkommun.se\"\norigins = [\"http://portal.exempelkommun.se\"]";
+        assert!(load(http).unwrap_err().to_string().contains("https"));
+        let local = "[passkeys]\nrp_id = \"localhost\"\norigins = [\"http://localhost:8080\"]";
+        assert!(load(local).is_ok());
+        let other =
+            "[passkeys]\nrp_id = \"example.org\"\norigins = [\"https://portal.exempelkommun.se\"]";
+        assert!(load(other).unwrap_err().to_string().contains("passkeys"));
+    }
 }
