@@ -260,6 +260,8 @@ pub struct SignInEvent {
     pub result: EventResult,
     /// Machine-readable reason (`ok`, `bad_password`, `unknown_user`, `throttled`, …).
     pub reason: String,
+    /// The network zone (slug) the client was in; empty when outside all.
+    pub zone: String,
 }
 
 #[async_trait]

@@ -288,6 +288,7 @@ async fn events_are_scoped(store: &dyn Store) {
                 method: "pwd".into(),
                 result: EventResult::Success,
                 reason: "ok".into(),
+                zone: "skolnatet".into(),
             })
             .await
             .unwrap();
@@ -298,6 +299,7 @@ async fn events_are_scoped(store: &dyn Store) {
         .unwrap();
     assert_eq!(evs.len(), 2);
     assert_eq!(evs[0].at, 5002, "newest first");
+    assert_eq!(evs[0].zone, "skolnatet");
     assert!(store
         .signin_events_for_user(&other.id, &user.id, 10)
         .await

@@ -90,5 +90,6 @@ pub(crate) fn event(row: &AnyRow) -> Result<SignInEvent, StoreError> {
             EventResult::Failure
         },
         reason: get(row, "reason")?,
+        zone: get(row, "zone")?,
     })
 }

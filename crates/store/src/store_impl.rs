@@ -497,8 +497,8 @@ impl Store for SqlStore {
 
     async fn record_signin_event(&self, e: &SignInEvent) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO signin_events (id, organisation_id, user_id, at, ip, user_agent, method, result, reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO signin_events (id, organisation_id, user_id, at, ip, user_agent, method, result, reason, zone) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(e.id.as_str())
         .bind(e.organisation_id.as_ref().map(|o| o.as_str().to_owned()))
@@ -509,6 +509,7 @@ impl Store for SqlStore {
         .bind(&e.method)
         .bind(e.result.as_str())
         .bind(&e.reason)
+        .bind(&e.zone)
         .execute(&self.pool)
         .await
         .map_err(db_err)?;
@@ -522,7 +523,7 @@ impl Store for SqlStore {
         limit: u32,
     ) -> StoreResult<Vec<SignInEvent>> {
         sqlx::query(
-            "SELECT id, organisation_id, user_id, at, ip, user_agent, method, result, reason FROM signin_events \
+            "SELECT id, organisation_id, user_id, at, ip, user_agent, method, result, reason, zone FROM signin_events \
              WHERE organisation_id = $1 AND user_id = $2 ORDER BY at DESC, id LIMIT $3",
         )
         .bind(org.as_str())

@@ -7,7 +7,7 @@ use super::signin::{AuthService, ClientInfo, SessionCheck, PENDING_MFA_SECS};
 use super::totp::TotpSecret;
 use crate::domain::{MfaPolicy, ZoneCidrs};
 use crate::error::StoreError;
-use crate::ids::FactorId;
+use crate::ids::{FactorId, OrganisationId};
 use crate::store::{EventResult, Factor, FactorKind, Organisation, SessionRecord, User};
 use std::net::IpAddr;
 use thiserror::Error;
@@ -68,6 +68,22 @@ impl AuthService {
             .iter()
             .filter_map(|z| ZoneCidrs::parse(&z.cidrs.split(',').collect::<Vec<_>>()).ok())
             .collect())
+    }
+
+    /// The slug of the organisation's zone `ip` is in, if any.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn zone_of(
+        &self,
+        org: &OrganisationId,
+        ip: IpAddr,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self.store.zones(org).await?.into_iter().find_map(|z| {
+            ZoneCidrs::parse(&z.cidrs.split(',').collect::<Vec<_>>())
+                .is_ok_and(|c| c.contains(ip))
+                .then(|| z.slug.as_str().to_owned())
+        }))
     }
 
     /// Whether `ip` is inside one of the organisation's network zones.

@@ -183,6 +183,10 @@ impl AuthService {
         result: EventResult,
         reason: &str,
     ) -> Result<(), StoreError> {
+        let zone = match org {
+            Some(o) => self.zone_of(o, client.ip).await?.unwrap_or_default(),
+            None => String::new(),
+        };
         self.store
             .record_signin_event(&SignInEvent {
                 id: EventId::generate(),
@@ -194,6 +198,7 @@ impl AuthService {
                 method: method.into(),
                 result,
                 reason: reason.into(),
+                zone,
             })
             .await
     }

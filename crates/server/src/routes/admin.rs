@@ -98,7 +98,8 @@ struct UserPage {
     user: UserRow,
     notice: Option<String>,
     sessions: Vec<(String, String)>,
-    events: Vec<(String, String, String)>,
+    /// (when, address, zone, method, result)
+    events: Vec<(String, String, String, String, String)>,
     /// (id, kind, label, added)
     factors: Vec<(String, String, String, String)>,
 }
@@ -136,7 +137,12 @@ async fn render_user(
             } else {
                 "admin.user.failure"
             };
-            (stockholm(e.at), e.ip, t.get(res).to_owned())
+            let zone = if e.zone.is_empty() {
+                t.get("admin.user.outside").to_owned()
+            } else {
+                e.zone
+            };
+            (stockholm(e.at), e.ip, zone, e.method, t.get(res).to_owned())
         })
         .collect();
     let notice = notice.map(|k| t.get(k).to_owned());

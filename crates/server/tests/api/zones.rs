@@ -108,3 +108,27 @@ async fn a_spoofed_header_from_an_untrusted_peer_is_ignored() {
         "not believed without a trusted proxy"
     );
 }
+
+#[tokio::test]
+async fn sign_in_events_record_the_zone_and_the_method() {
+    let app = spawn_app().await;
+    let (org, anna) = app.org_and_user(ANNA).await;
+    let school = app.client_from("10.20.3.4");
+    assert_eq!(school.sign_in(ANNA, ANNA_PW).await.status, 303);
+    let outside = app.client_from("198.51.100.20");
+    assert_eq!(outside.sign_in(ANNA, "fel lösenord").await.status, 401);
+    let events = app
+        .store
+        .signin_events_for_user(&org.id, &anna.id, 10)
+        .await
+        .unwrap();
+    let zone_of = |ip: &str| {
+        events
+            .iter()
+            .find(|e| e.ip == ip)
+            .map(|e| (e.zone.clone(), e.method.clone()))
+            .unwrap()
+    };
+    assert_eq!(zone_of("10.20.3.4"), ("skolnatet".into(), "pwd".into()));
+    assert_eq!(zone_of("198.51.100.20"), (String::new(), "pwd".into()));
+}
