@@ -40,6 +40,7 @@ pub struct DesiredService {
     pub url: String,
     pub category: String,
     pub groups: BTreeSet<Slug>,
+    pub access: crate::access::ServiceAccess,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,6 +228,7 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
             url: s.url.clone(),
             category: s.category.clone(),
             sort: i64::try_from(i).unwrap_or(i64::MAX),
+            access: s.access.clone(),
         };
         let groups = ids_of(&s.groups);
         if existing.map(|e| (&e.service, &e.groups)) != Some((&service, &groups)) {

@@ -2,6 +2,7 @@
 //! that govern them. Free of HTTP and SQL: the server crate speaks HTTP, the
 //! store crate speaks SQL, and both meet here through [`store::Store`].
 
+pub mod access;
 pub mod apply;
 pub mod auth;
 pub mod clock;

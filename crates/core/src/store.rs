@@ -56,6 +56,7 @@ pub struct Service {
     pub url: String,
     pub category: String,
     pub sort: i64,
+    pub access: crate::access::ServiceAccess,
 }
 
 /// A session as created at sign-in. Only the hash of the token is stored, so
@@ -450,7 +451,13 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<SignInEvent>>;
 
-    // Portal
+    // Portal and access decisions
+    /// Every service of the organisation in display order, each with the
+    /// slugs of the groups it is shared with.
+    async fn services_with_groups(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<Vec<(Service, std::collections::BTreeSet<Slug>)>>;
     /// Services shared with any group the user belongs to, in display order.
     async fn services_for_user(
         &self,

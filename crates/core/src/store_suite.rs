@@ -47,6 +47,12 @@ pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
             url: "https://payslip.example/".into(),
             category: "Personal".into(),
             groups: groups.clone(),
+            access: crate::access::ServiceAccess {
+                zones: Some([slug("office")].into()),
+                methods: Some([crate::access::Method::App, crate::access::Method::Passkey].into()),
+                open: vec![crate::access::Window::parse("mon-fri 07:00-18:00").unwrap()],
+                host: Some(format!("payslip.{org_slug}.example")),
+            },
         }],
         users: vec![DesiredUser {
             username: Username::parse(&format!("anna@{org_slug}.example")).unwrap(),
@@ -83,6 +89,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     codes_are_bound_single_use_and_limited(store.clone()).await;
     outbox_retries_until_sent(&*store).await;
     passkeys_are_unique_and_ceremonies_single_use(store.clone()).await;
+    service_rules_round_trip(&*store).await;
     store.integrity_check().await.expect("integrity check");
 }
 
@@ -700,4 +707,29 @@ async fn passkeys_are_unique_and_ceremonies_single_use(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(back.user, bound.user);
     assert_eq!(back.session_hash.as_deref(), Some("h"));
+}
+
+async fn service_rules_round_trip(store: &dyn Store) {
+    let org = store
+        .organisation_by_slug(&slug("alpha"))
+        .await
+        .unwrap()
+        .unwrap();
+    let services = store.services_with_groups(&org.id).await.unwrap();
+    let (payslip, groups) = services
+        .iter()
+        .find(|(s, _)| s.slug == slug("payslip"))
+        .unwrap();
+    assert_eq!(groups, &BTreeSet::from([slug("staff")]));
+    let expected = sample_org("alpha", "x").services[0].access.clone();
+    assert_eq!(payslip.access, expected, "rule and host survive storage");
+    assert_eq!(payslip.access.open[0].to_string(), "mon-fri 07:00-18:00");
+    let other = store
+        .organisation_by_slug(&slug("scope-b"))
+        .await
+        .unwrap()
+        .unwrap();
+    for (s, _) in store.services_with_groups(&other.id).await.unwrap() {
+        assert_ne!(s.id, payslip.id, "another organisation's services stay out");
+    }
 }

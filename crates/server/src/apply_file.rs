@@ -2,6 +2,7 @@
 //! validation. Every problem is reported with file, line and field, all at
 //! once, and nothing is written unless the whole file is valid.
 
+use portvakt_core::access::{Method, ServiceAccess, Window};
 use portvakt_core::apply::{
     DesiredOrganisation, DesiredService, DesiredUser, DesiredZone, InitialPassword,
 };
@@ -69,6 +70,18 @@ struct RawService {
     category: Option<S<String>>,
     #[serde(default)]
     groups: Vec<S<String>>,
+    /// Only from these zones (slugs of `[[organisation.zone]]`).
+    #[serde(default)]
+    zones: Option<Vec<S<String>>>,
+    /// At least one of these sign-in methods.
+    #[serde(default)]
+    methods: Option<Vec<S<String>>>,
+    /// Opening hours, Europe/Stockholm: `["mon-fri 07:00-18:00"]`.
+    #[serde(default)]
+    open: Vec<S<String>>,
+    /// Host name of the app behind forward-auth.
+    #[serde(default)]
+    host: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -342,6 +355,7 @@ fn check_org(
             );
         }
         let gs = group_refs(c, &s.groups, &format!("{sf}.groups"));
+        let access = service_access(c, s, &sf, &zone_slugs);
         if let Some(sl) = c.slug(&s.slug, &format!("{sf}.slug")) {
             if service_slugs.insert(sl.clone()) {
                 services.push(DesiredService {
@@ -351,6 +365,7 @@ fn check_org(
                     url,
                     category,
                     groups: gs,
+                    access,
                 });
             } else {
                 c.err(&s.slug, &format!("{sf}.slug"), "service listed twice");
@@ -485,6 +500,96 @@ fn check_org(
     })
 }
 
+/// The access rule and forward-auth host of one service.
+fn service_access(
+    c: &mut Checker,
+    s: &RawService,
+    sf: &str,
+    zone_slugs: &BTreeSet<Slug>,
+) -> ServiceAccess {
+    let zones = s.zones.as_ref().map(|zs| {
+        let mut set = BTreeSet::new();
+        for z in zs {
+            match Slug::parse(z.get_ref()).filter(|sl| zone_slugs.contains(sl)) {
+                Some(sl) => {
+                    set.insert(sl);
+                }
+                None => c.err(
+                    z,
+                    &format!("{sf}.zones"),
+                    format!(
+                        "unknown zone '{}'; declare it under [[organisation.zone]]",
+                        z.get_ref()
+                    ),
+                ),
+            }
+        }
+        set
+    });
+    let methods = s.methods.as_ref().map(|ms| {
+        let mut set = BTreeSet::new();
+        for m in ms {
+            match Method::parse(m.get_ref()) {
+                Some(method) => {
+                    set.insert(method);
+                }
+                None => c.err(
+                    m,
+                    &format!("{sf}.methods"),
+                    "unknown method; use password, app, sms, email or passkey",
+                ),
+            }
+        }
+        set
+    });
+    if zones.as_ref().is_some_and(BTreeSet::is_empty) && s.zones.as_ref().is_some_and(Vec::is_empty)
+    {
+        c.err(&s.slug, &format!("{sf}.zones"), "an empty list would close the service everywhere; leave `zones` out to allow every network");
+    }
+    if methods.as_ref().is_some_and(BTreeSet::is_empty)
+        && s.methods.as_ref().is_some_and(Vec::is_empty)
+    {
+        c.err(&s.slug, &format!("{sf}.methods"), "an empty list would close the service to every sign-in; leave `methods` out to allow any");
+    }
+    let mut open = Vec::new();
+    for w in &s.open {
+        match Window::parse(w.get_ref()) {
+            Ok(win) => open.push(win),
+            Err(e) => c.err(w, &format!("{sf}.open"), e.to_string()),
+        }
+    }
+    let host = s.host.as_ref().and_then(|h| {
+        let name = h.get_ref().trim().to_ascii_lowercase();
+        let ok = !name.is_empty()
+            && name.len() <= 253
+            && name.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+            });
+        if ok {
+            Some(name)
+        } else {
+            c.err(
+                h,
+                &format!("{sf}.host"),
+                "a host name such as lon.exempelkommun.se (no scheme, port or path)",
+            );
+            None
+        }
+    });
+    ServiceAccess {
+        zones,
+        methods,
+        open,
+        host,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,6 +642,59 @@ groups = ["nope"]
         let text = parse("c.toml", src, 15).unwrap_err().to_string();
         assert!(
             text.contains("c.toml:8") && text.contains("same user as on line 5"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn service_rules_are_parsed_and_checked() {
+        let src = r#"
+[[organisation]]
+slug = "kommun"
+name = "Kommun"
+
+[[organisation.zone]]
+slug = "skolnatet"
+name = "Skolnätet"
+cidrs = ["10.20.0.0/16"]
+
+[[organisation.service]]
+slug = "lon"
+name = "Lön"
+url = "https://lon.kommun.se/"
+zones = ["skolnatet"]
+methods = ["app", "passkey"]
+open = ["Mon-Fri 07:00-18:00"]
+host = "Lon.Kommun.se"
+"#;
+        let orgs = parse("c.toml", src, 15).unwrap();
+        let a = &orgs[0].services[0].access;
+        assert_eq!(a.zones.as_ref().map(BTreeSet::len), Some(1));
+        assert_eq!(
+            a.methods,
+            Some([Method::App, Method::Passkey].into_iter().collect())
+        );
+        assert_eq!(a.open[0].to_string(), "mon-fri 07:00-18:00");
+        assert_eq!(a.host.as_deref(), Some("lon.kommun.se"));
+
+        let bad = src
+            .replace("[\"skolnatet\"]\nmethods", "[\"nope\"]\nmethods")
+            .replace("\"app\", \"passkey\"", "\"app\", \"fax\"")
+            .replace("Mon-Fri 07:00-18:00", "mån-fre 7-18")
+            .replace("Lon.Kommun.se", "https://lon.kommun.se/");
+        let text = parse("c.toml", &bad, 15).unwrap_err().to_string();
+        for field in [
+            "zones: unknown zone 'nope'",
+            "methods: unknown method",
+            ".open:",
+            ".host:",
+        ] {
+            assert!(text.contains(field), "{field} in {text}");
+        }
+        let empty = src.replace("[\"skolnatet\"]\nmethods", "[]\nmethods");
+        let text = parse("c.toml", &empty, 15).unwrap_err().to_string();
+        assert!(
+            text.contains("would close the service everywhere"),
             "{text}"
         );
     }

@@ -5,6 +5,7 @@
 //! at first start (SECURITY.md A6).
 
 use crate::config::Config;
+use portvakt_core::access::{Method, ServiceAccess, Window};
 use portvakt_core::apply::{
     DesiredOrganisation, DesiredService, DesiredUser, DesiredZone, InitialPassword,
 };
@@ -89,6 +90,7 @@ pub async fn organisation(
             url: format!("https://{s}.exempelkommun.se/"),
             category: cat.into(),
             groups: groups.clone(),
+            access: ServiceAccess::default(),
         })
     };
     let services = vec![
@@ -135,6 +137,11 @@ pub async fn organisation(
             &[ovr.clone()].into(),
         )?,
     ];
+    // Two rules to show on the portal: pay slips need a strong sign-in
+    // ("SMS is not enough"), case handling closes outside office hours.
+    let mut services = services;
+    services[0].access.methods = Some([Method::App, Method::Passkey].into());
+    services[5].access.open = vec![Window::parse("mon-fri 07:00-18:00")?];
     let people: [(&str, &str, BTreeSet<Slug>, BTreeSet<Role>); 3] = [
         (
             "anna.andersson",

@@ -1,5 +1,6 @@
 //! Portvakt's HTTP server, CLI and configuration.
 
+pub mod access_text;
 pub mod apply_file;
 pub mod apply_run;
 pub mod cli;

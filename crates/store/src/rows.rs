@@ -1,12 +1,14 @@
 //! Row → domain conversions. A row that breaks an invariant is reported as
 //! corrupt rather than silently skipped.
 
+use portvakt_core::access::{Method, ServiceAccess, Window};
 use portvakt_core::domain::{Slug, Username};
 use portvakt_core::ids::{GroupId, OrganisationId, ServiceId, UserId};
 use portvakt_core::store::{EventResult, Group, Service, SessionRecord, SignInEvent, User};
 use portvakt_core::StoreError;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::collections::BTreeSet;
 
 pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
     row: &'r AnyRow,
@@ -41,7 +43,58 @@ pub(crate) fn group(row: &AnyRow) -> Result<Group, StoreError> {
 }
 
 pub(crate) const SERVICE_COLS: &str =
-    "s.id, s.slug, s.name, s.description, s.url, s.category, s.sort";
+    "s.id, s.slug, s.name, s.description, s.url, s.category, s.sort, s.zones, s.methods, s.open_hours, s.host";
+
+/// Slugs, methods and windows are stored as text lists; a stored value
+/// that no longer parses is corrupt (never silently dropped: dropping a
+/// zone or method would widen a rule).
+fn access(row: &AnyRow) -> Result<ServiceAccess, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("service {what}"));
+    let zones = get::<Option<String>>(row, "zones")?
+        .map(|z| {
+            z.split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| Slug::parse(s).ok_or_else(|| corrupt("zones")))
+                .collect::<Result<BTreeSet<_>, _>>()
+        })
+        .transpose()?;
+    let methods = get::<Option<String>>(row, "methods")?
+        .map(|m| {
+            m.split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| Method::parse(s).ok_or_else(|| corrupt("methods")))
+                .collect::<Result<BTreeSet<_>, _>>()
+        })
+        .transpose()?;
+    let open = get::<String>(row, "open_hours")?
+        .split(';')
+        .filter(|s| !s.is_empty())
+        .map(|w| Window::parse(w).map_err(|_| corrupt("open_hours")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ServiceAccess {
+        zones,
+        methods,
+        open,
+        host: get(row, "host")?,
+    })
+}
+
+/// The stored forms of [`ServiceAccess`]: (zones, methods, open_hours).
+pub(crate) fn access_columns(a: &ServiceAccess) -> (Option<String>, Option<String>, String) {
+    (
+        a.zones
+            .as_ref()
+            .map(|z| z.iter().map(Slug::as_str).collect::<Vec<_>>().join(",")),
+        a.methods
+            .as_ref()
+            .map(|m| m.iter().map(|m| m.name()).collect::<Vec<_>>().join(",")),
+        a.open
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(";"),
+    )
+}
 
 pub(crate) fn service(row: &AnyRow) -> Result<Service, StoreError> {
     Ok(Service {
@@ -52,6 +105,7 @@ pub(crate) fn service(row: &AnyRow) -> Result<Service, StoreError> {
         url: get(row, "url")?,
         category: get(row, "category")?,
         sort: get(row, "sort")?,
+        access: access(row)?,
     })
 }
 

@@ -14,6 +14,7 @@ use portvakt_core::store::{
 use portvakt_core::StoreError;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::collections::{BTreeSet, HashMap};
 
 impl SqlStore {
     pub(crate) async fn org_from_row(&self, row: &AnyRow) -> StoreResult<Organisation> {
@@ -535,6 +536,43 @@ impl Store for SqlStore {
         .iter()
         .map(rows::event)
         .collect()
+    }
+
+    async fn services_with_groups(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<Vec<(Service, BTreeSet<Slug>)>> {
+        let mut groups: HashMap<String, BTreeSet<Slug>> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT sg.service_id, g.slug FROM service_groups sg \
+             JOIN user_groups_def g ON g.id = sg.group_id AND g.organisation_id = sg.organisation_id \
+             WHERE sg.organisation_id = $1",
+        )
+        .bind(org.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        {
+            groups
+                .entry(get(&r, "service_id")?)
+                .or_default()
+                .insert(Slug::from_stored(get(&r, "slug")?));
+        }
+        let sql = format!(
+            "SELECT {SERVICE_COLS} FROM services s WHERE s.organisation_id = $1 ORDER BY s.sort, s.slug"
+        );
+        sqlx::query(&sql)
+            .bind(org.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(|r| {
+                let s = rows::service(r)?;
+                let g = groups.remove(s.id.as_str()).unwrap_or_default();
+                Ok((s, g))
+            })
+            .collect()
     }
 
     async fn services_for_user(

@@ -176,13 +176,13 @@ impl AuthService {
                     .iter()
                     .find(|f| f.destination.as_deref() == Some(destination.as_str()))
                     .map_or(FactorKind::Email, |f| f.kind);
-                let (amr, method) = if kind == FactorKind::Sms {
-                    ("pwd sms", "sms")
+                let method = if kind == FactorKind::Sms {
+                    "sms"
                 } else {
-                    ("pwd email", "email")
+                    "email"
                 };
                 Ok(self
-                    .complete_second_factor(&session, &user, client, amr, method)
+                    .complete_second_factor(&session, &user, client, method)
                     .await?)
             }
             CodeCheck::Wrong { tries_left } => {

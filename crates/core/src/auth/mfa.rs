@@ -137,7 +137,7 @@ impl AuthService {
         let now = self.clock.now();
         if self.consume_any_totp(&user, code, now).await? {
             return Ok(self
-                .complete_second_factor(&session, &user, client, "pwd otp", "otp")
+                .complete_second_factor(&session, &user, client, "otp")
                 .await?);
         }
         let tries = self.store.count_mfa_try(&token.hash()).await?;
@@ -211,14 +211,22 @@ impl AuthService {
         Ok(false)
     }
 
+    /// Replaces a pending session with a full one whose `amr` adds
+    /// `method` to what the pending one recorded (`pwd` after a password,
+    /// or whatever a step-up started from).
     pub(crate) async fn complete_second_factor(
         &self,
         pending: &SessionRecord,
         user: &User,
         client: &ClientInfo,
-        amr: &str,
         method: &str,
     ) -> Result<SessionToken, StoreError> {
+        let mut tokens: Vec<&str> = pending.amr.split_whitespace().collect();
+        if !tokens.contains(&method) {
+            tokens.push(method);
+        }
+        let amr = tokens.join(" ");
+        let amr = amr.as_str();
         let now = self.clock.now();
         self.store.revoke_session(&pending.token_hash, now).await?;
         self.store
@@ -232,6 +240,37 @@ impl AuthService {
             client,
             EventResult::Success,
             "ok",
+        )
+        .await?;
+        Ok(token)
+    }
+
+    /// Starts a step-up for a service that needs a stronger method: the
+    /// session becomes a pending one that keeps the methods already used,
+    /// and a second factor completes it with one more (seed 004: services
+    /// depend on "what you signed in with").
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn step_up(
+        &self,
+        session: &SessionRecord,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<SessionToken, StoreError> {
+        self.store
+            .revoke_session(&session.token_hash, self.clock.now())
+            .await?;
+        let token = self
+            .create_session(user, client, &session.amr, true)
+            .await?;
+        self.event_for(
+            "step_up",
+            Some(&user.organisation_id),
+            Some(user),
+            client,
+            EventResult::Success,
+            "started",
         )
         .await?;
         Ok(token)

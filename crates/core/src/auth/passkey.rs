@@ -470,7 +470,7 @@ impl AuthService {
                 if let Some((f, k)) = factor.and_then(|f| stored_passkey(&f).map(|k| (f, k))) {
                     self.record_use(&f, k, &result).await?;
                     return Ok(self
-                        .complete_second_factor(&session, &user, client, "pwd passkey", "passkey")
+                        .complete_second_factor(&session, &user, client, "passkey")
                         .await?);
                 }
                 "unknown_credential".to_owned()

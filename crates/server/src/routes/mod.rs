@@ -156,6 +156,7 @@ fn build() -> Routes {
         post(passkey::register_finish),
     )
     .add(&["GET"], "/", SignedIn, get(portal::portal_get))
+    .add(&["POST"], "/step-up", SignedIn, post(portal::step_up_post))
     .add(&["GET"], "/settings", SignedIn, get(settings::settings_get))
     .add(
         &["POST"],

@@ -2,6 +2,7 @@
 //! (and PostgreSQL where noted), a controllable clock.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access;
 mod apply;
 mod email;
 mod forms;

@@ -5,7 +5,7 @@ use std::process::Command;
 
 const OUTSIDE: &str = "203.0.113.7";
 
-fn oathtool(secret: &str, unix: i64) -> String {
+pub fn oathtool(secret: &str, unix: i64) -> String {
     let out = Command::new("oathtool")
         .args([
             "--totp",
