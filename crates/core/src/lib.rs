@@ -8,7 +8,9 @@ pub mod auth;
 pub mod clock;
 pub mod domain;
 pub mod error;
+pub mod forward;
 pub mod ids;
+pub mod return_url;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod store_suite;

@@ -7,6 +7,7 @@ use portvakt_core::auth::lockout::LockoutPolicy;
 use portvakt_core::auth::passkey::{PasskeyConfig, Passkeys, Url};
 use portvakt_core::auth::password::Argon2Params;
 use portvakt_core::auth::session::SessionPolicy;
+use portvakt_core::return_url::ReturnPolicy;
 use portvakt_core::store::FactorKind;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -47,6 +48,8 @@ pub struct Config {
     pub sms: SmsConfig,
     #[serde(default)]
     pub passkeys: Option<PasskeysConfig>,
+    #[serde(default)]
+    pub forward_auth: Option<ForwardAuthConfig>,
 }
 
 /// SMS codes through an HTTP gateway (or, for the demo, a folder).
@@ -128,6 +131,38 @@ impl FactorsConfig {
             .get(kind.as_str())
             .copied()
             .unwrap_or(self.register_inside_only)
+    }
+}
+
+/// Forward-auth (`/auth/verify`) for apps behind nginx, Traefik or Caddy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardAuthConfig {
+    /// Portvakt's own address, where people are sent to sign in
+    /// (`https://portal.exempelkommun.se`).
+    pub portal_url: String,
+    /// Domains whose addresses people may be sent back to after signing in
+    /// (subdomains included), SECURITY.md E3.
+    pub domains: Vec<String>,
+    /// The session cookie is shared with every host under this domain, so
+    /// the apps' requests carry it (single sign-on). One of `domains`.
+    pub cookie_domain: Option<String>,
+    /// Allow `http://` return addresses (loopback test setups only).
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+impl ForwardAuthConfig {
+    #[must_use]
+    pub fn return_policy(&self) -> ReturnPolicy {
+        ReturnPolicy {
+            domains: self
+                .domains
+                .iter()
+                .map(|d| d.to_ascii_lowercase())
+                .collect(),
+            allow_http: self.allow_http,
+        }
     }
 }
 
@@ -343,6 +378,23 @@ impl Config {
         }
         if let Some(p) = &self.passkeys {
             p.relying_party()?;
+        }
+        if let Some(f) = &self.forward_auth {
+            let portal =
+                Url::parse(&f.portal_url).map_err(|e| format!("forward_auth.portal_url: {e}"))?;
+            if portal.scheme() != "https" && !(f.allow_http && portal.scheme() == "http") {
+                return Err("forward_auth.portal_url: must be https://".into());
+            }
+            if f.domains.is_empty() {
+                return Err("forward_auth.domains: name at least one domain".into());
+            }
+            if let Some(d) = &f.cookie_domain {
+                if f.return_policy().check(&format!("https://{d}/")).is_none() {
+                    return Err(format!(
+                        "forward_auth.cookie_domain: {d} is not one of forward_auth.domains"
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -36,5 +36,10 @@ pub fn build(
     if let Some(secs) = max_age {
         c = c.max_age(cookie::time::Duration::seconds(secs));
     }
+    if name == names.session {
+        if let Some(d) = &names.session_domain {
+            c = c.domain(d.to_string());
+        }
+    }
     HeaderValue::from_str(&c.build().to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }

@@ -89,8 +89,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         req = Request::from_parts(parts, Body::from(bytes));
     }
     req.extensions_mut().insert(CsrfToken(token.clone()));
+    // A forward-auth check is a proxy's sub-request for some app's page:
+    // a token cookie there would only cost every request a Set-Cookie.
+    let issue = fresh && req.uri().path() != "/auth/verify";
     let mut resp = next.run(req).await;
-    if fresh {
+    if issue {
         resp.headers_mut().append(
             header::SET_COOKIE,
             cookies::build(

@@ -21,3 +21,4 @@ pub mod senders;
 pub mod startup;
 pub mod state;
 pub mod time_fmt;
+pub mod verify_cache;

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::state::{AppState, CookieNames};
+use crate::verify_cache::VerifyCache;
 use crate::{csrf, headers, routes};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -68,13 +69,20 @@ pub fn build_state(
     let senders = crate::senders::Senders::from_config(&config.email, &config.sms)
         .map_err(anyhow::Error::msg)?;
     Ok(AppState {
-        cookies: CookieNames::new(config.secure_cookies()),
+        cookies: CookieNames::new(
+            config.secure_cookies(),
+            config
+                .forward_auth
+                .as_ref()
+                .and_then(|f| f.cookie_domain.as_deref()),
+        ),
         config: Arc::new(config),
         store,
         auth,
         clock,
         metrics: Arc::new(Metrics::default()),
         senders,
+        verify: Arc::new(VerifyCache::new(std::time::Duration::from_secs(1))),
     })
 }
 

@@ -16,6 +16,8 @@ pub struct AppState {
     pub cookies: CookieNames,
     /// Deliver queued e-mail and SMS; a channel without a sender is not offered.
     pub senders: crate::senders::Senders,
+    /// Sessions and rules for `/auth/verify`, with bounded staleness.
+    pub verify: Arc<crate::verify_cache::VerifyCache>,
 }
 
 /// Cookie names: `__Host-` prefixed in production, so a sibling subdomain
@@ -28,19 +30,31 @@ pub struct CookieNames {
     pub lang: &'static str,
     /// Binds a forgotten-password attempt to this browser.
     pub reset: &'static str,
+    /// Where to go after signing in (a checked forward-auth return URL).
+    pub return_to: &'static str,
     pub secure: bool,
+    /// Forward-auth single sign-on: the session cookie is sent to every
+    /// host under this domain (so it cannot carry the `__Host-` prefix).
+    pub session_domain: Option<Arc<str>>,
 }
 
 impl CookieNames {
     #[must_use]
-    pub fn new(secure: bool) -> Self {
+    pub fn new(secure: bool, session_domain: Option<&str>) -> Self {
+        let session_domain: Option<Arc<str>> = session_domain.map(Arc::from);
         if secure {
             Self {
-                session: "__Host-portvakt",
+                session: if session_domain.is_some() {
+                    "__Secure-portvakt"
+                } else {
+                    "__Host-portvakt"
+                },
                 csrf: "__Host-portvakt-csrf",
                 lang: "__Host-portvakt-lang",
                 reset: "__Host-portvakt-reset",
+                return_to: "__Host-portvakt-return",
                 secure,
+                session_domain,
             }
         } else {
             Self {
@@ -48,7 +62,9 @@ impl CookieNames {
                 csrf: "portvakt-csrf",
                 lang: "portvakt-lang",
                 reset: "portvakt-reset",
+                return_to: "portvakt-return",
                 secure,
+                session_domain,
             }
         }
     }

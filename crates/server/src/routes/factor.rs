@@ -120,6 +120,7 @@ pub(crate) fn completed(
     state: &AppState,
     step: &SecondFactorStep,
     token: &SessionToken,
+    headers: &axum::http::HeaderMap,
 ) -> Response {
     let c = cookies::build(
         &state.cookies,
@@ -133,7 +134,12 @@ pub(crate) fn completed(
     } else {
         "/"
     };
-    with_cookie(Redirect::to(to).into_response(), c)
+    super::login::finish_at(
+        state,
+        headers,
+        to,
+        with_cookie(Redirect::to(to).into_response(), c),
+    )
 }
 
 /// Too many failures or too late: back to the start, session cookie cleared.
@@ -156,6 +162,7 @@ pub async fn factor_post(
     PageLang(t): PageLang,
     csrf: CsrfToken,
     Client(client): Client,
+    headers: axum::http::HeaderMap,
     step: SecondFactorStep,
     ValidForm(form): ValidForm<CodeForm>,
 ) -> Result<Response, AppError> {
@@ -171,7 +178,7 @@ pub async fn factor_post(
     };
     let sent = matches!(form.method.as_str(), "sent" | "email").then_some(form.factor.as_str());
     let msg = match result {
-        Ok(token) => return Ok(completed(&state, &step, &token)),
+        Ok(token) => return Ok(completed(&state, &step, &token, &headers)),
         Err(SecondFactorError::WrongCode { tries_left }) => t
             .get("factor.error.wrong")
             .replace("{n}", &tries_left.to_string()),

@@ -8,8 +8,8 @@ use crate::page::Page;
 use crate::state::AppState;
 use crate::time_fmt;
 use askama::Template;
-use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use cookie::SameSite;
 use portvakt_core::auth::signin::{SignInError, SignedIn};
@@ -44,16 +44,83 @@ fn render(
     .render()?)
 }
 
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    /// Where a forward-auth proxy wants the browser back after sign-in.
+    rd: Option<String>,
+}
+
+/// A return address from a forward-auth redirect, if it is one of ours.
+fn checked_return(state: &AppState, raw: &str) -> Option<String> {
+    let fa = state.config.forward_auth.as_ref()?;
+    fa.return_policy().check(raw).map(|u| u.to_string())
+}
+
 pub async fn login_get(
     State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
     user: Option<PendingUser>,
+    Query(q): Query<LoginQuery>,
 ) -> Result<Response, AppError> {
-    if user.is_some() {
+    let back = q.rd.as_deref().and_then(|r| checked_return(&state, r));
+    if let Some(u) = user {
+        if !u.0.session.pending_mfa {
+            if let Some(back) = back {
+                return Ok(Redirect::to(&back).into_response());
+            }
+        }
         return Ok(Redirect::to("/").into_response());
     }
-    Ok(Html(render(&state, t, &csrf, String::new(), None, None)?).into_response())
+    let page = Html(render(&state, t, &csrf, String::new(), None, None)?).into_response();
+    // Remembered in a short-lived cookie through the password and the
+    // second step, and used once.
+    Ok(match back {
+        Some(back) => with_cookie(
+            page,
+            cookies::build(
+                &state.cookies,
+                state.cookies.return_to,
+                &back,
+                SameSite::Lax,
+                Some(600),
+            ),
+        ),
+        None => page,
+    })
+}
+
+/// Where to go once fully signed in: a remembered return address (checked
+/// again), else `default`. Clears the remembered one.
+pub(crate) fn finish_at(
+    state: &AppState,
+    headers: &HeaderMap,
+    default: &str,
+    resp: Response,
+) -> Response {
+    let back =
+        cookies::read(headers, state.cookies.return_to).and_then(|r| checked_return(state, &r));
+    let Some(back) = back else {
+        return resp;
+    };
+    if default != "/" {
+        // A temporary password must be changed first; keep the address.
+        return resp;
+    }
+    let mut r = with_cookie(
+        Redirect::to(&back).into_response(),
+        cookies::build(
+            &state.cookies,
+            state.cookies.return_to,
+            "",
+            SameSite::Lax,
+            Some(0),
+        ),
+    );
+    for v in resp.headers().get_all(header::SET_COOKIE) {
+        r.headers_mut().append(header::SET_COOKIE, v.clone());
+    }
+    r
 }
 
 #[derive(Deserialize)]
@@ -68,7 +135,7 @@ pub struct LoginForm {
 
 /// The answer to any successful sign-in: the new session cookie, a new
 /// CSRF token, and the next page.
-pub(crate) fn signed_in(state: &AppState, signed: &SignedIn) -> Response {
+pub(crate) fn signed_in(state: &AppState, signed: &SignedIn, headers: &HeaderMap) -> Response {
     Metrics::inc(&state.metrics.signin_success);
     let to = if signed.pending_mfa {
         "/login/factor"
@@ -86,7 +153,12 @@ pub(crate) fn signed_in(state: &AppState, signed: &SignedIn) -> Response {
     );
     let (_, csrf_cookie) = csrf::rotated_cookie(state);
     let resp = with_cookie(Redirect::to(to).into_response(), session);
-    with_cookie(resp, csrf_cookie)
+    let resp = with_cookie(resp, csrf_cookie);
+    if signed.pending_mfa {
+        resp
+    } else {
+        finish_at(state, headers, to, resp)
+    }
 }
 
 /// Signs in. Failures that could reveal whether an account exists share one
@@ -96,6 +168,7 @@ pub async fn login_post(
     PageLang(t): PageLang,
     csrf: CsrfToken,
     Client(client): Client,
+    headers: HeaderMap,
     ValidForm(form): ValidForm<LoginForm>,
 ) -> Result<Response, AppError> {
     let username: String = form.username.chars().take(256).collect();
@@ -111,7 +184,7 @@ pub async fn login_post(
         return Ok((StatusCode::BAD_REQUEST, Html(body)).into_response());
     }
     match state.auth.sign_in(&username, &form.password, &client).await {
-        Ok(signed) => Ok(signed_in(&state, &signed)),
+        Ok(signed) => Ok(signed_in(&state, &signed, &headers)),
         Err(e) => {
             let (status, key, until) = match e {
                 SignInError::InvalidCredentials => {

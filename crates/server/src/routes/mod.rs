@@ -12,6 +12,7 @@ mod password;
 mod portal;
 mod reset;
 mod settings;
+mod verify;
 
 use crate::state::AppState;
 use axum::routing::{get, post, MethodRouter};
@@ -67,6 +68,8 @@ fn build() -> Routes {
     }
     .add(&["GET"], "/healthz", Public, get(misc::healthz))
     .add(&["GET"], "/readyz", Public, get(misc::readyz))
+    .add(&["GET"], "/auth/verify", Public, get(verify::verify))
+    .add(&["GET"], "/auth/denied", Public, get(verify::denied))
     .add(
         &["GET"],
         "/static/portvakt.css",

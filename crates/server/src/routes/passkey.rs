@@ -197,6 +197,7 @@ pub async fn signin_finish(
     PageLang(t): PageLang,
     csrf: CsrfToken,
     Client(client): Client,
+    headers: axum::http::HeaderMap,
     ValidForm(form): ValidForm<FinishForm>,
 ) -> Result<Response, AppError> {
     match state
@@ -204,7 +205,7 @@ pub async fn signin_finish(
         .finish_passkey_signin(&form.ceremony, &form.credential, &client)
         .await
     {
-        Ok(signed) => Ok(signed_in(&state, &signed)),
+        Ok(signed) => Ok(signed_in(&state, &signed, &headers)),
         Err(e) => {
             let (status, key, field) = passkey_failure(e)?;
             start_anonymous(&state, t, &csrf, Flow::SignIn, Some((status, key, field))).await
@@ -254,6 +255,7 @@ pub async fn second_finish(
     PageLang(t): PageLang,
     csrf: CsrfToken,
     Client(client): Client,
+    headers: axum::http::HeaderMap,
     step: SecondFactorStep,
     ValidForm(form): ValidForm<FinishForm>,
 ) -> Result<Response, AppError> {
@@ -262,7 +264,7 @@ pub async fn second_finish(
         .finish_passkey_second_factor(&step.0.token, &form.ceremony, &form.credential, &client)
         .await
     {
-        Ok(token) => Ok(super::factor::completed(&state, &step, &token)),
+        Ok(token) => Ok(super::factor::completed(&state, &step, &token, &headers)),
         Err(PasskeyError::AttemptOver) => Ok(super::factor::attempt_over(&state)),
         Err(e) => {
             let (status, key, field) = passkey_failure(e)?;

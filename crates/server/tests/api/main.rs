@@ -6,6 +6,7 @@ mod access;
 mod apply;
 mod email;
 mod forms;
+mod forward_auth;
 mod headers;
 mod helpers;
 mod isolation;

@@ -51,6 +51,8 @@ async fn public_routes_are_exactly_the_expected_ones() {
     assert_eq!(
         public,
         [
+            "GET /auth/denied",
+            "GET /auth/verify",
             "GET /healthz",
             "GET /login",
             "GET /readyz",

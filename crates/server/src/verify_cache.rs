@@ -1,0 +1,180 @@
+//! What `/auth/verify` needs per request, cached with bounded staleness so
+//! the hot path does no database work: a session (with its user, groups
+//! and methods) is re-read from the store at most once per `ttl`, and so is
+//! an organisation's list of services and zones. A revoked session or a
+//! changed rule therefore takes effect within `ttl` (one second by
+//! default). Re-reading goes through `check_session`, which also keeps the
+//! idle timeout honest: activity seen here refreshes `last_seen_at` at most
+//! once a minute, and a session idle too long is ended there.
+
+use portvakt_core::access::Method;
+use portvakt_core::apply::ZoneRecord;
+use portvakt_core::auth::session::SessionToken;
+use portvakt_core::auth::signin::{AuthService, SessionCheck};
+use portvakt_core::domain::{Slug, ZoneCidrs};
+use portvakt_core::ids::OrganisationId;
+use portvakt_core::store::{Organisation, Service, SessionRecord, Store, User};
+use portvakt_core::StoreError;
+use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// Entries kept before the cache is emptied and refilled (memory bound).
+const MAX_ENTRIES: usize = 100_000;
+
+pub struct ActiveSession {
+    pub session: SessionRecord,
+    pub user: User,
+    pub groups: BTreeSet<Slug>,
+    pub methods: BTreeSet<Method>,
+}
+
+pub struct OrgView {
+    pub organisation: Organisation,
+    pub services: Vec<(Service, BTreeSet<Slug>)>,
+    pub zones: Vec<ZoneRecord>,
+    /// The zones' ranges, parsed once.
+    ranges: Vec<(Slug, ZoneCidrs)>,
+}
+
+impl OrgView {
+    /// The service published at `host` (lower case, no port).
+    #[must_use]
+    pub fn service_at(&self, host: &str) -> Option<&(Service, BTreeSet<Slug>)> {
+        self.services
+            .iter()
+            .find(|(s, _)| s.access.host.as_deref() == Some(host))
+    }
+
+    #[must_use]
+    pub fn zone_of(&self, ip: IpAddr) -> Option<&Slug> {
+        self.ranges
+            .iter()
+            .find(|(_, c)| c.contains(ip))
+            .map(|(s, _)| s)
+    }
+}
+
+struct Entry<T> {
+    at: Instant,
+    value: Option<Arc<T>>,
+}
+
+pub struct VerifyCache {
+    ttl: Duration,
+    sessions: RwLock<HashMap<String, Entry<ActiveSession>>>,
+    orgs: RwLock<HashMap<OrganisationId, Entry<OrgView>>>,
+}
+
+fn fresh<K: std::hash::Hash + Eq, T>(
+    map: &RwLock<HashMap<K, Entry<T>>>,
+    key: &K,
+    ttl: Duration,
+) -> Option<Option<Arc<T>>> {
+    let guard = map.read().ok()?;
+    let e = guard.get(key)?;
+    (e.at.elapsed() < ttl).then(|| e.value.clone())
+}
+
+fn put<K: std::hash::Hash + Eq, T>(
+    map: &RwLock<HashMap<K, Entry<T>>>,
+    key: K,
+    value: Option<Arc<T>>,
+) {
+    if let Ok(mut guard) = map.write() {
+        if guard.len() >= MAX_ENTRIES {
+            guard.clear();
+        }
+        guard.insert(
+            key,
+            Entry {
+                at: Instant::now(),
+                value,
+            },
+        );
+    }
+}
+
+impl VerifyCache {
+    #[must_use]
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            sessions: RwLock::new(HashMap::new()),
+            orgs: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The active (fully signed-in) session behind a cookie token.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn session(
+        &self,
+        auth: &AuthService,
+        token: &SessionToken,
+    ) -> Result<Option<Arc<ActiveSession>>, StoreError> {
+        let hash = token.hash();
+        if let Some(hit) = fresh(&self.sessions, &hash, self.ttl) {
+            return Ok(hit);
+        }
+        let value = match auth.check_session(token).await? {
+            SessionCheck::Active { session, user } => {
+                let groups = auth
+                    .store
+                    .user_groups(&user.organisation_id, &user.id)
+                    .await?
+                    .into_iter()
+                    .map(|g| g.slug)
+                    .collect();
+                Some(Arc::new(ActiveSession {
+                    methods: Method::from_amr(&session.amr),
+                    session: *session,
+                    user: *user,
+                    groups,
+                }))
+            }
+            _ => None,
+        };
+        put(&self.sessions, hash, value.clone());
+        Ok(value)
+    }
+
+    /// An organisation's services and zones.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn organisation(
+        &self,
+        store: &dyn Store,
+        id: &OrganisationId,
+    ) -> Result<Option<Arc<OrgView>>, StoreError> {
+        if let Some(hit) = fresh(&self.orgs, id, self.ttl) {
+            return Ok(hit);
+        }
+        let value = match store.organisation(id).await? {
+            Some(organisation) => {
+                let services = store.services_with_groups(id).await?;
+                let zones = store.zones(id).await?;
+                let ranges = zones
+                    .iter()
+                    .filter_map(|z| {
+                        // A zone that no longer parses counts as outside.
+                        let c = ZoneCidrs::parse(&z.cidrs.split(',').collect::<Vec<_>>()).ok()?;
+                        Some((z.slug.clone(), c))
+                    })
+                    .collect();
+                Some(Arc::new(OrgView {
+                    organisation,
+                    services,
+                    zones,
+                    ranges,
+                }))
+            }
+            None => None,
+        };
+        put(&self.orgs, id.clone(), value.clone());
+        Ok(value)
+    }
+}
