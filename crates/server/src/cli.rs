@@ -58,6 +58,11 @@ pub enum Command {
         #[arg(long)]
         user: String,
     },
+    /// Access rules: try a decision before relying on it.
+    Access {
+        #[command(subcommand)]
+        command: AccessCommand,
+    },
     /// Check the database's integrity.
     CheckDb {
         #[arg(long, env = "PORTVAKT_CONFIG")]
@@ -69,6 +74,31 @@ pub enum Command {
         config: PathBuf,
         #[arg(long, default_value_t = 10)]
         rounds: u32,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AccessCommand {
+    /// Print whether USER may open SERVICE from IP, signed in with METHODs,
+    /// at TIME, and why. Exits 0 when allowed, 3 when not.
+    Check {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        /// Username, e.g. anna.andersson@exempelkommun.se.
+        #[arg(long)]
+        user: String,
+        /// Service slug, e.g. lonebesked.
+        #[arg(long)]
+        service: String,
+        /// The client's address.
+        #[arg(long)]
+        ip: std::net::IpAddr,
+        /// Sign-in methods used: password, app, sms, email, passkey (repeat or comma-separate).
+        #[arg(long = "method", required = true)]
+        methods: Vec<String>,
+        /// 2026-11-23T19:00 (Europe/Stockholm) or RFC 3339; default now.
+        #[arg(long)]
+        time: Option<String>,
     },
 }
 
@@ -97,6 +127,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             dry_run,
         } => apply(&file, &config, dry_run).await,
         Command::Demo { data, listen } => run_demo(&data, &listen).await,
+        Command::Access {
+            command:
+                AccessCommand::Check {
+                    config,
+                    user,
+                    service,
+                    ip,
+                    methods,
+                    time,
+                },
+        } => {
+            let cfg = Config::load(&config)?;
+            let store = open_store(&cfg).await?;
+            let at = match time {
+                Some(t) => crate::whatif::parse_time(&t)?,
+                None => SystemClock.now(),
+            };
+            let report =
+                crate::whatif::check(&*store, &user, &service, ip, &methods, at).await?;
+            print!("{}", report.text);
+            if !report.allowed {
+                std::process::exit(3);
+            }
+            Ok(())
+        }
         Command::Unlock { config, org, user } => {
             let cfg = Config::load(&config)?;
             let store = open_store(&cfg).await?;

@@ -22,3 +22,4 @@ pub mod startup;
 pub mod state;
 pub mod time_fmt;
 pub mod verify_cache;
+pub mod whatif;
