@@ -144,8 +144,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(t) => crate::whatif::parse_time(&t)?,
                 None => SystemClock.now(),
             };
-            let report =
-                crate::whatif::check(&*store, &user, &service, ip, &methods, at).await?;
+            let report = crate::whatif::check(&*store, &user, &service, ip, &methods, at).await?;
             print!("{}", report.text);
             if !report.allowed {
                 std::process::exit(3);

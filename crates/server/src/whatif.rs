@@ -65,9 +65,10 @@ pub async fn check(
         .ok_or_else(|| anyhow!("--service: no service {service} in {}", org.slug.as_str()))?;
     let mut used = BTreeSet::new();
     for m in methods.iter().flat_map(|m| m.split(',')) {
-        used.insert(Method::parse(m.trim()).ok_or_else(|| {
-            anyhow!("--method {m}: use password, app, sms, email or passkey")
-        })?);
+        used.insert(
+            Method::parse(m.trim())
+                .ok_or_else(|| anyhow!("--method {m}: use password, app, sms, email or passkey"))?,
+        );
     }
     let groups: BTreeSet<Slug> = store
         .user_groups(&org.id, &u.id)

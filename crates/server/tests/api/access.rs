@@ -112,28 +112,50 @@ async fn the_what_if_command_gives_the_same_decision_and_says_why() {
             .output()
             .unwrap()
     };
-    let out = run("lonebesked", "10.10.1.1", "password,sms", "2026-11-23T13:00");
+    let out = run(
+        "lonebesked",
+        "10.10.1.1",
+        "password,sms",
+        "2026-11-23T13:00",
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(text.contains("decision: DENY"), "{text}");
     assert!(text.contains("Kräver inloggning med autentiseringsapp eller passkey."));
     assert!(text.contains("zone: administrativa-natet"), "{text}");
 
-    let out = run("lonebesked", "198.51.100.1", "password,app", "2026-11-23T13:00");
+    let out = run(
+        "lonebesked",
+        "198.51.100.1",
+        "password,app",
+        "2026-11-23T13:00",
+    );
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("decision: ALLOW"));
 
-    let out = run("arendehantering", "10.10.1.1", "password", "2026-11-23T19:00");
+    let out = run(
+        "arendehantering",
+        "10.10.1.1",
+        "password",
+        "2026-11-23T19:00",
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3));
     assert!(text.contains("Öppen måndag–fredag 07.00–18.00."), "{text}");
     assert!(text.contains("2026-11-23 19:00"), "{text}");
 
-    let out = run("lararplattform", "10.10.1.1", "password", "2026-11-23T13:00");
+    let out = run(
+        "lararplattform",
+        "10.10.1.1",
+        "password",
+        "2026-11-23T13:00",
+    );
     assert_eq!(out.status.code(), Some(1), "unknown service is an error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--service"));
     let out = run("larplattform", "10.10.1.1", "password", "2026-11-23T13:00");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("not shared with any of the user's groups"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("not shared with any of the user's groups")
+    );
     let out = run("vab", "10.10.1.1", "fingerprint", "2026-11-23T13:00");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--method fingerprint"));
 }

@@ -39,12 +39,18 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// nginx, stopped when dropped.
-pub struct Nginx {
+#[derive(Clone, Copy, Debug)]
+enum Proxy {
+    Nginx,
+    Caddy,
+}
+
+/// A proxy process, stopped when dropped.
+pub struct ProxyProcess {
     child: Child,
 }
 
-impl Drop for Nginx {
+impl Drop for ProxyProcess {
     fn drop(&mut self) {
         self.child.kill().ok();
         self.child.wait().ok();
@@ -72,7 +78,68 @@ fn nginx_conf(dir: &Path, port: u16, portvakt: u16, app: u16) -> String {
         )
 }
 
-async fn start_nginx(dir: &Path, port: u16, portvakt: u16, app: u16) -> Nginx {
+/// The Caddyfile documented in docs/forward-auth.md, with test ports and
+/// plain HTTP.
+fn caddyfile(dir: &Path, port: u16, portvakt: u16, app: u16) -> String {
+    let mut out = format!(
+        "{{\n\tadmin off\n\tauto_https off\n\tstorage file_system {}\n}}\n",
+        dir.display()
+    );
+    for line in include_str!("../../../../docs/examples/Caddyfile").lines() {
+        let site = !line.starts_with(['\t', ' ', '#', '}']) && line.ends_with('{');
+        let line = if site {
+            let hosts: Vec<String> = line
+                .trim_end_matches('{')
+                .split(',')
+                .map(|h| {
+                    let h = h.trim().replace("exempelkommun.se", DOMAIN);
+                    format!("http://{h}:{port}")
+                })
+                .collect();
+            format!("{} {{", hosts.join(", "))
+        } else {
+            line.replace("PORTVAKT_ADDR", &format!("127.0.0.1:{portvakt}"))
+                .replace("APP_ADDR", &format!("127.0.0.1:{app}"))
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+async fn start_caddy(dir: &Path, port: u16, portvakt: u16, app: u16) -> ProxyProcess {
+    let file = dir.join("Caddyfile");
+    std::fs::write(&file, caddyfile(dir, port, portvakt, app)).unwrap();
+    let child = Command::new("caddy")
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(&file)
+        .env("HOME", dir)
+        .env("XDG_DATA_HOME", dir)
+        .env("XDG_CONFIG_HOME", dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("caddy.log")).unwrap())
+        .spawn()
+        .expect("caddy is installed by scripts/test");
+    wait_for(ProxyProcess { child }, port, &dir.join("caddy.log")).await
+}
+
+async fn wait_for(p: ProxyProcess, port: u16, log: &Path) -> ProxyProcess {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return p;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "proxy did not start: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+async fn start_nginx(dir: &Path, port: u16, portvakt: u16, app: u16) -> ProxyProcess {
     std::fs::create_dir_all(dir.join("tmp")).unwrap();
     let conf = dir.join("nginx.conf");
     std::fs::write(&conf, nginx_conf(dir, port, portvakt, app)).unwrap();
@@ -87,32 +154,19 @@ async fn start_nginx(dir: &Path, port: u16, portvakt: u16, app: u16) -> Nginx {
         .args(["-g", "daemon off; master_process off;"])
         .spawn()
         .expect("nginx is installed by scripts/test");
-    let n = Nginx { child };
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return n;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "nginx did not start: {}",
-        std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-    );
+    wait_for(ProxyProcess { child }, port, &dir.join("error.log")).await
 }
 
 struct Setup {
     app: TestApp,
-    _nginx: Nginx,
+    _proxy: ProxyProcess,
     port: u16,
     dir: TempDir,
 }
 
 /// Portvakt (demo organisation) with services published at hosts, nginx in
 /// front of it and of the echo app.
-async fn setup() -> Setup {
+async fn setup(proxy: Proxy) -> Setup {
     let port = free_port();
     let extra = format!(
         "[forward_auth]\nportal_url = \"http://portal.{DOMAIN}:{port}\"\n\
@@ -153,10 +207,13 @@ async fn setup() -> Setup {
         .unwrap();
     let upstream = echo_app().await;
     let dir = TempDir::new();
-    let nginx = start_nginx(&dir.0, port, app.addr.port(), upstream).await;
+    let process = match proxy {
+        Proxy::Nginx => start_nginx(&dir.0, port, app.addr.port(), upstream).await,
+        Proxy::Caddy => start_caddy(&dir.0, port, app.addr.port(), upstream).await,
+    };
     Setup {
         app,
-        _nginx: nginx,
+        _proxy: process,
         port,
         dir,
     }
@@ -209,7 +266,26 @@ async fn json(r: reqwest::Response) -> serde_json::Value {
 
 #[tokio::test]
 async fn nginx_sends_to_sign_in_and_back_and_the_app_sees_who() {
-    let s = setup().await;
+    sign_in_and_back(Proxy::Nginx).await;
+}
+
+#[tokio::test]
+async fn caddy_sends_to_sign_in_and_back_and_the_app_sees_who() {
+    sign_in_and_back(Proxy::Caddy).await;
+}
+
+#[tokio::test]
+async fn nginx_refuses_by_group_method_zone_and_time_with_an_explanation() {
+    refusals(Proxy::Nginx).await;
+}
+
+#[tokio::test]
+async fn caddy_refuses_by_group_method_zone_and_time_with_an_explanation() {
+    refusals(Proxy::Caddy).await;
+}
+
+async fn sign_in_and_back(proxy: Proxy) {
+    let s = setup(proxy).await;
     let c = s.browser();
     let target = s.url("app", "/inkorg?mapp=1");
     let r = s.sign_in(&c, &target).await;
@@ -229,7 +305,7 @@ async fn nginx_sends_to_sign_in_and_back_and_the_app_sees_who() {
             .unwrap(),
     )
     .await;
-    assert_eq!(seen["remote-user"], ANNA);
+    assert_eq!(seen["remote-user"], ANNA, "via {proxy:?}: {seen}");
     assert_eq!(seen["remote-groups"], "ovrig-personal");
     assert_eq!(seen["remote-name"], "Anna Andersson");
     assert_eq!(seen["remote-email"], ANNA);
@@ -270,9 +346,8 @@ async fn nginx_sends_to_sign_in_and_back_and_the_app_sees_who() {
     drop(s.dir);
 }
 
-#[tokio::test]
-async fn nginx_refuses_by_group_method_zone_and_time_with_an_explanation() {
-    let s = setup().await;
+async fn refusals(proxy: Proxy) {
+    let s = setup(proxy).await;
     let c = s.browser();
     s.sign_in(&c, &s.url("app", "/")).await;
     let denied = |host: &'static str| {
@@ -286,7 +361,7 @@ async fn nginx_refuses_by_group_method_zone_and_time_with_an_explanation() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(r.status(), 403, "{host}");
+            assert_eq!(r.status(), 403, "{host} via {proxy:?}");
             r.text().await.unwrap()
         }
     };
