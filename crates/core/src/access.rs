@@ -243,6 +243,9 @@ pub struct ServiceAccess {
     /// The host name forward-auth requests for this service carry
     /// (`lon.exempelkommun.se`); `None` = not behind forward-auth.
     pub host: Option<String>,
+    /// The internal address Portvakt's own reverse proxy forwards to
+    /// (`http://10.10.1.5:8080`); `None` = not published by Portvakt.
+    pub upstream: Option<String>,
 }
 
 impl ServiceAccess {
@@ -256,6 +259,20 @@ impl ServiceAccess {
             open: self.open.clone(),
         }
     }
+}
+
+/// An upstream address in canonical form (no trailing slash), or `None`
+/// when it is not a plain http(s) base address.
+#[must_use]
+pub fn upstream_url(raw: &str) -> Option<String> {
+    let u = url::Url::parse(raw).ok()?;
+    let ok = matches!(u.scheme(), "http" | "https")
+        && u.host().is_some()
+        && u.username().is_empty()
+        && u.password().is_none()
+        && u.query().is_none()
+        && u.fragment().is_none();
+    ok.then(|| u.as_str().trim_end_matches('/').to_owned())
 }
 
 /// Who is asking, from where, when.

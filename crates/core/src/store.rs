@@ -458,6 +458,10 @@ pub trait Store: Send + Sync + 'static {
         &self,
         org: &OrganisationId,
     ) -> StoreResult<Vec<(Service, std::collections::BTreeSet<Slug>)>>;
+    /// Host names Portvakt's own reverse proxy publishes (services with an
+    /// upstream and a host), across the installation: only names, so a
+    /// request can be told apart from one for Portvakt's own pages.
+    async fn proxied_hosts(&self) -> StoreResult<Vec<String>>;
     /// Services shared with any group the user belongs to, in display order.
     async fn services_for_user(
         &self,

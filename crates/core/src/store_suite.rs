@@ -52,6 +52,7 @@ pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
                 methods: Some([crate::access::Method::App, crate::access::Method::Passkey].into()),
                 open: vec![crate::access::Window::parse("mon-fri 07:00-18:00").unwrap()],
                 host: Some(format!("payslip.{org_slug}.example")),
+                upstream: Some("http://10.1.2.3:8080".into()),
             },
         }],
         users: vec![DesiredUser {

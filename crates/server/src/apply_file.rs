@@ -82,6 +82,9 @@ struct RawService {
     /// Host name of the app behind forward-auth.
     #[serde(default)]
     host: Option<S<String>>,
+    /// Internal address for Portvakt's own reverse proxy.
+    #[serde(default)]
+    upstream: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -582,11 +585,23 @@ fn service_access(
             None
         }
     });
+    let upstream = s.upstream.as_ref().and_then(|u| {
+        let parsed = portvakt_core::access::upstream_url(u.get_ref().trim());
+        if parsed.is_none() {
+            c.err(
+                u,
+                &format!("{sf}.upstream"),
+                "an http:// or https:// address such as http://10.10.1.5:8080 (no query, no user name)",
+            );
+        }
+        parsed
+    });
     ServiceAccess {
         zones,
         methods,
         open,
         host,
+        upstream,
     }
 }
 

@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod messages;
 pub mod metrics;
 pub mod page;
+pub mod proxy;
 pub mod routes;
 pub mod senders;
 pub mod startup;

@@ -83,6 +83,7 @@ pub fn build_state(
         metrics: Arc::new(Metrics::default()),
         senders,
         verify: Arc::new(VerifyCache::new(std::time::Duration::from_secs(1))),
+        upstreams: crate::proxy::client(),
     })
 }
 
@@ -98,6 +99,10 @@ pub fn app(state: AppState) -> Router {
             headers::layer,
         ))
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::proxy::layer,
+        ))
         .with_state(state)
 }
 

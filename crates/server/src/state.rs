@@ -18,6 +18,8 @@ pub struct AppState {
     pub senders: crate::senders::Senders,
     /// Sessions and rules for `/auth/verify`, with bounded staleness.
     pub verify: Arc<crate::verify_cache::VerifyCache>,
+    /// Pooled connections to the apps the built-in proxy publishes.
+    pub upstreams: crate::proxy::Upstreams,
 }
 
 /// Cookie names: `__Host-` prefixed in production, so a sibling subdomain

@@ -63,6 +63,8 @@ struct Entry<T> {
 
 pub struct VerifyCache {
     ttl: Duration,
+    /// Hosts the built-in proxy serves, and when they were read.
+    hosts: RwLock<(Option<Instant>, std::collections::HashSet<String>)>,
     sessions: RwLock<HashMap<String, Entry<ActiveSession>>>,
     orgs: RwLock<HashMap<OrganisationId, Entry<OrgView>>>,
 }
@@ -101,9 +103,33 @@ impl VerifyCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
+            hosts: RwLock::new((None, std::collections::HashSet::new())),
             sessions: RwLock::new(HashMap::new()),
             orgs: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Re-reads the published hosts when the list is older than `ttl`.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn refresh_proxied_hosts(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let stale = self
+            .hosts
+            .read()
+            .map_or(true, |h| h.0.is_none_or(|at| at.elapsed() >= self.ttl));
+        if stale {
+            let hosts = store.proxied_hosts().await?;
+            if let Ok(mut h) = self.hosts.write() {
+                *h = (Some(Instant::now()), hosts.into_iter().collect());
+            }
+        }
+        Ok(())
+    }
+
+    #[must_use]
+    pub fn is_proxied_host(&self, host: &str) -> bool {
+        self.hosts.read().is_ok_and(|h| h.1.contains(host))
     }
 
     /// The active (fully signed-in) session behind a cookie token.

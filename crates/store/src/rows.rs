@@ -43,7 +43,7 @@ pub(crate) fn group(row: &AnyRow) -> Result<Group, StoreError> {
 }
 
 pub(crate) const SERVICE_COLS: &str =
-    "s.id, s.slug, s.name, s.description, s.url, s.category, s.sort, s.zones, s.methods, s.open_hours, s.host";
+    "s.id, s.slug, s.name, s.description, s.url, s.category, s.sort, s.zones, s.methods, s.open_hours, s.host, s.upstream";
 
 /// Slugs, methods and windows are stored as text lists; a stored value
 /// that no longer parses is corrupt (never silently dropped: dropping a
@@ -76,6 +76,7 @@ fn access(row: &AnyRow) -> Result<ServiceAccess, StoreError> {
         methods,
         open,
         host: get(row, "host")?,
+        upstream: get(row, "upstream")?,
     })
 }
 

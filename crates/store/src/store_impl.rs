@@ -575,6 +575,18 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn proxied_hosts(&self) -> StoreResult<Vec<String>> {
+        sqlx::query(
+            "SELECT DISTINCT host FROM services WHERE upstream IS NOT NULL AND host IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| get(r, "host"))
+        .collect()
+    }
+
     async fn services_for_user(
         &self,
         org: &OrganisationId,

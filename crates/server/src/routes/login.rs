@@ -52,6 +52,10 @@ pub struct LoginQuery {
 
 /// A return address from a forward-auth redirect, if it is one of ours.
 fn checked_return(state: &AppState, raw: &str) -> Option<String> {
+    // A path on Portvakt's own host (an app published under /apps/).
+    if raw.starts_with(crate::proxy::PREFIX) && super::misc::local_path(raw) == raw {
+        return Some(raw.to_owned());
+    }
     let fa = state.config.forward_auth.as_ref()?;
     fa.return_policy().check(raw).map(|u| u.to_string())
 }

@@ -14,6 +14,8 @@ mod reset;
 mod settings;
 mod verify;
 
+pub(crate) use verify::denied_page;
+
 use crate::state::AppState;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;

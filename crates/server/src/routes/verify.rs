@@ -8,7 +8,7 @@
 use crate::access_text;
 use crate::cookies;
 use crate::error::AppError;
-use crate::extract::{Client, CsrfToken, PageLang};
+use crate::extract::{Client, PageLang};
 use crate::page::Page;
 use crate::state::AppState;
 use askama::Template;
@@ -29,6 +29,39 @@ struct DeniedPage {
     portal: String,
 }
 
+/// 403 with the reasons a service is closed to this user now.
+pub(crate) fn denied_page(
+    state: &AppState,
+    t: crate::i18n::Tr,
+    service: &portvakt_core::store::Service,
+    denials: &[portvakt_core::access::Denial],
+    zones: &[portvakt_core::apply::ZoneRecord],
+) -> Result<Response, AppError> {
+    let mut reasons = access_text::reasons(t, denials, zones);
+    if reasons.is_empty() {
+        reasons.push(t.get("denied.not_yours").to_owned());
+    }
+    let portal = state.config.forward_auth.as_ref().map_or_else(
+        || "/".to_owned(),
+        |fa| fa.portal_url.trim_end_matches('/').to_owned() + "/",
+    );
+    let body = DeniedPage {
+        p: Page {
+            t,
+            csrf: String::new(),
+            back: "/".into(),
+            user_name: None,
+            org_name: None,
+            is_admin: false,
+        },
+        service: service.name.clone(),
+        reasons,
+        portal,
+    }
+    .render()?;
+    Ok((StatusCode::FORBIDDEN, Html(body)).into_response())
+}
+
 fn h<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -47,13 +80,12 @@ fn empty(status: StatusCode) -> Response {
 pub async fn verify(
     state: State<AppState>,
     lang: PageLang,
-    csrf: CsrfToken,
     client: Client,
     peer: ConnectInfo<SocketAddr>,
     method: HttpMethod,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    check(state, lang, csrf, client, peer, method, headers, false).await
+    check(state, lang, client, peer, method, headers, false).await
 }
 
 /// The same check, always answered with the explanatory page: nginx's
@@ -61,20 +93,18 @@ pub async fn verify(
 pub async fn denied(
     state: State<AppState>,
     lang: PageLang,
-    csrf: CsrfToken,
     client: Client,
     peer: ConnectInfo<SocketAddr>,
     method: HttpMethod,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    check(state, lang, csrf, client, peer, method, headers, true).await
+    check(state, lang, client, peer, method, headers, true).await
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn check(
     State(state): State<AppState>,
     PageLang(t): PageLang,
-    csrf: CsrfToken,
     Client(client): Client,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: HttpMethod,
@@ -169,19 +199,6 @@ async fn check(
         }
         Ok(()) => Ok(empty(StatusCode::OK)),
         Err(_) if nginx && !explain => Ok(empty(StatusCode::FORBIDDEN)),
-        Err(denials) => {
-            let mut reasons = access_text::reasons(t, &denials, &org.zones);
-            if reasons.is_empty() {
-                reasons.push(t.get("denied.not_yours").to_owned());
-            }
-            let body = DeniedPage {
-                p: Page::anonymous(t, &csrf, "/"),
-                service: service.name.clone(),
-                reasons,
-                portal: fa.portal_url.trim_end_matches('/').to_owned() + "/",
-            }
-            .render()?;
-            Ok((StatusCode::FORBIDDEN, Html(body)).into_response())
-        }
+        Err(denials) => super::denied_page(&state, t, service, &denials, &org.zones),
     }
 }

@@ -13,6 +13,7 @@ mod isolation;
 mod login;
 mod mfa;
 mod passkeys;
+mod proxy;
 mod reset;
 mod routes;
 mod sessions;

@@ -1,0 +1,3 @@
+-- Built-in reverse proxy: the internal address of a service Portvakt
+-- publishes itself (NULL = not proxied).
+ALTER TABLE services ADD COLUMN upstream TEXT;
