@@ -97,11 +97,6 @@ http {{
     client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp;
     fastcgi_temp_path {work}/tmp; uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
     upstream auth {{ server {auth_upstream}; keepalive 32; }}
-    # The baseline's tiny upstream: an empty 200.
-    server {{
-        listen 127.0.0.1:{TINY_PORT};
-        location / {{ return 200; }}
-    }}
     server {{
         listen 127.0.0.1:{NGINX_PORT};
         server_name app.bench.se;
@@ -123,6 +118,26 @@ http {{
     }}
 }}
 """
+
+
+def start_tiny(work):
+    """The baseline's tiny upstream: a separate nginx answering an empty 200."""
+    path = os.path.join(work, "tiny.conf")
+    with open(path, "w") as f:
+        f.write(f"""
+worker_processes 1;
+pid {work}/tiny.pid;
+error_log {work}/tiny-error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp;
+    fastcgi_temp_path {work}/tmp; uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
+    server {{ listen 127.0.0.1:{TINY_PORT}; location / {{ return 200; }} }}
+}}
+""")
+    return subprocess.Popen(["taskset", "-c", "1", NGINX, "-p", work, "-c", path, "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def start_nginx(work, auth_upstream):
@@ -176,6 +191,7 @@ def sign_in():
 def main():
     subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "portvakt"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="portvakt-fa-bench-")
+    os.chmod(work, 0o755)  # nginx's workers run as an unprivileged user
     os.makedirs(os.path.join(work, "tmp"))
     os.makedirs(os.path.join(work, "html"))
     with open(os.path.join(work, "html", "index.html"), "w") as f:
@@ -194,6 +210,7 @@ def main():
     wait_port(PV_PORT)
     cookie = sign_in()
 
+    tiny = start_tiny(work)
     verify_nginx = start_nginx(work, f"127.0.0.1:{PV_PORT}")
     # The check really runs: no cookie, no page.
     assert status(None) == 401, "a request without a session must be refused"
@@ -219,7 +236,7 @@ def main():
                BENCH_PASSWORD=urllib.parse.quote_plus(PASSWORD))
     storm_args = ["taskset", "-c", "0", "wrk", "-t1", "-c8", "-d16s", "-s",
                   os.path.join(ROOT, "bench", "signin.lua"), f"http://127.0.0.1:{PV_PORT}/login"]
-    stormed = []
+    stormed, signins = [], []
     for _ in range(3):
         storm = subprocess.Popen(storm_args, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         time.sleep(1)
@@ -227,12 +244,14 @@ def main():
         out, _ = storm.communicate()
         signed = int(re.search(r"SIGNED_IN (\d+)", out).group(1))
         assert signed > 0, "the storm signed nobody in"
+        signins.append(signed / 16.0)
     server.terminate(); server.wait()
+    tiny.terminate(); tiny.wait()
     shutil.rmtree(work, ignore_errors=True)
 
     med = lambda xs, i: statistics.median(x[i] for x in xs)
     print("(a) nginx auth_request, 1 nginx worker + upstream on core 1, wrk -t1 -c50 on core 0")
-    print(f"    baseline (tiny upstream, empty 200): {med(base, 0):,.0f} req/s  p99 {med(base, 1):.2f} ms"
+    print(f"    baseline (separate tiny nginx upstream, empty 200): {med(base, 0):,.0f} req/s  p99 {med(base, 1):.2f} ms"
           f"  runs {', '.join(f'{b[0]:,.0f}' for b in base)}")
     print(f"    Portvakt /auth/verify:               {med(ours, 0):,.0f} req/s  p99 {med(ours, 1):.2f} ms"
           f"  runs {', '.join(f'{o[0]:,.0f}' for o in ours)}")
@@ -241,8 +260,14 @@ def main():
     print("(b) p99 of (a) while a sign-in storm (wrk -c8 on /login) saturates hashing")
     print(f"    at rest p99 {med(ours, 1):.2f} ms; during storm p99 {med(stormed, 1):.2f} ms"
           f" ({med(stormed, 0):,.0f} req/s)")
+    print(f"    sign-ins completed during the storm: {statistics.median(signins):.1f}/s "
+          "(hash threads run at SCHED_BATCH, nice 9)")
     print(f"    ratio: {med(stormed, 1) / med(ours, 1):.2f}  (target <= 2)")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        # Nothing outlives the benchmark, even when an assertion fails.
+        subprocess.run(["pkill", "-f", "portvakt-fa-bench-"], check=False)

@@ -81,11 +81,13 @@ impl LocalTime {
     /// The Stockholm wall-clock time of a Unix time.
     #[must_use]
     pub fn stockholm(unix: i64) -> Self {
+        static STOCKHOLM: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+        let tz = STOCKHOLM.get_or_init(|| {
+            jiff::tz::TimeZone::get("Europe/Stockholm").unwrap_or(jiff::tz::TimeZone::UTC)
+        });
         let zoned = jiff::Timestamp::from_second(unix)
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-            .to_zoned(
-                jiff::tz::TimeZone::get("Europe/Stockholm").unwrap_or(jiff::tz::TimeZone::UTC),
-            );
+            .to_zoned(tz.clone());
         Self {
             weekday: u8::try_from(zoned.weekday().to_monday_zero_offset()).unwrap_or(0),
             minute: u16::try_from(i32::from(zoned.hour()) * 60 + i32::from(zoned.minute()))
@@ -303,22 +305,56 @@ pub enum Denial {
 /// # Errors
 /// The reasons, never empty.
 pub fn decide(rule: &AccessRule, who: &Subject<'_>) -> Result<(), Vec<Denial>> {
+    decide_parts(
+        &rule.groups,
+        rule.zones.as_ref(),
+        rule.methods.as_ref(),
+        &rule.open,
+        who,
+    )
+}
+
+impl ServiceAccess {
+    /// [`decide`] for this service shared with `groups`, without building
+    /// an [`AccessRule`] (the forward-auth hot path allocates nothing when
+    /// access is allowed).
+    ///
+    /// # Errors
+    /// The reasons, never empty.
+    pub fn decide(&self, groups: &BTreeSet<Slug>, who: &Subject<'_>) -> Result<(), Vec<Denial>> {
+        decide_parts(
+            groups,
+            self.zones.as_ref(),
+            self.methods.as_ref(),
+            &self.open,
+            who,
+        )
+    }
+}
+
+fn decide_parts(
+    groups: &BTreeSet<Slug>,
+    zones: Option<&BTreeSet<Slug>>,
+    methods: Option<&BTreeSet<Method>>,
+    open: &[Window],
+    who: &Subject<'_>,
+) -> Result<(), Vec<Denial>> {
     let mut denials = Vec::new();
-    if rule.groups.is_disjoint(who.groups) {
+    if groups.is_disjoint(who.groups) {
         denials.push(Denial::NotInGroup);
     }
-    if let Some(zones) = &rule.zones {
+    if let Some(zones) = zones {
         if !who.zone.is_some_and(|z| zones.contains(z)) {
             denials.push(Denial::Zone(zones.clone()));
         }
     }
-    if let Some(methods) = &rule.methods {
+    if let Some(methods) = methods {
         if methods.is_disjoint(who.methods) {
             denials.push(Denial::Method(methods.clone()));
         }
     }
-    if !rule.open.is_empty() && !rule.open.iter().any(|w| w.contains(who.at)) {
-        denials.push(Denial::Closed(rule.open.clone()));
+    if !open.is_empty() && !open.iter().any(|w| w.contains(who.at)) {
+        denials.push(Denial::Closed(open.to_vec()));
     }
     if denials.is_empty() {
         Ok(())

@@ -54,7 +54,16 @@ fn cross_site(req: &Request) -> bool {
     }
 }
 
+/// Forward-auth checks are a proxy's sub-requests for some app's pages:
+/// no token to issue, no page headers to add (and they are the hot path).
+pub(crate) fn is_forward_auth(req: &Request) -> bool {
+    req.uri().path() == "/auth/verify" && req.method() == Method::GET
+}
+
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if is_forward_auth(&req) {
+        return next.run(req).await;
+    }
     let existing = cookies::read(req.headers(), state.cookies.csrf).filter(|v| v.len() == 43);
     let (token, fresh) = match existing {
         Some(t) => (t, false),
@@ -89,11 +98,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         req = Request::from_parts(parts, Body::from(bytes));
     }
     req.extensions_mut().insert(CsrfToken(token.clone()));
-    // A forward-auth check is a proxy's sub-request for some app's page:
-    // a token cookie there would only cost every request a Set-Cookie.
-    let issue = fresh && req.uri().path() != "/auth/verify";
     let mut resp = next.run(req).await;
-    if issue {
+    if fresh {
         resp.headers_mut().append(
             header::SET_COOKIE,
             cookies::build(

@@ -7,12 +7,15 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-const CSP: &str =
+pub(crate) const CSP: &str =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     Metrics::inc(&state.metrics.http_requests);
+    if crate::csrf::is_forward_auth(&req) {
+        return next.run(req).await;
+    }
     let mut resp = next.run(req).await;
     if resp.status().is_server_error() {
         Metrics::inc(&state.metrics.http_server_errors);

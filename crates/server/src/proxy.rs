@@ -26,7 +26,7 @@ use cookie::{Cookie, SameSite};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use portvakt_core::access::{decide, LocalTime, Subject};
+use portvakt_core::access::{LocalTime, Subject};
 use portvakt_core::auth::session::SessionToken;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -158,6 +158,9 @@ fn target(state: &AppState, req: &Request) -> Option<Target> {
 /// The outermost layer: requests for published apps go to the proxy,
 /// everything else to Portvakt's own pages.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if crate::csrf::is_forward_auth(&req) {
+        return next.run(req).await;
+    }
     if let Err(e) = state.verify.refresh_proxied_hosts(&*state.store).await {
         tracing::error!(error = %e, "reading published hosts");
     }
@@ -270,7 +273,7 @@ async fn forward(state: AppState, req: Request, t: Target) -> Result<Response, A
         zone: org.zone_of(client.ip),
         at: LocalTime::stockholm(state.clock.now()),
     };
-    if let Err(denials) = decide(&service.access.rule(groups.clone()), &who) {
+    if let Err(denials) = service.access.decide(groups, &who) {
         return crate::routes::denied_page(&state, tr, service, &denials, &org.zones);
     }
     if t.slug.is_some() && t.path_and_query == "/" && !parts.uri.path().ends_with('/') {

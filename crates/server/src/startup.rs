@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::state::{AppState, CookieNames};
+use crate::state::{AppState, AppStateInner, CookieNames};
 use crate::verify_cache::VerifyCache;
 use crate::{csrf, headers, routes};
 use axum::extract::DefaultBodyLimit;
@@ -68,7 +68,7 @@ pub fn build_state(
     });
     let senders = crate::senders::Senders::from_config(&config.email, &config.sms)
         .map_err(anyhow::Error::msg)?;
-    Ok(AppState {
+    Ok(AppState::new(AppStateInner {
         cookies: CookieNames::new(
             config.secure_cookies(),
             config
@@ -84,7 +84,7 @@ pub fn build_state(
         senders,
         verify: Arc::new(VerifyCache::new(std::time::Duration::from_secs(1))),
         upstreams: crate::proxy::client(),
-    })
+    }))
 }
 
 /// The full HTTP application with its layers.

@@ -5,9 +5,27 @@ use portvakt_core::store::Store;
 use portvakt_core::Clock;
 use std::sync::Arc;
 
-/// Everything a handler may use; cloned per request (all `Arc`s).
+/// Everything a handler may use. Cloned several times per request (by
+/// each layer and extractor), so it is one `Arc`; fields are reached
+/// through `Deref`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl AppState {
+    #[must_use]
+    pub fn new(inner: AppStateInner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+pub struct AppStateInner {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub auth: Arc<AuthService>,

@@ -83,8 +83,86 @@ pub fn is_supported_hash(s: &str) -> bool {
     PasswordHash::new(s).is_ok_and(|h| h.algorithm.as_str().starts_with("argon2"))
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Threads that only hash passwords, at low CPU priority: a storm of
+/// sign-ins then slows other sign-ins, not every page and forward-auth
+/// check sharing the machine (docs/benchmarks.md, issue 4 b).
+struct HashThreads {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+impl HashThreads {
+    fn new(workers: usize) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..workers {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("portvakt-hash-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            // Without a thread the semaphore still bounds the queue; the
+            // job below then fails instead of hanging.
+            drop(spawned);
+        }
+        Self {
+            jobs: std::sync::Mutex::new(tx),
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        self.jobs
+            .lock()
+            .map_err(|e| HashError::Internal(e.to_string()))?
+            .send(job)
+            .map_err(|e| HashError::Internal(e.to_string()))?;
+        rx.await.map_err(|e| HashError::Internal(e.to_string()))
+    }
+}
+
+/// SCHED_BATCH at nice 9: under contention a hash thread gets about an
+/// eighth of what a request-serving thread gets, so sign-ins slow down
+/// but never stop. Where the OS refuses, the thread keeps normal priority.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::{
+            set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+            ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
+        };
+        // The crate maps 0..=99 onto nice 19..=-20; 23 is nice 9.
+        if let Ok(p) = ThreadPriorityValue::try_from(23u8) {
+            let _ = set_thread_priority_and_policy(
+                thread_native_id(),
+                ThreadPriority::Crossplatform(p),
+                ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
+            );
+        }
+    }
+}
+
 pub struct PasswordHasher {
     params: Argon2Params,
+    threads: HashThreads,
     permits: Arc<Semaphore>,
     queued: Arc<AtomicUsize>,
     max_queued: usize,
@@ -102,6 +180,7 @@ impl PasswordHasher {
         let dummy_hash = hash_blocking(params, &dummy)?;
         Ok(Self {
             params,
+            threads: HashThreads::new(workers.max(1)),
             permits: Arc::new(Semaphore::new(workers.max(1))),
             queued: Arc::new(AtomicUsize::new(0)),
             max_queued,
@@ -160,13 +239,9 @@ impl PasswordHasher {
         let permit = self.permits.clone().acquire_owned().await;
         self.queued.fetch_sub(1, Ordering::SeqCst);
         let permit = permit.map_err(|e| HashError::Internal(e.to_string()))?;
-        tokio::task::spawn_blocking(move || {
-            let out = f();
-            drop(permit);
-            out
-        })
-        .await
-        .map_err(|e| HashError::Internal(e.to_string()))
+        let out = self.threads.run(f).await;
+        drop(permit);
+        out
     }
 }
 

@@ -15,7 +15,7 @@ use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method as HttpMethod, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use portvakt_core::access::{decide, LocalTime, Subject};
+use portvakt_core::access::{LocalTime, Subject};
 use portvakt_core::auth::session::SessionToken;
 use portvakt_core::forward::{original_url, ForwardedHeaders};
 use std::net::SocketAddr;
@@ -59,7 +59,18 @@ pub(crate) fn denied_page(
         portal,
     }
     .render()?;
-    Ok((StatusCode::FORBIDDEN, Html(body)).into_response())
+    // Served on an app's host, outside the portal's header layer.
+    Ok((
+        StatusCode::FORBIDDEN,
+        [
+            (header::CONTENT_SECURITY_POLICY, crate::headers::CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        Html(body),
+    )
+        .into_response())
 }
 
 fn h<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -181,7 +192,7 @@ async fn check(
         zone: org.zone_of(client.ip),
         at: LocalTime::stockholm(state.clock.now()),
     };
-    match decide(&service.access.rule(groups.clone()), &who) {
+    match service.access.decide(groups, &who) {
         Ok(()) if !explain => {
             let u = &active.user;
             let group_list: Vec<&str> = active.groups.iter().map(|g| g.as_str()).collect();
