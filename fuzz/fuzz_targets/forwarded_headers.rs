@@ -13,8 +13,18 @@ fuzz_target!(|data: &[u8]| {
     let mut next = || parts.next().filter(|s| !s.is_empty());
     let (a, b, c, d) = (next(), next(), next(), next());
     for h in [
-        ForwardedHeaders { original_url: a, proto: None, host: None, uri: None },
-        ForwardedHeaders { original_url: None, proto: b, host: c, uri: d },
+        ForwardedHeaders {
+            original_url: a,
+            proto: None,
+            host: None,
+            uri: None,
+        },
+        ForwardedHeaders {
+            original_url: None,
+            proto: b,
+            host: c,
+            uri: d,
+        },
     ] {
         if let Some(u) = original_url(&h) {
             assert!(matches!(u.scheme(), "http" | "https"));

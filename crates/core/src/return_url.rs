@@ -41,7 +41,11 @@ impl ReturnPolicy {
         let Some(Host::Domain(host)) = url.host() else {
             return None;
         };
-        let host = host.trim_end_matches('.');
+        // A trailing dot (`exempelkommun.se.`, even `exempelkommun.se...`)
+        // is refused rather than normalised (found by fuzzing).
+        if host.ends_with('.') || host.contains("..") {
+            return None;
+        }
         let allowed = self.domains.iter().any(|d| {
             let d = d.trim_end_matches('.');
             host == d || host.strip_suffix(d).is_some_and(|rest| rest.ends_with('.'))
@@ -104,6 +108,8 @@ mod tests {
             "http://lon.exempelkommun.se/",
             "ftp://lon.exempelkommun.se/",
             "https://10.0.0.1/",
+            "https://exempelkommun.se./",
+            "https:/exempelkommun.se....../..............://///e(m",
             "https://[::1]/",
             "/relative/path",
             "",
