@@ -128,6 +128,8 @@ async fn setup(extra: &str, shared_cookie: bool) -> TestApp {
             "intranat" => format!("http://127.0.0.1:{ws}"),
             // Nothing listens there.
             "vab" => "http://127.0.0.1:9".into(),
+            // Another group's service; closed at night; only from the school network.
+            "larplattform" | "arendehantering" => format!("http://127.0.0.1:{up}"),
             _ => continue,
         };
         s.access.upstream = Some(upstream);
@@ -211,9 +213,70 @@ async fn published_apps_get_who_and_never_our_cookies_or_spoofed_headers() {
     assert!(r
         .body
         .contains("Kräver inloggning med autentiseringsapp eller passkey."));
+    // Another group's service, and opening hours: the same rule as everywhere.
+    let r = c.get("/apps/larplattform/").await;
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("Tjänsten ingår inte i dina behörigheter."));
+    assert_eq!(
+        c.get("/apps/arendehantering/").await.status,
+        200,
+        "Monday 13:00"
+    );
     // A slug that is not a published service of this organisation.
     assert_eq!(c.get("/apps/no-such-app/").await.status, 404);
     assert_eq!(c.get("/apps/intranat-x/").await.status, 404);
+
+    // 19:00: case handling has closed (a fresh sign-in; the old one idled out).
+    app.clock.set(START + 6 * 3600);
+    let late = app.client();
+    late.sign_in(ANNA, ANNA_PW).await;
+    let r = late.get("/apps/arendehantering/").await;
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("Öppen måndag–fredag 07.00–18.00."));
+}
+
+#[tokio::test]
+async fn a_zone_rule_holds_and_a_spoofed_address_does_not_move_anyone_inside() {
+    let app = setup("trusted_proxies = []\n", false).await;
+    let mut org = portvakt_server::demo::organisation(&app.hasher, &[])
+        .await
+        .unwrap();
+    org.users.clear();
+    let current = app
+        .store
+        .services_with_groups(&app.org_and_user(ANNA).await.0.id)
+        .await
+        .unwrap();
+    for s in &mut org.services {
+        // Keep what setup() published, and restrict the mail app to the
+        // administrative network.
+        if let Some((published, _)) = current.iter().find(|(p, _)| p.slug == s.slug) {
+            s.access = published.access.clone();
+        }
+        if s.slug.as_str() == "webbmejl" {
+            s.access.zones =
+                Some([portvakt_core::domain::Slug::parse("administrativa-natet").unwrap()].into());
+        }
+    }
+    portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let c = app.client();
+    c.sign_in(ANNA, ANNA_PW).await;
+    let r = c
+        .http
+        .get(app.url("/apps/webbmejl/"))
+        .header("X-Forwarded-For", "10.10.1.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Kan bara öppnas från Administrativa nätet."));
 }
 
 #[tokio::test]
