@@ -31,8 +31,9 @@ test('an employee signs in, reaches the portal and signs out', async () => {
   await page.getByRole('heading', { level: 1, name: 'Mina tjänster' }).waitFor();
   assert.equal(new URL(page.url()).pathname, '/');
   const services = await page.locator('.service h3').allInnerTexts();
-  assert.ok(services.includes('Lönebesked'), services.join(', '));
-  assert.ok(!services.includes('Lärplattformen'));
+  // Pay slips are listed, though closed until a stronger sign-in (issue 4).
+  assert.ok(services.some((s) => s.startsWith('Lönebesked')), services.join(', '));
+  assert.ok(!services.some((s) => s.startsWith('Lärplattformen')));
   await assertAccessible(page, 'portal');
   await shot(page, '03-portal');
 
