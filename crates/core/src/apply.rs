@@ -40,6 +40,7 @@ pub struct DesiredService {
     pub url: String,
     pub category: String,
     pub groups: BTreeSet<Slug>,
+    pub icon: String,
     pub access: crate::access::ServiceAccess,
 }
 
@@ -228,6 +229,7 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
             url: s.url.clone(),
             category: s.category.clone(),
             sort: i64::try_from(i).unwrap_or(i64::MAX),
+            icon: s.icon.clone(),
             access: s.access.clone(),
         };
         let groups = ids_of(&s.groups);

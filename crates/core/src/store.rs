@@ -56,6 +56,8 @@ pub struct Service {
     pub url: String,
     pub category: String,
     pub sort: i64,
+    /// A built-in icon name (`mail`, `money`, …); empty for the generic one.
+    pub icon: String,
     pub access: crate::access::ServiceAccess,
 }
 

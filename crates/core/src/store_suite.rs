@@ -47,6 +47,7 @@ pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
             url: "https://payslip.example/".into(),
             category: "Personal".into(),
             groups: groups.clone(),
+            icon: "money".into(),
             access: crate::access::ServiceAccess {
                 zones: Some([slug("office")].into()),
                 methods: Some([crate::access::Method::App, crate::access::Method::Passkey].into()),

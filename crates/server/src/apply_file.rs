@@ -85,6 +85,9 @@ struct RawService {
     /// Internal address for Portvakt's own reverse proxy.
     #[serde(default)]
     upstream: Option<S<String>>,
+    /// A built-in icon name.
+    #[serde(default)]
+    icon: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -359,6 +362,21 @@ fn check_org(
         }
         let gs = group_refs(c, &s.groups, &format!("{sf}.groups"));
         let access = service_access(c, s, &sf, &zone_slugs);
+        let icon = match &s.icon {
+            Some(i) if crate::icons::known(i.get_ref()) => i.get_ref().clone(),
+            Some(i) => {
+                c.err(
+                    i,
+                    &format!("{sf}.icon"),
+                    format!(
+                        "unknown icon; use one of {}",
+                        crate::icons::names().join(", ")
+                    ),
+                );
+                String::new()
+            }
+            None => String::new(),
+        };
         if let Some(sl) = c.slug(&s.slug, &format!("{sf}.slug")) {
             if service_slugs.insert(sl.clone()) {
                 services.push(DesiredService {
@@ -368,6 +386,7 @@ fn check_org(
                     url,
                     category,
                     groups: gs,
+                    icon,
                     access,
                 });
             } else {
@@ -591,7 +610,7 @@ fn service_access(
             c.err(
                 u,
                 &format!("{sf}.upstream"),
-                "an http:// or https:// address such as http://10.10.1.5:8080 (no query, no user name)",
+                "an http:// address such as http://10.10.1.5:8080 (no query, no user name; https upstreams are not supported yet)",
             );
         }
         parsed
@@ -681,6 +700,7 @@ zones = ["skolnatet"]
 methods = ["app", "passkey"]
 open = ["Mon-Fri 07:00-18:00"]
 host = "Lon.Kommun.se"
+icon = "money"
 "#;
         let orgs = parse("c.toml", src, 15).unwrap();
         let a = &orgs[0].services[0].access;
@@ -691,18 +711,21 @@ host = "Lon.Kommun.se"
         );
         assert_eq!(a.open[0].to_string(), "mon-fri 07:00-18:00");
         assert_eq!(a.host.as_deref(), Some("lon.kommun.se"));
+        assert_eq!(orgs[0].services[0].icon, "money");
 
         let bad = src
             .replace("[\"skolnatet\"]\nmethods", "[\"nope\"]\nmethods")
             .replace("\"app\", \"passkey\"", "\"app\", \"fax\"")
             .replace("Mon-Fri 07:00-18:00", "mån-fre 7-18")
-            .replace("Lon.Kommun.se", "https://lon.kommun.se/");
+            .replace("Lon.Kommun.se", "https://lon.kommun.se/")
+            .replace("\"money\"", "\"fax\"");
         let text = parse("c.toml", &bad, 15).unwrap_err().to_string();
         for field in [
             "zones: unknown zone 'nope'",
             "methods: unknown method",
             ".open:",
             ".host:",
+            ".icon: unknown icon",
         ] {
             assert!(text.contains(field), "{field} in {text}");
         }

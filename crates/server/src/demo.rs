@@ -90,6 +90,7 @@ pub async fn organisation(
             url: format!("https://{s}.exempelkommun.se/"),
             category: cat.into(),
             groups: groups.clone(),
+            icon: String::new(),
             access: ServiceAccess::default(),
         })
     };
@@ -140,6 +141,12 @@ pub async fn organisation(
     // Two rules to show on the portal: pay slips need a strong sign-in
     // ("SMS is not enough"), case handling closes outside office hours.
     let mut services = services;
+    for (s, icon) in services
+        .iter_mut()
+        .zip(["money", "health", "mail", "globe", "school", "folder"])
+    {
+        s.icon = icon.into();
+    }
     services[0].access.methods = Some([Method::App, Method::Passkey].into());
     services[5].access.open = vec![Window::parse("mon-fri 07:00-18:00")?];
     let people: [(&str, &str, BTreeSet<Slug>, BTreeSet<Role>); 3] = [

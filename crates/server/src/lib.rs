@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod headers;
 pub mod i18n;
+pub mod icons;
 pub mod messages;
 pub mod metrics;
 pub mod page;

@@ -183,14 +183,14 @@ async fn apply_one(tx: &mut Transaction<'static, Any>, change: &Change) -> Store
         } => {
             let (zones, methods, open) = rows::access_columns(&s.access);
             exec(tx, sqlx::query(
-                "INSERT INTO services (id, organisation_id, slug, name, description, url, category, sort, zones, methods, open_hours, host, upstream) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                "INSERT INTO services (id, organisation_id, slug, name, description, url, category, sort, zones, methods, open_hours, host, upstream, icon) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                  ON CONFLICT (id) DO UPDATE SET name = $4, description = $5, url = $6, category = $7, sort = $8, \
-                 zones = $9, methods = $10, open_hours = $11, host = $12, upstream = $13 \
+                 zones = $9, methods = $10, open_hours = $11, host = $12, upstream = $13, icon = $14 \
                  WHERE services.organisation_id = $2",
             ).bind(s.id.as_str()).bind(org.as_str()).bind(s.slug.as_str()).bind(&s.name).bind(&s.description)
                 .bind(&s.url).bind(&s.category).bind(s.sort).bind(zones).bind(methods).bind(open)
-                .bind(s.access.host.clone()).bind(s.access.upstream.clone())).await?;
+                .bind(s.access.host.clone()).bind(s.access.upstream.clone()).bind(&s.icon)).await?;
             exec(
                 tx,
                 sqlx::query(

@@ -43,7 +43,7 @@ pub(crate) fn group(row: &AnyRow) -> Result<Group, StoreError> {
 }
 
 pub(crate) const SERVICE_COLS: &str =
-    "s.id, s.slug, s.name, s.description, s.url, s.category, s.sort, s.zones, s.methods, s.open_hours, s.host, s.upstream";
+    "s.id, s.slug, s.name, s.description, s.url, s.category, s.sort, s.zones, s.methods, s.open_hours, s.host, s.upstream, s.icon";
 
 /// Slugs, methods and windows are stored as text lists; a stored value
 /// that no longer parses is corrupt (never silently dropped: dropping a
@@ -106,6 +106,7 @@ pub(crate) fn service(row: &AnyRow) -> Result<Service, StoreError> {
         url: get(row, "url")?,
         category: get(row, "category")?,
         sort: get(row, "sort")?,
+        icon: get(row, "icon")?,
         access: access(row)?,
     })
 }

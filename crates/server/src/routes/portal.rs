@@ -18,6 +18,7 @@ use serde::Deserialize;
 use std::collections::BTreeSet;
 
 struct Tile {
+    icon: &'static str,
     name: String,
     description: String,
     url: String,
@@ -78,6 +79,7 @@ pub async fn portal_get(
             }
         };
         let tile = Tile {
+            icon: crate::icons::svg(&s.icon),
             name: s.name,
             description: s.description,
             url: s.url,
