@@ -179,6 +179,20 @@ impl Window {
         (0..7).filter(|d| self.days & (1 << d) != 0).collect()
     }
 
+    /// Consecutive days as `(first, last)` runs: mon-fri, sat-sun → [(0,4), (5,6)].
+    #[must_use]
+    pub fn day_runs(&self) -> Vec<(u8, u8)> {
+        let days = self.days();
+        let mut runs: Vec<(u8, u8)> = Vec::new();
+        for d in days {
+            match runs.last_mut() {
+                Some((_, last)) if *last + 1 == d => *last = d,
+                _ => runs.push((d, d)),
+            }
+        }
+        runs
+    }
+
     /// `(start, end)` in minutes since midnight.
     #[must_use]
     pub fn hours(&self) -> (u16, u16) {
@@ -189,25 +203,20 @@ impl Window {
 impl fmt::Display for Window {
     /// The canonical form, as stored and as written in files.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Consecutive days as ranges: mon-fri, sat,sun.
-        let days = self.days();
-        let mut parts = Vec::new();
-        let mut i = 0;
-        while i < days.len() {
-            let mut j = i;
-            while j + 1 < days.len() && days[j + 1] == days[j] + 1 {
-                j += 1;
-            }
-            let (a, b) = (DAYS[usize::from(days[i])], DAYS[usize::from(days[j])]);
-            parts.push(if j - i >= 2 {
-                format!("{a}-{b}")
-            } else if i == j {
-                a.to_owned()
-            } else {
-                format!("{a},{b}")
-            });
-            i = j + 1;
-        }
+        // Runs of three or more days as ranges (mon-fri), shorter ones
+        // listed (sat,sun).
+        let parts: Vec<String> = self
+            .day_runs()
+            .into_iter()
+            .map(|(i, j)| {
+                let (a, b) = (DAYS[usize::from(i)], DAYS[usize::from(j)]);
+                match j - i {
+                    0 => a.to_owned(),
+                    1 => format!("{a},{b}"),
+                    _ => format!("{a}-{b}"),
+                }
+            })
+            .collect();
         write!(
             f,
             "{} {:02}:{:02}-{:02}:{:02}",

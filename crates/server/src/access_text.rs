@@ -26,22 +26,18 @@ fn clock(t: Tr, minutes: u16) -> String {
 
 /// "måndag–fredag 07.00–18.00"
 pub fn window(t: Tr, w: &Window) -> String {
-    let days = w.days();
     let name = |d: u8| t.get(&format!("access.day.{d}")).to_owned();
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < days.len() {
-        let mut j = i;
-        while j + 1 < days.len() && days[j + 1] == days[j] + 1 {
-            j += 1;
-        }
-        parts.push(if j > i {
-            format!("{}–{}", name(days[i]), name(days[j]))
-        } else {
-            name(days[i])
-        });
-        i = j + 1;
-    }
+    let parts: Vec<String> = w
+        .day_runs()
+        .into_iter()
+        .map(|(a, b)| {
+            if a == b {
+                name(a)
+            } else {
+                format!("{}–{}", name(a), name(b))
+            }
+        })
+        .collect();
     let (s, e) = w.hours();
     format!("{} {}–{}", list(t, &parts, true), clock(t, s), clock(t, e))
 }

@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::extract::{Client, PageLang};
 use crate::i18n::Tr;
 use crate::page::Page;
+use crate::routes::header_value;
 use crate::state::AppState;
 use askama::Template;
 use axum::body::Body;
@@ -384,11 +385,6 @@ async fn forward(state: AppState, req: Request, t: Target) -> Result<Response, A
     let (mut rp, incoming) = resp.into_parts();
     drop_hop_by_hop(&mut rp.headers);
     Ok(Response::from_parts(rp, Body::new(incoming)))
-}
-
-fn header_value(s: &str) -> HeaderValue {
-    let clean: String = s.chars().filter(|c| !c.is_control()).collect();
-    HeaderValue::from_bytes(clean.as_bytes()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// No session: to sign-in, remembering where the user was going.

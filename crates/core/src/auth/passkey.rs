@@ -6,7 +6,7 @@
 //! signed response answers one challenge only (SECURITY.md A4); the origin
 //! and RP id come from configuration and are checked by `webauthn-rs`.
 
-use super::password_rules::{check_new_password, PasswordContext, PasswordRuleError};
+use super::password_rules::PasswordRuleError;
 use super::session::SessionToken;
 use super::signin::{AuthService, ClientInfo, SessionCheck, SignedIn};
 use crate::error::StoreError;
@@ -663,15 +663,7 @@ impl AuthService {
         if user.disabled {
             return Err(PasskeyError::NotAccepted);
         }
-        let words = [org.name.as_str(), org.slug.as_str()];
-        check_new_password(
-            new_password,
-            &PasswordContext {
-                min_length: self.min_password_length,
-                organisation_words: &words,
-                username: user.username.as_str(),
-            },
-        )?;
+        self.check_reset_password(&org, &user, new_password)?;
         if let Err(reason) = self
             .verify_discovered(&answer, ceremony, purpose::RESET, &factor, key)
             .await
@@ -688,24 +680,8 @@ impl AuthService {
             .await?;
             return Err(PasskeyError::NotAccepted);
         }
-        let hash = self.hasher.hash(new_password).await?;
-        self.store
-            .set_password_hash(&org.id, &user.id, &hash, false)
-            .await?;
-        self.store
-            .revoke_user_sessions(&org.id, &user.id, now)
-            .await?;
-        self.store.clear_failures(&org.id, &user.username).await?;
-        self.event_for(
-            "reset",
-            Some(&org.id),
-            Some(&user),
-            client,
-            EventResult::Success,
-            "password_reset_passkey",
-        )
-        .await?;
-        Ok(())
+        self.complete_reset(&user, new_password, client, "password_reset_passkey")
+            .await
     }
 }
 

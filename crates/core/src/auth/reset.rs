@@ -166,16 +166,8 @@ impl AuthService {
             .user(&org_id, &user_id)
             .await?
             .ok_or(ResetError::Code)?;
-        let words = [org.name.as_str(), org.slug.as_str()];
         // Rules first: a rejected password must not use up the code.
-        check_new_password(
-            new_password,
-            &PasswordContext {
-                min_length: self.min_password_length,
-                organisation_words: &words,
-                username: user.username.as_str(),
-            },
-        )?;
+        self.check_reset_password(&org, &user, new_password)?;
         let accepted = match self
             .store
             .use_challenge(&hash, PURPOSE, &codes::normalise(code), now, MAX_TRIES)
@@ -203,21 +195,54 @@ impl AuthService {
             .await?;
             return Err(ResetError::Code);
         }
+        self.complete_reset(&user, new_password, client, "password_reset")
+            .await
+    }
+
+    /// The password rules for a reset (length, common passwords, the
+    /// organisation's name, the username).
+    pub(crate) fn check_reset_password(
+        &self,
+        org: &crate::store::Organisation,
+        user: &crate::store::User,
+        new_password: &str,
+    ) -> Result<(), PasswordRuleError> {
+        let words = [org.name.as_str(), org.slug.as_str()];
+        check_new_password(
+            new_password,
+            &PasswordContext {
+                min_length: self.min_password_length,
+                organisation_words: &words,
+                username: user.username.as_str(),
+            },
+        )
+    }
+
+    /// The end of every reset, by code or passkey: the new password, every
+    /// session ended, a lock lifted, and an event.
+    pub(crate) async fn complete_reset<E: From<HashError> + From<StoreError>>(
+        &self,
+        user: &crate::store::User,
+        new_password: &str,
+        client: &ClientInfo,
+        reason: &str,
+    ) -> Result<(), E> {
+        let (org, id) = (&user.organisation_id, &user.id);
         let new_hash = self.hasher.hash(new_password).await?;
         self.store
-            .set_password_hash(&org_id, &user_id, &new_hash, false)
+            .set_password_hash(org, id, &new_hash, false)
             .await?;
         self.store
-            .revoke_user_sessions(&org_id, &user_id, now)
+            .revoke_user_sessions(org, id, self.clock.now())
             .await?;
-        self.store.clear_failures(&org_id, &user.username).await?;
+        self.store.clear_failures(org, &user.username).await?;
         self.event_for(
             "reset",
-            Some(&org_id),
-            Some(&user),
+            Some(org),
+            Some(user),
             client,
             EventResult::Success,
-            "password_reset",
+            reason,
         )
         .await?;
         Ok(())

@@ -14,7 +14,7 @@ mod reset;
 mod settings;
 mod verify;
 
-pub(crate) use verify::denied_page;
+pub(crate) use verify::{denied_page, header_value};
 
 use crate::state::AppState;
 use axum::routing::{get, post, MethodRouter};

@@ -79,7 +79,7 @@ fn h<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Header values from user data: control characters dropped; UTF-8 is
 /// sent as is (nginx, Traefik and Caddy pass such bytes through).
-fn header_value(s: &str) -> HeaderValue {
+pub(crate) fn header_value(s: &str) -> HeaderValue {
     let clean: String = s.chars().filter(|c| !c.is_control()).collect();
     HeaderValue::from_bytes(clean.as_bytes()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
