@@ -159,3 +159,58 @@ async fn the_what_if_command_gives_the_same_decision_and_says_why() {
     let out = run("vab", "10.10.1.1", "fingerprint", "2026-11-23T13:00");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--method fingerprint"));
 }
+
+/// `/auth/verify` straight from a trusted proxy's address.
+async fn verify(c: &Client, host: &str) -> u16 {
+    c.http
+        .get(format!("{}/auth/verify", c.base))
+        .header("X-Original-URL", format!("https://{host}/"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn forward_auth_keeps_the_idle_timeout_and_activity_keeps_a_session_alive() {
+    let app = spawn_with(
+        "[forward_auth]\nportal_url = \"https://portal.exempelkommun.se\"\n\
+         domains = [\"exempelkommun.se\"]\n",
+    )
+    .await;
+    let mut org = portvakt_server::demo::organisation(&app.hasher, &[])
+        .await
+        .unwrap();
+    org.users.clear();
+    for s in &mut org.services {
+        if s.slug.as_str() == "webbmejl" {
+            s.access.host = Some("mejl.exempelkommun.se".into());
+        }
+    }
+    portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+        .await
+        .unwrap();
+    let c = app.client();
+    assert_eq!(verify(&c, "mejl.exempelkommun.se").await, 401, "no session");
+    c.sign_in(ANNA, ANNA_PW).await;
+    assert_eq!(verify(&c, "mejl.exempelkommun.se").await, 200);
+    assert_eq!(
+        verify(&c, "okand.exempelkommun.se").await,
+        403,
+        "no service at that host: closed"
+    );
+
+    // Working in the app for 20 minutes, a check every 10: still signed in.
+    let pause = std::time::Duration::from_millis(1100);
+    for _ in 0..2 {
+        app.clock.advance(10 * 60);
+        tokio::time::sleep(pause).await;
+        assert_eq!(verify(&c, "mejl.exempelkommun.se").await, 200);
+    }
+    // Then 16 idle minutes: signed out, through forward-auth as everywhere.
+    app.clock.advance(16 * 60);
+    tokio::time::sleep(pause).await;
+    assert_eq!(verify(&c, "mejl.exempelkommun.se").await, 401);
+    assert_eq!(c.get("/").await.status, 303);
+}
