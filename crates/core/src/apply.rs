@@ -61,6 +61,27 @@ pub struct DesiredOrganisation {
     pub zones: Vec<DesiredZone>,
     pub services: Vec<DesiredService>,
     pub users: Vec<DesiredUser>,
+    /// Parts of the status page, in display order.
+    pub components: Vec<DesiredComponent>,
+}
+
+/// A status-page component as the organisation file describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredComponent {
+    pub slug: Slug,
+    pub name: String,
+    pub group: String,
+    pub alternatives: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentRecord {
+    pub id: String,
+    pub slug: Slug,
+    pub name: String,
+    pub group: String,
+    pub alternatives: String,
+    pub sort: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +113,7 @@ pub struct OrgSnapshot {
     pub zones: Vec<ZoneRecord>,
     pub services: Vec<ServiceSnapshot>,
     pub users: Vec<UserSnapshot>,
+    pub components: Vec<ComponentRecord>,
 }
 
 /// One write. Upserts carry the full row, keyed by id, and always the
@@ -106,6 +128,10 @@ pub enum Change {
     PutZone {
         org: OrganisationId,
         zone: ZoneRecord,
+    },
+    PutComponent {
+        org: OrganisationId,
+        component: ComponentRecord,
     },
     PutService {
         org: OrganisationId,
@@ -214,6 +240,35 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
                 Change::PutZone {
                     org: oid.clone(),
                     zone,
+                },
+            ));
+        }
+    }
+
+    for (i, c) in desired.components.iter().enumerate() {
+        let existing = current.components.iter().find(|e| e.slug == c.slug);
+        let component = ComponentRecord {
+            id: existing.map_or_else(
+                || crate::ids::EventId::generate().to_string(),
+                |e| e.id.clone(),
+            ),
+            slug: c.slug.clone(),
+            name: c.name.clone(),
+            group: c.group.clone(),
+            alternatives: c.alternatives.clone(),
+            sort: i64::try_from(i).unwrap_or(i64::MAX),
+        };
+        if existing != Some(&component) {
+            let verb = if existing.is_some() {
+                "update"
+            } else {
+                "create"
+            };
+            out.push(put(
+                format!("{verb} status component {slug}/{}", c.slug),
+                Change::PutComponent {
+                    org: oid.clone(),
+                    component,
                 },
             ));
         }

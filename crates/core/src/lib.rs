@@ -11,6 +11,7 @@ pub mod error;
 pub mod forward;
 pub mod ids;
 pub mod return_url;
+pub mod status;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod store_suite;

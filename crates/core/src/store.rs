@@ -471,6 +471,32 @@ pub trait Store: Send + Sync + 'static {
         user: &UserId,
     ) -> StoreResult<Vec<Service>>;
 
+    // Status page
+    async fn status_components(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<Vec<crate::status::Component>>;
+    /// Open incidents, and those resolved at or after `since`, newest
+    /// first, at most `limit` (capped at 1000), each with its updates.
+    async fn incidents(
+        &self,
+        org: &OrganisationId,
+        since: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::status::Incident>>;
+    /// Stores a new incident with its components and first update, in one
+    /// transaction.
+    async fn create_incident(&self, incident: &crate::status::Incident) -> StoreResult<()>;
+    /// Adds an update and moves the incident to its phase (resolving it
+    /// when the phase is `resolved`). False when there is no such open
+    /// incident in this organisation.
+    async fn add_incident_update(
+        &self,
+        org: &OrganisationId,
+        incident: &str,
+        update: &crate::status::IncidentUpdate,
+    ) -> StoreResult<bool>;
+
     // Declarative configuration
     /// Everything `apply` compares against for one organisation slug.
     async fn snapshot(&self, slug: &Slug) -> StoreResult<OrgSnapshot>;

@@ -56,6 +56,12 @@ pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
                 upstream: Some("http://10.1.2.3:8080".into()),
             },
         }],
+        components: vec![crate::apply::DesiredComponent {
+            slug: slug("payslip-status"),
+            name: format!("Lön {canary}"),
+            group: "Personal".into(),
+            alternatives: format!("Ring lönekontoret {canary}"),
+        }],
         users: vec![DesiredUser {
             username: Username::parse(&format!("anna@{org_slug}.example")).unwrap(),
             display_name: format!("Anna {canary}"),
@@ -92,6 +98,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     outbox_retries_until_sent(&*store).await;
     passkeys_are_unique_and_ceremonies_single_use(store.clone()).await;
     service_rules_round_trip(&*store).await;
+    incidents_are_scoped_and_resolve_once(&*store).await;
     store.integrity_check().await.expect("integrity check");
 }
 
@@ -734,4 +741,70 @@ async fn service_rules_round_trip(store: &dyn Store) {
     for (s, _) in store.services_with_groups(&other.id).await.unwrap() {
         assert_ne!(s.id, payslip.id, "another organisation's services stay out");
     }
+}
+
+async fn incidents_are_scoped_and_resolve_once(store: &dyn Store) {
+    use crate::status::{ComponentState, Incident, IncidentUpdate, Phase};
+    let org = store
+        .organisation_by_slug(&slug("alpha"))
+        .await
+        .unwrap()
+        .unwrap();
+    let other = store
+        .organisation_by_slug(&slug("scope-b"))
+        .await
+        .unwrap()
+        .unwrap();
+    let comps = store.status_components(&org.id).await.unwrap();
+    assert_eq!(comps.len(), 1);
+    assert!(comps[0].alternatives.starts_with("Ring lönekontoret"));
+    let update = |at, phase| IncidentUpdate {
+        at,
+        phase,
+        body: format!("Lägesrapport {at}"),
+        body_en: String::new(),
+    };
+    let incident = Incident {
+        id: "inc_1".into(),
+        organisation_id: org.id.clone(),
+        title: "Lönesystemet ligger nere".into(),
+        title_en: "Payroll down".into(),
+        maintenance: false,
+        phase: Phase::Investigating,
+        affected: vec![(slug("payslip-status"), ComponentState::MajorOutage)],
+        created_at: 1000,
+        resolved_at: None,
+        updates: vec![update(1000, Phase::Investigating)],
+    };
+    store.create_incident(&incident).await.unwrap();
+    assert!(
+        !store
+            .add_incident_update(&other.id, "inc_1", &update(1100, Phase::Identified))
+            .await
+            .unwrap(),
+        "another organisation cannot touch it"
+    );
+    assert!(store
+        .add_incident_update(&org.id, "inc_1", &update(1200, Phase::Resolved))
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .add_incident_update(&org.id, "inc_1", &update(1300, Phase::Monitoring))
+            .await
+            .unwrap(),
+        "resolved stays resolved"
+    );
+    let got = store.incidents(&org.id, 0, 10).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].phase, Phase::Resolved);
+    assert_eq!(got[0].resolved_at, Some(1200));
+    assert_eq!(got[0].updates.len(), 2);
+    assert_eq!(got[0].updates[0].at, 1200, "newest update first");
+    assert_eq!(got[0].affected, incident.affected);
+    assert!(
+        store.incidents(&org.id, 1201, 10).await.unwrap().is_empty(),
+        "resolved before `since`"
+    );
+    assert!(store.incidents(&other.id, 0, 10).await.unwrap().is_empty());
 }

@@ -41,6 +41,21 @@ struct RawOrg {
     service: Vec<RawService>,
     #[serde(default)]
     user: Vec<RawUser>,
+    /// Parts of the status page ("Driftinformation").
+    #[serde(default)]
+    status_component: Vec<RawComponent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComponent {
+    slug: S<String>,
+    name: S<String>,
+    /// The heading it is listed under.
+    group: S<String>,
+    /// Other ways to get things done when it is down.
+    #[serde(default)]
+    alternatives: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -510,6 +525,37 @@ fn check_org(
             MfaPolicy::default()
         }),
     };
+    let mut components = Vec::new();
+    let mut component_slugs = BTreeSet::new();
+    for (i, k) in o.status_component.iter().enumerate() {
+        let kf = format!("{f}.status_component[{i}]");
+        let name = c.text(&k.name, &format!("{kf}.name"));
+        let group = c.text(&k.group, &format!("{kf}.group"));
+        // Phone numbers, addresses and hours: several lines are fine.
+        let alternatives = k.alternatives.as_ref().map_or_else(String::new, |a| {
+            let v = a.get_ref().trim().replace("\r\n", "\n");
+            if v.chars().count() > 2000 || v.chars().any(|ch| ch.is_control() && ch != '\n') {
+                c.err(
+                    a,
+                    &format!("{kf}.alternatives"),
+                    "at most 2000 characters, no control characters",
+                );
+            }
+            v
+        });
+        if let Some(sl) = c.slug(&k.slug, &format!("{kf}.slug")) {
+            if component_slugs.insert(sl.clone()) {
+                components.push(portvakt_core::apply::DesiredComponent {
+                    slug: sl,
+                    name,
+                    group,
+                    alternatives,
+                });
+            } else {
+                c.err(&k.slug, &format!("{kf}.slug"), "component listed twice");
+            }
+        }
+    }
     Some(DesiredOrganisation {
         mfa_policy,
         slug: slug?,
@@ -519,6 +565,7 @@ fn check_org(
         zones,
         services,
         users,
+        components,
     })
 }
 

@@ -62,6 +62,20 @@ pub fn passkeys(port: u16) -> crate::config::PasskeysConfig {
     }
 }
 
+fn component(
+    s: &str,
+    name: &str,
+    group: &str,
+    alternatives: &str,
+) -> anyhow::Result<portvakt_core::apply::DesiredComponent> {
+    Ok(portvakt_core::apply::DesiredComponent {
+        slug: slug(s)?,
+        name: name.into(),
+        group: group.into(),
+        alternatives: alternatives.into(),
+    })
+}
+
 fn slug(s: &str) -> anyhow::Result<Slug> {
     Slug::parse(s).ok_or_else(|| anyhow::anyhow!("bad slug {s}"))
 }
@@ -217,6 +231,32 @@ pub async fn organisation(
         ],
         services,
         users,
+        components: vec![
+            component(
+                "larplattform",
+                "Lärplattform",
+                "Skola",
+                "Scheman och närvaro: fråga mentor eller skolans expedition, 0123-45 67 00 (vardagar 08.00–16.00).",
+            )?,
+            component(
+                "franvaro",
+                "Telefoni – frånvaroanmälan",
+                "Skola",
+                "Anmäl frånvaro via webben eller appen. Akuta ärenden: skolans expedition, 0123-45 67 00.",
+            )?,
+            component(
+                "e-post",
+                "E-post",
+                "Kommunikation",
+                "Ring kontaktcenter, 0123-45 60 00, eller besök receptionen på Storgatan 1 (08.30–16.00).",
+            )?,
+            component(
+                "e-portalen",
+                "E-portalen",
+                "Kommunikation",
+                "Från jobbet fungerar tjänsterna som vanligt. Frågor: servicedesk, 0123-45 69 99.",
+            )?,
+        ],
     })
 }
 

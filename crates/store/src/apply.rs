@@ -37,6 +37,25 @@ impl SqlStore {
         .collect::<Result<Vec<_>, _>>()?;
 
         let zones = self.zones_impl(&org.id).await?;
+        let components = sqlx::query(
+            "SELECT id, slug, name, grp, alternatives, sort FROM status_components WHERE organisation_id = $1 ORDER BY sort",
+        )
+        .bind(oid)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            Ok(portvakt_core::apply::ComponentRecord {
+                id: get(r, "id")?,
+                slug: Slug::from_stored(get(r, "slug")?),
+                name: get(r, "name")?,
+                group: get(r, "grp")?,
+                alternatives: get(r, "alternatives")?,
+                sort: get(r, "sort")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
 
         let mut service_groups: HashMap<String, BTreeSet<GroupId>> = HashMap::new();
         for r in sqlx::query(
@@ -119,6 +138,7 @@ impl SqlStore {
             zones,
             services,
             users,
+            components,
         })
     }
 
@@ -169,6 +189,12 @@ async fn apply_one(tx: &mut Transaction<'static, Any>, change: &Change) -> Store
                 "INSERT INTO user_groups_def (id, organisation_id, slug, name) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (id) DO UPDATE SET name = $4 WHERE user_groups_def.organisation_id = $2",
             ).bind(group.id.as_str()).bind(org.as_str()).bind(group.slug.as_str()).bind(&group.name)).await?;
+        }
+        Change::PutComponent { org, component: c } => {
+            exec(tx, sqlx::query(
+                "INSERT INTO status_components (id, organisation_id, slug, name, grp, alternatives, sort) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (id) DO UPDATE SET name = $4, grp = $5, alternatives = $6, sort = $7 WHERE status_components.organisation_id = $2",
+            ).bind(&c.id).bind(org.as_str()).bind(c.slug.as_str()).bind(&c.name).bind(&c.group).bind(&c.alternatives).bind(c.sort)).await?;
         }
         Change::PutZone { org, zone } => {
             exec(tx, sqlx::query(

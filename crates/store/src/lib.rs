@@ -16,6 +16,7 @@ mod codes;
 mod factors;
 mod passkeys;
 mod rows;
+mod status;
 mod store_impl;
 pub mod testing;
 

@@ -575,6 +575,35 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn status_components(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<Vec<portvakt_core::status::Component>> {
+        self.status_components_impl(org).await
+    }
+
+    async fn incidents(
+        &self,
+        org: &OrganisationId,
+        since: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<portvakt_core::status::Incident>> {
+        self.incidents_impl(org, since, limit).await
+    }
+
+    async fn create_incident(&self, incident: &portvakt_core::status::Incident) -> StoreResult<()> {
+        self.create_incident_impl(incident).await
+    }
+
+    async fn add_incident_update(
+        &self,
+        org: &OrganisationId,
+        incident: &str,
+        update: &portvakt_core::status::IncidentUpdate,
+    ) -> StoreResult<bool> {
+        self.add_incident_update_impl(org, incident, update).await
+    }
+
     async fn proxied_hosts(&self) -> StoreResult<Vec<String>> {
         sqlx::query(
             "SELECT DISTINCT host FROM services WHERE upstream IS NOT NULL AND host IS NOT NULL",

@@ -1,0 +1,262 @@
+//! The status page's domain ("Driftinformation", seeds 000 and 002):
+//! components and their state, incidents and planned maintenance with
+//! timestamped updates, and the alternative ways to get things done when a
+//! component is down. Free of HTTP and SQL.
+
+use crate::clock::UnixTime;
+use crate::domain::Slug;
+use crate::ids::OrganisationId;
+use thiserror::Error;
+
+/// A component's state, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ComponentState {
+    Operational,
+    Maintenance,
+    Degraded,
+    PartialOutage,
+    MajorOutage,
+}
+
+impl ComponentState {
+    pub const ALL: [ComponentState; 5] = [
+        ComponentState::Operational,
+        ComponentState::Maintenance,
+        ComponentState::Degraded,
+        ComponentState::PartialOutage,
+        ComponentState::MajorOutage,
+    ];
+
+    /// The name in files, the CLI and JSON.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            ComponentState::Operational => "operational",
+            ComponentState::Maintenance => "maintenance",
+            ComponentState::Degraded => "degraded",
+            ComponentState::PartialOutage => "partial_outage",
+            ComponentState::MajorOutage => "major_outage",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.name() == s)
+    }
+}
+
+/// Where an incident stands (Statuspage's vocabulary, in Swedish on the page:
+/// undersöker → identifierat → bevakar → åtgärdat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    Investigating,
+    Identified,
+    Monitoring,
+    Resolved,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 4] = [
+        Phase::Investigating,
+        Phase::Identified,
+        Phase::Monitoring,
+        Phase::Resolved,
+    ];
+
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Investigating => "investigating",
+            Phase::Identified => "identified",
+            Phase::Monitoring => "monitoring",
+            Phase::Resolved => "resolved",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.name() == s)
+    }
+}
+
+/// A part of the organisation's services as the public sees it
+/// ("Lärplattform", "Telefoni – frånvaroanmälan").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Component {
+    pub organisation_id: OrganisationId,
+    pub slug: Slug,
+    pub name: String,
+    /// Heading the component is listed under ("Skola", "Kontakt").
+    pub group: String,
+    /// Other ways to get things done while it is down ("Anmäl frånvaro via
+    /// webben eller appen", a phone number, a visiting address and hours).
+    pub alternatives: String,
+    pub sort: i64,
+}
+
+/// An incident or planned maintenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    pub id: String,
+    pub organisation_id: OrganisationId,
+    pub title: String,
+    /// English title; empty when only Swedish was written.
+    pub title_en: String,
+    pub maintenance: bool,
+    pub phase: Phase,
+    /// Affected components and how badly.
+    pub affected: Vec<(Slug, ComponentState)>,
+    pub created_at: UnixTime,
+    pub resolved_at: Option<UnixTime>,
+    pub updates: Vec<IncidentUpdate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentUpdate {
+    pub at: UnixTime,
+    pub phase: Phase,
+    pub body: String,
+    pub body_en: String,
+}
+
+/// Longest title and update text (characters).
+pub const MAX_TITLE: usize = 200;
+pub const MAX_BODY: usize = 5000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StatusError {
+    #[error("the title is empty or longer than {MAX_TITLE} characters")]
+    BadTitle,
+    #[error("the text is empty or longer than {MAX_BODY} characters")]
+    BadBody,
+    #[error("unknown component {0}")]
+    UnknownComponent(String),
+    #[error("an incident must name at least one component")]
+    NoComponent,
+    #[error("no such incident")]
+    NotFound,
+    #[error("the incident is already resolved")]
+    AlreadyResolved,
+}
+
+fn text(s: &str, max: usize, allow_empty: bool) -> Option<String> {
+    let t = s.trim();
+    let ok = (allow_empty || !t.is_empty())
+        && t.chars().count() <= max
+        // Line breaks are fine in texts; other control characters are not.
+        && !t.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t');
+    ok.then(|| t.replace("\r\n", "\n"))
+}
+
+/// A checked title (Swedish required, English optional).
+///
+/// # Errors
+/// `BadTitle`.
+pub fn title(sv: &str, en: &str) -> Result<(String, String), StatusError> {
+    Ok((
+        text(sv, MAX_TITLE, false).ok_or(StatusError::BadTitle)?,
+        text(en, MAX_TITLE, true).ok_or(StatusError::BadTitle)?,
+    ))
+}
+
+/// A checked update text (Swedish required, English optional).
+///
+/// # Errors
+/// `BadBody`.
+pub fn body(sv: &str, en: &str) -> Result<(String, String), StatusError> {
+    Ok((
+        text(sv, MAX_BODY, false).ok_or(StatusError::BadBody)?,
+        text(en, MAX_BODY, true).ok_or(StatusError::BadBody)?,
+    ))
+}
+
+/// Each component's current state: the worst impact among the open
+/// incidents that name it, operational otherwise.
+#[must_use]
+pub fn current_states(
+    components: &[Component],
+    incidents: &[Incident],
+) -> Vec<(Slug, ComponentState)> {
+    components
+        .iter()
+        .map(|c| {
+            let worst = incidents
+                .iter()
+                .filter(|i| i.resolved_at.is_none())
+                .flat_map(|i| i.affected.iter())
+                .filter(|(s, _)| s == &c.slug)
+                .map(|(_, st)| *st)
+                .max()
+                .unwrap_or(ComponentState::Operational);
+            (c.slug.clone(), worst)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn comp(slug: &str) -> Component {
+        Component {
+            organisation_id: OrganisationId::from_raw("org_1"),
+            slug: Slug::parse(slug).unwrap(),
+            name: slug.into(),
+            group: "Skola".into(),
+            alternatives: String::new(),
+            sort: 0,
+        }
+    }
+
+    fn inc(affected: &[(&str, ComponentState)], resolved: bool) -> Incident {
+        Incident {
+            id: "i".into(),
+            organisation_id: OrganisationId::from_raw("org_1"),
+            title: "t".into(),
+            title_en: String::new(),
+            maintenance: false,
+            phase: Phase::Investigating,
+            affected: affected
+                .iter()
+                .map(|(s, st)| (Slug::parse(s).unwrap(), *st))
+                .collect(),
+            created_at: 0,
+            resolved_at: resolved.then_some(10),
+            updates: vec![],
+        }
+    }
+
+    #[test]
+    fn the_worst_open_impact_wins() {
+        use ComponentState::*;
+        let cs = [comp("lar"), comp("tel"), comp("mejl")];
+        let is = [
+            inc(&[("lar", Degraded), ("tel", PartialOutage)], false),
+            inc(&[("lar", MajorOutage)], false),
+            inc(&[("mejl", MajorOutage)], true),
+        ];
+        let states = current_states(&cs, &is);
+        assert_eq!(states[0].1, MajorOutage);
+        assert_eq!(states[1].1, PartialOutage);
+        assert_eq!(states[2].1, Operational, "resolved incidents do not count");
+    }
+
+    #[test]
+    fn texts_are_checked_and_names_round_trip() {
+        assert!(title("", "").is_err());
+        assert!(title("Avbrott i lärplattformen", "").is_ok());
+        assert!(title(&"x".repeat(201), "").is_err());
+        assert!(title("a\u{0}b", "").is_err());
+        assert_eq!(
+            body("Rad ett\r\nRad två", "").unwrap().0,
+            "Rad ett\nRad två"
+        );
+        assert!(body(&"x".repeat(5001), "").is_err());
+        for s in ComponentState::ALL {
+            assert_eq!(ComponentState::parse(s.name()), Some(s));
+        }
+        for p in Phase::ALL {
+            assert_eq!(Phase::parse(p.name()), Some(p));
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Status-page components, incidents and their updates.
+
+use crate::rows::get;
+use crate::{db_err, SqlStore};
+use portvakt_core::clock::UnixTime;
+use portvakt_core::domain::Slug;
+use portvakt_core::ids::{EventId, OrganisationId};
+use portvakt_core::status::{Component, ComponentState, Incident, IncidentUpdate, Phase};
+use portvakt_core::store::StoreResult;
+use portvakt_core::StoreError;
+use std::collections::HashMap;
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("status {what}"))
+}
+
+impl SqlStore {
+    pub(crate) async fn status_components_impl(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<Vec<Component>> {
+        sqlx::query(
+            "SELECT slug, name, grp, alternatives, sort FROM status_components \
+             WHERE organisation_id = $1 ORDER BY sort, slug",
+        )
+        .bind(org.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            Ok(Component {
+                organisation_id: org.clone(),
+                slug: Slug::from_stored(get(r, "slug")?),
+                name: get(r, "name")?,
+                group: get(r, "grp")?,
+                alternatives: get(r, "alternatives")?,
+                sort: get(r, "sort")?,
+            })
+        })
+        .collect()
+    }
+
+    pub(crate) async fn incidents_impl(
+        &self,
+        org: &OrganisationId,
+        since: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Incident>> {
+        let limit = i64::from(limit.min(1000));
+        let rows = sqlx::query(
+            "SELECT id, title, title_en, maintenance, phase, created_at, resolved_at FROM incidents \
+             WHERE organisation_id = $1 AND (resolved_at IS NULL OR resolved_at >= $2) \
+             ORDER BY created_at DESC, id LIMIT $3",
+        )
+        .bind(org.as_str())
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut incidents = Vec::with_capacity(rows.len());
+        let mut index = HashMap::new();
+        for r in &rows {
+            let id: String = get(r, "id")?;
+            let phase: String = get(r, "phase")?;
+            index.insert(id.clone(), incidents.len());
+            incidents.push(Incident {
+                id,
+                organisation_id: org.clone(),
+                title: get(r, "title")?,
+                title_en: get(r, "title_en")?,
+                maintenance: get::<i64>(r, "maintenance")? != 0,
+                phase: Phase::parse(&phase).ok_or_else(|| corrupt("phase"))?,
+                affected: Vec::new(),
+                created_at: get(r, "created_at")?,
+                resolved_at: get(r, "resolved_at")?,
+                updates: Vec::new(),
+            });
+        }
+        if incidents.is_empty() {
+            return Ok(incidents);
+        }
+        // The organisation's components and updates of these incidents, in
+        // two queries rather than two per incident.
+        for r in sqlx::query(
+            "SELECT c.incident_id, c.component, c.impact FROM incident_components c \
+             JOIN incidents i ON i.id = c.incident_id \
+             WHERE c.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) \
+             ORDER BY c.component",
+        )
+        .bind(org.as_str())
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        {
+            let id: String = get(&r, "incident_id")?;
+            if let Some(&i) = index.get(&id) {
+                let impact: String = get(&r, "impact")?;
+                incidents[i].affected.push((
+                    Slug::from_stored(get(&r, "component")?),
+                    ComponentState::parse(&impact).ok_or_else(|| corrupt("impact"))?,
+                ));
+            }
+        }
+        for r in sqlx::query(
+            "SELECT u.incident_id, u.at, u.phase, u.body, u.body_en FROM incident_updates u \
+             JOIN incidents i ON i.id = u.incident_id \
+             WHERE u.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) \
+             ORDER BY u.at DESC, u.id",
+        )
+        .bind(org.as_str())
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        {
+            let id: String = get(&r, "incident_id")?;
+            if let Some(&i) = index.get(&id) {
+                let phase: String = get(&r, "phase")?;
+                incidents[i].updates.push(IncidentUpdate {
+                    at: get(&r, "at")?,
+                    phase: Phase::parse(&phase).ok_or_else(|| corrupt("phase"))?,
+                    body: get(&r, "body")?,
+                    body_en: get(&r, "body_en")?,
+                });
+            }
+        }
+        Ok(incidents)
+    }
+
+    pub(crate) async fn create_incident_impl(&self, i: &Incident) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO incidents (id, organisation_id, title, title_en, maintenance, phase, created_at, resolved_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&i.id)
+        .bind(i.organisation_id.as_str())
+        .bind(&i.title)
+        .bind(&i.title_en)
+        .bind(i64::from(i.maintenance))
+        .bind(i.phase.name())
+        .bind(i.created_at)
+        .bind(i.resolved_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for (c, impact) in &i.affected {
+            sqlx::query(
+                "INSERT INTO incident_components (incident_id, organisation_id, component, impact) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&i.id)
+            .bind(i.organisation_id.as_str())
+            .bind(c.as_str())
+            .bind(impact.name())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        for u in &i.updates {
+            insert_update(&mut tx, &i.organisation_id, &i.id, u).await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    pub(crate) async fn add_incident_update_impl(
+        &self,
+        org: &OrganisationId,
+        incident: &str,
+        u: &IncidentUpdate,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let resolved = (u.phase == Phase::Resolved).then_some(u.at);
+        let r = sqlx::query(
+            "UPDATE incidents SET phase = $1, resolved_at = $2 \
+             WHERE organisation_id = $3 AND id = $4 AND resolved_at IS NULL",
+        )
+        .bind(u.phase.name())
+        .bind(resolved)
+        .bind(org.as_str())
+        .bind(incident)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_update(&mut tx, org, incident, u).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+}
+
+async fn insert_update(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org: &OrganisationId,
+    incident: &str,
+    u: &IncidentUpdate,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO incident_updates (id, incident_id, organisation_id, at, phase, body, body_en) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(EventId::generate().to_string())
+    .bind(incident)
+    .bind(org.as_str())
+    .bind(u.at)
+    .bind(u.phase.name())
+    .bind(&u.body)
+    .bind(&u.body_en)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
