@@ -131,6 +131,10 @@ pub enum StatusError {
     BadBody,
     #[error("unknown component {0}")]
     UnknownComponent(String),
+    #[error("unknown impact {0}; use operational, maintenance, degraded, partial_outage or major_outage")]
+    UnknownImpact(String),
+    #[error("unknown phase; use investigating, identified, monitoring or resolved")]
+    UnknownPhase,
     #[error("an incident must name at least one component")]
     NoComponent,
     #[error("no such incident")]
@@ -168,6 +172,91 @@ pub fn body(sv: &str, en: &str) -> Result<(String, String), StatusError> {
         text(sv, MAX_BODY, false).ok_or(StatusError::BadBody)?,
         text(en, MAX_BODY, true).ok_or(StatusError::BadBody)?,
     ))
+}
+
+/// What an editor writes to open an incident or announce maintenance.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentDraft {
+    pub title: String,
+    pub title_en: String,
+    pub maintenance: bool,
+    /// (component slug, impact name), as typed.
+    pub affected: Vec<(String, String)>,
+    pub body: String,
+    pub body_en: String,
+}
+
+/// A checked new incident: texts within limits, every component one of
+/// the organisation's, every impact a known state.
+///
+/// # Errors
+/// The first problem found.
+pub fn new_incident(
+    components: &[Component],
+    draft: &IncidentDraft,
+    now: UnixTime,
+) -> Result<Incident, StatusError> {
+    let (title, title_en) = title(&draft.title, &draft.title_en)?;
+    let (body, body_en) = body(&draft.body, &draft.body_en)?;
+    if draft.affected.is_empty() {
+        return Err(StatusError::NoComponent);
+    }
+    let mut affected: Vec<(Slug, ComponentState)> = Vec::new();
+    for (c, impact) in &draft.affected {
+        let slug = components
+            .iter()
+            .find(|k| k.slug.as_str() == c.trim())
+            .map(|k| k.slug.clone())
+            .ok_or_else(|| StatusError::UnknownComponent(c.chars().take(60).collect()))?;
+        let state = ComponentState::parse(impact.trim())
+            .ok_or_else(|| StatusError::UnknownImpact(impact.chars().take(60).collect()))?;
+        match affected.iter_mut().find(|(s, _)| *s == slug) {
+            Some((_, st)) => *st = (*st).max(state),
+            None => affected.push((slug, state)),
+        }
+    }
+    let mut id = crate::ids::EventId::generate().to_string();
+    id.replace_range(..4, "inc_");
+    Ok(Incident {
+        id,
+        organisation_id: components
+            .first()
+            .map(|c| c.organisation_id.clone())
+            .ok_or(StatusError::NoComponent)?,
+        title,
+        title_en,
+        maintenance: draft.maintenance,
+        phase: Phase::Investigating,
+        affected,
+        created_at: now,
+        resolved_at: None,
+        updates: vec![IncidentUpdate {
+            at: now,
+            phase: Phase::Investigating,
+            body,
+            body_en,
+        }],
+    })
+}
+
+/// A checked update.
+///
+/// # Errors
+/// Unknown phase or bad text.
+pub fn new_update(
+    phase: &str,
+    sv: &str,
+    en: &str,
+    now: UnixTime,
+) -> Result<IncidentUpdate, StatusError> {
+    let phase = Phase::parse(phase.trim()).ok_or(StatusError::UnknownPhase)?;
+    let (body, body_en) = body(sv, en)?;
+    Ok(IncidentUpdate {
+        at: now,
+        phase,
+        body,
+        body_en,
+    })
 }
 
 /// Each component's current state: the worst impact among the open

@@ -63,6 +63,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AccessCommand,
     },
+    /// The status page: open, update and resolve incidents and maintenance.
+    Status {
+        #[command(subcommand)]
+        command: StatusCommand,
+    },
     /// Check the database's integrity.
     CheckDb {
         #[arg(long, env = "PORTVAKT_CONFIG")]
@@ -74,6 +79,47 @@ pub enum Command {
         config: PathBuf,
         #[arg(long, default_value_t = 10)]
         rounds: u32,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum StatusCommand {
+    /// Open an incident (or, with --maintenance, announce maintenance); prints its id.
+    Open {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        title_en: String,
+        /// COMPONENT=IMPACT, e.g. larplattform=major_outage (repeat for more).
+        #[arg(long = "component", required = true)]
+        components: Vec<String>,
+        /// The first update, in Swedish.
+        #[arg(long)]
+        body: String,
+        #[arg(long, default_value = "")]
+        body_en: String,
+        #[arg(long)]
+        maintenance: bool,
+    },
+    /// Add an update: investigating, identified, monitoring or resolved.
+    Update {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        incident: String,
+        #[arg(long)]
+        phase: String,
+        #[arg(long)]
+        body: String,
+        #[arg(long, default_value = "")]
+        body_en: String,
     },
 }
 
@@ -127,6 +173,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             dry_run,
         } => apply(&file, &config, dry_run).await,
         Command::Demo { data, listen } => run_demo(&data, &listen).await,
+        Command::Status { command } => crate::status_cli::run(command).await,
         Command::Access {
             command:
                 AccessCommand::Check {

@@ -22,6 +22,7 @@ pub mod routes;
 pub mod senders;
 pub mod startup;
 pub mod state;
+pub mod status_cli;
 pub mod time_fmt;
 pub mod verify_cache;
 pub mod whatif;

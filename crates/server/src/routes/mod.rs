@@ -12,6 +12,7 @@ mod password;
 mod portal;
 mod reset;
 mod settings;
+mod status;
 mod verify;
 
 pub(crate) use verify::{denied_page, header_value};
@@ -85,6 +86,8 @@ fn build() -> Routes {
         get(login::login_get).post(login::login_post),
     )
     .add(&["GET"], "/signed-out", Public, get(misc::signed_out))
+    .add(&["GET"], "/status", Public, get(status::default_page))
+    .add(&["GET"], "/status/{org}", Public, get(status::org_page))
     .add(
         &["GET", "POST"],
         "/reset",

@@ -19,4 +19,5 @@ mod routes;
 mod sessions;
 mod sms;
 mod soft_passkey;
+mod status;
 mod zones;

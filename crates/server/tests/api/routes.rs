@@ -61,6 +61,8 @@ async fn public_routes_are_exactly_the_expected_ones() {
             "GET /signed-out",
             "GET /static/passkey.js",
             "GET /static/portvakt.css",
+            "GET /status",
+            "GET /status/{org}",
             "POST /language",
             "POST /login",
             "POST /login/passkey",

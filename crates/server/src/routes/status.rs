@@ -1,0 +1,250 @@
+//! The public status page ("Driftinformation"): no sign-in, Swedish or
+//! English, as HTML and as JSON. `/status` shows the default organisation,
+//! `/status/<organisation>` any other.
+
+use crate::error::AppError;
+use crate::extract::{CsrfToken, PageLang};
+use crate::i18n::Tr;
+use crate::page::Page;
+use crate::state::AppState;
+use crate::time_fmt::stockholm;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use portvakt_core::domain::Slug;
+use portvakt_core::status::{current_states, Component, ComponentState, Incident};
+use portvakt_core::store::Organisation;
+
+/// Resolved incidents stay on the page this long.
+const RECENT_SECS: i64 = 14 * 24 * 3600;
+
+struct ComponentRow {
+    name: String,
+    state: &'static str,
+    state_text: String,
+    alternatives: Vec<String>,
+}
+
+struct IncidentView {
+    title: String,
+    phase: String,
+    affected: String,
+    started: String,
+    resolved: Option<String>,
+    /// (time, phase, text)
+    updates: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage {
+    p: Page,
+    org_name: String,
+    all_ok: bool,
+    groups: Vec<(String, Vec<ComponentRow>)>,
+    ongoing: Vec<IncidentView>,
+    maintenance: Vec<IncidentView>,
+    resolved: Vec<IncidentView>,
+    updated: String,
+    json_url: String,
+}
+
+async fn organisation(state: &AppState, slug: Option<&str>) -> Result<Organisation, AppError> {
+    let slug = match slug {
+        Some(s) => Slug::parse(s),
+        None => state
+            .config
+            .default_organisation
+            .as_deref()
+            .and_then(Slug::parse),
+    }
+    .ok_or(AppError::NotFound)?;
+    state
+        .store
+        .organisation_by_slug(&slug)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn load(
+    state: &AppState,
+    org: &Organisation,
+) -> Result<(Vec<Component>, Vec<Incident>), AppError> {
+    let now = state.clock.now();
+    let components = state.store.status_components(&org.id).await?;
+    let incidents = state
+        .store
+        .incidents(&org.id, now - RECENT_SECS, 200)
+        .await?;
+    Ok((components, incidents))
+}
+
+fn pick<'a>(t: Tr, sv: &'a str, en: &'a str) -> &'a str {
+    if t.lang == crate::i18n::Lang::En && !en.is_empty() {
+        en
+    } else {
+        sv
+    }
+}
+
+fn view(t: Tr, i: &Incident, components: &[Component]) -> IncidentView {
+    let affected = i
+        .affected
+        .iter()
+        .map(|(slug, impact)| {
+            let name = components
+                .iter()
+                .find(|c| &c.slug == slug)
+                .map_or(slug.as_str(), |c| c.name.as_str());
+            format!(
+                "{name} ({})",
+                t.get(&format!("status.state.{}", impact.name()))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    IncidentView {
+        title: pick(t, &i.title, &i.title_en).to_owned(),
+        phase: t
+            .get(&format!("status.phase.{}", i.phase.name()))
+            .to_owned(),
+        affected,
+        started: stockholm(i.created_at),
+        resolved: i.resolved_at.map(stockholm),
+        updates: i
+            .updates
+            .iter()
+            .map(|u| {
+                (
+                    stockholm(u.at),
+                    t.get(&format!("status.phase.{}", u.phase.name()))
+                        .to_owned(),
+                    pick(t, &u.body, &u.body_en).to_owned(),
+                )
+            })
+            .collect(),
+    }
+}
+
+async fn page(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    slug: Option<&str>,
+) -> Result<Response, AppError> {
+    let org = organisation(state, slug).await?;
+    let (components, incidents) = load(state, &org).await?;
+    let states = current_states(&components, &incidents);
+    let mut groups: Vec<(String, Vec<ComponentRow>)> = Vec::new();
+    for (c, (_, st)) in components.iter().zip(&states) {
+        let row = ComponentRow {
+            name: c.name.clone(),
+            state: st.name(),
+            state_text: t.get(&format!("status.state.{}", st.name())).to_owned(),
+            alternatives: if *st == ComponentState::Operational {
+                Vec::new()
+            } else {
+                c.alternatives.lines().map(str::to_owned).collect()
+            },
+        };
+        match groups.iter_mut().find(|(g, _)| *g == c.group) {
+            Some((_, list)) => list.push(row),
+            None => groups.push((c.group.clone(), vec![row])),
+        }
+    }
+    let open = |maint: bool| {
+        incidents
+            .iter()
+            .filter(|i| i.resolved_at.is_none() && i.maintenance == maint)
+            .map(|i| view(t, i, &components))
+            .collect::<Vec<_>>()
+    };
+    let back = slug.map_or_else(|| "/status".to_owned(), |s| format!("/status/{s}"));
+    Ok(Html(
+        StatusPage {
+            p: Page::anonymous(t, csrf, &back),
+            org_name: org.name.clone(),
+            all_ok: states
+                .iter()
+                .all(|(_, s)| *s == ComponentState::Operational),
+            groups,
+            ongoing: open(false),
+            maintenance: open(true),
+            resolved: incidents
+                .iter()
+                .filter(|i| i.resolved_at.is_some())
+                .map(|i| view(t, i, &components))
+                .collect(),
+            updated: stockholm(state.clock.now()),
+            json_url: format!("/status/{}.json", org.slug.as_str()),
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
+pub async fn default_page(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+) -> Result<Response, AppError> {
+    page(&state, t, &csrf, None).await
+}
+
+/// `/status/<organisation>` and `/status/<organisation>.json`.
+pub async fn org_page(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    match slug.strip_suffix(".json") {
+        Some(s) => json(&state, s).await,
+        None => page(&state, t, &csrf, Some(&slug)).await,
+    }
+}
+
+fn rfc3339(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix).map_or_else(|_| String::new(), |t| t.to_string())
+}
+
+async fn json(state: &AppState, slug: &str) -> Result<Response, AppError> {
+    let org = organisation(state, Some(slug)).await?;
+    let (components, incidents) = load(state, &org).await?;
+    let states = current_states(&components, &incidents);
+    let body = serde_json::json!({
+        "organisation": { "slug": org.slug.as_str(), "name": org.name },
+        "updated_at": rfc3339(state.clock.now()),
+        "components": components.iter().zip(&states).map(|(c, (_, st))| serde_json::json!({
+            "slug": c.slug.as_str(),
+            "name": c.name,
+            "group": c.group,
+            "state": st.name(),
+            "alternatives": c.alternatives,
+        })).collect::<Vec<_>>(),
+        "incidents": incidents.iter().map(|i| serde_json::json!({
+            "id": i.id,
+            "title": i.title,
+            "title_en": i.title_en,
+            "maintenance": i.maintenance,
+            "phase": i.phase.name(),
+            "created_at": rfc3339(i.created_at),
+            "resolved_at": i.resolved_at.map(rfc3339),
+            "affected": i.affected.iter().map(|(c, s)| serde_json::json!({
+                "component": c.as_str(), "impact": s.name(),
+            })).collect::<Vec<_>>(),
+            "updates": i.updates.iter().map(|u| serde_json::json!({
+                "at": rfc3339(u.at), "phase": u.phase.name(), "body": u.body, "body_en": u.body_en,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=30"),
+        ],
+        body.to_string(),
+    )
+        .into_response())
+}

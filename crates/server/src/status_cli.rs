@@ -1,0 +1,88 @@
+//! `portvakt status open|update`: incidents from the command line (for
+//! when the web is not an option, and for scripts).
+
+use crate::cli::StatusCommand;
+use crate::config::Config;
+use anyhow::{anyhow, Context};
+use portvakt_core::domain::Slug;
+use portvakt_core::status::{new_incident, new_update, IncidentDraft};
+use portvakt_core::store::Store;
+use portvakt_core::{Clock, SystemClock};
+use portvakt_store::SqlStore;
+use std::path::Path;
+
+async fn open_org(
+    config: &Path,
+    org: &str,
+) -> anyhow::Result<(SqlStore, portvakt_core::store::Organisation)> {
+    let cfg = Config::load(config)?;
+    let store = SqlStore::connect(&cfg.database_url)
+        .await
+        .context("opening the database")?;
+    let slug = Slug::parse(org).ok_or_else(|| anyhow!("--org: not a slug"))?;
+    let o = store
+        .organisation_by_slug(&slug)
+        .await?
+        .ok_or_else(|| anyhow!("--org: no organisation {org}"))?;
+    Ok((store, o))
+}
+
+/// # Errors
+/// Bad input (nothing is written) or store failures.
+pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
+    match command {
+        StatusCommand::Open {
+            config,
+            org,
+            title,
+            title_en,
+            components,
+            body,
+            body_en,
+            maintenance,
+        } => {
+            let (store, o) = open_org(&config, &org).await?;
+            let mut affected = Vec::new();
+            for c in &components {
+                let (slug, impact) = c
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!("--component {c}: use COMPONENT=IMPACT"))?;
+                affected.push((slug.to_owned(), impact.to_owned()));
+            }
+            let list = store.status_components(&o.id).await?;
+            let incident = new_incident(
+                &list,
+                &IncidentDraft {
+                    title,
+                    title_en,
+                    maintenance,
+                    affected,
+                    body,
+                    body_en,
+                },
+                SystemClock.now(),
+            )?;
+            store.create_incident(&incident).await?;
+            println!("{}", incident.id);
+            Ok(())
+        }
+        StatusCommand::Update {
+            config,
+            org,
+            incident,
+            phase,
+            body,
+            body_en,
+        } => {
+            let (store, o) = open_org(&config, &org).await?;
+            let update = new_update(&phase, &body, &body_en, SystemClock.now())?;
+            if !store.add_incident_update(&o.id, &incident, &update).await? {
+                return Err(anyhow!(
+                    "--incident {incident}: no open incident with that id in {org}"
+                ));
+            }
+            println!("{} {}", incident, update.phase.name());
+            Ok(())
+        }
+    }
+}

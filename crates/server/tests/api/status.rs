@@ -1,0 +1,212 @@
+//! The public status page (issue 5, first part): components from the
+//! organisation file, an incident's lifecycle through the CLI, the page and
+//! its JSON, and bad input refused without changing anything.
+use crate::helpers::*;
+use std::process::{Command, Output};
+
+fn cli(config: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_portvakt"))
+        .arg("status")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_incident_from_open_to_resolved_on_the_page_and_in_json() {
+    let app = spawn_app().await;
+    let dir = TempDir::new();
+    let config = dir.0.join("portvakt.toml");
+    std::fs::write(
+        &config,
+        format!("database_url = \"{}\"\n", app.config.database_url),
+    )
+    .unwrap();
+    let c = app.client();
+
+    // No sign-in needed; everything works.
+    let page = c.get("/status").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Driftinformation – Exempelkommun"));
+    assert!(page.body.contains("Alla tjänster fungerar."));
+    assert!(page.body.contains("Telefoni – frånvaroanmälan"));
+    assert!(
+        !page.body.contains("Anmäl frånvaro via webben"),
+        "alternatives only when needed"
+    );
+
+    let out = cli(
+        &config,
+        &[
+            "open",
+            "--org",
+            "exempelkommun",
+            "--title",
+            "Frånvaroanmälan per telefon fungerar inte",
+            "--title-en",
+            "Absence reporting by phone is down",
+            "--component",
+            "franvaro=major_outage",
+            "--component",
+            "larplattform=degraded",
+            "--body",
+            "Vi undersöker felet.\nAnmäl frånvaro i appen så länge.",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(id.starts_with("inc_"), "{id}");
+
+    let page = c.get("/status/exempelkommun").await;
+    assert!(page.body.contains("Pågående störningar"));
+    assert!(page
+        .body
+        .contains("Frånvaroanmälan per telefon fungerar inte"));
+    assert!(page.body.contains("Större avbrott"));
+    assert!(page.body.contains("Begränsad funktion"));
+    assert!(
+        page.body.contains("Anmäl frånvaro via webben eller appen."),
+        "alternatives shown"
+    );
+    assert!(page.body.contains("Undersöker"));
+
+    let json: serde_json::Value =
+        serde_json::from_str(&c.get("/status/exempelkommun.json").await.body).unwrap();
+    let franvaro = json["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["slug"] == "franvaro")
+        .unwrap();
+    assert_eq!(franvaro["state"], "major_outage");
+    assert_eq!(json["incidents"][0]["id"], id.as_str());
+    assert!(json["incidents"][0]["created_at"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
+
+    let out = cli(
+        &config,
+        &[
+            "update",
+            "--org",
+            "exempelkommun",
+            "--incident",
+            &id,
+            "--phase",
+            "resolved",
+            "--body",
+            "Telefonin fungerar igen.",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = c.get("/status").await;
+    assert!(page.body.contains("Alla tjänster fungerar."));
+    assert!(page.body.contains("Åtgärdat de senaste två veckorna"));
+    assert!(page.body.contains("Telefonin fungerar igen."));
+
+    // In English, with the English title.
+    c.post_form("/language", &[("lang", "en"), ("back", "/status")])
+        .await;
+    let page = c.get("/status").await;
+    assert!(
+        page.body.contains("Absence reporting by phone is down"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let dir = TempDir::new();
+    let config = dir.0.join("portvakt.toml");
+    std::fs::write(
+        &config,
+        format!("database_url = \"{}\"\n", app.config.database_url),
+    )
+    .unwrap();
+    let long = "x".repeat(5001);
+    for (args, expect) in [
+        (
+            vec!["--component", "nope=major_outage", "--body", "b"],
+            "unknown component",
+        ),
+        (
+            vec!["--component", "franvaro=broken", "--body", "b"],
+            "unknown impact",
+        ),
+        (
+            vec!["--component", "franvaro=degraded", "--body", "  "],
+            "text is empty",
+        ),
+        (
+            vec!["--component", "franvaro=degraded", "--body", long.as_str()],
+            "longer than",
+        ),
+    ] {
+        let mut all = vec!["open", "--org", "exempelkommun", "--title", "T"];
+        all.extend(args);
+        let out = cli(&config, &all);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{expect}: {err}");
+    }
+    let out = cli(
+        &config,
+        &[
+            "update",
+            "--org",
+            "exempelkommun",
+            "--incident",
+            "inc_nope",
+            "--phase",
+            "resolved",
+            "--body",
+            "b",
+        ],
+    );
+    assert!(!out.status.success());
+    let json: serde_json::Value =
+        serde_json::from_str(&app.client().get("/status/exempelkommun.json").await.body).unwrap();
+    assert!(
+        json["incidents"].as_array().unwrap().is_empty(),
+        "nothing was written"
+    );
+
+    // Markup in texts is shown as text, never run.
+    let out = cli(
+        &config,
+        &[
+            "open",
+            "--org",
+            "exempelkommun",
+            "--title",
+            "<script>alert(1)</script>",
+            "--component",
+            "e-post=degraded",
+            "--body",
+            "<img src=x onerror=alert(1)>",
+        ],
+    );
+    assert!(out.status.success());
+    let page = app.client().get("/status").await;
+    assert!(!page.body.contains("<script>alert(1)</script>"));
+    assert!(
+        page.body.contains("alert(1)"),
+        "shown as text: {}",
+        page.body
+    );
+    assert!(!page.body.contains("<img src=x"));
+    assert_eq!(app.client().get("/status/no-such-org").await.status, 404);
+}
