@@ -54,6 +54,8 @@ export async function startDemo() {
     logins,
     output: out,
     outbox: join(data, 'demo', 'outbox'),
+    config: join(data, 'demo', 'portvakt.toml'),
+    bin,
     async stop() {
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
