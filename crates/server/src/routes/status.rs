@@ -48,6 +48,7 @@ struct StatusPage {
     resolved: Vec<IncidentView>,
     updated: String,
     json_url: String,
+    atom_url: String,
 }
 
 async fn organisation(state: &AppState, slug: Option<&str>) -> Result<Organisation, AppError> {
@@ -178,6 +179,7 @@ async fn page(
                 .collect(),
             updated: stockholm(state.clock.now()),
             json_url: format!("/status/{}.json", org.slug.as_str()),
+            atom_url: format!("/status/{}.atom", org.slug.as_str()),
         }
         .render()?,
     )
@@ -199,10 +201,82 @@ pub async fn org_page(
     csrf: CsrfToken,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
-    match slug.strip_suffix(".json") {
-        Some(s) => json(&state, s).await,
-        None => page(&state, t, &csrf, Some(&slug)).await,
+    if let Some(s) = slug.strip_suffix(".json") {
+        return json(&state, s).await;
     }
+    if let Some(s) = slug.strip_suffix(".atom") {
+        return atom(&state, s).await;
+    }
+    page(&state, t, &csrf, Some(&slug)).await
+}
+
+/// Text for XML: the five special characters escaped, and characters XML
+/// 1.0 forbids dropped.
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An Atom feed (RFC 4287): one entry per incident, updated with its
+/// newest update, the updates in its content.
+async fn atom(state: &AppState, slug: &str) -> Result<Response, AppError> {
+    let org = organisation(state, Some(slug)).await?;
+    let (_, incidents) = load(state, &org).await?;
+    let base = format!("/status/{}", org.slug.as_str());
+    let newest = incidents
+        .iter()
+        .flat_map(|i| i.updates.iter().map(|u| u.at))
+        .max()
+        .unwrap_or(state.clock.now());
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"sv\">\n");
+    x.push_str(&format!(
+        "<title>Driftinformation – {}</title>\n<id>urn:portvakt:status:{}</id>\n<updated>{}</updated>\n<link rel=\"alternate\" href=\"{base}\"/>\n<author><name>{}</name></author>\n",
+        xml(&org.name),
+        xml(org.slug.as_str()),
+        rfc3339(newest),
+        xml(&org.name),
+    ));
+    for i in &incidents {
+        let updated = i.updates.iter().map(|u| u.at).max().unwrap_or(i.created_at);
+        let mut content = String::new();
+        for u in &i.updates {
+            content.push_str(&format!(
+                "{} ({}): {}\n\n",
+                stockholm(u.at),
+                u.phase.name(),
+                u.body
+            ));
+        }
+        x.push_str(&format!(
+            "<entry>\n<id>urn:portvakt:incident:{}</id>\n<title>{}</title>\n<updated>{}</updated>\n<published>{}</published>\n<link rel=\"alternate\" href=\"{base}\"/>\n<category term=\"{}\"/>\n<content type=\"text\">{}</content>\n</entry>\n",
+            xml(&i.id),
+            xml(&i.title),
+            rfc3339(updated),
+            rfc3339(i.created_at),
+            i.phase.name(),
+            xml(content.trim_end()),
+        ));
+    }
+    x.push_str("</feed>\n");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=30"),
+        ],
+        x,
+    )
+        .into_response())
 }
 
 fn rfc3339(unix: i64) -> String {

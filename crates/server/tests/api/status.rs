@@ -115,6 +115,46 @@ async fn an_incident_from_open_to_resolved_on_the_page_and_in_json() {
     assert!(page.body.contains("Åtgärdat de senaste två veckorna"));
     assert!(page.body.contains("Telefonin fungerar igen."));
 
+    // The Atom feed, read by feedparser (a reader we did not write) and by
+    // a strict XML parser.
+    let feed = c.get("/status/exempelkommun.atom").await;
+    assert_eq!(feed.status, 200);
+    let check = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, feedparser, xml.etree.ElementTree as ET\n\
+             data = sys.stdin.read()\n\
+             ET.fromstring(data.encode())\n\
+             f = feedparser.parse(data)\n\
+             assert not f.bozo, f.bozo_exception\n\
+             print(len(f.entries), f.entries[0].title, f.entries[0].id)",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        check
+            .stdin
+            .as_ref()
+            .unwrap()
+            .write_all(feed.body.as_bytes())
+            .unwrap();
+    }
+    let out = check.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("1 Frånvaroanmälan per telefon fungerar inte urn:portvakt:incident:inc_"),
+        "{text}"
+    );
+
     // In English, with the English title.
     c.post_form("/language", &[("lang", "en"), ("back", "/status")])
         .await;
