@@ -106,6 +106,15 @@ pub enum StatusCommand {
         #[arg(long)]
         maintenance: bool,
     },
+    /// Write the static copy of the page to a folder.
+    Export {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Add an update: investigating, identified, monitoring or resolved.
     Update {
         #[arg(long, env = "PORTVAKT_CONFIG")]

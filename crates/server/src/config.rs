@@ -50,6 +50,23 @@ pub struct Config {
     pub passkeys: Option<PasskeysConfig>,
     #[serde(default)]
     pub forward_auth: Option<ForwardAuthConfig>,
+    #[serde(default)]
+    pub status: StatusConfig,
+}
+
+/// The status page's static copy.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatusConfig {
+    /// Written after every change: `<export_dir>/<organisation>/index.html` …
+    pub export_dir: Option<std::path::PathBuf>,
+    /// Run after each export (`sh -c`), `{dir}` replaced by the folder,
+    /// e.g. `rsync -a {dir}/ www.exempelkommun.se:/var/www/driftinfo/`.
+    pub push_command: Option<String>,
+    /// Or: each file PUT to `<push_url>/<organisation>/<file>` (WebDAV).
+    pub push_url: Option<String>,
+    /// Sent as `Authorization` with each PUT.
+    pub push_auth_header: Option<String>,
 }
 
 /// SMS codes through an HTTP gateway (or, for the demo, a folder).

@@ -23,6 +23,7 @@ pub mod senders;
 pub mod startup;
 pub mod state;
 pub mod status_cli;
+pub mod status_export;
 pub mod time_fmt;
 pub mod verify_cache;
 pub mod whatif;

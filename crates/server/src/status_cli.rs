@@ -14,7 +14,7 @@ use std::path::Path;
 async fn open_org(
     config: &Path,
     org: &str,
-) -> anyhow::Result<(SqlStore, portvakt_core::store::Organisation)> {
+) -> anyhow::Result<(SqlStore, portvakt_core::store::Organisation, Config)> {
     let cfg = Config::load(config)?;
     let store = SqlStore::connect(&cfg.database_url)
         .await
@@ -24,7 +24,19 @@ async fn open_org(
         .organisation_by_slug(&slug)
         .await?
         .ok_or_else(|| anyhow!("--org: no organisation {org}"))?;
-    Ok((store, o))
+    Ok((store, o, cfg))
+}
+
+/// The static copy follows every change; a failed push is reported and
+/// the command fails, but the change itself is kept.
+async fn publish(
+    store: &SqlStore,
+    cfg: &Config,
+    o: &portvakt_core::store::Organisation,
+) -> anyhow::Result<()> {
+    crate::status_export::export_and_push(store, &cfg.status, o, SystemClock.now())
+        .await
+        .context("the change is saved, but the static copy was not updated")
 }
 
 /// # Errors
@@ -41,7 +53,7 @@ pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
             body_en,
             maintenance,
         } => {
-            let (store, o) = open_org(&config, &org).await?;
+            let (store, o, cfg) = open_org(&config, &org).await?;
             let mut affected = Vec::new();
             for c in &components {
                 let (slug, impact) = c
@@ -64,7 +76,7 @@ pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
             )?;
             store.create_incident(&incident).await?;
             println!("{}", incident.id);
-            Ok(())
+            publish(&store, &cfg, &o).await
         }
         StatusCommand::Update {
             config,
@@ -74,7 +86,7 @@ pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
             body,
             body_en,
         } => {
-            let (store, o) = open_org(&config, &org).await?;
+            let (store, o, cfg) = open_org(&config, &org).await?;
             let update = new_update(&phase, &body, &body_en, SystemClock.now())?;
             if !store.add_incident_update(&o.id, &incident, &update).await? {
                 return Err(anyhow!(
@@ -82,6 +94,14 @@ pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
                 ));
             }
             println!("{} {}", incident, update.phase.name());
+            publish(&store, &cfg, &o).await
+        }
+        StatusCommand::Export { config, org, out } => {
+            let (store, o, _) = open_org(&config, &org).await?;
+            let files = crate::status_export::export(&store, &o, &out, SystemClock.now()).await?;
+            for f in files {
+                println!("{}", out.join(f).display());
+            }
             Ok(())
         }
     }

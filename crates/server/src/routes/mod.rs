@@ -12,7 +12,7 @@ mod password;
 mod portal;
 mod reset;
 mod settings;
-mod status;
+pub(crate) mod status;
 mod verify;
 
 pub(crate) use verify::{denied_page, header_value};

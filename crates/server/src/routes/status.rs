@@ -36,10 +36,8 @@ struct IncidentView {
     updates: Vec<(String, String, String)>,
 }
 
-#[derive(Template)]
-#[template(path = "status.html")]
-struct StatusPage {
-    p: Page,
+/// What the page shows, for the live page and the static copy alike.
+pub(crate) struct StatusBody {
     org_name: String,
     all_ok: bool,
     groups: Vec<(String, Vec<ComponentRow>)>,
@@ -47,8 +45,27 @@ struct StatusPage {
     maintenance: Vec<IncidentView>,
     resolved: Vec<IncidentView>,
     updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage {
+    p: Page,
+    b: StatusBody,
     json_url: String,
     atom_url: String,
+}
+
+/// The static copy: a whole document, no forms, relative links only.
+#[derive(Template)]
+#[template(path = "status_static.html")]
+pub(crate) struct StaticStatusPage {
+    pub(crate) t: Tr,
+    pub(crate) b: StatusBody,
+    /// Relative path to the site root ("" or "../").
+    pub(crate) root: &'static str,
+    /// Link to the other language's page.
+    pub(crate) other: &'static str,
 }
 
 async fn organisation(state: &AppState, slug: Option<&str>) -> Result<Organisation, AppError> {
@@ -68,7 +85,7 @@ async fn organisation(state: &AppState, slug: Option<&str>) -> Result<Organisati
         .ok_or(AppError::NotFound)
 }
 
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     org: &Organisation,
 ) -> Result<(Vec<Component>, Vec<Incident>), AppError> {
@@ -128,15 +145,15 @@ fn view(t: Tr, i: &Incident, components: &[Component]) -> IncidentView {
     }
 }
 
-async fn page(
-    state: &AppState,
+/// Everything the page shows for one organisation, in one language.
+pub(crate) fn body(
     t: Tr,
-    csrf: &CsrfToken,
-    slug: Option<&str>,
-) -> Result<Response, AppError> {
-    let org = organisation(state, slug).await?;
-    let (components, incidents) = load(state, &org).await?;
-    let states = current_states(&components, &incidents);
+    org: &Organisation,
+    components: &[Component],
+    incidents: &[Incident],
+    now: i64,
+) -> StatusBody {
+    let states = current_states(components, incidents);
     let mut groups: Vec<(String, Vec<ComponentRow>)> = Vec::new();
     for (c, (_, st)) in components.iter().zip(&states) {
         let row = ComponentRow {
@@ -158,26 +175,39 @@ async fn page(
         incidents
             .iter()
             .filter(|i| i.resolved_at.is_none() && i.maintenance == maint)
-            .map(|i| view(t, i, &components))
+            .map(|i| view(t, i, components))
             .collect::<Vec<_>>()
     };
+    StatusBody {
+        org_name: org.name.clone(),
+        all_ok: states
+            .iter()
+            .all(|(_, s)| *s == ComponentState::Operational),
+        groups,
+        ongoing: open(false),
+        maintenance: open(true),
+        resolved: incidents
+            .iter()
+            .filter(|i| i.resolved_at.is_some())
+            .map(|i| view(t, i, components))
+            .collect(),
+        updated: stockholm(now),
+    }
+}
+
+async fn page(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    slug: Option<&str>,
+) -> Result<Response, AppError> {
+    let org = organisation(state, slug).await?;
+    let (components, incidents) = load(state, &org).await?;
     let back = slug.map_or_else(|| "/status".to_owned(), |s| format!("/status/{s}"));
     Ok(Html(
         StatusPage {
             p: Page::anonymous(t, csrf, &back),
-            org_name: org.name.clone(),
-            all_ok: states
-                .iter()
-                .all(|(_, s)| *s == ComponentState::Operational),
-            groups,
-            ongoing: open(false),
-            maintenance: open(true),
-            resolved: incidents
-                .iter()
-                .filter(|i| i.resolved_at.is_some())
-                .map(|i| view(t, i, &components))
-                .collect(),
-            updated: stockholm(state.clock.now()),
+            b: body(t, &org, &components, &incidents, state.clock.now()),
             json_url: format!("/status/{}.json", org.slug.as_str()),
             atom_url: format!("/status/{}.atom", org.slug.as_str()),
         }
@@ -234,11 +264,28 @@ async fn atom(state: &AppState, slug: &str) -> Result<Response, AppError> {
     let org = organisation(state, Some(slug)).await?;
     let (_, incidents) = load(state, &org).await?;
     let base = format!("/status/{}", org.slug.as_str());
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=30"),
+        ],
+        atom_text(&org, &incidents, &base, state.clock.now()),
+    )
+        .into_response())
+}
+
+/// The feed; `base` is where its links point (the live page or the copy).
+pub(crate) fn atom_text(
+    org: &Organisation,
+    incidents: &[Incident],
+    base: &str,
+    now: i64,
+) -> String {
     let newest = incidents
         .iter()
         .flat_map(|i| i.updates.iter().map(|u| u.at))
         .max()
-        .unwrap_or(state.clock.now());
+        .unwrap_or(now);
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"sv\">\n");
     x.push_str(&format!(
         "<title>Driftinformation – {}</title>\n<id>urn:portvakt:status:{}</id>\n<updated>{}</updated>\n<link rel=\"alternate\" href=\"{base}\"/>\n<author><name>{}</name></author>\n",
@@ -247,7 +294,7 @@ async fn atom(state: &AppState, slug: &str) -> Result<Response, AppError> {
         rfc3339(newest),
         xml(&org.name),
     ));
-    for i in &incidents {
+    for i in incidents {
         let updated = i.updates.iter().map(|u| u.at).max().unwrap_or(i.created_at);
         let mut content = String::new();
         for u in &i.updates {
@@ -269,14 +316,7 @@ async fn atom(state: &AppState, slug: &str) -> Result<Response, AppError> {
         ));
     }
     x.push_str("</feed>\n");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=30"),
-        ],
-        x,
-    )
-        .into_response())
+    x
 }
 
 fn rfc3339(unix: i64) -> String {
@@ -286,10 +326,26 @@ fn rfc3339(unix: i64) -> String {
 async fn json(state: &AppState, slug: &str) -> Result<Response, AppError> {
     let org = organisation(state, Some(slug)).await?;
     let (components, incidents) = load(state, &org).await?;
-    let states = current_states(&components, &incidents);
-    let body = serde_json::json!({
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=30"),
+        ],
+        json_text(&org, &components, &incidents, state.clock.now()),
+    )
+        .into_response())
+}
+
+pub(crate) fn json_text(
+    org: &Organisation,
+    components: &[Component],
+    incidents: &[Incident],
+    now: i64,
+) -> String {
+    let states = current_states(components, incidents);
+    serde_json::json!({
         "organisation": { "slug": org.slug.as_str(), "name": org.name },
-        "updated_at": rfc3339(state.clock.now()),
+        "updated_at": rfc3339(now),
         "components": components.iter().zip(&states).map(|(c, (_, st))| serde_json::json!({
             "slug": c.slug.as_str(),
             "name": c.name,
@@ -312,13 +368,6 @@ async fn json(state: &AppState, slug: &str) -> Result<Response, AppError> {
                 "at": rfc3339(u.at), "phase": u.phase.name(), "body": u.body, "body_en": u.body_en,
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
-    });
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::CACHE_CONTROL, "public, max-age=30"),
-        ],
-        body.to_string(),
-    )
-        .into_response())
+    })
+    .to_string()
 }

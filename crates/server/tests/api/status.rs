@@ -250,3 +250,173 @@ async fn bad_input_is_refused_and_changes_nothing() {
     assert!(!page.body.contains("<img src=x"));
     assert_eq!(app.client().get("/status/no-such-org").await.status, 404);
 }
+
+/// A WebDAV-like receiver: remembers what was PUT where.
+async fn put_receiver() -> (
+    std::sync::Arc<std::sync::Mutex<Vec<(String, usize, String)>>>,
+    u16,
+) {
+    use axum::extract::Request;
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let g = got.clone();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let g = g.clone();
+        async move {
+            let path = req.uri().path().to_owned();
+            let auth = req
+                .headers()
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            g.lock().unwrap().push((path, body.len(), auth));
+            axum::http::StatusCode::CREATED
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (got, port)
+}
+
+// Multi-threaded: the CLI runs as a blocking child process while the PUT
+// receiver in this test answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_static_copy_is_complete_served_by_a_plain_server_and_pushed() {
+    let app = spawn_app().await;
+    let dir = TempDir::new();
+    let (got, port) = put_receiver().await;
+    let export = dir.0.join("export");
+    let pushed = dir.0.join("pushed");
+    let config = dir.0.join("portvakt.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url = \"{}\"\n[status]\nexport_dir = \"{}\"\n\
+             push_command = \"cp -r {{dir}} {}\"\npush_url = \"http://127.0.0.1:{port}/dav\"\n\
+             push_auth_header = \"Bearer hemligt\"\n",
+            app.config.database_url,
+            export.display(),
+            pushed.display()
+        ),
+    )
+    .unwrap();
+    let out = cli(
+        &config,
+        &[
+            "open",
+            "--org",
+            "exempelkommun",
+            "--title",
+            "E-posten är nere",
+            "--component",
+            "e-post=major_outage",
+            "--body",
+            "Vi arbetar med felet.",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let site = export.join("exempelkommun");
+    for f in [
+        "index.html",
+        "en/index.html",
+        "portvakt.css",
+        "status.json",
+        "status.atom",
+    ] {
+        assert!(site.join(f).is_file(), "{f} exported");
+        assert!(pushed.join(f).is_file(), "{f} pushed by the command");
+    }
+    let puts = got.lock().unwrap().clone();
+    assert_eq!(puts.len(), 5, "{puts:?}");
+    assert!(puts
+        .iter()
+        .any(|(p, n, a)| p == "/dav/exempelkommun/en/index.html"
+            && *n > 0
+            && a == "Bearer hemligt"));
+
+    // A plain static server (no Portvakt) serves it; every link resolves.
+    let http_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            &http_port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+        ])
+        .arg(&site)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{http_port}");
+    let http = reqwest::Client::new();
+    let mut html = String::new();
+    for _ in 0..50 {
+        if let Ok(r) = http.get(format!("{base}/index.html")).send().await {
+            html = r.text().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(html.contains("E-posten är nere"));
+    assert!(html.contains("Senast uppdaterad"), "stamped");
+    assert!(!html.contains("<form"), "no server needed: no forms");
+    assert!(!html.contains("<script"), "works without JavaScript");
+    for (page, text) in [("index.html", &html), ("en/index.html", &String::new())] {
+        let text = if text.is_empty() {
+            http.get(format!("{base}/{page}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        } else {
+            text.clone()
+        };
+        let dir_of = page.rsplit_once('/').map_or("", |(d, _)| d);
+        for link in text
+            .split("href=\"")
+            .skip(1)
+            .map(|s| &s[..s.find('"').unwrap()])
+        {
+            if link.starts_with('#') {
+                continue;
+            }
+            let url = if dir_of.is_empty() {
+                format!("{base}/{link}")
+            } else {
+                format!("{base}/{dir_of}/{link}")
+            };
+            let status = http.get(&url).send().await.unwrap().status();
+            assert_eq!(status, 200, "{page}: {link} -> {url}");
+        }
+    }
+    let json: serde_json::Value = serde_json::from_str(
+        &http
+            .get(format!("{base}/status.json"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["incidents"][0]["title"], "E-posten är nere");
+    server.kill().ok();
+    server.wait().ok();
+}

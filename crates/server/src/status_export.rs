@@ -1,0 +1,123 @@
+//! The static copy of the status page: plain files (HTML in Swedish and
+//! English, CSS, JSON, Atom) that any web server can serve, so citizens can
+//! read it when Portvakt itself is down. Written after every change and
+//! pushed to a separate host by a command or HTTP PUT (seeds 000, 002).
+
+use crate::config::StatusConfig;
+use crate::i18n::{Lang, Tr};
+use crate::routes::status::{atom_text, body, json_text, StaticStatusPage};
+use anyhow::{anyhow, Context};
+use askama::Template;
+use portvakt_core::store::{Organisation, Store};
+use std::path::{Path, PathBuf};
+
+const RECENT_SECS: i64 = 14 * 24 * 3600;
+
+/// Writes one file so a reader never sees half of it.
+fn write_atomic(path: &Path, content: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, content).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+}
+
+/// Writes the copy of `org`'s page into `dir`; returns the files written,
+/// relative to `dir`.
+///
+/// # Errors
+/// Store or file-system failures.
+pub async fn export(
+    store: &dyn Store,
+    org: &Organisation,
+    dir: &Path,
+    now: i64,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let components = store.status_components(&org.id).await?;
+    let incidents = store.incidents(&org.id, now - RECENT_SECS, 200).await?;
+    std::fs::create_dir_all(dir.join("en"))
+        .with_context(|| format!("creating {}", dir.display()))?;
+    let mut files = Vec::new();
+    for (lang, path, root, other) in [
+        (Lang::Sv, "index.html", "", "en/index.html"),
+        (Lang::En, "en/index.html", "../", "../index.html"),
+    ] {
+        let t = Tr::new(lang);
+        let html = StaticStatusPage {
+            t,
+            b: body(t, org, &components, &incidents, now),
+            root,
+            other,
+        }
+        .render()?;
+        write_atomic(&dir.join(path), html.as_bytes())?;
+        files.push(PathBuf::from(path));
+    }
+    for (path, content) in [
+        (
+            "portvakt.css",
+            include_str!("../static/portvakt.css").to_owned(),
+        ),
+        ("status.json", json_text(org, &components, &incidents, now)),
+        ("status.atom", atom_text(org, &incidents, "index.html", now)),
+    ] {
+        write_atomic(&dir.join(path), content.as_bytes())?;
+        files.push(PathBuf::from(path));
+    }
+    Ok(files)
+}
+
+/// Exports to the configured folder and pushes it, if so configured.
+/// A failed push is reported but the local copy stays written.
+///
+/// # Errors
+/// Export or push failures, with what failed.
+pub async fn export_and_push(
+    store: &dyn Store,
+    config: &StatusConfig,
+    org: &Organisation,
+    now: i64,
+) -> anyhow::Result<()> {
+    let Some(base) = &config.export_dir else {
+        return Ok(());
+    };
+    let dir = base.join(org.slug.as_str());
+    let files = export(store, org, &dir, now).await?;
+    if let Some(cmd) = &config.push_command {
+        let line = cmd.replace("{dir}", &dir.display().to_string());
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("sh")
+                .args(["-c", &line])
+                .output()
+        })
+        .await?
+        .context("running status.push_command")?;
+        if !out.status.success() {
+            return Err(anyhow!(
+                "status.push_command failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    if let Some(url) = &config.push_url {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(20))
+            .build()?;
+        let base = format!("{}/{}/", url.trim_end_matches('/'), org.slug.as_str());
+        for f in &files {
+            let mut req = client
+                .put(format!("{base}{}", f.display()))
+                .body(std::fs::read(dir.join(f))?);
+            if let Some(h) = &config.push_auth_header {
+                req = req.header("Authorization", h);
+            }
+            let resp = req
+                .send()
+                .await
+                .with_context(|| format!("PUT {}", f.display()))?;
+            if !resp.status().is_success() {
+                return Err(anyhow!("PUT {}: {}", f.display(), resp.status()));
+            }
+        }
+    }
+    Ok(())
+}
