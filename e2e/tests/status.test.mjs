@@ -2,7 +2,10 @@
 // in and without JavaScript, with an incident opened from the CLI.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { useDemo, assertAccessible, shot, closePage, bounded } from './harness.mjs';
 
 const env = useDemo({ before, after });
@@ -36,5 +39,46 @@ test('the status page shows an incident, the alternatives, and works without Jav
     await shot(p, '61-status-en-nojs');
   } finally {
     await bounded(nojs.close());
+  }
+});
+
+test('the static copy reads the same from a plain static server, without JavaScript', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'portvakt-status-copy-'));
+  execFileSync(env.demo.bin, ['status', 'export', '--config', env.demo.config, '--org', 'exempelkommun', '--out', out]);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', out],
+    { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}/index.html`;
+  const nojs = await env.browser.newContext({ javaScript: false });
+  try {
+    // Without JavaScript: everything is there.
+    const plain = await nojs.newPage();
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try { await plain.goto(url); break; } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    await plain.getByRole('heading', { level: 1, name: 'Driftinformation – Exempelkommun' }).waitFor();
+    assert.ok(await plain.getByText('Frånvaroanmälan per telefon fungerar inte').first().isVisible());
+    assert.ok(await plain.getByText(/Senast uppdaterad/).isVisible());
+    await plain.getByRole('link', { name: 'In English' }).click();
+    await plain.getByRole('heading', { level: 1, name: 'Service status – Exempelkommun' }).waitFor();
+    await shot(plain, '63-status-static-copy-en-nojs');
+
+    // axe needs JavaScript to run; the page itself does not.
+    const page = await env.browser.context.newPage();
+    await page.goto(url);
+    await page.getByRole('heading', { level: 1, name: 'Driftinformation – Exempelkommun' }).waitFor();
+    await assertAccessible(page, 'static copy');
+    await shot(page, '62-status-static-copy');
+    await page.goto(`http://127.0.0.1:${port}/en/index.html`);
+    await assertAccessible(page, 'static copy in English');
+    await closePage(page);
+  } finally {
+    await bounded(nojs.close());
+    server.kill();
+    rmSync(out, { recursive: true, force: true });
   }
 });
