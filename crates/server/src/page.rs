@@ -12,9 +12,25 @@ pub struct Page {
     pub user_name: Option<String>,
     pub org_name: Option<String>,
     pub is_admin: bool,
+    pub is_status_editor: bool,
 }
 
 impl Page {
+    /// A page without forms (no CSRF token): served on an app's host or
+    /// as an error.
+    #[must_use]
+    pub fn bare(t: Tr) -> Self {
+        Self {
+            t,
+            csrf: String::new(),
+            back: "/".into(),
+            user_name: None,
+            org_name: None,
+            is_admin: false,
+            is_status_editor: false,
+        }
+    }
+
     #[must_use]
     pub fn anonymous(t: Tr, csrf: &CsrfToken, back: &str) -> Self {
         Self {
@@ -24,6 +40,7 @@ impl Page {
             user_name: None,
             org_name: None,
             is_admin: false,
+            is_status_editor: false,
         }
     }
 
@@ -36,6 +53,7 @@ impl Page {
             user_name: Some(u.user.display_name.clone()),
             org_name: Some(u.organisation.name.clone()),
             is_admin: u.has_role(Role::Servicedesk),
+            is_status_editor: u.has_role(Role::StatusEditor),
         }
     }
 }

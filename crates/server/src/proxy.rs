@@ -91,14 +91,7 @@ fn upstream_error(t: Tr, status: StatusCode) -> Response {
         ("proxy.down.title", "proxy.down.lead")
     };
     let page = UpstreamErrorPage {
-        p: Page {
-            t,
-            csrf: String::new(),
-            back: "/".into(),
-            user_name: None,
-            org_name: None,
-            is_admin: false,
-        },
+        p: Page::bare(t),
         title: t.get(title).to_owned(),
         lead: t.get(lead).to_owned(),
     };

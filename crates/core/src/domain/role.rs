@@ -41,6 +41,7 @@ impl Role {
     /// Organisation admins can do what servicedesk can; nothing else is implied.
     #[must_use]
     pub fn covers(self, needed: Role) -> bool {
-        self == needed || (self == Role::OrgAdmin && needed == Role::Servicedesk)
+        self == needed
+            || (self == Role::OrgAdmin && matches!(needed, Role::Servicedesk | Role::StatusEditor))
     }
 }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 const PAGE_SIZE: u32 = 50;
 
-fn require(user: &CurrentUser, role: Role) -> Result<(), AppError> {
+pub(crate) fn require(user: &CurrentUser, role: Role) -> Result<(), AppError> {
     if user.has_role(role) {
         Ok(())
     } else {

@@ -3,7 +3,7 @@
 //! listed as public refuses anonymous callers (SECURITY.md A2), and that
 //! role-restricted routes refuse users without the role (C2).
 
-mod admin;
+pub(crate) mod admin;
 mod factor;
 mod login;
 pub(crate) mod misc;
@@ -13,6 +13,7 @@ mod portal;
 mod reset;
 mod settings;
 pub(crate) mod status;
+mod status_admin;
 mod verify;
 
 pub(crate) use verify::{denied_page, header_value};
@@ -213,6 +214,24 @@ fn build() -> Routes {
         "/password",
         SignedIn,
         get(password::password_get).post(password::password_post),
+    )
+    .add(
+        &["GET"],
+        "/admin/status",
+        Access::Role(Role::StatusEditor),
+        get(status_admin::editor_get),
+    )
+    .add(
+        &["POST"],
+        "/admin/status/incidents",
+        Access::Role(Role::StatusEditor),
+        post(status_admin::open_post),
+    )
+    .add(
+        &["POST"],
+        "/admin/status/incidents/{id}/updates",
+        Access::Role(Role::StatusEditor),
+        post(status_admin::update_post),
     )
     .add(&["GET"], "/admin/users", desk, get(admin::users_get))
     .add(&["GET"], "/admin/users/{id}", desk, get(admin::user_get))

@@ -46,14 +46,7 @@ pub(crate) fn denied_page(
         |fa| fa.portal_url.trim_end_matches('/').to_owned() + "/",
     );
     let body = DeniedPage {
-        p: Page {
-            t,
-            csrf: String::new(),
-            back: "/".into(),
-            user_name: None,
-            org_name: None,
-            is_admin: false,
-        },
+        p: Page::bare(t),
         service: service.name.clone(),
         reasons,
         portal,

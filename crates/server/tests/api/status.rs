@@ -420,3 +420,101 @@ async fn the_static_copy_is_complete_served_by_a_plain_server_and_pushed() {
     server.kill().ok();
     server.wait().ok();
 }
+
+#[tokio::test]
+async fn a_status_editor_opens_updates_and_resolves_from_the_web() {
+    let app = spawn_app().await;
+    let sara = app.client();
+    sara.sign_in(SARA, SARA_PW).await;
+    let page = sara.get("/admin/status?template=intrusion").await;
+    assert_eq!(page.status, 200, "an org admin is a status editor");
+    assert!(
+        page.body
+            .contains("Störningar efter en misstänkt it-attack"),
+        "template filled in"
+    );
+
+    // Bad input: no component chosen. Nothing is written.
+    let r = sara
+        .post_form(
+            "/admin/status/incidents",
+            &[
+                ("title", "Avbrott"),
+                ("body", "Text"),
+                ("impact_e-post", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("Välj minst en berörd tjänst"));
+    let r = sara
+        .post_form(
+            "/admin/status/incidents",
+            &[
+                ("title", "Avbrott"),
+                ("body", "Text"),
+                ("impact_e-post", "exploded"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(app
+        .client()
+        .get("/status")
+        .await
+        .body
+        .contains("Alla tjänster fungerar."));
+
+    let r = sara
+        .post_form(
+            "/admin/status/incidents",
+            &[
+                ("title", "E-posten fungerar inte"),
+                ("title_en", "E-mail is down"),
+                ("body", "Vi felsöker."),
+                ("impact_e-post", "major_outage"),
+                ("impact_e-portalen", "degraded"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/admin/status?done=opened"),
+        "{}",
+        r.body
+    );
+    let public = app.client().get("/status").await.body;
+    assert!(public.contains("E-posten fungerar inte"));
+    assert!(public.contains("Större avbrott"));
+
+    let editor = sara.get("/admin/status").await.body;
+    let id = editor
+        .split("/admin/status/incidents/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = sara
+        .post_form(
+            &format!("/admin/status/incidents/{id}/updates"),
+            &[("phase", "resolved"), ("body", "E-posten fungerar igen.")],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/admin/status?done=updated"));
+    assert!(app
+        .client()
+        .get("/status")
+        .await
+        .body
+        .contains("Alla tjänster fungerar."));
+    // Resolved stays resolved; an unknown id is not found.
+    let r = sara
+        .post_form(
+            &format!("/admin/status/incidents/{id}/updates"),
+            &[("phase", "monitoring"), ("body", "Igen")],
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}

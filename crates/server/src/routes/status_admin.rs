@@ -1,0 +1,285 @@
+//! The status editor's pages: open incidents and planned maintenance
+//! (from a template or blank), pick components and impact, write in
+//! Swedish and optionally English, add updates and resolve. Every change
+//! is followed by the static copy and its push.
+
+use crate::error::AppError;
+use crate::extract::{CsrfToken, CurrentUser, PageLang, ValidForm};
+use crate::i18n::Tr;
+use crate::page::Page;
+use crate::routes::admin::require;
+use crate::state::AppState;
+use crate::time_fmt::stockholm;
+use askama::Template;
+use axum::extract::{Path, Query, RawForm, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use portvakt_core::domain::Role;
+use portvakt_core::status::{new_incident, new_update, ComponentState, IncidentDraft, StatusError};
+use serde::Deserialize;
+
+/// Ready-made texts for common cases (seeds 000 and 002).
+const TEMPLATES: [(&str, bool); 3] = [
+    ("outage", false),
+    ("intrusion", false),
+    ("maintenance", true),
+];
+
+struct OpenIncident {
+    id: String,
+    title: String,
+    phase: String,
+    since: String,
+}
+
+#[derive(Template)]
+#[template(path = "status_admin.html")]
+struct EditorPage {
+    p: Page,
+    components: Vec<(String, String)>,
+    impacts: Vec<(&'static str, String)>,
+    phases: Vec<(&'static str, String)>,
+    templates: Vec<(&'static str, String)>,
+    open: Vec<OpenIncident>,
+    title: String,
+    title_en: String,
+    body: String,
+    body_en: String,
+    maintenance: bool,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct EditorQuery {
+    template: Option<String>,
+    done: Option<String>,
+}
+
+fn error_key(e: &StatusError) -> &'static str {
+    match e {
+        StatusError::BadTitle => "status.admin.error.title",
+        StatusError::BadBody => "status.admin.error.body",
+        StatusError::NoComponent => "status.admin.error.component",
+        StatusError::UnknownComponent(_) | StatusError::UnknownImpact(_) => {
+            "status.admin.error.component"
+        }
+        StatusError::UnknownPhase => "status.admin.error.phase",
+        StatusError::NotFound | StatusError::AlreadyResolved => "status.admin.error.gone",
+    }
+}
+
+async fn render(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    user: &CurrentUser,
+    draft: &IncidentDraft,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Result<String, AppError> {
+    let org = &user.organisation.id;
+    let components = state
+        .store
+        .status_components(org)
+        .await?
+        .into_iter()
+        .map(|c| (c.slug.as_str().to_owned(), c.name))
+        .collect();
+    let open = state
+        .store
+        .incidents(org, state.clock.now(), 100)
+        .await?
+        .into_iter()
+        .filter(|i| i.resolved_at.is_none())
+        .map(|i| OpenIncident {
+            phase: t
+                .get(&format!("status.phase.{}", i.phase.name()))
+                .to_owned(),
+            since: stockholm(i.created_at),
+            id: i.id,
+            title: i.title,
+        })
+        .collect();
+    Ok(EditorPage {
+        p: Page::for_user(t, csrf, "/admin/status", user),
+        components,
+        impacts: ComponentState::ALL
+            .into_iter()
+            .filter(|s| *s != ComponentState::Operational)
+            .map(|s| {
+                (
+                    s.name(),
+                    t.get(&format!("status.state.{}", s.name())).to_owned(),
+                )
+            })
+            .collect(),
+        phases: portvakt_core::status::Phase::ALL
+            .into_iter()
+            .map(|p| {
+                (
+                    p.name(),
+                    t.get(&format!("status.phase.{}", p.name())).to_owned(),
+                )
+            })
+            .collect(),
+        templates: TEMPLATES
+            .iter()
+            .map(|(k, _)| (*k, t.get(&format!("status.template.{k}.name")).to_owned()))
+            .collect(),
+        open,
+        title: draft.title.clone(),
+        title_en: draft.title_en.clone(),
+        body: draft.body.clone(),
+        body_en: draft.body_en.clone(),
+        maintenance: draft.maintenance,
+        notice: notice.map(|k| t.get(k).to_owned()),
+        error: error.map(|k| t.get(k).to_owned()),
+    }
+    .render()?)
+}
+
+pub async fn editor_get(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    user: CurrentUser,
+    Query(q): Query<EditorQuery>,
+) -> Result<Html<String>, AppError> {
+    require(&user, Role::StatusEditor)?;
+    let mut draft = IncidentDraft::default();
+    if let Some((key, maintenance)) = q
+        .template
+        .as_deref()
+        .and_then(|k| TEMPLATES.iter().find(|(n, _)| *n == k))
+    {
+        // Templates are written in both languages.
+        let (sv, en) = (
+            Tr::new(crate::i18n::Lang::Sv),
+            Tr::new(crate::i18n::Lang::En),
+        );
+        let k = |lang: Tr, part: &str| {
+            lang.get(&format!("status.template.{key}.{part}"))
+                .to_owned()
+        };
+        draft = IncidentDraft {
+            title: k(sv, "title"),
+            title_en: k(en, "title"),
+            body: k(sv, "body"),
+            body_en: k(en, "body"),
+            maintenance: *maintenance,
+            affected: Vec::new(),
+        };
+    }
+    let notice = match q.done.as_deref() {
+        Some("opened") => Some("status.admin.opened"),
+        Some("updated") => Some("status.admin.updated"),
+        _ => None,
+    };
+    Ok(Html(
+        render(&state, t, &csrf, &user, &draft, notice, None).await?,
+    ))
+}
+
+/// After a change: the static copy, in the background (a slow push host
+/// must not hold up the editor); failures are logged.
+fn publish(state: &AppState, org: portvakt_core::store::Organisation) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let now = state.clock.now();
+        if let Err(e) =
+            crate::status_export::export_and_push(&*state.store, &state.config.status, &org, now)
+                .await
+        {
+            tracing::error!(error = %e, organisation = %org.slug.as_str(), "status page copy not updated");
+        }
+    });
+}
+
+/// Opens an incident. The form is parsed by hand: one `impact_<component>`
+/// field per component.
+pub async fn open_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    user: CurrentUser,
+    RawForm(raw): RawForm,
+) -> Result<Response, AppError> {
+    require(&user, Role::StatusEditor)?;
+    let mut draft = IncidentDraft::default();
+    for (k, v) in form_urlencoded::parse(&raw) {
+        let v = v.into_owned();
+        match k.as_ref() {
+            "title" => draft.title = v,
+            "title_en" => draft.title_en = v,
+            "body" => draft.body = v,
+            "body_en" => draft.body_en = v,
+            "maintenance" => draft.maintenance = v == "on",
+            k if k.starts_with("impact_") && !v.is_empty() => {
+                draft.affected.push((k["impact_".len()..].to_owned(), v));
+            }
+            _ => {}
+        }
+    }
+    let components = state.store.status_components(&user.organisation.id).await?;
+    match new_incident(&components, &draft, state.clock.now()) {
+        Ok(incident) => {
+            state.store.create_incident(&incident).await?;
+            publish(&state, user.organisation.clone());
+            Ok(Redirect::to("/admin/status?done=opened").into_response())
+        }
+        Err(e) => {
+            let body = render(&state, t, &csrf, &user, &draft, None, Some(error_key(&e))).await?;
+            Ok((StatusCode::BAD_REQUEST, Html(body)).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UpdateForm {
+    #[allow(dead_code)]
+    csrf: String,
+    #[serde(default)]
+    phase: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    body_en: String,
+}
+
+pub async fn update_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ValidForm(form): ValidForm<UpdateForm>,
+) -> Result<Response, AppError> {
+    require(&user, Role::StatusEditor)?;
+    let update = match new_update(&form.phase, &form.body, &form.body_en, state.clock.now()) {
+        Ok(u) => u,
+        Err(e) => {
+            let body = render(
+                &state,
+                t,
+                &csrf,
+                &user,
+                &IncidentDraft::default(),
+                None,
+                Some(error_key(&e)),
+            )
+            .await?;
+            return Ok((StatusCode::BAD_REQUEST, Html(body)).into_response());
+        }
+    };
+    // Another organisation's incident id looks exactly like no incident.
+    if !state
+        .store
+        .add_incident_update(&user.organisation.id, &id, &update)
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    publish(&state, user.organisation.clone());
+    Ok(Redirect::to("/admin/status?done=updated").into_response())
+}
