@@ -82,3 +82,32 @@ test('the static copy reads the same from a plain static server, without JavaScr
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('a status editor publishes from a template and resolves it', async () => {
+  const page = await env.browser.context.newPage();
+  const user = 'sara.lind@exempelkommun.se';
+  await page.goto(`${env.demo.base}/login`);
+  await page.getByLabel('Användarnamn').fill(user);
+  await page.getByLabel('Lösenord').fill(env.demo.logins[user]);
+  await page.getByRole('button', { name: 'Logga in', exact: true }).click();
+  await page.getByRole('link', { name: 'Driftinformation' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Driftinformation – redigera' }).waitFor();
+  await page.getByRole('link', { name: 'Planerat underhåll' }).click();
+  const form = page.getByRole('region', { name: 'Ny störning eller planerat underhåll' });
+  await form.getByLabel('Rubrik (svenska)').fill('Planerat underhåll av e-posten');
+  await form.getByLabel('E-post', { exact: true }).selectOption('maintenance');
+  await form.getByLabel('Text (svenska)', { exact: true }).fill('E-posten är stängd för underhåll i kväll 20–22. Ring kontaktcenter vid akuta ärenden.');
+  await assertAccessible(page, 'status editor');
+  await shot(page, '64-status-editor');
+  await form.getByRole('button', { name: 'Publicera', exact: true }).click();
+  await page.getByText('Publicerat.').waitFor();
+  const ours = page.locator('article.incident', { hasText: 'Planerat underhåll av e-posten' });
+  await ours.getByLabel('Läge').selectOption('resolved');
+  await ours.getByLabel('Text (svenska)').fill('Underhållet är klart.');
+  await ours.getByRole('button', { name: 'Publicera uppdatering' }).click();
+  await page.getByText('Uppdateringen är publicerad.').waitFor();
+  await page.goto(`${env.demo.base}/status`);
+  assert.ok(await page.getByText('Underhållet är klart.').isVisible());
+  await page.getByRole('button', { name: 'Logga ut' }).count();
+  await closePage(page);
+});
