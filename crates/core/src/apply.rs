@@ -63,6 +63,10 @@ pub struct DesiredOrganisation {
     pub users: Vec<DesiredUser>,
     /// Parts of the status page, in display order.
     pub components: Vec<DesiredComponent>,
+    /// Told about every incident by e-mail (seed 000: "ett team … ansvariga").
+    pub emergency_team: Vec<String>,
+    /// People an editor can message when the usual ways are down.
+    pub emergency_list: Vec<String>,
 }
 
 /// A status-page component as the organisation file describes it.
@@ -114,6 +118,8 @@ pub struct OrgSnapshot {
     pub services: Vec<ServiceSnapshot>,
     pub users: Vec<UserSnapshot>,
     pub components: Vec<ComponentRecord>,
+    pub emergency_team: Vec<String>,
+    pub emergency_list: Vec<String>,
 }
 
 /// One write. Upserts carry the full row, keyed by id, and always the
@@ -132,6 +138,12 @@ pub enum Change {
     PutComponent {
         org: OrganisationId,
         component: ComponentRecord,
+    },
+    /// The whole team and list, replacing what was stored.
+    PutEmergencyContacts {
+        org: OrganisationId,
+        team: Vec<String>,
+        list: Vec<String>,
     },
     PutService {
         org: OrganisationId,
@@ -272,6 +284,23 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
                 },
             ));
         }
+    }
+
+    if desired.emergency_team != current.emergency_team
+        || desired.emergency_list != current.emergency_list
+    {
+        out.push(put(
+            format!(
+                "set emergency contacts {slug}: {} in the team, {} on the list",
+                desired.emergency_team.len(),
+                desired.emergency_list.len()
+            ),
+            Change::PutEmergencyContacts {
+                org: oid.clone(),
+                team: desired.emergency_team.clone(),
+                list: desired.emergency_list.clone(),
+            },
+        ));
     }
 
     for (i, s) in desired.services.iter().enumerate() {

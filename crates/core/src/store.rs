@@ -203,6 +203,20 @@ pub struct OutboxMessage {
     pub attempts: u32,
 }
 
+/// How far one batch of messages has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchReport {
+    pub batch: String,
+    pub subject: String,
+    pub created_at: UnixTime,
+    pub total: u32,
+    pub sent: u32,
+    /// Tried and failed at least once, not sent yet (still retried unless given up).
+    pub failing: u32,
+    /// One of the errors, for the report.
+    pub last_error: Option<String>,
+}
+
 /// A registered second factor.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Factor {
@@ -496,6 +510,21 @@ pub trait Store: Send + Sync + 'static {
         incident: &str,
         update: &crate::status::IncidentUpdate,
     ) -> StoreResult<bool>;
+
+    /// (team, list) of the organisation's emergency contacts, in file order.
+    async fn emergency_contacts(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<(Vec<String>, Vec<String>)>;
+    /// Queues messages that belong together (one notice to many), in one
+    /// transaction, so their delivery can be reported.
+    async fn enqueue_batch(&self, batch: &str, messages: &[OutboxMessage]) -> StoreResult<()>;
+    /// Delivery of the organisation's newest batches, newest first.
+    async fn batch_reports(
+        &self,
+        org: &OrganisationId,
+        limit: u32,
+    ) -> StoreResult<Vec<BatchReport>>;
 
     // Declarative configuration
     /// Everything `apply` compares against for one organisation slug.

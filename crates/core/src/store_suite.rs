@@ -56,6 +56,11 @@ pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
                 upstream: Some("http://10.1.2.3:8080".into()),
             },
         }],
+        emergency_team: vec![format!("team@{org_slug}.example")],
+        emergency_list: vec![
+            format!("a@{org_slug}.example"),
+            format!("b@{org_slug}.example"),
+        ],
         components: vec![crate::apply::DesiredComponent {
             slug: slug("payslip-status"),
             name: format!("Lön {canary}"),

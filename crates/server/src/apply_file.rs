@@ -44,6 +44,18 @@ struct RawOrg {
     /// Parts of the status page ("Driftinformation").
     #[serde(default)]
     status_component: Vec<RawComponent>,
+    /// Who is told about incidents, and who an editor can message.
+    #[serde(default)]
+    emergency: Option<RawEmergency>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmergency {
+    #[serde(default)]
+    team: Vec<S<String>>,
+    #[serde(default)]
+    list: Vec<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -556,7 +568,28 @@ fn check_org(
             }
         }
     }
+    let mut addresses = |list: &[S<String>], field: &str| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for a in list {
+            let v = a.get_ref().trim().to_lowercase();
+            if !portvakt_core::auth::email_codes::valid_address(&v) {
+                c.err(a, field, "not an e-mail address");
+            } else if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        out
+    };
+    let (emergency_team, emergency_list) = match &o.emergency {
+        Some(e) => (
+            addresses(&e.team, &format!("{f}.emergency.team")),
+            addresses(&e.list, &format!("{f}.emergency.list")),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
     Some(DesiredOrganisation {
+        emergency_team,
+        emergency_list,
         mfa_policy,
         slug: slug?,
         name,

@@ -231,6 +231,12 @@ pub async fn organisation(
         ],
         services,
         users,
+        emergency_team: vec!["it-chef@exempelkommun.se".into(), "kommunikation@exempelkommun.se".into()],
+        emergency_list: vec![
+            "rektor.norra@exempelkommun.se".into(),
+            "rektor.sodra@exempelkommun.se".into(),
+            "forskolechef@exempelkommun.se".into(),
+        ],
         components: vec![
             component(
                 "larplattform",

@@ -24,6 +24,7 @@ pub mod startup;
 pub mod state;
 pub mod status_cli;
 pub mod status_export;
+pub mod status_notify;
 pub mod time_fmt;
 pub mod verify_cache;
 pub mod whatif;

@@ -76,6 +76,17 @@ pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
             )?;
             store.create_incident(&incident).await?;
             println!("{}", incident.id);
+            if let Some(first) = incident.updates.first() {
+                crate::status_notify::notify_team(
+                    &store,
+                    &o,
+                    &incident.id,
+                    &incident.title,
+                    first,
+                    SystemClock.now(),
+                )
+                .await?;
+            }
             publish(&store, &cfg, &o).await
         }
         StatusCommand::Update {
@@ -94,6 +105,22 @@ pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
                 ));
             }
             println!("{} {}", incident, update.phase.name());
+            let title = store
+                .incidents(&o.id, 0, 1000)
+                .await?
+                .into_iter()
+                .find(|i| i.id == incident)
+                .map(|i| i.title)
+                .unwrap_or_default();
+            crate::status_notify::notify_team(
+                &store,
+                &o,
+                &incident,
+                &title,
+                &update,
+                SystemClock.now(),
+            )
+            .await?;
             publish(&store, &cfg, &o).await
         }
         StatusCommand::Export { config, org, out } => {

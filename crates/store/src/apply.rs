@@ -37,6 +37,7 @@ impl SqlStore {
         .collect::<Result<Vec<_>, _>>()?;
 
         let zones = self.zones_impl(&org.id).await?;
+        let (emergency_team, emergency_list) = self.emergency_contacts_impl(&org.id).await?;
         let components = sqlx::query(
             "SELECT id, slug, name, grp, alternatives, sort FROM status_components WHERE organisation_id = $1 ORDER BY sort",
         )
@@ -139,6 +140,8 @@ impl SqlStore {
             services,
             users,
             components,
+            emergency_team,
+            emergency_list,
         })
     }
 
@@ -189,6 +192,21 @@ async fn apply_one(tx: &mut Transaction<'static, Any>, change: &Change) -> Store
                 "INSERT INTO user_groups_def (id, organisation_id, slug, name) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (id) DO UPDATE SET name = $4 WHERE user_groups_def.organisation_id = $2",
             ).bind(group.id.as_str()).bind(org.as_str()).bind(group.slug.as_str()).bind(&group.name)).await?;
+        }
+        Change::PutEmergencyContacts { org, team, list } => {
+            exec(
+                tx,
+                sqlx::query("DELETE FROM emergency_contacts WHERE organisation_id = $1")
+                    .bind(org.as_str()),
+            )
+            .await?;
+            for (kind, addresses) in [("team", team), ("list", list)] {
+                for (i, a) in addresses.iter().enumerate() {
+                    exec(tx, sqlx::query(
+                        "INSERT INTO emergency_contacts (organisation_id, kind, address, sort) VALUES ($1, $2, $3, $4)",
+                    ).bind(org.as_str()).bind(kind).bind(a).bind(i64::try_from(i).unwrap_or(i64::MAX))).await?;
+                }
+            }
         }
         Change::PutComponent { org, component: c } => {
             exec(tx, sqlx::query(

@@ -215,3 +215,92 @@ async fn insert_update(
     .map_err(db_err)?;
     Ok(())
 }
+
+impl SqlStore {
+    pub(crate) async fn emergency_contacts_impl(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<(Vec<String>, Vec<String>)> {
+        let mut team = Vec::new();
+        let mut list = Vec::new();
+        for r in sqlx::query(
+            "SELECT kind, address FROM emergency_contacts WHERE organisation_id = $1 ORDER BY kind, sort",
+        )
+        .bind(org.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        {
+            let kind: String = get(&r, "kind")?;
+            let address: String = get(&r, "address")?;
+            if kind == "team" {
+                team.push(address);
+            } else {
+                list.push(address);
+            }
+        }
+        Ok((team, list))
+    }
+
+    pub(crate) async fn enqueue_batch_impl(
+        &self,
+        batch: &str,
+        messages: &[portvakt_core::store::OutboxMessage],
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for m in messages {
+            sqlx::query(
+                "INSERT INTO outbox (id, organisation_id, channel, recipient, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error, batch) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $7, NULL, NULL, $8)",
+            )
+            .bind(&m.id)
+            .bind(m.organisation_id.as_str())
+            .bind(&m.channel)
+            .bind(&m.recipient)
+            .bind(&m.subject)
+            .bind(&m.body)
+            .bind(m.created_at)
+            .bind(batch)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    pub(crate) async fn batch_reports_impl(
+        &self,
+        org: &OrganisationId,
+        limit: u32,
+    ) -> StoreResult<Vec<portvakt_core::store::BatchReport>> {
+        let rows = sqlx::query(
+            "SELECT batch, MIN(subject) AS subject, MIN(created_at) AS created_at, COUNT(*) AS total, \
+             SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END) AS sent, \
+             SUM(CASE WHEN sent_at IS NULL AND last_error IS NOT NULL THEN 1 ELSE 0 END) AS failing, \
+             MAX(last_error) AS last_error \
+             FROM outbox WHERE organisation_id = $1 AND batch IS NOT NULL \
+             GROUP BY batch ORDER BY MIN(created_at) DESC, batch LIMIT $2",
+        )
+        .bind(org.as_str())
+        .bind(i64::from(limit.min(100)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let n = |c: &str| -> StoreResult<u32> {
+                    Ok(u32::try_from(get::<i64>(r, c)?).unwrap_or(u32::MAX))
+                };
+                Ok(portvakt_core::store::BatchReport {
+                    batch: get(r, "batch")?,
+                    subject: get(r, "subject")?,
+                    created_at: get(r, "created_at")?,
+                    total: n("total")?,
+                    sent: n("sent")?,
+                    failing: n("failing")?,
+                    last_error: get(r, "last_error")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -604,6 +604,29 @@ impl Store for SqlStore {
         self.add_incident_update_impl(org, incident, update).await
     }
 
+    async fn emergency_contacts(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<(Vec<String>, Vec<String>)> {
+        self.emergency_contacts_impl(org).await
+    }
+
+    async fn enqueue_batch(
+        &self,
+        batch: &str,
+        messages: &[portvakt_core::store::OutboxMessage],
+    ) -> StoreResult<()> {
+        self.enqueue_batch_impl(batch, messages).await
+    }
+
+    async fn batch_reports(
+        &self,
+        org: &OrganisationId,
+        limit: u32,
+    ) -> StoreResult<Vec<portvakt_core::store::BatchReport>> {
+        self.batch_reports_impl(org, limit).await
+    }
+
     async fn proxied_hosts(&self) -> StoreResult<Vec<String>> {
         sqlx::query(
             "SELECT DISTINCT host FROM services WHERE upstream IS NOT NULL AND host IS NOT NULL",

@@ -229,6 +229,12 @@ fn build() -> Routes {
     )
     .add(
         &["POST"],
+        "/admin/status/message",
+        Access::Role(Role::StatusEditor),
+        post(status_admin::message_post),
+    )
+    .add(
+        &["POST"],
         "/admin/status/incidents/{id}/updates",
         Access::Role(Role::StatusEditor),
         post(status_admin::update_post),

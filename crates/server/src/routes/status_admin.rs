@@ -48,6 +48,10 @@ struct EditorPage {
     maintenance: bool,
     notice: Option<String>,
     error: Option<String>,
+    list_size: usize,
+    team_size: usize,
+    /// (subject, when, "sent/total", failing, last error)
+    reports: Vec<(String, String, String, u32, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -101,7 +105,26 @@ async fn render(
             title: i.title,
         })
         .collect();
+    let (team, list) = state.store.emergency_contacts(org).await?;
+    let reports = state
+        .store
+        .batch_reports(org, 10)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                r.subject,
+                stockholm(r.created_at),
+                format!("{}/{}", r.sent, r.total),
+                r.failing,
+                r.last_error.unwrap_or_default(),
+            )
+        })
+        .collect();
     Ok(EditorPage {
+        list_size: list.len(),
+        team_size: team.len(),
+        reports,
         p: Page::for_user(t, csrf, "/admin/status", user),
         components,
         impacts: ComponentState::ALL
@@ -174,6 +197,7 @@ pub async fn editor_get(
     let notice = match q.done.as_deref() {
         Some("opened") => Some("status.admin.opened"),
         Some("updated") => Some("status.admin.updated"),
+        Some("sent") => Some("status.admin.sent"),
         _ => None,
     };
     Ok(Html(
@@ -225,6 +249,17 @@ pub async fn open_post(
     match new_incident(&components, &draft, state.clock.now()) {
         Ok(incident) => {
             state.store.create_incident(&incident).await?;
+            if let Some(first) = incident.updates.first() {
+                crate::status_notify::notify_team(
+                    &*state.store,
+                    &user.organisation,
+                    &incident.id,
+                    &incident.title,
+                    first,
+                    state.clock.now(),
+                )
+                .await?;
+            }
             publish(&state, user.organisation.clone());
             Ok(Redirect::to("/admin/status?done=opened").into_response())
         }
@@ -280,6 +315,76 @@ pub async fn update_post(
     {
         return Err(AppError::NotFound);
     }
+    let title = state
+        .store
+        .incidents(&user.organisation.id, 0, 1000)
+        .await?
+        .into_iter()
+        .find(|i| i.id == id)
+        .map(|i| i.title)
+        .unwrap_or_default();
+    crate::status_notify::notify_team(
+        &*state.store,
+        &user.organisation,
+        &id,
+        &title,
+        &update,
+        state.clock.now(),
+    )
+    .await?;
     publish(&state, user.organisation.clone());
     Ok(Redirect::to("/admin/status?done=updated").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct MessageForm {
+    #[allow(dead_code)]
+    csrf: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// Writes to everyone on the emergency list.
+pub async fn message_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    user: CurrentUser,
+    ValidForm(form): ValidForm<MessageForm>,
+) -> Result<Response, AppError> {
+    require(&user, Role::StatusEditor)?;
+    match crate::status_notify::message_list(
+        &*state.store,
+        &user.organisation,
+        &form.subject,
+        &form.body,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/admin/status?done=sent#report").into_response()),
+        Err(crate::status_notify::MessageError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            let key = match e {
+                crate::status_notify::MessageError::NoRecipients => "status.admin.error.no_list",
+                crate::status_notify::MessageError::Text(StatusError::BadTitle) => {
+                    "status.admin.error.subject"
+                }
+                _ => "status.admin.error.body",
+            };
+            let body = render(
+                &state,
+                t,
+                &csrf,
+                &user,
+                &IncidentDraft::default(),
+                None,
+                Some(key),
+            )
+            .await?;
+            Ok((StatusCode::BAD_REQUEST, Html(body)).into_response())
+        }
+    }
 }

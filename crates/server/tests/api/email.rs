@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 const OUTSIDE: &str = "203.0.113.7";
 
-struct Sink {
+pub struct Sink {
     child: Child,
-    dir: TempDir,
-    port: u16,
+    pub dir: TempDir,
+    pub port: u16,
 }
 
 impl Sink {
-    fn start() -> Self {
+    pub fn start() -> Self {
         let dir = TempDir::new();
         let script = concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -36,7 +36,7 @@ impl Sink {
 }
 
 /// Waits for the `n`th message in `dir` and returns (recipient, decoded text).
-fn wait_for(dir: &std::path::Path, n: usize) -> (String, String) {
+pub fn wait_for(dir: &std::path::Path, n: usize) -> (String, String) {
     let path = dir.join(format!("{n}.txt"));
     let start = Instant::now();
     while !path.exists() {

@@ -518,3 +518,83 @@ async fn a_status_editor_opens_updates_and_resolves_from_the_web() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_team_hears_of_incidents_and_the_emergency_list_gets_messages_by_smtp() {
+    use crate::email::{wait_for, Sink};
+    let sink = Sink::start();
+    let app = spawn_with(&format!(
+        "[email]\nsmtp_url = \"smtp://127.0.0.1:{}\"\nfrom = \"Portvakt <portvakt@exempelkommun.se>\"\n",
+        sink.port
+    ))
+    .await;
+    let sara = app.client();
+    sara.sign_in(SARA, SARA_PW).await;
+    let r = sara
+        .post_form(
+            "/admin/status/incidents",
+            &[
+                ("title", "Telefonin ligger nere"),
+                ("body", "Ring inte växeln; mejla i stället."),
+                ("impact_franvaro", "major_outage"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let mut to = Vec::new();
+    for n in 1..=2 {
+        let (rcpt, text) = wait_for(&sink.dir.0, n);
+        assert!(text.contains("Telefonin ligger nere"), "{text}");
+        assert!(text.contains("Undersöker"), "{text}");
+        to.push(rcpt);
+    }
+    to.sort();
+    assert_eq!(
+        to,
+        ["it-chef@exempelkommun.se", "kommunikation@exempelkommun.se"]
+    );
+
+    // Bad input changes nothing.
+    let r = sara
+        .post_form("/admin/status/message", &[("subject", ""), ("body", "x")])
+        .await;
+    assert_eq!(r.status, 400);
+    let r = sara
+        .post_form(
+            "/admin/status/message",
+            &[
+                ("subject", "Skolorna har öppet som vanligt"),
+                (
+                    "body",
+                    "Lärplattformen är nere. Ring expeditionen vid frånvaro.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let mut list = Vec::new();
+    for n in 3..=5 {
+        let (rcpt, text) = wait_for(&sink.dir.0, n);
+        assert!(text.contains("Ring expeditionen"), "{text}");
+        list.push(rcpt);
+    }
+    list.sort();
+    assert_eq!(
+        list,
+        [
+            "forskolechef@exempelkommun.se",
+            "rektor.norra@exempelkommun.se",
+            "rektor.sodra@exempelkommun.se"
+        ]
+    );
+    // The delivery report says so once the worker has marked them sent.
+    let start = std::time::Instant::now();
+    loop {
+        let page = sara.get("/admin/status").await.body;
+        if page.contains("<td>3/3</td>") && page.contains("<td>2/2</td>") {
+            break;
+        }
+        assert!(start.elapsed().as_secs() < 15, "{page}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

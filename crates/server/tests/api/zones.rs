@@ -22,6 +22,8 @@ async fn zone_org(app: &TestApp) {
         }],
         services: vec![],
         components: vec![],
+        emergency_team: vec![],
+        emergency_list: vec![],
         users: vec![DesiredUser {
             username: Username::parse(USER).unwrap(),
             display_name: "Kim".into(),

@@ -1,0 +1,117 @@
+//! E-mail around the status page (seed 000): the organisation's team is
+//! told about every incident, opened, updated or resolved; an editor can
+//! write to the whole emergency list. Messages are queued in the outbox
+//! (sent and retried by the server's worker, never inside a request) in a
+//! batch, so the editor sees how far delivery has got.
+
+use crate::i18n::{Lang, Tr};
+use crate::time_fmt::stockholm;
+use portvakt_core::ids::EventId;
+use portvakt_core::status::{body, title, IncidentUpdate, StatusError};
+use portvakt_core::store::{Organisation, OutboxMessage, Store};
+use portvakt_core::StoreError;
+
+fn message(org: &Organisation, to: &str, subject: &str, text: &str, now: i64) -> OutboxMessage {
+    OutboxMessage {
+        id: EventId::generate().to_string(),
+        organisation_id: org.id.clone(),
+        channel: "email".into(),
+        recipient: to.into(),
+        subject: subject.into(),
+        body: text.into(),
+        created_at: now,
+        attempts: 0,
+    }
+}
+
+/// Tells the team about an incident's new state.
+///
+/// # Errors
+/// Store failures.
+pub async fn notify_team(
+    store: &dyn Store,
+    org: &Organisation,
+    incident_id: &str,
+    incident_title: &str,
+    update: &IncidentUpdate,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (team, _) = store.emergency_contacts(&org.id).await?;
+    if team.is_empty() {
+        return Ok(());
+    }
+    let (sv, en) = (Tr::new(Lang::Sv), Tr::new(Lang::En));
+    let phase = |t: Tr| {
+        t.get(&format!("status.phase.{}", update.phase.name()))
+            .to_owned()
+    };
+    // Subjects are single lines whatever was typed (no header injection).
+    let subject: String = format!(
+        "[{}] {}: {incident_title}",
+        sv.get("status.title"),
+        phase(sv)
+    )
+    .chars()
+    .filter(|c| !c.is_control())
+    .collect();
+    let mut text = format!(
+        "{}\n{} · {}\n\n{}\n",
+        incident_title,
+        phase(sv),
+        stockholm(update.at),
+        update.body
+    );
+    if !update.body_en.is_empty() {
+        text.push_str(&format!(
+            "\n--\n\n{} · {}\n\n{}\n",
+            phase(en),
+            stockholm(update.at),
+            update.body_en
+        ));
+    }
+    text.push_str(&format!("\n/status/{}\n", org.slug.as_str()));
+    let messages: Vec<_> = team
+        .iter()
+        .map(|to| message(org, to, &subject, &text, now))
+        .collect();
+    store
+        .enqueue_batch(&format!("team {incident_id} {}", update.at), &messages)
+        .await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    #[error(transparent)]
+    Text(#[from] StatusError),
+    #[error("the emergency list is empty")]
+    NoRecipients,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Queues a message to everyone on the emergency list; returns the batch.
+///
+/// # Errors
+/// Bad subject or text, an empty list, store failures.
+pub async fn message_list(
+    store: &dyn Store,
+    org: &Organisation,
+    subject: &str,
+    text: &str,
+    now: i64,
+) -> Result<String, MessageError> {
+    let (subject, _) = title(subject, "")?;
+    let (text, _) = body(text, "")?;
+    let (_, list) = store.emergency_contacts(&org.id).await?;
+    if list.is_empty() {
+        return Err(MessageError::NoRecipients);
+    }
+    let subject: String = subject.chars().filter(|c| !c.is_control()).collect();
+    let batch = format!("list {}", EventId::generate());
+    let messages: Vec<_> = list
+        .iter()
+        .map(|to| message(org, to, &subject, &text, now))
+        .collect();
+    store.enqueue_batch(&batch, &messages).await?;
+    Ok(batch)
+}
