@@ -16,8 +16,10 @@ use portvakt_core::domain::Slug;
 use portvakt_core::status::{current_states, Component, ComponentState, Incident};
 use portvakt_core::store::Organisation;
 
-/// Resolved incidents stay on the page this long.
+/// Resolved incidents stay on the page this long…
 const RECENT_SECS: i64 = 14 * 24 * 3600;
+/// …and at most this many of them (all are in the JSON and the feed).
+const RESOLVED_SHOWN: usize = 20;
 
 struct ComponentRow {
     name: String,
@@ -186,10 +188,16 @@ pub(crate) fn body(
         groups,
         ongoing: open(false),
         maintenance: open(true),
+        // Resolved ones briefly: the newest few, each with its last word.
         resolved: incidents
             .iter()
             .filter(|i| i.resolved_at.is_some())
-            .map(|i| view(t, i, components))
+            .take(RESOLVED_SHOWN)
+            .map(|i| {
+                let mut v = view(t, i, components);
+                v.updates.truncate(1);
+                v
+            })
             .collect(),
         updated: stockholm(now),
     }
