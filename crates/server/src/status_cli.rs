@@ -105,22 +105,8 @@ pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
                 ));
             }
             println!("{} {}", incident, update.phase.name());
-            let title = store
-                .incidents(&o.id, 0, 1000)
-                .await?
-                .into_iter()
-                .find(|i| i.id == incident)
-                .map(|i| i.title)
-                .unwrap_or_default();
-            crate::status_notify::notify_team(
-                &store,
-                &o,
-                &incident,
-                &title,
-                &update,
-                SystemClock.now(),
-            )
-            .await?;
+            crate::status_notify::notify_update(&store, &o, &incident, &update, SystemClock.now())
+                .await?;
             publish(&store, &cfg, &o).await
         }
         StatusCommand::Export { config, org, out } => {

@@ -79,6 +79,27 @@ pub async fn notify_team(
         .await
 }
 
+/// [`notify_team`] for an update of an existing incident.
+///
+/// # Errors
+/// Store failures.
+pub async fn notify_update(
+    store: &dyn Store,
+    org: &Organisation,
+    incident_id: &str,
+    update: &IncidentUpdate,
+    now: i64,
+) -> Result<(), StoreError> {
+    let title = store
+        .incidents(&org.id, 0, 1000)
+        .await?
+        .into_iter()
+        .find(|i| i.id == incident_id)
+        .map(|i| i.title)
+        .unwrap_or_default();
+    notify_team(store, org, incident_id, &title, update, now).await
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum MessageError {
     #[error(transparent)]

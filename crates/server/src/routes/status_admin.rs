@@ -162,6 +162,19 @@ async fn render(
     .render()?)
 }
 
+/// The editor page again, with what was wrong (400).
+async fn refused(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    user: &CurrentUser,
+    draft: &IncidentDraft,
+    key: &str,
+) -> Result<Response, AppError> {
+    let body = render(state, t, csrf, user, draft, None, Some(key)).await?;
+    Ok((StatusCode::BAD_REQUEST, Html(body)).into_response())
+}
+
 pub async fn editor_get(
     State(state): State<AppState>,
     PageLang(t): PageLang,
@@ -263,10 +276,7 @@ pub async fn open_post(
             publish(&state, user.organisation.clone());
             Ok(Redirect::to("/admin/status?done=opened").into_response())
         }
-        Err(e) => {
-            let body = render(&state, t, &csrf, &user, &draft, None, Some(error_key(&e))).await?;
-            Ok((StatusCode::BAD_REQUEST, Html(body)).into_response())
-        }
+        Err(e) => refused(&state, t, &csrf, &user, &draft, error_key(&e)).await,
     }
 }
 
@@ -294,17 +304,15 @@ pub async fn update_post(
     let update = match new_update(&form.phase, &form.body, &form.body_en, state.clock.now()) {
         Ok(u) => u,
         Err(e) => {
-            let body = render(
+            return refused(
                 &state,
                 t,
                 &csrf,
                 &user,
                 &IncidentDraft::default(),
-                None,
-                Some(error_key(&e)),
+                error_key(&e),
             )
-            .await?;
-            return Ok((StatusCode::BAD_REQUEST, Html(body)).into_response());
+            .await
         }
     };
     // Another organisation's incident id looks exactly like no incident.
@@ -315,19 +323,10 @@ pub async fn update_post(
     {
         return Err(AppError::NotFound);
     }
-    let title = state
-        .store
-        .incidents(&user.organisation.id, 0, 1000)
-        .await?
-        .into_iter()
-        .find(|i| i.id == id)
-        .map(|i| i.title)
-        .unwrap_or_default();
-    crate::status_notify::notify_team(
+    crate::status_notify::notify_update(
         &*state.store,
         &user.organisation,
         &id,
-        &title,
         &update,
         state.clock.now(),
     )
@@ -374,17 +373,7 @@ pub async fn message_post(
                 }
                 _ => "status.admin.error.body",
             };
-            let body = render(
-                &state,
-                t,
-                &csrf,
-                &user,
-                &IncidentDraft::default(),
-                None,
-                Some(key),
-            )
-            .await?;
-            Ok((StatusCode::BAD_REQUEST, Html(body)).into_response())
+            refused(&state, t, &csrf, &user, &IncidentDraft::default(), key).await
         }
     }
 }
