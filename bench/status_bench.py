@@ -62,9 +62,12 @@ def main():
         for k, phase in enumerate(["investigating", "identified", "resolved" if not open_ else "monitoring"]):
             updates.append((f"upd_{n:06d}_{k}", iid, oid, start + k * 1200, phase,
                             "Vi arbetar med felet. " * 8, "We are working on it. " * 8))
-    conn.executemany("INSERT INTO incidents VALUES (?,?,?,?,?,?,?,?)", incidents)
-    conn.executemany("INSERT INTO incident_components VALUES (?,?,?,?)", comps)
-    conn.executemany("INSERT INTO incident_updates VALUES (?,?,?,?,?,?,?)", updates)
+    conn.executemany("INSERT INTO incidents (id, organisation_id, title, title_en, maintenance, phase, created_at, "
+                     "resolved_at) VALUES (?,?,?,?,?,?,?,?)", incidents)
+    conn.executemany("INSERT INTO incident_components (incident_id, organisation_id, component, impact) "
+                     "VALUES (?,?,?,?)", comps)
+    conn.executemany("INSERT INTO incident_updates (id, incident_id, organisation_id, at, phase, body, body_en) "
+                     "VALUES (?,?,?,?,?,?,?)", updates)
     conn.commit()
     shown = conn.execute("SELECT COUNT(*) FROM incidents WHERE resolved_at IS NULL OR resolved_at >= ?",
                          (now - 14 * 86400,)).fetchone()[0]

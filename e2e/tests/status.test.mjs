@@ -111,3 +111,19 @@ test('a status editor publishes from a template and resolves it', async () => {
   await page.getByRole('button', { name: 'Logga ut' }).count();
   await closePage(page);
 });
+
+test('the self-check says where the fault is likely to be', async () => {
+  const page = await env.browser.context.newPage();
+  await page.goto(`${env.demo.base}/status`);
+  await page.getByRole('link', { name: 'Är det mitt nät eller tjänsten?' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Är det mitt nät eller tjänsten?' }).waitFor();
+  const answer = page.locator('#check-answer');
+  await answer.filter({ hasText: /./ }).waitFor();
+  assert.match(await page.locator('#check-portvakt .result').innerText(), /svarar/);
+  assert.equal(await page.locator('#check-outside .result').textContent(), 'inte inställt', 'not configured in the demo');
+  // An incident from an earlier test in this file is still open.
+  assert.match(await answer.innerText(), /pågår en känd störning|ingen störning är känd/);
+  await assertAccessible(page, 'self-check');
+  await shot(page, '65-selfcheck');
+  await closePage(page);
+});

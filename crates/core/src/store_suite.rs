@@ -790,6 +790,10 @@ async fn incidents_are_scoped_and_resolve_once(store: &dyn Store) {
         "another organisation cannot touch it"
     );
     assert!(store
+        .add_incident_update(&org.id, "inc_1", &update(1000, Phase::Identified))
+        .await
+        .unwrap());
+    assert!(store
         .add_incident_update(&org.id, "inc_1", &update(1200, Phase::Resolved))
         .await
         .unwrap());
@@ -804,8 +808,13 @@ async fn incidents_are_scoped_and_resolve_once(store: &dyn Store) {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].phase, Phase::Resolved);
     assert_eq!(got[0].resolved_at, Some(1200));
-    assert_eq!(got[0].updates.len(), 2);
+    assert_eq!(got[0].updates.len(), 3);
     assert_eq!(got[0].updates[0].at, 1200, "newest update first");
+    assert_eq!(
+        got[0].updates[1].phase,
+        Phase::Identified,
+        "within one second, the later one first"
+    );
     assert_eq!(got[0].affected, incident.affected);
     assert!(
         store.incidents(&org.id, 1201, 10).await.unwrap().is_empty(),

@@ -67,6 +67,12 @@ pub struct StatusConfig {
     pub push_url: Option<String>,
     /// Sent as `Authorization` with each PUT.
     pub push_auth_header: Option<String>,
+    /// Where the pushed copy is published (`https://www.exempelkommun.se/driftinfo/`),
+    /// for the self-check page and as a link.
+    pub public_copy_url: Option<String>,
+    /// A well-known address outside the organisation the self-check tries
+    /// (an empty 204 answer is best), e.g. `https://www.gstatic.com/generate_204`.
+    pub outside_check_url: Option<String>,
 }
 
 /// SMS codes through an HTTP gateway (or, for the demo, a folder).

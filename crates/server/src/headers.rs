@@ -21,10 +21,14 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         Metrics::inc(&state.metrics.http_server_errors);
     }
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    // A page that needs more (the self-check's connections) sets its own,
+    // built from this one.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

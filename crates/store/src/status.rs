@@ -108,7 +108,7 @@ impl SqlStore {
             "SELECT u.incident_id, u.at, u.phase, u.body, u.body_en FROM incident_updates u \
              JOIN incidents i ON i.id = u.incident_id \
              WHERE u.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) \
-             ORDER BY u.at DESC, u.id",
+             ORDER BY u.at DESC, u.seq DESC",
         )
         .bind(org.as_str())
         .bind(since)
@@ -199,9 +199,19 @@ async fn insert_update(
     incident: &str,
     u: &IncidentUpdate,
 ) -> StoreResult<()> {
+    // Within the transaction that also moves the incident, so the count
+    // is exact.
+    let seq: i64 = get(
+        &sqlx::query("SELECT COUNT(*) AS n FROM incident_updates WHERE incident_id = $1")
+            .bind(incident)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db_err)?,
+        "n",
+    )?;
     sqlx::query(
-        "INSERT INTO incident_updates (id, incident_id, organisation_id, at, phase, body, body_en) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO incident_updates (id, incident_id, organisation_id, at, phase, body, body_en, seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(EventId::generate().to_string())
     .bind(incident)
@@ -210,6 +220,7 @@ async fn insert_update(
     .bind(u.phase.name())
     .bind(&u.body)
     .bind(&u.body_en)
+    .bind(seq)
     .execute(&mut **tx)
     .await
     .map_err(db_err)?;

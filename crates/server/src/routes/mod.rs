@@ -11,6 +11,7 @@ mod passkey;
 mod password;
 mod portal;
 mod reset;
+mod selfcheck;
 mod settings;
 pub(crate) mod status;
 mod status_admin;
@@ -88,6 +89,18 @@ fn build() -> Routes {
     )
     .add(&["GET"], "/signed-out", Public, get(misc::signed_out))
     .add(&["GET"], "/status", Public, get(status::default_page))
+    .add(
+        &["GET"],
+        "/status/check",
+        Public,
+        get(selfcheck::selfcheck_get),
+    )
+    .add(
+        &["GET"],
+        "/static/selfcheck.js",
+        Public,
+        get(selfcheck::script),
+    )
     .add(&["GET"], "/status/{org}", Public, get(status::org_page))
     .add(
         &["GET", "POST"],

@@ -598,3 +598,47 @@ async fn the_team_hears_of_incidents_and_the_emergency_list_gets_messages_by_smt
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn the_self_check_page_may_connect_only_to_the_configured_addresses() {
+    let app = spawn_with(
+        "[status]\npublic_copy_url = \"https://www.exempelkommun.se/driftinfo/\"\n\
+         outside_check_url = \"https://www.gstatic.com/generate_204\"\n",
+    )
+    .await;
+    let r = app
+        .client()
+        .http
+        .get(app.url("/status/check"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("connect-src 'self' https://www.exempelkommun.se https://www.gstatic.com;"),
+        "{csp}"
+    );
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"));
+    let body = r.text().await.unwrap();
+    assert!(body.contains("data-outside=\"https://www.gstatic.com/generate_204\""));
+    assert!(
+        body.contains("Steg för steg"),
+        "the checklist works without JavaScript"
+    );
+    // Elsewhere the strict policy stays.
+    let other = app
+        .client()
+        .http
+        .get(app.url("/status"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!other.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("connect-src"));
+}
