@@ -75,6 +75,12 @@ test('the static copy reads the same from a plain static server, without JavaScr
     await shot(page, '62-status-static-copy');
     await page.goto(`http://127.0.0.1:${port}/en/index.html`);
     await assertAccessible(page, 'static copy in English');
+    // The self-check travels with the copy, for when Portvakt is down.
+    await page.goto(`http://127.0.0.1:${port}/index.html`);
+    await page.getByRole('link', { name: 'Är det mitt nät eller tjänsten?' }).click();
+    await page.locator('#check-answer').filter({ hasText: /./ }).waitFor();
+    await assertAccessible(page, 'self-check in the copy');
+    await shot(page, '66-selfcheck-copy');
     await closePage(page);
   } finally {
     await bounded(nojs.close());

@@ -110,8 +110,10 @@ pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
             publish(&store, &cfg, &o).await
         }
         StatusCommand::Export { config, org, out } => {
-            let (store, o, _) = open_org(&config, &org).await?;
-            let files = crate::status_export::export(&store, &o, &out, SystemClock.now()).await?;
+            let (store, o, cfg) = open_org(&config, &org).await?;
+            let files =
+                crate::status_export::export_with(&store, &o, &out, SystemClock.now(), &cfg.status)
+                    .await?;
             for f in files {
                 println!("{}", out.join(f).display());
             }

@@ -31,6 +31,20 @@ pub async fn export(
     dir: &Path,
     now: i64,
 ) -> anyhow::Result<Vec<PathBuf>> {
+    export_with(store, org, dir, now, &StatusConfig::default()).await
+}
+
+/// [`export`] with the self-check's addresses from the configuration.
+///
+/// # Errors
+/// Store or file-system failures.
+pub async fn export_with(
+    store: &dyn Store,
+    org: &Organisation,
+    dir: &Path,
+    now: i64,
+    config: &StatusConfig,
+) -> anyhow::Result<Vec<PathBuf>> {
     let components = store.status_components(&org.id).await?;
     let incidents = store.incidents(&org.id, now - RECENT_SECS, 200).await?;
     std::fs::create_dir_all(dir.join("en"))
@@ -40,18 +54,49 @@ pub async fn export(
         (Lang::Sv, "index.html", "", "en/index.html"),
         (Lang::En, "en/index.html", "../", "../index.html"),
     ] {
+        let check = "check.html";
         let t = Tr::new(lang);
         let html = StaticStatusPage {
             t,
             b: body(t, org, &components, &incidents, now),
             root,
             other,
+            check,
+        }
+        .render()?;
+        write_atomic(&dir.join(path), html.as_bytes())?;
+        files.push(PathBuf::from(path));
+    }
+    // The self-check, for when Portvakt itself does not answer.
+    let health = config
+        .portal_url
+        .as_deref()
+        .map(|u| format!("{}/healthz", u.trim_end_matches('/')))
+        .unwrap_or_default();
+    for (lang, path, root, other) in [
+        (Lang::Sv, "check.html", "", "en/check.html"),
+        (Lang::En, "en/check.html", "../", "../check.html"),
+    ] {
+        let html = crate::routes::selfcheck::StaticSelfCheckPage {
+            t: Tr::new(lang),
+            org_name: org.name.clone(),
+            root,
+            other,
+            portvakt_health: health.clone(),
+            // This page is part of the copy, so the copy answers.
+            copy_url: "index.html".into(),
+            outside_url: config.outside_check_url.clone().unwrap_or_default(),
+            status_json: String::new(),
         }
         .render()?;
         write_atomic(&dir.join(path), html.as_bytes())?;
         files.push(PathBuf::from(path));
     }
     for (path, content) in [
+        (
+            "selfcheck.js",
+            include_str!("../static/selfcheck.js").to_owned(),
+        ),
         (
             "portvakt.css",
             include_str!("../static/portvakt.css").to_owned(),
@@ -80,7 +125,7 @@ pub async fn export_and_push(
         return Ok(());
     };
     let dir = base.join(org.slug.as_str());
-    let files = export(store, org, &dir, now).await?;
+    let files = export_with(store, org, &dir, now, config).await?;
     if let Some(cmd) = &config.push_command {
         let line = cmd.replace("{dir}", &dir.display().to_string());
         let out = tokio::task::spawn_blocking(move || {

@@ -30,9 +30,12 @@
     el.textContent = el.getAttribute('data-wait');
   });
 
+  // Paths on this site can be read; other sites answer opaquely, which
+  // still proves they are reachable.
+  var portvakt = box.getAttribute('data-portvakt');
   Promise.all([
     reach(box.getAttribute('data-outside'), true),
-    reach(box.getAttribute('data-portvakt'), false),
+    reach(portvakt, portvakt.charAt(0) !== '/'),
     reach(box.getAttribute('data-copy'), true)
   ]).then(function (r) {
     var outside = r[0], portvakt = r[1], copy = r[2];
@@ -42,7 +45,8 @@
     var answer = document.getElementById('check-answer');
     var say = function (key) { answer.textContent = answer.getAttribute('data-' + key); };
     if (outside === false && !portvakt) { say('net'); return; }
-    if (!portvakt) { say(copy ? 'down-copy' : 'down'); return; }
+    if (portvakt === null) { say(outside ? 'fine-net' : 'unknown'); return; }
+    if (!portvakt) { say(copy === false ? 'down' : 'down-copy'); return; }
     var statusUrl = box.getAttribute('data-status');
     if (!statusUrl) { say('fine'); return; }
     // Portvakt answers: does its status page know of a disruption?

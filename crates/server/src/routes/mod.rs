@@ -11,7 +11,7 @@ mod passkey;
 mod password;
 mod portal;
 mod reset;
-mod selfcheck;
+pub(crate) mod selfcheck;
 mod settings;
 pub(crate) mod status;
 mod status_admin;

@@ -22,6 +22,22 @@ struct SelfCheckPage {
     status_json_url: String,
 }
 
+/// The self-check as a file of the status page's static copy: it tries
+/// Portvakt at its public address, the outside address, and (being the
+/// copy) counts the copy as reachable.
+#[derive(Template)]
+#[template(path = "selfcheck_static.html")]
+pub(crate) struct StaticSelfCheckPage {
+    pub(crate) t: crate::i18n::Tr,
+    pub(crate) org_name: String,
+    pub(crate) root: &'static str,
+    pub(crate) other: &'static str,
+    pub(crate) portvakt_health: String,
+    pub(crate) copy_url: String,
+    pub(crate) outside_url: String,
+    pub(crate) status_json: String,
+}
+
 /// The script that runs the checks.
 pub async fn script() -> Response {
     (

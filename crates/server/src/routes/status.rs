@@ -68,6 +68,8 @@ pub(crate) struct StaticStatusPage {
     pub(crate) root: &'static str,
     /// Link to the other language's page.
     pub(crate) other: &'static str,
+    /// Link to this language's self-check.
+    pub(crate) check: &'static str,
 }
 
 async fn organisation(state: &AppState, slug: Option<&str>) -> Result<Organisation, AppError> {

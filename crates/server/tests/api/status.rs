@@ -296,7 +296,7 @@ async fn the_static_copy_is_complete_served_by_a_plain_server_and_pushed() {
         format!(
             "database_url = \"{}\"\n[status]\nexport_dir = \"{}\"\n\
              push_command = \"cp -r {{dir}} {}\"\npush_url = \"http://127.0.0.1:{port}/dav\"\n\
-             push_auth_header = \"Bearer hemligt\"\n",
+             push_auth_header = \"Bearer hemligt\"\nportal_url = \"https://portal.exempelkommun.se\"\n",
             app.config.database_url,
             export.display(),
             pushed.display()
@@ -326,6 +326,9 @@ async fn the_static_copy_is_complete_served_by_a_plain_server_and_pushed() {
     for f in [
         "index.html",
         "en/index.html",
+        "check.html",
+        "en/check.html",
+        "selfcheck.js",
         "portvakt.css",
         "status.json",
         "status.atom",
@@ -334,7 +337,7 @@ async fn the_static_copy_is_complete_served_by_a_plain_server_and_pushed() {
         assert!(pushed.join(f).is_file(), "{f} pushed by the command");
     }
     let puts = got.lock().unwrap().clone();
-    assert_eq!(puts.len(), 5, "{puts:?}");
+    assert_eq!(puts.len(), 8, "{puts:?}");
     assert!(puts
         .iter()
         .any(|(p, n, a)| p == "/dav/exempelkommun/en/index.html"
@@ -375,7 +378,17 @@ async fn the_static_copy_is_complete_served_by_a_plain_server_and_pushed() {
     assert!(html.contains("Senast uppdaterad"), "stamped");
     assert!(!html.contains("<form"), "no server needed: no forms");
     assert!(!html.contains("<script"), "works without JavaScript");
-    for (page, text) in [("index.html", &html), ("en/index.html", &String::new())] {
+    let check = std::fs::read_to_string(site.join("check.html")).unwrap();
+    assert!(
+        check.contains("data-portvakt=\"https://portal.exempelkommun.se/healthz\""),
+        "the copy's self-check tries Portvakt where it is published"
+    );
+    for (page, text) in [
+        ("index.html", &html),
+        ("en/index.html", &String::new()),
+        ("check.html", &String::new()),
+        ("en/check.html", &String::new()),
+    ] {
         let text = if text.is_empty() {
             http.get(format!("{base}/{page}"))
                 .send()
