@@ -146,20 +146,10 @@ impl SqlStore {
     }
 
     pub(crate) async fn enqueue_message_impl(&self, m: &OutboxMessage) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO outbox (id, organisation_id, channel, recipient, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $7, NULL, NULL)",
-        )
-        .bind(&m.id)
-        .bind(m.organisation_id.as_str())
-        .bind(&m.channel)
-        .bind(&m.recipient)
-        .bind(&m.subject)
-        .bind(&m.body)
-        .bind(m.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
+        outbox_insert(m, None)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 
@@ -220,4 +210,23 @@ impl SqlStore {
             .map_err(db_err)?;
         Ok(())
     }
+}
+
+/// The one INSERT into the outbox, for single messages and batches.
+pub(crate) fn outbox_insert<'q>(
+    m: &'q OutboxMessage,
+    batch: Option<&'q str>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(
+        "INSERT INTO outbox (id, organisation_id, channel, recipient, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error, batch) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $7, NULL, NULL, $8)",
+    )
+    .bind(&m.id)
+    .bind(m.organisation_id.as_str())
+    .bind(&m.channel)
+    .bind(&m.recipient)
+    .bind(&m.subject)
+    .bind(&m.body)
+    .bind(m.created_at)
+    .bind(batch)
 }

@@ -260,21 +260,10 @@ impl SqlStore {
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         for m in messages {
-            sqlx::query(
-                "INSERT INTO outbox (id, organisation_id, channel, recipient, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error, batch) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $7, NULL, NULL, $8)",
-            )
-            .bind(&m.id)
-            .bind(m.organisation_id.as_str())
-            .bind(&m.channel)
-            .bind(&m.recipient)
-            .bind(&m.subject)
-            .bind(&m.body)
-            .bind(m.created_at)
-            .bind(batch)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            crate::codes::outbox_insert(m, Some(batch))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
     }
