@@ -99,10 +99,8 @@ async fn english_reasons() {
 #[tokio::test]
 async fn the_what_if_command_gives_the_same_decision_and_says_why() {
     let app = spawn_app().await;
-    let db = app.config.database_url.clone();
     let dir = TempDir::new();
-    let config = dir.0.join("portvakt.toml");
-    std::fs::write(&config, format!("database_url = \"{db}\"\n")).unwrap();
+    let config = app.cli_config(&dir, "");
     let run = |service: &str, ip: &str, method: &str, time: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_portvakt"))
             .args(["access", "check", "--config"])

@@ -107,6 +107,18 @@ pub async fn spawn_on(url: &str, extra: &str, dir: TempDir) -> TestApp {
 }
 
 impl TestApp {
+    /// A config file for running the `portvakt` CLI against this app's
+    /// database, with `extra` TOML appended; kept in `dir`.
+    pub fn cli_config(&self, dir: &TempDir, extra: &str) -> std::path::PathBuf {
+        let path = dir.0.join("portvakt.toml");
+        std::fs::write(
+            &path,
+            format!("database_url = \"{}\"\n{extra}", self.config.database_url),
+        )
+        .unwrap();
+        path
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -18,12 +18,7 @@ fn cli(config: &std::path::Path, args: &[&str]) -> Output {
 async fn an_incident_from_open_to_resolved_on_the_page_and_in_json() {
     let app = spawn_app().await;
     let dir = TempDir::new();
-    let config = dir.0.join("portvakt.toml");
-    std::fs::write(
-        &config,
-        format!("database_url = \"{}\"\n", app.config.database_url),
-    )
-    .unwrap();
+    let config = app.cli_config(&dir, "");
     let c = app.client();
 
     // No sign-in needed; everything works.
@@ -170,12 +165,7 @@ async fn an_incident_from_open_to_resolved_on_the_page_and_in_json() {
 async fn bad_input_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
     let dir = TempDir::new();
-    let config = dir.0.join("portvakt.toml");
-    std::fs::write(
-        &config,
-        format!("database_url = \"{}\"\n", app.config.database_url),
-    )
-    .unwrap();
+    let config = app.cli_config(&dir, "");
     let long = "x".repeat(5001);
     for (args, expect) in [
         (
@@ -290,19 +280,16 @@ async fn the_static_copy_is_complete_served_by_a_plain_server_and_pushed() {
     let (got, port) = put_receiver().await;
     let export = dir.0.join("export");
     let pushed = dir.0.join("pushed");
-    let config = dir.0.join("portvakt.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "database_url = \"{}\"\n[status]\nexport_dir = \"{}\"\n\
+    let config = app.cli_config(
+        &dir,
+        &format!(
+            "[status]\nexport_dir = \"{}\"\n\
              push_command = \"cp -r {{dir}} {}\"\npush_url = \"http://127.0.0.1:{port}/dav\"\n\
              push_auth_header = \"Bearer hemligt\"\nportal_url = \"https://portal.exempelkommun.se\"\n",
-            app.config.database_url,
             export.display(),
             pushed.display()
         ),
-    )
-    .unwrap();
+    );
     let out = cli(
         &config,
         &[
