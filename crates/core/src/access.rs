@@ -81,13 +81,9 @@ impl LocalTime {
     /// The Stockholm wall-clock time of a Unix time.
     #[must_use]
     pub fn stockholm(unix: i64) -> Self {
-        static STOCKHOLM: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
-        let tz = STOCKHOLM.get_or_init(|| {
-            jiff::tz::TimeZone::get("Europe/Stockholm").unwrap_or(jiff::tz::TimeZone::UTC)
-        });
         let zoned = jiff::Timestamp::from_second(unix)
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-            .to_zoned(tz.clone());
+            .to_zoned(crate::clock::stockholm().clone());
         Self {
             weekday: u8::try_from(zoned.weekday().to_monday_zero_offset()).unwrap_or(0),
             minute: u16::try_from(i32::from(zoned.hour()) * 60 + i32::from(zoned.minute()))

@@ -67,6 +67,16 @@ pub struct DesiredOrganisation {
     pub emergency_team: Vec<String>,
     /// People an editor can message when the usual ways are down.
     pub emergency_list: Vec<String>,
+    /// Health probes, in file order.
+    pub probes: Vec<DesiredProbe>,
+}
+
+/// A health probe as the organisation file describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredProbe {
+    pub slug: Slug,
+    pub component: Slug,
+    pub spec: crate::probe::ProbeSpec,
 }
 
 /// A status-page component as the organisation file describes it.
@@ -120,6 +130,7 @@ pub struct OrgSnapshot {
     pub components: Vec<ComponentRecord>,
     pub emergency_team: Vec<String>,
     pub emergency_list: Vec<String>,
+    pub probes: Vec<DesiredProbe>,
 }
 
 /// One write. Upserts carry the full row, keyed by id, and always the
@@ -144,6 +155,11 @@ pub enum Change {
         org: OrganisationId,
         team: Vec<String>,
         list: Vec<String>,
+    },
+    /// All the organisation's probes, replacing what was stored.
+    PutProbes {
+        org: OrganisationId,
+        probes: Vec<DesiredProbe>,
     },
     PutService {
         org: OrganisationId,
@@ -299,6 +315,16 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
                 org: oid.clone(),
                 team: desired.emergency_team.clone(),
                 list: desired.emergency_list.clone(),
+            },
+        ));
+    }
+
+    if desired.probes != current.probes {
+        out.push(put(
+            format!("set health probes {slug}: {}", desired.probes.len()),
+            Change::PutProbes {
+                org: oid.clone(),
+                probes: desired.probes.clone(),
             },
         ));
     }

@@ -7,6 +7,25 @@ use std::sync::Arc;
 /// Seconds since the Unix epoch, UTC.
 pub type UnixTime = i64;
 
+/// Europe/Stockholm, the time zone people read (UTC if the bundled
+/// database somehow lacks it).
+#[must_use]
+pub fn stockholm() -> &'static jiff::tz::TimeZone {
+    static STOCKHOLM: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    STOCKHOLM.get_or_init(|| {
+        jiff::tz::TimeZone::get("Europe/Stockholm").unwrap_or(jiff::tz::TimeZone::UTC)
+    })
+}
+
+/// The Stockholm calendar day of a Unix time.
+#[must_use]
+pub fn stockholm_day(unix: UnixTime) -> jiff::civil::Date {
+    jiff::Timestamp::from_second(unix)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned(stockholm().clone())
+        .date()
+}
+
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> UnixTime;
 }

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod forward;
 pub mod ids;
+pub mod probe;
 pub mod return_url;
 pub mod status;
 pub mod store;

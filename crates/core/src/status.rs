@@ -103,6 +103,9 @@ pub struct Incident {
     /// English title; empty when only Swedish was written.
     pub title_en: String,
     pub maintenance: bool,
+    /// Opened by a health probe and not yet confirmed by an editor: shown
+    /// to editors only.
+    pub draft: bool,
     pub phase: Phase,
     /// Affected components and how badly.
     pub affected: Vec<(Slug, ComponentState)>,
@@ -215,10 +218,8 @@ pub fn new_incident(
             None => affected.push((slug, state)),
         }
     }
-    let mut id = crate::ids::EventId::generate().to_string();
-    id.replace_range(..4, "inc_");
     Ok(Incident {
-        id,
+        id: incident_id(),
         organisation_id: components
             .first()
             .map(|c| c.organisation_id.clone())
@@ -226,6 +227,7 @@ pub fn new_incident(
         title,
         title_en,
         maintenance: draft.maintenance,
+        draft: false,
         phase: Phase::Investigating,
         affected,
         created_at: now,
@@ -237,6 +239,42 @@ pub fn new_incident(
             body_en,
         }],
     })
+}
+
+fn incident_id() -> String {
+    let mut id = crate::ids::EventId::generate().to_string();
+    id.replace_range(..4, "inc_");
+    id
+}
+
+/// The draft a health probe opens when `component` stops answering: plain
+/// public wording an editor confirms (or rewrites) before anyone sees it.
+#[must_use]
+pub fn probe_draft(component: &Component, impact: ComponentState, now: UnixTime) -> Incident {
+    Incident {
+        id: incident_id(),
+        organisation_id: component.organisation_id.clone(),
+        title: format!("Fel i {}", component.name),
+        title_en: format!("Problem with {}", component.name),
+        maintenance: false,
+        draft: true,
+        phase: Phase::Investigating,
+        affected: vec![(component.slug.clone(), impact)],
+        created_at: now,
+        resolved_at: None,
+        updates: vec![IncidentUpdate {
+            at: now,
+            phase: Phase::Investigating,
+            body: format!(
+                "Vi undersöker ett fel i {}. Vi återkommer med mer information.",
+                component.name
+            ),
+            body_en: format!(
+                "We are investigating a problem with {}. More information will follow.",
+                component.name
+            ),
+        }],
+    }
 }
 
 /// A checked update.
@@ -259,22 +297,30 @@ pub fn new_update(
     })
 }
 
-/// Each component's current state: the worst impact among the open
-/// incidents that name it, operational otherwise.
+/// Each component's current state: the worst impact among the open,
+/// published incidents that name it and the probes that see it down,
+/// operational otherwise.
 #[must_use]
 pub fn current_states(
     components: &[Component],
     incidents: &[Incident],
+    probes: &[crate::probe::ProbeState],
 ) -> Vec<(Slug, ComponentState)> {
     components
         .iter()
         .map(|c| {
-            let worst = incidents
+            let published = incidents
                 .iter()
-                .filter(|i| i.resolved_at.is_none())
+                .filter(|i| i.resolved_at.is_none() && !i.draft)
                 .flat_map(|i| i.affected.iter())
                 .filter(|(s, _)| s == &c.slug)
-                .map(|(_, st)| *st)
+                .map(|(_, st)| *st);
+            let probed = probes
+                .iter()
+                .filter(|p| p.down && p.component == c.slug)
+                .map(|p| p.impact);
+            let worst = published
+                .chain(probed)
                 .max()
                 .unwrap_or(ComponentState::Operational);
             (c.slug.clone(), worst)
@@ -304,6 +350,7 @@ mod tests {
             title: "t".into(),
             title_en: String::new(),
             maintenance: false,
+            draft: false,
             phase: Phase::Investigating,
             affected: affected
                 .iter()
@@ -324,10 +371,30 @@ mod tests {
             inc(&[("lar", MajorOutage)], false),
             inc(&[("mejl", MajorOutage)], true),
         ];
-        let states = current_states(&cs, &is);
+        let states = current_states(&cs, &is, &[]);
         assert_eq!(states[0].1, MajorOutage);
         assert_eq!(states[1].1, PartialOutage);
         assert_eq!(states[2].1, Operational, "resolved incidents do not count");
+
+        let mut draft = inc(&[("mejl", MajorOutage)], false);
+        draft.draft = true;
+        let probe = |down| crate::probe::ProbeState {
+            organisation_id: OrganisationId::from_raw("org_1"),
+            probe: Slug::parse("p").unwrap(),
+            component: Slug::parse("mejl").unwrap(),
+            down,
+            since: 0,
+            checked_at: 0,
+            last_error: String::new(),
+            impact: PartialOutage,
+        };
+        let states = current_states(&cs, &[draft.clone()], &[probe(false)]);
+        assert_eq!(
+            states[2].1, Operational,
+            "drafts and passing probes do not count"
+        );
+        let states = current_states(&cs, &[draft], &[probe(true)]);
+        assert_eq!(states[2].1, PartialOutage, "a probe that is down does");
     }
 
     #[test]

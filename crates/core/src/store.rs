@@ -511,6 +511,54 @@ pub trait Store: Send + Sync + 'static {
         update: &crate::status::IncidentUpdate,
     ) -> StoreResult<bool>;
 
+    /// Drafts opened by probes, not yet confirmed or withdrawn, newest
+    /// first. `incidents` never returns drafts.
+    async fn draft_incidents(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<Vec<crate::status::Incident>>;
+    /// Makes an open draft public with the editor's (title, title_en) and
+    /// (body, body_en). False when there is no such open draft.
+    async fn publish_draft(
+        &self,
+        org: &OrganisationId,
+        incident: &str,
+        title: (&str, &str),
+        body: (&str, &str),
+    ) -> StoreResult<bool>;
+    /// Closes an open draft unseen (the probe recovered, or an editor
+    /// dismissed it). False when there is no such open draft.
+    async fn withdraw_draft(
+        &self,
+        org: &OrganisationId,
+        incident: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+
+    // Health probes
+    /// One organisation's probes in file order, or everyone's with `None`.
+    async fn probes(&self, org: Option<&OrganisationId>) -> StoreResult<Vec<crate::probe::Probe>>;
+    async fn probe_states(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<Vec<crate::probe::ProbeState>>;
+    /// Upserts probe views, in one transaction; views of probes the
+    /// organisation no longer defines are dropped.
+    async fn put_probe_states(&self, states: &[crate::probe::ProbeState]) -> StoreResult<()>;
+    /// Adds checks and failures to the per-component daily figures.
+    async fn add_probe_figures(
+        &self,
+        figures: &[(OrganisationId, crate::probe::DayFigure)],
+    ) -> StoreResult<()>;
+    /// The organisation's daily figures from `since_day` (`YYYY-MM-DD`).
+    async fn probe_days(
+        &self,
+        org: &OrganisationId,
+        since_day: &str,
+    ) -> StoreResult<Vec<crate::probe::DayFigure>>;
+    /// Forgets figures older than `before_day`; returns how many rows.
+    async fn prune_probe_days(&self, before_day: &str) -> StoreResult<u64>;
+
     /// (team, list) of the organisation's emergency contacts, in file order.
     async fn emergency_contacts(
         &self,

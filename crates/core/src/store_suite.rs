@@ -67,6 +67,23 @@ pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
             group: "Personal".into(),
             alternatives: format!("Ring lönekontoret {canary}"),
         }],
+        probes: vec![crate::apply::DesiredProbe {
+            slug: slug("payslip-http"),
+            component: slug("payslip-status"),
+            spec: crate::probe::ProbeSpec {
+                kind: crate::probe::ProbeKind::Http {
+                    url: format!("http://payslip.{org_slug}.example/health"),
+                    expect_status: vec![200, 204],
+                    expect_body: Some("ok".into()),
+                },
+                interval_s: 30,
+                timeout_s: 5,
+                failures: 3,
+                recoveries: 2,
+                impact: "partial_outage".into(),
+                ca_file: None,
+            },
+        }],
         users: vec![DesiredUser {
             username: Username::parse(&format!("anna@{org_slug}.example")).unwrap(),
             display_name: format!("Anna {canary}"),
@@ -104,6 +121,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     passkeys_are_unique_and_ceremonies_single_use(store.clone()).await;
     service_rules_round_trip(&*store).await;
     incidents_are_scoped_and_resolve_once(&*store).await;
+    drafts_stay_hidden_until_published(&*store).await;
+    probe_states_and_days(&*store).await;
     store.integrity_check().await.expect("integrity check");
 }
 
@@ -775,6 +794,7 @@ async fn incidents_are_scoped_and_resolve_once(store: &dyn Store) {
         title: "Lönesystemet ligger nere".into(),
         title_en: "Payroll down".into(),
         maintenance: false,
+        draft: false,
         phase: Phase::Investigating,
         affected: vec![(slug("payslip-status"), ComponentState::MajorOutage)],
         created_at: 1000,
@@ -821,4 +841,180 @@ async fn incidents_are_scoped_and_resolve_once(store: &dyn Store) {
         "resolved before `since`"
     );
     assert!(store.incidents(&other.id, 0, 10).await.unwrap().is_empty());
+}
+
+async fn drafts_stay_hidden_until_published(store: &dyn Store) {
+    let org = store
+        .organisation_by_slug(&slug("alpha"))
+        .await
+        .unwrap()
+        .unwrap();
+    let other = store
+        .organisation_by_slug(&slug("scope-b"))
+        .await
+        .unwrap()
+        .unwrap();
+    let comps = store.status_components(&org.id).await.unwrap();
+    let draft = crate::status::probe_draft(
+        &comps[0],
+        crate::status::ComponentState::PartialOutage,
+        5000,
+    );
+    store.create_incident(&draft).await.unwrap();
+    let public = |since| store.incidents(&org.id, since, 10);
+    assert!(
+        public(4000).await.unwrap().iter().all(|i| i.id != draft.id),
+        "a draft is not public"
+    );
+    let drafts = store.draft_incidents(&org.id).await.unwrap();
+    assert_eq!(drafts.len(), 1);
+    assert!(drafts[0].draft);
+    assert_eq!(drafts[0].updates.len(), 1);
+    assert!(store.draft_incidents(&other.id).await.unwrap().is_empty());
+    let update = crate::status::new_update("identified", "x", "", 5001).unwrap();
+    assert!(
+        !store
+            .add_incident_update(&org.id, &draft.id, &update)
+            .await
+            .unwrap(),
+        "a draft takes no updates before it is published"
+    );
+    assert!(
+        !store
+            .publish_draft(&other.id, &draft.id, ("t", ""), ("b", ""))
+            .await
+            .unwrap(),
+        "another organisation cannot publish it"
+    );
+    assert!(store
+        .publish_draft(
+            &org.id,
+            &draft.id,
+            ("Lönen krånglar", "Payroll trouble"),
+            ("Vi felsöker.", "")
+        )
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .publish_draft(&org.id, &draft.id, ("t", ""), ("b", ""))
+            .await
+            .unwrap(),
+        "once"
+    );
+    let shown = public(4000).await.unwrap();
+    let got = shown.iter().find(|i| i.id == draft.id).expect("published");
+    assert!(!got.draft);
+    assert_eq!(got.title, "Lönen krånglar");
+    assert_eq!(got.updates[0].body, "Vi felsöker.");
+    assert!(
+        !store
+            .withdraw_draft(&org.id, &draft.id, 5002)
+            .await
+            .unwrap(),
+        "no longer a draft"
+    );
+    assert!(store
+        .add_incident_update(
+            &org.id,
+            &draft.id,
+            &crate::status::new_update("resolved", "Klart", "", 5003).unwrap()
+        )
+        .await
+        .unwrap());
+
+    let second =
+        crate::status::probe_draft(&comps[0], crate::status::ComponentState::MajorOutage, 6000);
+    store.create_incident(&second).await.unwrap();
+    assert!(!store
+        .withdraw_draft(&other.id, &second.id, 6001)
+        .await
+        .unwrap());
+    assert!(store
+        .withdraw_draft(&org.id, &second.id, 6001)
+        .await
+        .unwrap());
+    assert!(store.draft_incidents(&org.id).await.unwrap().is_empty());
+    assert!(
+        public(0).await.unwrap().iter().all(|i| i.id != second.id),
+        "withdrawn drafts stay hidden"
+    );
+}
+
+async fn probe_states_and_days(store: &dyn Store) {
+    use crate::probe::{DayFigure, ProbeState};
+    let org = store
+        .organisation_by_slug(&slug("alpha"))
+        .await
+        .unwrap()
+        .unwrap();
+    let other = store
+        .organisation_by_slug(&slug("scope-b"))
+        .await
+        .unwrap()
+        .unwrap();
+    let all = store.probes(None).await.unwrap();
+    let mine = store.probes(Some(&org.id)).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert!(all.len() > mine.len(), "every organisation's probes");
+    assert_eq!(mine[0].spec.impact, "partial_outage");
+    let state = |probe: &str, down| ProbeState {
+        organisation_id: org.id.clone(),
+        probe: slug(probe),
+        component: slug("payslip-status"),
+        down,
+        since: 100,
+        checked_at: 130,
+        last_error: "connection refused".into(),
+        impact: crate::status::ComponentState::PartialOutage,
+    };
+    store
+        .put_probe_states(&[state("payslip-http", true), state("not-defined", true)])
+        .await
+        .unwrap();
+    let states = store.probe_states(&org.id).await.unwrap();
+    assert_eq!(
+        states,
+        vec![state("payslip-http", true)],
+        "only defined probes"
+    );
+    store
+        .put_probe_states(&[state("payslip-http", false)])
+        .await
+        .unwrap();
+    assert!(!store.probe_states(&org.id).await.unwrap()[0].down);
+    assert!(store.probe_states(&other.id).await.unwrap().is_empty());
+
+    let fig = |day: &str, checks, failures| DayFigure {
+        component: slug("payslip-status"),
+        day: day.into(),
+        checks,
+        failures,
+    };
+    store
+        .add_probe_figures(&[
+            (org.id.clone(), fig("2026-11-22", 10, 1)),
+            (org.id.clone(), fig("2026-11-23", 5, 0)),
+        ])
+        .await
+        .unwrap();
+    store
+        .add_probe_figures(&[(org.id.clone(), fig("2026-11-23", 5, 2))])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.probe_days(&org.id, "2026-11-23").await.unwrap(),
+        vec![fig("2026-11-23", 10, 2)],
+        "figures add up"
+    );
+    assert!(store
+        .probe_days(&other.id, "2000-01-01")
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.prune_probe_days("2026-11-23").await.unwrap(), 1);
+    assert_eq!(
+        store.probe_days(&org.id, "2000-01-01").await.unwrap().len(),
+        1
+    );
 }

@@ -76,6 +76,12 @@ pub struct StatusConfig {
     /// A well-known address outside the organisation the self-check tries
     /// (an empty 204 answer is best), e.g. `https://www.gstatic.com/generate_204`.
     pub outside_check_url: Option<String>,
+    /// Run the organisations' health probes in this process (default on;
+    /// turn off on all but one server when several share a database).
+    pub run_probes: Option<bool>,
+    /// How often probe figures are written and probe definitions reloaded
+    /// (seconds, default 60).
+    pub probe_flush_seconds: Option<u64>,
 }
 
 /// SMS codes through an HTTP gateway (or, for the demo, a folder).

@@ -232,6 +232,7 @@ pub async fn organisation(
         services,
         users,
         emergency_team: vec!["it-chef@exempelkommun.se".into(), "kommunikation@exempelkommun.se".into()],
+        probes: Vec::new(),
         emergency_list: vec![
             "rektor.norra@exempelkommun.se".into(),
             "rektor.sodra@exempelkommun.se".into(),

@@ -17,6 +17,8 @@ pub mod icons;
 pub mod messages;
 pub mod metrics;
 pub mod page;
+pub mod probe_check;
+pub mod probe_runner;
 pub mod proxy;
 pub mod routes;
 pub mod senders;

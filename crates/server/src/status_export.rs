@@ -11,8 +11,6 @@ use askama::Template;
 use portvakt_core::store::{Organisation, Store};
 use std::path::{Path, PathBuf};
 
-const RECENT_SECS: i64 = 14 * 24 * 3600;
-
 /// Writes one file so a reader never sees half of it.
 fn write_atomic(path: &Path, content: &[u8]) -> anyhow::Result<()> {
     let tmp = path.with_extension("tmp");
@@ -45,8 +43,7 @@ pub async fn export_with(
     now: i64,
     config: &StatusConfig,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    let components = store.status_components(&org.id).await?;
-    let incidents = store.incidents(&org.id, now - RECENT_SECS, 200).await?;
+    let data = crate::routes::status::load_from(store, org, now).await?;
     std::fs::create_dir_all(dir.join("en"))
         .with_context(|| format!("creating {}", dir.display()))?;
     let mut files = Vec::new();
@@ -58,7 +55,7 @@ pub async fn export_with(
         let t = Tr::new(lang);
         let html = StaticStatusPage {
             t,
-            b: body(t, org, &components, &incidents, now),
+            b: body(t, org, &data, now),
             root,
             other,
             check,
@@ -101,8 +98,11 @@ pub async fn export_with(
             "portvakt.css",
             include_str!("../static/portvakt.css").to_owned(),
         ),
-        ("status.json", json_text(org, &components, &incidents, now)),
-        ("status.atom", atom_text(org, &incidents, "index.html", now)),
+        ("status.json", json_text(org, &data, now)),
+        (
+            "status.atom",
+            atom_text(org, &data.incidents, "index.html", now),
+        ),
     ] {
         write_atomic(&dir.join(path), content.as_bytes())?;
         files.push(PathBuf::from(path));
@@ -165,4 +165,19 @@ pub async fn export_and_push(
         }
     }
     Ok(())
+}
+
+/// After a change: the static copy, in the background (a slow push host
+/// must not hold up the editor); failures are logged.
+pub fn publish(state: &crate::state::AppState, org: portvakt_core::store::Organisation) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let now = state.clock.now();
+        if let Err(e) =
+            crate::status_export::export_and_push(&*state.store, &state.config.status, &org, now)
+                .await
+        {
+            tracing::error!(error = %e, organisation = %org.slug.as_str(), "status page copy not updated");
+        }
+    });
 }

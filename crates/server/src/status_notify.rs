@@ -136,3 +136,81 @@ pub async fn message_list(
     store.enqueue_batch(&batch, &messages).await?;
     Ok(batch)
 }
+
+/// What a probe saw, for the team.
+pub struct ProbeNotice<'a> {
+    pub component: &'a str,
+    pub probe: &'a str,
+    pub down: bool,
+    pub error: &'a str,
+    /// A draft now waits for an editor.
+    pub draft_opened: bool,
+    /// Its unconfirmed draft was withdrawn.
+    pub draft_withdrawn: bool,
+}
+
+/// Tells the team a probe found a component down or answering again, in
+/// Swedish and English. The reason is internal detail (addresses, status
+/// codes) and goes only to the team, never to the public page.
+///
+/// # Errors
+/// Store failures.
+pub async fn notify_probe(
+    store: &dyn Store,
+    org: &Organisation,
+    n: &ProbeNotice<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (team, _) = store.emergency_contacts(&org.id).await?;
+    if team.is_empty() {
+        return Ok(());
+    }
+    let clean = |s: &str| -> String { s.chars().filter(|c| !c.is_control()).collect() };
+    let (sv, en) = if n.down {
+        (
+            format!("Automatisk kontroll: {} svarar inte", n.component),
+            format!("Automatic check: {} is not answering", n.component),
+        )
+    } else {
+        (
+            format!("Automatisk kontroll: {} svarar igen", n.component),
+            format!("Automatic check: {} answers again", n.component),
+        )
+    };
+    let subject = clean(&format!("[Driftinformation] {sv}"));
+    let mut text = format!("{sv}\n{}\n", stockholm(now));
+    if n.down {
+        text.push_str(&format!("\nKontroll: {}\nFel: {}\n", n.probe, n.error));
+    }
+    if n.draft_opened {
+        text.push_str(
+            "\nEtt utkast till störningsmeddelande väntar. Det syns inte för allmänheten förrän en redaktör bekräftar det under Driftinformation – redigera.\n",
+        );
+    }
+    if n.draft_withdrawn {
+        text.push_str("\nUtkastet som inte hann bekräftas har tagits bort.\n");
+    }
+    text.push_str(&format!("\n--\n\n{en}\n"));
+    if n.down {
+        text.push_str(&format!("Check: {}\nError: {}\n", n.probe, n.error));
+    }
+    if n.draft_opened {
+        text.push_str(
+            "A draft incident waits for an editor to confirm it; the public does not see it until then.\n",
+        );
+    }
+    if n.draft_withdrawn {
+        text.push_str("The unconfirmed draft was withdrawn.\n");
+    }
+    text.push_str(&format!(
+        "\n/admin/status · /status/{}\n",
+        org.slug.as_str()
+    ));
+    let messages: Vec<_> = team
+        .iter()
+        .map(|to| message(org, to, &subject, &text, now))
+        .collect();
+    store
+        .enqueue_batch(&format!("probe {} {now}", clean(n.probe)), &messages)
+        .await
+}

@@ -1,6 +1,5 @@
 //! Times for people: Europe/Stockholm, `2026-11-23 14:05`.
 
-use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 #[must_use]
@@ -8,8 +7,9 @@ pub fn stockholm(unix: i64) -> String {
     let Ok(ts) = Timestamp::from_second(unix) else {
         return String::new();
     };
-    let tz = TimeZone::get("Europe/Stockholm").unwrap_or(TimeZone::UTC);
-    ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string()
+    ts.to_zoned(portvakt_core::clock::stockholm().clone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// Only the clock time, `14:05`.

@@ -17,15 +17,15 @@
     }, function () { clearTimeout(timer); return false; });
   }
 
-  function show(id, result) {
+  function show(id, result, names) {
     var el = document.querySelector('#' + id + ' .result');
     var key = result === null ? 'skip' : (result ? 'ok' : 'fail');
-    el.textContent = el.getAttribute('data-' + key);
+    el.textContent = el.getAttribute('data-' + key).replace('{names}', names || '');
     // "skip" is taken by the skip link's class.
     el.className = 'result ' + (key === 'skip' ? 'unset' : key);
   }
 
-  ['check-outside', 'check-portvakt', 'check-copy'].forEach(function (id) {
+  ['check-outside', 'check-portvakt', 'check-copy', 'check-probes'].forEach(function (id) {
     var el = document.querySelector('#' + id + ' .result');
     el.textContent = el.getAttribute('data-wait');
   });
@@ -43,16 +43,26 @@
     show('check-portvakt', portvakt);
     show('check-copy', copy);
     var answer = document.getElementById('check-answer');
-    var say = function (key) { answer.textContent = answer.getAttribute('data-' + key); };
+    var say = function (key, names) {
+      answer.textContent = answer.getAttribute('data-' + key).replace('{names}', names || '');
+    };
+    var statusUrl = box.getAttribute('data-status');
+    if (!statusUrl || !portvakt) { show('check-probes', null); }
     if (outside === false && !portvakt) { say('net'); return; }
     if (portvakt === null) { say(outside ? 'fine-net' : 'unknown'); return; }
     if (!portvakt) { say(copy === false ? 'down' : 'down-copy'); return; }
-    var statusUrl = box.getAttribute('data-status');
     if (!statusUrl) { say('fine'); return; }
-    // Portvakt answers: does its status page know of a disruption?
+    // Portvakt answers: what do its status page and its probes know?
     fetch(statusUrl, { cache: 'no-store' }).then(function (res) { return res.json(); }).then(function (s) {
-      var bad = (s.components || []).some(function (c) { return c.state !== 'operational'; });
-      say(bad ? 'disruption' : 'fine');
-    }, function () { say('fine'); });
+      var comps = s.components || [];
+      var bad = comps.some(function (c) { return c.state !== 'operational'; });
+      var probes = s.probes || { watching: 0 };
+      var down = comps.filter(function (c) { return c.detected_by_probe; })
+        .map(function (c) { return c.name; }).join(', ');
+      if (!probes.watching) { show('check-probes', null); } else { show('check-probes', !down, down); }
+      if (down) { say('probe-down', down); return; }
+      if (bad) { say('disruption'); return; }
+      say(probes.watching ? 'fine-probes' : 'fine');
+    }, function () { show('check-probes', null); say('fine'); });
   });
 }());

@@ -133,6 +133,7 @@ impl SqlStore {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
 
+        let probes = self.probes_impl(Some(&org.id)).await?;
         Ok(OrgSnapshot {
             organisation: Some(org),
             groups,
@@ -142,6 +143,14 @@ impl SqlStore {
             components,
             emergency_team,
             emergency_list,
+            probes: probes
+                .into_iter()
+                .map(|p| portvakt_core::apply::DesiredProbe {
+                    slug: p.slug,
+                    component: p.component,
+                    spec: p.spec,
+                })
+                .collect(),
         })
     }
 
@@ -207,6 +216,34 @@ async fn apply_one(tx: &mut Transaction<'static, Any>, change: &Change) -> Store
                     ).bind(org.as_str()).bind(kind).bind(a).bind(i64::try_from(i).unwrap_or(i64::MAX))).await?;
                 }
             }
+        }
+        Change::PutProbes { org, probes } => {
+            exec(
+                tx,
+                sqlx::query("DELETE FROM status_probes WHERE organisation_id = $1")
+                    .bind(org.as_str()),
+            )
+            .await?;
+            for (i, p) in probes.iter().enumerate() {
+                let spec = serde_json::to_string(&p.spec)
+                    .map_err(|e| StoreError::Backend(format!("probe spec: {e}")))?;
+                exec(tx, sqlx::query(
+                    "INSERT INTO status_probes (organisation_id, slug, component, spec, sort) VALUES ($1, $2, $3, $4, $5)",
+                ).bind(org.as_str()).bind(p.slug.as_str()).bind(p.component.as_str()).bind(spec)
+                    .bind(i64::try_from(i).unwrap_or(i64::MAX))).await?;
+            }
+            // A removed probe, or one now watching another component, must
+            // not hold a component down.
+            exec(
+                tx,
+                sqlx::query(
+                    "DELETE FROM probe_states WHERE organisation_id = $1 AND NOT EXISTS \
+                     (SELECT 1 FROM status_probes p WHERE p.organisation_id = probe_states.organisation_id \
+                     AND p.slug = probe_states.probe AND p.component = probe_states.component)",
+                )
+                .bind(org.as_str()),
+            )
+            .await?;
         }
         Change::PutComponent { org, component: c } => {
             exec(tx, sqlx::query(

@@ -15,6 +15,7 @@ mod apply;
 mod codes;
 mod factors;
 mod passkeys;
+mod probes;
 mod rows;
 mod status;
 mod store_impl;

@@ -46,16 +46,19 @@ impl SqlStore {
         org: &OrganisationId,
         since: UnixTime,
         limit: u32,
+        drafts: bool,
     ) -> StoreResult<Vec<Incident>> {
         let limit = i64::from(limit.min(1000));
+        let draft = i64::from(drafts);
         let rows = sqlx::query(
             "SELECT id, title, title_en, maintenance, phase, created_at, resolved_at FROM incidents \
-             WHERE organisation_id = $1 AND (resolved_at IS NULL OR resolved_at >= $2) \
+             WHERE organisation_id = $1 AND (resolved_at IS NULL OR resolved_at >= $2) AND draft = $4 \
              ORDER BY created_at DESC, id LIMIT $3",
         )
         .bind(org.as_str())
         .bind(since)
         .bind(limit)
+        .bind(draft)
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
@@ -71,6 +74,7 @@ impl SqlStore {
                 title: get(r, "title")?,
                 title_en: get(r, "title_en")?,
                 maintenance: get::<i64>(r, "maintenance")? != 0,
+                draft: drafts,
                 phase: Phase::parse(&phase).ok_or_else(|| corrupt("phase"))?,
                 affected: Vec::new(),
                 created_at: get(r, "created_at")?,
@@ -86,11 +90,12 @@ impl SqlStore {
         for r in sqlx::query(
             "SELECT c.incident_id, c.component, c.impact FROM incident_components c \
              JOIN incidents i ON i.id = c.incident_id \
-             WHERE c.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) \
+             WHERE c.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) AND i.draft = $3 \
              ORDER BY c.component",
         )
         .bind(org.as_str())
         .bind(since)
+        .bind(draft)
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?
@@ -107,11 +112,12 @@ impl SqlStore {
         for r in sqlx::query(
             "SELECT u.incident_id, u.at, u.phase, u.body, u.body_en FROM incident_updates u \
              JOIN incidents i ON i.id = u.incident_id \
-             WHERE u.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) \
+             WHERE u.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) AND i.draft = $3 \
              ORDER BY u.at DESC, u.seq DESC",
         )
         .bind(org.as_str())
         .bind(since)
+        .bind(draft)
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?
@@ -133,8 +139,8 @@ impl SqlStore {
     pub(crate) async fn create_incident_impl(&self, i: &Incident) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query(
-            "INSERT INTO incidents (id, organisation_id, title, title_en, maintenance, phase, created_at, resolved_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO incidents (id, organisation_id, title, title_en, maintenance, phase, created_at, resolved_at, draft) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&i.id)
         .bind(i.organisation_id.as_str())
@@ -144,6 +150,7 @@ impl SqlStore {
         .bind(i.phase.name())
         .bind(i.created_at)
         .bind(i.resolved_at)
+        .bind(i64::from(i.draft))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -175,7 +182,7 @@ impl SqlStore {
         let resolved = (u.phase == Phase::Resolved).then_some(u.at);
         let r = sqlx::query(
             "UPDATE incidents SET phase = $1, resolved_at = $2 \
-             WHERE organisation_id = $3 AND id = $4 AND resolved_at IS NULL",
+             WHERE organisation_id = $3 AND id = $4 AND resolved_at IS NULL AND draft = 0",
         )
         .bind(u.phase.name())
         .bind(resolved)
@@ -190,6 +197,65 @@ impl SqlStore {
         insert_update(&mut tx, org, incident, u).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(true)
+    }
+}
+
+impl SqlStore {
+    pub(crate) async fn publish_draft_impl(
+        &self,
+        org: &OrganisationId,
+        incident: &str,
+        title: (&str, &str),
+        body: (&str, &str),
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let r = sqlx::query(
+            "UPDATE incidents SET draft = 0, title = $1, title_en = $2 \
+             WHERE organisation_id = $3 AND id = $4 AND draft = 1 AND resolved_at IS NULL",
+        )
+        .bind(title.0)
+        .bind(title.1)
+        .bind(org.as_str())
+        .bind(incident)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        // A draft has exactly the one update the probe wrote; the editor's
+        // wording replaces it.
+        sqlx::query(
+            "UPDATE incident_updates SET body = $1, body_en = $2 WHERE organisation_id = $3 AND incident_id = $4",
+        )
+        .bind(body.0)
+        .bind(body.1)
+        .bind(org.as_str())
+        .bind(incident)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    pub(crate) async fn withdraw_draft_impl(
+        &self,
+        org: &OrganisationId,
+        incident: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "UPDATE incidents SET resolved_at = $1, phase = 'resolved' \
+             WHERE organisation_id = $2 AND id = $3 AND draft = 1 AND resolved_at IS NULL",
+        )
+        .bind(now)
+        .bind(org.as_str())
+        .bind(incident)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(r.rows_affected() == 1)
     }
 }
 

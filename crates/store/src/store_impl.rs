@@ -588,7 +588,73 @@ impl Store for SqlStore {
         since: UnixTime,
         limit: u32,
     ) -> StoreResult<Vec<portvakt_core::status::Incident>> {
-        self.incidents_impl(org, since, limit).await
+        self.incidents_impl(org, since, limit, false).await
+    }
+
+    async fn draft_incidents(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<Vec<portvakt_core::status::Incident>> {
+        self.incidents_impl(org, UnixTime::MAX, 100, true).await
+    }
+
+    async fn publish_draft(
+        &self,
+        org: &OrganisationId,
+        incident: &str,
+        title: (&str, &str),
+        body: (&str, &str),
+    ) -> StoreResult<bool> {
+        self.publish_draft_impl(org, incident, title, body).await
+    }
+
+    async fn withdraw_draft(
+        &self,
+        org: &OrganisationId,
+        incident: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        self.withdraw_draft_impl(org, incident, now).await
+    }
+
+    async fn probes(
+        &self,
+        org: Option<&OrganisationId>,
+    ) -> StoreResult<Vec<portvakt_core::probe::Probe>> {
+        self.probes_impl(org).await
+    }
+
+    async fn probe_states(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<Vec<portvakt_core::probe::ProbeState>> {
+        self.probe_states_impl(org).await
+    }
+
+    async fn put_probe_states(
+        &self,
+        states: &[portvakt_core::probe::ProbeState],
+    ) -> StoreResult<()> {
+        self.put_probe_states_impl(states).await
+    }
+
+    async fn add_probe_figures(
+        &self,
+        figures: &[(OrganisationId, portvakt_core::probe::DayFigure)],
+    ) -> StoreResult<()> {
+        self.add_probe_figures_impl(figures).await
+    }
+
+    async fn probe_days(
+        &self,
+        org: &OrganisationId,
+        since_day: &str,
+    ) -> StoreResult<Vec<portvakt_core::probe::DayFigure>> {
+        self.probe_days_impl(org, since_day).await
+    }
+
+    async fn prune_probe_days(&self, before_day: &str) -> StoreResult<u64> {
+        self.prune_probe_days_impl(before_day).await
     }
 
     async fn create_incident(&self, incident: &portvakt_core::status::Incident) -> StoreResult<()> {

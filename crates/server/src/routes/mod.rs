@@ -252,6 +252,18 @@ fn build() -> Routes {
         Access::Role(Role::StatusEditor),
         post(status_admin::update_post),
     )
+    .add(
+        &["POST"],
+        "/admin/status/drafts/{id}/publish",
+        Access::Role(Role::StatusEditor),
+        post(status_admin::draft_publish),
+    )
+    .add(
+        &["POST"],
+        "/admin/status/drafts/{id}/withdraw",
+        Access::Role(Role::StatusEditor),
+        post(status_admin::draft_withdraw),
+    )
     .add(&["GET"], "/admin/users", desk, get(admin::users_get))
     .add(&["GET"], "/admin/users/{id}", desk, get(admin::user_get))
     .add(

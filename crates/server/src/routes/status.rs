@@ -13,8 +13,12 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use portvakt_core::domain::Slug;
+use portvakt_core::probe::{last_days, uptime, DayClass, DayFigure, ProbeState};
 use portvakt_core::status::{current_states, Component, ComponentState, Incident};
 use portvakt_core::store::Organisation;
+
+/// Days in the uptime bars.
+pub(crate) const UPTIME_DAYS: u32 = 90;
 
 /// Resolved incidents stay on the page this long…
 const RECENT_SECS: i64 = 14 * 24 * 3600;
@@ -25,7 +29,21 @@ struct ComponentRow {
     name: String,
     state: &'static str,
     state_text: String,
+    /// A health probe sees it down (possibly before any editor has said so).
+    detected: bool,
     alternatives: Vec<String>,
+    /// "99,95 %" over the bars' days; `None` when nothing was measured.
+    uptime: Option<String>,
+    bars: Vec<Bar>,
+    /// Days with failed checks, for the list under the bars.
+    trouble: Vec<String>,
+}
+
+/// Consecutive days shown as one stretch of the uptime bar.
+struct Bar {
+    class: &'static str,
+    days: u32,
+    title: String,
 }
 
 struct IncidentView {
@@ -89,17 +107,87 @@ async fn organisation(state: &AppState, slug: Option<&str>) -> Result<Organisati
         .ok_or(AppError::NotFound)
 }
 
-pub(crate) async fn load(
-    state: &AppState,
+/// What the page, its JSON, its feed and the static copy are made of.
+pub(crate) struct StatusData {
+    pub(crate) components: Vec<Component>,
+    pub(crate) incidents: Vec<Incident>,
+    pub(crate) probes: Vec<ProbeState>,
+    pub(crate) figures: Vec<DayFigure>,
+    /// The bars' days, oldest first.
+    pub(crate) days: Vec<String>,
+}
+
+pub(crate) async fn load(state: &AppState, org: &Organisation) -> Result<StatusData, AppError> {
+    Ok(load_from(&*state.store, org, state.clock.now()).await?)
+}
+
+/// The same for the CLI and the export, which have a store but no server.
+///
+/// # Errors
+/// Store failures.
+pub(crate) async fn load_from(
+    store: &dyn portvakt_core::store::Store,
     org: &Organisation,
-) -> Result<(Vec<Component>, Vec<Incident>), AppError> {
-    let now = state.clock.now();
-    let components = state.store.status_components(&org.id).await?;
-    let incidents = state
-        .store
-        .incidents(&org.id, now - RECENT_SECS, 200)
-        .await?;
-    Ok((components, incidents))
+    now: i64,
+) -> Result<StatusData, portvakt_core::StoreError> {
+    let days = last_days(portvakt_core::clock::stockholm_day(now), UPTIME_DAYS);
+    let (components, incidents, probes, figures) = tokio::try_join!(
+        store.status_components(&org.id),
+        store.incidents(&org.id, now - RECENT_SECS, 200),
+        store.probe_states(&org.id),
+        store.probe_days(&org.id, days.first().map_or("", String::as_str)),
+    )?;
+    Ok(StatusData {
+        components,
+        incidents,
+        probes,
+        figures,
+        days,
+    })
+}
+
+/// "99,95 %" / "99.95%", never rounded up to 100 while anything failed.
+fn percent(t: Tr, x1000: i64) -> String {
+    let hundredths = x1000 / 10;
+    let (whole, frac) = (hundredths / 100, hundredths % 100);
+    if t.lang == crate::i18n::Lang::En {
+        format!("{whole}.{frac:02}%")
+    } else {
+        format!("{whole},{frac:02}\u{a0}%")
+    }
+}
+
+fn bars(t: Tr, c: &Component, data: &StatusData) -> (Option<String>, Vec<Bar>, Vec<String>) {
+    let u = uptime(&c.slug, &data.figures, &data.days);
+    let Some(total) = u.percent_x1000() else {
+        return (None, Vec::new(), Vec::new());
+    };
+    let mut trouble = Vec::new();
+    let bars = u
+        .runs
+        .iter()
+        .map(|r| {
+            let when = if r.days == 1 {
+                r.first.clone()
+            } else {
+                format!("{} – {}", r.first, r.last)
+            };
+            let what = match r.class {
+                DayClass::NoData => t.get("status.uptime.no_data").to_owned(),
+                _ => percent(t, (r.checks - r.failures) * 100_000 / r.checks.max(1)),
+            };
+            let title = format!("{when}: {what}");
+            if r.class > DayClass::Full {
+                trouble.push(title.clone());
+            }
+            Bar {
+                class: r.class.name(),
+                days: r.days,
+                title,
+            }
+        })
+        .collect();
+    (Some(percent(t, total)), bars, trouble)
 }
 
 fn pick<'a>(t: Tr, sv: &'a str, en: &'a str) -> &'a str {
@@ -150,25 +238,25 @@ fn view(t: Tr, i: &Incident, components: &[Component]) -> IncidentView {
 }
 
 /// Everything the page shows for one organisation, in one language.
-pub(crate) fn body(
-    t: Tr,
-    org: &Organisation,
-    components: &[Component],
-    incidents: &[Incident],
-    now: i64,
-) -> StatusBody {
-    let states = current_states(components, incidents);
+pub(crate) fn body(t: Tr, org: &Organisation, data: &StatusData, now: i64) -> StatusBody {
+    let (components, incidents) = (&data.components[..], &data.incidents[..]);
+    let states = current_states(components, incidents, &data.probes);
     let mut groups: Vec<(String, Vec<ComponentRow>)> = Vec::new();
     for (c, (_, st)) in components.iter().zip(&states) {
+        let (uptime, bars, trouble) = bars(t, c, data);
         let row = ComponentRow {
             name: c.name.clone(),
             state: st.name(),
             state_text: t.get(&format!("status.state.{}", st.name())).to_owned(),
+            detected: data.probes.iter().any(|p| p.down && p.component == c.slug),
             alternatives: if *st == ComponentState::Operational {
                 Vec::new()
             } else {
                 c.alternatives.lines().map(str::to_owned).collect()
             },
+            uptime,
+            bars,
+            trouble,
         };
         match groups.iter_mut().find(|(g, _)| *g == c.group) {
             Some((_, list)) => list.push(row),
@@ -212,12 +300,12 @@ async fn page(
     slug: Option<&str>,
 ) -> Result<Response, AppError> {
     let org = organisation(state, slug).await?;
-    let (components, incidents) = load(state, &org).await?;
+    let data = load(state, &org).await?;
     let back = slug.map_or_else(|| "/status".to_owned(), |s| format!("/status/{s}"));
     Ok(Html(
         StatusPage {
             p: Page::anonymous(t, csrf, &back),
-            b: body(t, &org, &components, &incidents, state.clock.now()),
+            b: body(t, &org, &data, state.clock.now()),
             json_url: format!("/status/{}.json", org.slug.as_str()),
             atom_url: format!("/status/{}.atom", org.slug.as_str()),
         }
@@ -272,7 +360,7 @@ fn xml(s: &str) -> String {
 /// newest update, the updates in its content.
 async fn atom(state: &AppState, slug: &str) -> Result<Response, AppError> {
     let org = organisation(state, Some(slug)).await?;
-    let (_, incidents) = load(state, &org).await?;
+    let incidents = load(state, &org).await?.incidents;
     let base = format!("/status/{}", org.slug.as_str());
     Ok((
         [
@@ -335,34 +423,51 @@ fn rfc3339(unix: i64) -> String {
 
 async fn json(state: &AppState, slug: &str) -> Result<Response, AppError> {
     let org = organisation(state, Some(slug)).await?;
-    let (components, incidents) = load(state, &org).await?;
+    let data = load(state, &org).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json"),
             (header::CACHE_CONTROL, "public, max-age=30"),
         ],
-        json_text(&org, &components, &incidents, state.clock.now()),
+        json_text(&org, &data, state.clock.now()),
     )
         .into_response())
 }
 
-pub(crate) fn json_text(
-    org: &Organisation,
-    components: &[Component],
-    incidents: &[Incident],
-    now: i64,
-) -> String {
-    let states = current_states(components, incidents);
+pub(crate) fn json_text(org: &Organisation, data: &StatusData, now: i64) -> String {
+    let (components, incidents) = (&data.components[..], &data.incidents[..]);
+    let states = current_states(components, incidents, &data.probes);
+    let probed = |c: &Component| data.probes.iter().any(|p| p.down && p.component == c.slug);
     serde_json::json!({
         "organisation": { "slug": org.slug.as_str(), "name": org.name },
         "updated_at": rfc3339(now),
-        "components": components.iter().zip(&states).map(|(c, (_, st))| serde_json::json!({
-            "slug": c.slug.as_str(),
-            "name": c.name,
-            "group": c.group,
-            "state": st.name(),
-            "alternatives": c.alternatives,
-        })).collect::<Vec<_>>(),
+        // What the health probes see, for the self-check: how many watch,
+        // which components they find down, and their newest check.
+        "probes": {
+            "watching": data.probes.len(),
+            "down": components.iter().filter(|c| probed(c))
+                .map(|c| c.slug.as_str()).collect::<Vec<_>>(),
+            "checked_at": data.probes.iter().map(|p| p.checked_at).max().map(rfc3339),
+        },
+        "components": components.iter().zip(&states).map(|(c, (_, st))| {
+            let u = uptime(&c.slug, &data.figures, &data.days);
+            serde_json::json!({
+                "slug": c.slug.as_str(),
+                "name": c.name,
+                "group": c.group,
+                "state": st.name(),
+                "detected_by_probe": probed(c),
+                "alternatives": c.alternatives,
+                "uptime": {
+                    "days": data.days.len(),
+                    "percent": u.percent_x1000().map(|x| x as f64 / 1000.0),
+                    // One row per component and day in the store.
+                    "history": data.figures.iter().filter(|f| f.component == c.slug).map(|f| serde_json::json!({
+                        "day": f.day, "checks": f.checks, "failures": f.failures,
+                    })).collect::<Vec<_>>(),
+                },
+            })
+        }).collect::<Vec<_>>(),
         "incidents": incidents.iter().map(|i| serde_json::json!({
             "id": i.id,
             "title": i.title,

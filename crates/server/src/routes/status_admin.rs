@@ -32,6 +32,29 @@ struct OpenIncident {
     since: String,
 }
 
+/// A probe's draft waiting for an editor, with what the probes saw.
+struct DraftView {
+    id: String,
+    title: String,
+    title_en: String,
+    body: String,
+    body_en: String,
+    /// "Lärplattform (Större avbrott)"
+    affected: String,
+    since: String,
+}
+
+/// One row of the probes table.
+struct ProbeRow {
+    component: String,
+    probe: String,
+    what: String,
+    down: bool,
+    since: String,
+    checked: String,
+    error: String,
+}
+
 #[derive(Template)]
 #[template(path = "status_admin.html")]
 struct EditorPage {
@@ -41,6 +64,8 @@ struct EditorPage {
     phases: Vec<(&'static str, String)>,
     templates: Vec<(&'static str, String)>,
     open: Vec<OpenIncident>,
+    drafts: Vec<DraftView>,
+    probes: Vec<ProbeRow>,
     title: String,
     title_en: String,
     body: String,
@@ -105,6 +130,73 @@ async fn render(
             title: i.title,
         })
         .collect();
+    let names: std::collections::HashMap<String, String> = state
+        .store
+        .status_components(org)
+        .await?
+        .into_iter()
+        .map(|c| (c.slug.as_str().to_owned(), c.name))
+        .collect();
+    let name = |slug: &portvakt_core::domain::Slug| {
+        names
+            .get(slug.as_str())
+            .cloned()
+            .unwrap_or_else(|| slug.as_str().to_owned())
+    };
+    let drafts = state
+        .store
+        .draft_incidents(org)
+        .await?
+        .into_iter()
+        .map(|i| {
+            let first = i.updates.last().cloned();
+            DraftView {
+                affected: i
+                    .affected
+                    .iter()
+                    .map(|(c, st)| {
+                        format!(
+                            "{} ({})",
+                            name(c),
+                            t.get(&format!("status.state.{}", st.name()))
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                since: stockholm(i.created_at),
+                body: first.as_ref().map(|u| u.body.clone()).unwrap_or_default(),
+                body_en: first.map(|u| u.body_en).unwrap_or_default(),
+                id: i.id,
+                title: i.title,
+                title_en: i.title_en,
+            }
+        })
+        .collect();
+    let views = state.store.probe_states(org).await?;
+    let probes = state
+        .store
+        .probes(Some(org))
+        .await?
+        .into_iter()
+        .map(|p| {
+            let v = views.iter().find(|v| v.probe == p.slug);
+            ProbeRow {
+                component: name(&p.component),
+                what: match &p.spec.kind {
+                    portvakt_core::probe::ProbeKind::Http { url, .. } => format!("HTTP {url}"),
+                    portvakt_core::probe::ProbeKind::Tcp { address } => format!("TCP {address}"),
+                    portvakt_core::probe::ProbeKind::Tls { address, .. } => {
+                        format!("TLS {address}")
+                    }
+                },
+                probe: p.slug.as_str().to_owned(),
+                down: v.is_some_and(|v| v.down),
+                since: v.map(|v| stockholm(v.since)).unwrap_or_default(),
+                checked: v.map(|v| stockholm(v.checked_at)).unwrap_or_default(),
+                error: v.map(|v| v.last_error.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
     let (team, list) = state.store.emergency_contacts(org).await?;
     let reports = state
         .store
@@ -151,6 +243,8 @@ async fn render(
             .map(|(k, _)| (*k, t.get(&format!("status.template.{k}.name")).to_owned()))
             .collect(),
         open,
+        drafts,
+        probes,
         title: draft.title.clone(),
         title_en: draft.title_en.clone(),
         body: draft.body.clone(),
@@ -211,26 +305,13 @@ pub async fn editor_get(
         Some("opened") => Some("status.admin.opened"),
         Some("updated") => Some("status.admin.updated"),
         Some("sent") => Some("status.admin.sent"),
+        Some("confirmed") => Some("status.admin.confirmed"),
+        Some("withdrawn") => Some("status.admin.withdrawn"),
         _ => None,
     };
     Ok(Html(
         render(&state, t, &csrf, &user, &draft, notice, None).await?,
     ))
-}
-
-/// After a change: the static copy, in the background (a slow push host
-/// must not hold up the editor); failures are logged.
-fn publish(state: &AppState, org: portvakt_core::store::Organisation) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        let now = state.clock.now();
-        if let Err(e) =
-            crate::status_export::export_and_push(&*state.store, &state.config.status, &org, now)
-                .await
-        {
-            tracing::error!(error = %e, organisation = %org.slug.as_str(), "status page copy not updated");
-        }
-    });
 }
 
 /// Opens an incident. The form is parsed by hand: one `impact_<component>`
@@ -273,7 +354,7 @@ pub async fn open_post(
                 )
                 .await?;
             }
-            publish(&state, user.organisation.clone());
+            crate::status_export::publish(&state, user.organisation.clone());
             Ok(Redirect::to("/admin/status?done=opened").into_response())
         }
         Err(e) => refused(&state, t, &csrf, &user, &draft, error_key(&e)).await,
@@ -331,7 +412,7 @@ pub async fn update_post(
         state.clock.now(),
     )
     .await?;
-    publish(&state, user.organisation.clone());
+    crate::status_export::publish(&state, user.organisation.clone());
     Ok(Redirect::to("/admin/status?done=updated").into_response())
 }
 
@@ -376,4 +457,94 @@ pub async fn message_post(
             refused(&state, t, &csrf, &user, &IncidentDraft::default(), key).await
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct DraftForm {
+    #[allow(dead_code)]
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    title_en: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    body_en: String,
+}
+
+/// Confirms a probe's draft, with the editor's wording: from now on the
+/// public sees it and the team is told.
+pub async fn draft_publish(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ValidForm(form): ValidForm<DraftForm>,
+) -> Result<Response, AppError> {
+    require(&user, Role::StatusEditor)?;
+    let checked = portvakt_core::status::title(&form.title, &form.title_en).and_then(|title| {
+        Ok((
+            title,
+            portvakt_core::status::body(&form.body, &form.body_en)?,
+        ))
+    });
+    let ((title, title_en), (body, body_en)) = match checked {
+        Ok(v) => v,
+        Err(e) => {
+            return refused(
+                &state,
+                t,
+                &csrf,
+                &user,
+                &IncidentDraft::default(),
+                error_key(&e),
+            )
+            .await
+        }
+    };
+    let org = &user.organisation;
+    // Another organisation's draft looks exactly like no draft.
+    if !state
+        .store
+        .publish_draft(&org.id, &id, (&title, &title_en), (&body, &body_en))
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    let now = state.clock.now();
+    let first = portvakt_core::status::IncidentUpdate {
+        at: now,
+        phase: portvakt_core::status::Phase::Investigating,
+        body,
+        body_en,
+    };
+    crate::status_notify::notify_team(&*state.store, org, &id, &title, &first, now).await?;
+    crate::status_export::publish(&state, org.clone());
+    Ok(Redirect::to("/admin/status?done=confirmed").into_response())
+}
+
+/// Dismisses a probe's draft unseen (a false alarm).
+pub async fn draft_withdraw(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ValidForm(_form): ValidForm<CsrfOnly>,
+) -> Result<Response, AppError> {
+    require(&user, Role::StatusEditor)?;
+    if !state
+        .store
+        .withdraw_draft(&user.organisation.id, &id, state.clock.now())
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to("/admin/status?done=withdrawn").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[allow(dead_code)]
+    csrf: String,
 }

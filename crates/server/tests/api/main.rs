@@ -13,6 +13,7 @@ mod isolation;
 mod login;
 mod mfa;
 mod passkeys;
+mod probes;
 mod proxy;
 mod reset;
 mod routes;

@@ -24,6 +24,7 @@ async fn zone_org(app: &TestApp) {
         components: vec![],
         emergency_team: vec![],
         emergency_list: vec![],
+        probes: Vec::new(),
         users: vec![DesiredUser {
             username: Username::parse(USER).unwrap(),
             display_name: "Kim".into(),

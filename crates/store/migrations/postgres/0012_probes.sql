@@ -1,0 +1,35 @@
+-- Health probes: drafts opened by a failing probe wait for an editor;
+-- probe definitions come from the organisation file; each probe's last
+-- view survives restarts; uptime history is one row per component and
+-- Stockholm day, never raw results, so it stays small for years.
+ALTER TABLE incidents ADD COLUMN draft BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE status_probes (
+    organisation_id TEXT NOT NULL REFERENCES organisations(id),
+    slug TEXT NOT NULL,
+    component TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    sort BIGINT NOT NULL,
+    PRIMARY KEY (organisation_id, slug)
+);
+
+CREATE TABLE probe_states (
+    organisation_id TEXT NOT NULL REFERENCES organisations(id),
+    probe TEXT NOT NULL,
+    component TEXT NOT NULL,
+    down BIGINT NOT NULL,
+    since BIGINT NOT NULL,
+    checked_at BIGINT NOT NULL,
+    last_error TEXT NOT NULL,
+    impact TEXT NOT NULL,
+    PRIMARY KEY (organisation_id, probe)
+);
+
+CREATE TABLE probe_days (
+    organisation_id TEXT NOT NULL REFERENCES organisations(id),
+    component TEXT NOT NULL,
+    day TEXT NOT NULL,
+    checks BIGINT NOT NULL,
+    failures BIGINT NOT NULL,
+    PRIMARY KEY (organisation_id, component, day)
+);

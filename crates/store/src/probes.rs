@@ -1,0 +1,155 @@
+//! Health probes: their definitions, each probe's last view, and the
+//! per-component daily figures.
+
+use crate::rows::get;
+use crate::{db_err, SqlStore};
+use portvakt_core::domain::Slug;
+use portvakt_core::ids::OrganisationId;
+use portvakt_core::probe::{DayFigure, Probe, ProbeSpec, ProbeState};
+use portvakt_core::status::ComponentState;
+use portvakt_core::store::StoreResult;
+use portvakt_core::StoreError;
+
+impl SqlStore {
+    /// One organisation's probes, or every organisation's (the runner).
+    pub(crate) async fn probes_impl(
+        &self,
+        org: Option<&OrganisationId>,
+    ) -> StoreResult<Vec<Probe>> {
+        sqlx::query(
+            "SELECT organisation_id, slug, component, spec FROM status_probes \
+             WHERE ($1 = '' OR organisation_id = $1) ORDER BY organisation_id, sort",
+        )
+        .bind(org.map_or("", OrganisationId::as_str))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            let spec: String = get(r, "spec")?;
+            Ok(Probe {
+                organisation_id: OrganisationId::from_raw(get::<String>(r, "organisation_id")?),
+                slug: Slug::from_stored(get(r, "slug")?),
+                component: Slug::from_stored(get(r, "component")?),
+                spec: serde_json::from_str::<ProbeSpec>(&spec)
+                    .map_err(|e| StoreError::Corrupt(format!("probe spec: {e}")))?,
+            })
+        })
+        .collect()
+    }
+
+    pub(crate) async fn probe_states_impl(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<Vec<ProbeState>> {
+        sqlx::query(
+            "SELECT probe, component, down, since, checked_at, last_error, impact FROM probe_states \
+             WHERE organisation_id = $1 ORDER BY probe",
+        )
+        .bind(org.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            let impact: String = get(r, "impact")?;
+            Ok(ProbeState {
+                organisation_id: org.clone(),
+                probe: Slug::from_stored(get(r, "probe")?),
+                component: Slug::from_stored(get(r, "component")?),
+                down: get::<i64>(r, "down")? != 0,
+                since: get(r, "since")?,
+                checked_at: get(r, "checked_at")?,
+                last_error: get(r, "last_error")?,
+                impact: ComponentState::parse(&impact)
+                    .ok_or_else(|| StoreError::Corrupt("probe impact".into()))?,
+            })
+        })
+        .collect()
+    }
+
+    pub(crate) async fn put_probe_states_impl(&self, states: &[ProbeState]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for s in states {
+            // Only probes the organisation file still defines; a state for
+            // a removed probe would hold its component down for ever.
+            sqlx::query(
+                "INSERT INTO probe_states (organisation_id, probe, component, down, since, checked_at, last_error, impact) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS \
+                 (SELECT 1 FROM status_probes WHERE organisation_id = $1 AND slug = $2 AND component = $3) \
+                 ON CONFLICT (organisation_id, probe) DO UPDATE SET component = $3, down = $4, since = $5, \
+                 checked_at = $6, last_error = $7, impact = $8",
+            )
+            .bind(s.organisation_id.as_str())
+            .bind(s.probe.as_str())
+            .bind(s.component.as_str())
+            .bind(i64::from(s.down))
+            .bind(s.since)
+            .bind(s.checked_at)
+            .bind(&s.last_error)
+            .bind(s.impact.name())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    pub(crate) async fn add_probe_figures_impl(
+        &self,
+        figures: &[(OrganisationId, DayFigure)],
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for (org, f) in figures {
+            sqlx::query(
+                "INSERT INTO probe_days (organisation_id, component, day, checks, failures) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organisation_id, component, day) \
+                 DO UPDATE SET checks = probe_days.checks + $4, failures = probe_days.failures + $5",
+            )
+            .bind(org.as_str())
+            .bind(f.component.as_str())
+            .bind(&f.day)
+            .bind(f.checks)
+            .bind(f.failures)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    pub(crate) async fn probe_days_impl(
+        &self,
+        org: &OrganisationId,
+        since_day: &str,
+    ) -> StoreResult<Vec<DayFigure>> {
+        sqlx::query(
+            "SELECT component, day, checks, failures FROM probe_days \
+             WHERE organisation_id = $1 AND day >= $2 ORDER BY component, day",
+        )
+        .bind(org.as_str())
+        .bind(since_day)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            Ok(DayFigure {
+                component: Slug::from_stored(get(r, "component")?),
+                day: get(r, "day")?,
+                checks: get(r, "checks")?,
+                failures: get(r, "failures")?,
+            })
+        })
+        .collect()
+    }
+
+    pub(crate) async fn prune_probe_days_impl(&self, before_day: &str) -> StoreResult<u64> {
+        Ok(sqlx::query("DELETE FROM probe_days WHERE day < $1")
+            .bind(before_day)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?
+            .rows_affected())
+    }
+}
