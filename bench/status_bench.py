@@ -9,8 +9,12 @@ pinned to core 1 and wrk to core 0:
     (wrk -t1 -c1, 3 s warm-up, 10 s), and of the JSON;
   - the static copy: wall time of `portvakt status export` (a new process,
     database opened, everything written), median of 5.
-Targets: <= 10 ms to render the page, <= 1 s for a full export. Probes and
-their 90-day history do not exist yet, so they are not in this run.
+With 500 health probes (10 per component, 20 of them down) and their 90
+days of history: the per-component daily figures the probes write
+(50 x 90 rows; failures on random days), drawn as the uptime bars.
+Targets: <= 10 ms to render the page, <= 1 s for a full export. The probes
+do not run here (`run_probes = false`): bench/probes_bench.py measures
+what running them costs.
 
 Usage: python3 bench/status_bench.py   (builds the release binary first)
 """
@@ -37,11 +41,14 @@ def main():
     config = os.path.join(work, "portvakt.toml")
     with open(config, "w") as f:
         f.write(f'listen = "127.0.0.1:{PORT}"\ndatabase_url = "sqlite://{db}"\ndev_mode = true\n'
-                'default_organisation = "bench"\n')
+                'default_organisation = "bench"\n[status]\nrun_probes = false\n')
     org = ['[[organisation]]', 'slug = "bench"', 'name = "Benchkommun"']
     for i in range(50):
         org += ['[[organisation.status_component]]', f'slug = "c{i}"', f'name = "Tjänst {i}"',
                 f'group = "Grupp {i // 10}"', f'alternatives = "Ring 0123-45 67 {i:02d} eller besök receptionen."']
+    for i in range(500):
+        org += ['[[organisation.probe]]', f'slug = "p{i}"', f'component = "c{i // 10}"',
+                f'http = "http://127.0.0.1:9/health/{i}"']
     with open(os.path.join(work, "org.toml"), "w") as f:
         f.write("\n".join(org) + "\n")
     subprocess.run([BIN, "apply", os.path.join(work, "org.toml"), "--config", config], check=True, capture_output=True)
@@ -68,6 +75,23 @@ def main():
                      "VALUES (?,?,?,?)", comps)
     conn.executemany("INSERT INTO incident_updates (id, incident_id, organisation_id, at, phase, body, body_en) "
                      "VALUES (?,?,?,?,?,?,?)", updates)
+    # 90 days of probe history, aggregated per component and day as the
+    # runner writes it: 10 probes x 2,880 checks a day, a few bad days.
+    import datetime
+    from zoneinfo import ZoneInfo
+    today = datetime.datetime.now(ZoneInfo("Europe/Stockholm")).date()
+    days = []
+    for c in range(50):
+        for back in range(90):
+            day = (today - datetime.timedelta(days=back)).isoformat()
+            failures = rnd.choice([0] * 20 + [3, 40, 900, 6000])
+            days.append((oid, f"c{c}", day, 28800, failures))
+    conn.executemany("INSERT INTO probe_days (organisation_id, component, day, checks, failures) "
+                     "VALUES (?,?,?,?,?)", days)
+    conn.executemany("INSERT INTO probe_states (organisation_id, probe, component, down, since, checked_at, "
+                     "last_error, impact) VALUES (?,?,?,?,?,?,?,?)",
+                     [(oid, f"p{i}", f"c{i // 10}", int(i % 25 == 0), now - 600, now - 5,
+                       "connection refused" if i % 25 == 0 else "", "major_outage") for i in range(500)])
     conn.commit()
     shown = conn.execute("SELECT COUNT(*) FROM incidents WHERE resolved_at IS NULL OR resolved_at >= ?",
                          (now - 14 * 86400,)).fetchone()[0]
@@ -83,6 +107,7 @@ def main():
             except OSError:
                 time.sleep(0.1)
         assert b"Benchkommun" in page and b"Tj\xc3\xa4nst 49" in page, "the page really renders"
+        assert page.count(b"class=\"day-") > 50 * 5, "the uptime bars are drawn"
 
         def wrk(path):
             args = ["taskset", "-c", "0", "wrk", "-t1", "-c1", "--latency", f"http://127.0.0.1:{PORT}{path}"]
@@ -109,7 +134,8 @@ def main():
         times.append(time.time() - t0)
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs)
     shutil.rmtree(work, ignore_errors=True)
-    print(f"50 components, 1000 incidents over 90 days ({shown} on the page: open or resolved in the last 14 days)")
+    print(f"50 components, 1000 incidents over 90 days ({shown} on the page: open or resolved in the last 14 days),")
+    print(f"500 probes (20 down) with 90 days of figures ({len(days)} rows), page {len(page) / 1024:.0f} KiB")
     print(f"page  GET /status/bench:      mean {page_avg:.2f} ms, p99 {page_p99:.2f} ms  (target <= 10 ms)")
     print(f"json  GET /status/bench.json: mean {json_avg:.2f} ms, p99 {json_p99:.2f} ms")
     print(f"static export (new process, 5 files, {size / 1024:.0f} KiB): median {statistics.median(times) * 1000:.0f} ms"

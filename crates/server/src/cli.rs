@@ -286,7 +286,8 @@ async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
             .map(|u| (u, demo::random_password()))
             .collect();
         let hasher = PasswordHasher::new(cfg.argon2(), 2, 100)?;
-        let org = demo::organisation(&hasher, &passwords).await?;
+        let mut org = demo::organisation(&hasher, &passwords).await?;
+        org.probes = demo::probes(cfg.listen.port())?;
         apply_run::apply(&*store, &hasher, &[org], SystemClock.now(), false).await?;
         println!("\nPortvakt demo – Exempelkommun\n");
         println!(

@@ -80,6 +80,31 @@ fn slug(s: &str) -> anyhow::Result<Slug> {
     Slug::parse(s).ok_or_else(|| anyhow::anyhow!("bad slug {s}"))
 }
 
+/// A health probe for the demo: E-portalen is Portvakt itself, checked
+/// on its own health endpoint every 30 s, so the uptime bars fill in.
+///
+/// # Errors
+/// None in practice (fixed slugs).
+pub fn probes(port: u16) -> anyhow::Result<Vec<portvakt_core::apply::DesiredProbe>> {
+    Ok(vec![portvakt_core::apply::DesiredProbe {
+        slug: slug("e-portalen-http")?,
+        component: slug("e-portalen")?,
+        spec: portvakt_core::probe::ProbeSpec {
+            kind: portvakt_core::probe::ProbeKind::Http {
+                url: format!("http://127.0.0.1:{port}/healthz"),
+                expect_status: vec![200],
+                expect_body: None,
+            },
+            interval_s: 30,
+            timeout_s: 5,
+            failures: 3,
+            recoveries: 2,
+            impact: "major_outage".into(),
+            ca_file: None,
+        },
+    }])
+}
+
 /// The demo organisation, with users' hashed passwords filled in.
 ///
 /// # Errors

@@ -53,7 +53,14 @@ struct Runner {
     /// last flush.
     figures: HashMap<(OrganisationId, Slug, String), (i64, i64)>,
     generation: u64,
+    /// When each organisation's static copy was last refreshed for its
+    /// bars and "last updated" stamp.
+    refreshed: HashMap<OrganisationId, tokio::time::Instant>,
 }
+
+/// The static copy of an organisation with probes is rewritten at least
+/// this often, so its uptime bars do not go stale between incidents.
+const REFRESH_COPY: Duration = Duration::from_secs(3600);
 
 /// Starts the probes unless `[status] run_probes = false`.
 #[must_use]
@@ -81,6 +88,7 @@ async fn run(state: AppState) {
         views: HashMap::new(),
         figures: HashMap::new(),
         generation: 0,
+        refreshed: HashMap::new(),
     };
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -302,6 +310,22 @@ impl Runner {
         if !views.is_empty() {
             if let Err(e) = store.put_probe_states(&views).await {
                 tracing::error!(error = %e, "probe states not stored");
+            }
+        }
+        if self.state.config.status.export_dir.is_some() {
+            let orgs: std::collections::BTreeSet<OrganisationId> =
+                self.running.keys().map(|k| k.0.clone()).collect();
+            for org in orgs {
+                let due = self
+                    .refreshed
+                    .get(&org)
+                    .is_none_or(|t| t.elapsed() >= REFRESH_COPY);
+                if due {
+                    if let Ok(Some(o)) = store.organisation(&org).await {
+                        crate::status_export::publish(&self.state, o);
+                    }
+                    self.refreshed.insert(org, tokio::time::Instant::now());
+                }
             }
         }
         let now = self.state.clock.now();
