@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useDemo, assertAccessible, shot, closePage, bounded } from './harness.mjs';
@@ -118,6 +118,46 @@ test('a status editor publishes from a template and resolves it', async () => {
   await closePage(page);
 });
 
+// 90 days of probe figures as the server writes them (one row per component
+// and day), and E-post watched by a probe that really fails (nothing listens
+// on 127.0.0.1:9) and is already known to be down.
+const SEED = `
+import sqlite3, sys, datetime, json
+from zoneinfo import ZoneInfo
+db = sqlite3.connect(sys.argv[1])
+(oid,) = db.execute("SELECT id FROM organisations WHERE slug = 'exempelkommun'").fetchone()
+today = datetime.datetime.now(ZoneInfo("Europe/Stockholm")).date()
+for comp, bad in (("larplattform", {3: 40, 17: 500, 50: 2000}), ("e-post", {1: 2880, 30: 10})):
+    for back in range(90):
+        day = (today - datetime.timedelta(days=back)).isoformat()
+        db.execute("INSERT INTO probe_days VALUES (?, ?, ?, 2880, ?) ON CONFLICT DO NOTHING",
+                   (oid, comp, day, bad.get(back, 0)))
+spec = {"kind": "tcp", "address": "127.0.0.1:9", "interval_s": 30, "timeout_s": 5, "failures": 3,
+        "recoveries": 2, "impact": "partial_outage", "ca_file": None}
+db.execute("INSERT INTO status_probes VALUES (?, 'e-post-imap', 'e-post', ?, 9)", (oid, json.dumps(spec)))
+db.execute("INSERT INTO probe_states VALUES (?, 'e-post-imap', 'e-post', 1, strftime('%s','now') - 600, "
+           "strftime('%s','now'), 'connection refused', 'partial_outage')", (oid,))
+db.commit()
+`;
+
+test('probes: the uptime bars and a component the probes see down', async () => {
+  const db = readFileSync(env.demo.config, 'utf8').match(/database_url = "sqlite:\/\/([^"?]+)/)[1];
+  execFileSync('python3', ['-c', SEED, db]);
+  const page = await env.browser.context.newPage();
+  await page.goto(`${env.demo.base}/status`);
+  await page.getByRole('heading', { level: 1, name: 'Driftinformation – Exempelkommun' }).waitFor();
+  const mail = page.locator('li.component').filter({ has: page.getByText('E-post', { exact: true }) });
+  assert.match(await mail.innerText(), /Delvis avbrott \(upptäckt av automatisk kontroll\)/);
+  assert.match(await mail.innerText(), /Tillgänglighet de senaste 90 dagarna: 98,8\d\u00a0%/);
+  const lar = page.locator('li.component').filter({ has: page.getByText('Lärplattform', { exact: true }) });
+  await lar.getByText(/Dagar med störningar \(3\)/).click();
+  assert.ok(await lar.getByText(/: 82,63\u00a0%/).isVisible(), 'the worst day listed with its figure');
+  assert.equal(await page.locator('.bars').first().getAttribute('aria-hidden'), 'true');
+  await assertAccessible(page, 'status page with uptime bars');
+  await shot(page, '67-status-uptime-bars');
+  await closePage(page);
+});
+
 test('the self-check says where the fault is likely to be', async () => {
   const page = await env.browser.context.newPage();
   await page.goto(`${env.demo.base}/status`);
@@ -127,8 +167,9 @@ test('the self-check says where the fault is likely to be', async () => {
   await answer.filter({ hasText: /./ }).waitFor();
   assert.match(await page.locator('#check-portvakt .result').innerText(), /svarar/);
   assert.equal(await page.locator('#check-outside .result').textContent(), 'inte inställt', 'not configured in the demo');
-  // An incident from an earlier test in this file is still open.
-  assert.match(await answer.innerText(), /pågår en känd störning|ingen störning är känd/);
+  // The probes see E-post down (seeded above): the fault is ours.
+  assert.equal(await page.locator('#check-probes .result').innerText(), 'Svarar inte: E-post');
+  assert.match(await answer.innerText(), /automatiska kontroller ser att E-post inte svarar/);
   await assertAccessible(page, 'self-check');
   await shot(page, '65-selfcheck');
   await closePage(page);
