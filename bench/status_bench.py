@@ -133,7 +133,10 @@ def main():
                         "--out", out], check=True, capture_output=True)
         times.append(time.time() - t0)
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs)
-    shutil.rmtree(work, ignore_errors=True)
+    if os.environ.get("BENCH_KEEP"):
+        print(f"kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     print(f"50 components, 1000 incidents over 90 days ({shown} on the page: open or resolved in the last 14 days),")
     print(f"500 probes (20 down) with 90 days of figures ({len(days)} rows), page {len(page) / 1024:.0f} KiB")
     print(f"page  GET /status/bench:      mean {page_avg:.2f} ms, p99 {page_p99:.2f} ms  (target <= 10 ms)")

@@ -248,6 +248,15 @@ pub struct ProbeState {
     pub impact: ComponentState,
 }
 
+/// What the public page needs of the probes: how many report, their newest
+/// check, and the views of those that are down.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeOverview {
+    pub watching: u32,
+    pub checked_at: Option<UnixTime>,
+    pub down: Vec<ProbeState>,
+}
+
 /// One component's checks on one Stockholm day, summed over its probes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayFigure {

@@ -542,6 +542,11 @@ pub trait Store: Send + Sync + 'static {
         &self,
         org: &OrganisationId,
     ) -> StoreResult<Vec<crate::probe::ProbeState>>;
+    /// The count, newest check and down views of the organisation's probes.
+    async fn probe_overview(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<crate::probe::ProbeOverview>;
     /// Upserts probe views, in one transaction; views of probes the
     /// organisation no longer defines are dropped.
     async fn put_probe_states(&self, states: &[crate::probe::ProbeState]) -> StoreResult<()>;

@@ -978,11 +978,17 @@ async fn probe_states_and_days(store: &dyn Store) {
         vec![state("payslip-http", true)],
         "only defined probes"
     );
+    let overview = store.probe_overview(&org.id).await.unwrap();
+    assert_eq!(overview.watching, 1);
+    assert_eq!(overview.checked_at, Some(130));
+    assert_eq!(overview.down, vec![state("payslip-http", true)]);
     store
         .put_probe_states(&[state("payslip-http", false)])
         .await
         .unwrap();
     assert!(!store.probe_states(&org.id).await.unwrap()[0].down);
+    assert!(store.probe_overview(&org.id).await.unwrap().down.is_empty());
+    assert_eq!(store.probe_overview(&other.id).await.unwrap().watching, 0);
     assert!(store.probe_states(&other.id).await.unwrap().is_empty());
 
     let fig = |day: &str, checks, failures| DayFigure {
@@ -1006,6 +1012,11 @@ async fn probe_states_and_days(store: &dyn Store) {
         store.probe_days(&org.id, "2026-11-23").await.unwrap(),
         vec![fig("2026-11-23", 10, 2)],
         "figures add up"
+    );
+    assert_eq!(
+        store.probe_days(&org.id, "2000-01-01").await.unwrap(),
+        vec![fig("2026-11-22", 10, 1), fig("2026-11-23", 10, 2)],
+        "oldest first"
     );
     assert!(store
         .probe_days(&other.id, "2000-01-01")

@@ -5,7 +5,7 @@ use crate::rows::get;
 use crate::{db_err, SqlStore};
 use portvakt_core::domain::Slug;
 use portvakt_core::ids::OrganisationId;
-use portvakt_core::probe::{DayFigure, Probe, ProbeSpec, ProbeState};
+use portvakt_core::probe::{DayFigure, Probe, ProbeOverview, ProbeSpec, ProbeState};
 use portvakt_core::status::ComponentState;
 use portvakt_core::store::StoreResult;
 use portvakt_core::StoreError;
@@ -42,10 +42,18 @@ impl SqlStore {
         &self,
         org: &OrganisationId,
     ) -> StoreResult<Vec<ProbeState>> {
-        sqlx::query(
+        self.states_where(org, "").await
+    }
+
+    async fn states_where(
+        &self,
+        org: &OrganisationId,
+        extra: &str,
+    ) -> StoreResult<Vec<ProbeState>> {
+        sqlx::query(&format!(
             "SELECT probe, component, down, since, checked_at, last_error, impact FROM probe_states \
-             WHERE organisation_id = $1 ORDER BY probe",
-        )
+             WHERE organisation_id = $1 {extra} ORDER BY probe"
+        ))
         .bind(org.as_str())
         .fetch_all(&self.pool)
         .await
@@ -66,6 +74,26 @@ impl SqlStore {
             })
         })
         .collect()
+    }
+
+    /// Two small queries however many probes there are: the public page
+    /// must not read hundreds of rows that say "fine".
+    pub(crate) async fn probe_overview_impl(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<ProbeOverview> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n, MAX(checked_at) AS latest FROM probe_states WHERE organisation_id = $1",
+        )
+        .bind(org.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(ProbeOverview {
+            watching: u32::try_from(get::<i64>(&r, "n")?).unwrap_or(u32::MAX),
+            checked_at: get(&r, "latest")?,
+            down: self.states_where(org, "AND down = 1").await?,
+        })
     }
 
     pub(crate) async fn put_probe_states_impl(&self, states: &[ProbeState]) -> StoreResult<()> {
@@ -118,30 +146,53 @@ impl SqlStore {
         tx.commit().await.map_err(db_err)
     }
 
+    /// One row per component, its days joined into one string by the
+    /// database: a row costs far more than its bytes here (90 days of 50
+    /// components took longer to fetch than the rest of the page).
     pub(crate) async fn probe_days_impl(
         &self,
         org: &OrganisationId,
         since_day: &str,
     ) -> StoreResult<Vec<DayFigure>> {
-        sqlx::query(
-            "SELECT component, day, checks, failures FROM probe_days \
-             WHERE organisation_id = $1 AND day >= $2 ORDER BY component, day",
-        )
+        let joined = match self.backend {
+            crate::Backend::Sqlite => "group_concat(day || ':' || checks || ':' || failures, ',')",
+            crate::Backend::Postgres => {
+                "string_agg(day || ':' || checks || ':' || failures, ',' ORDER BY day)"
+            }
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT component, {joined} AS days FROM probe_days \
+             WHERE organisation_id = $1 AND day >= $2 GROUP BY component ORDER BY component"
+        ))
         .bind(org.as_str())
         .bind(since_day)
         .fetch_all(&self.pool)
         .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| {
-            Ok(DayFigure {
-                component: Slug::from_stored(get(r, "component")?),
-                day: get(r, "day")?,
-                checks: get(r, "checks")?,
-                failures: get(r, "failures")?,
-            })
-        })
-        .collect()
+        .map_err(db_err)?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let component = Slug::from_stored(get(r, "component")?);
+            let days: String = get(r, "days")?;
+            let mut mine = days
+                .split(',')
+                .map(|d| {
+                    let mut parts = d.split(':');
+                    let bad = || StoreError::Corrupt("probe day".into());
+                    let day = parts.next().ok_or_else(bad)?.to_owned();
+                    let checks = parts.next().and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+                    let failures = parts.next().and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+                    Ok(DayFigure {
+                        component: component.clone(),
+                        day,
+                        checks,
+                        failures,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            mine.sort_by(|a, b| a.day.cmp(&b.day));
+            out.extend(mine);
+        }
+        Ok(out)
     }
 
     pub(crate) async fn prune_probe_days_impl(&self, before_day: &str) -> StoreResult<u64> {

@@ -631,6 +631,13 @@ impl Store for SqlStore {
         self.probe_states_impl(org).await
     }
 
+    async fn probe_overview(
+        &self,
+        org: &OrganisationId,
+    ) -> StoreResult<portvakt_core::probe::ProbeOverview> {
+        self.probe_overview_impl(org).await
+    }
+
     async fn put_probe_states(
         &self,
         states: &[portvakt_core::probe::ProbeState],

@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use portvakt_core::domain::Slug;
-use portvakt_core::probe::{last_days, uptime, DayClass, DayFigure, ProbeState};
+use portvakt_core::probe::{last_days, uptime, DayClass, DayFigure, ProbeOverview};
 use portvakt_core::status::{current_states, Component, ComponentState, Incident};
 use portvakt_core::store::Organisation;
 
@@ -111,7 +111,7 @@ async fn organisation(state: &AppState, slug: Option<&str>) -> Result<Organisati
 pub(crate) struct StatusData {
     pub(crate) components: Vec<Component>,
     pub(crate) incidents: Vec<Incident>,
-    pub(crate) probes: Vec<ProbeState>,
+    pub(crate) probes: ProbeOverview,
     pub(crate) figures: Vec<DayFigure>,
     /// The bars' days, oldest first.
     pub(crate) days: Vec<String>,
@@ -134,7 +134,7 @@ pub(crate) async fn load_from(
     let (components, incidents, probes, figures) = tokio::try_join!(
         store.status_components(&org.id),
         store.incidents(&org.id, now - RECENT_SECS, 200),
-        store.probe_states(&org.id),
+        store.probe_overview(&org.id),
         store.probe_days(&org.id, days.first().map_or("", String::as_str)),
     )?;
     Ok(StatusData {
@@ -240,7 +240,7 @@ fn view(t: Tr, i: &Incident, components: &[Component]) -> IncidentView {
 /// Everything the page shows for one organisation, in one language.
 pub(crate) fn body(t: Tr, org: &Organisation, data: &StatusData, now: i64) -> StatusBody {
     let (components, incidents) = (&data.components[..], &data.incidents[..]);
-    let states = current_states(components, incidents, &data.probes);
+    let states = current_states(components, incidents, &data.probes.down);
     let mut groups: Vec<(String, Vec<ComponentRow>)> = Vec::new();
     for (c, (_, st)) in components.iter().zip(&states) {
         let (uptime, bars, trouble) = bars(t, c, data);
@@ -248,7 +248,7 @@ pub(crate) fn body(t: Tr, org: &Organisation, data: &StatusData, now: i64) -> St
             name: c.name.clone(),
             state: st.name(),
             state_text: t.get(&format!("status.state.{}", st.name())).to_owned(),
-            detected: data.probes.iter().any(|p| p.down && p.component == c.slug),
+            detected: data.probes.down.iter().any(|p| p.component == c.slug),
             alternatives: if *st == ComponentState::Operational {
                 Vec::new()
             } else {
@@ -436,18 +436,18 @@ async fn json(state: &AppState, slug: &str) -> Result<Response, AppError> {
 
 pub(crate) fn json_text(org: &Organisation, data: &StatusData, now: i64) -> String {
     let (components, incidents) = (&data.components[..], &data.incidents[..]);
-    let states = current_states(components, incidents, &data.probes);
-    let probed = |c: &Component| data.probes.iter().any(|p| p.down && p.component == c.slug);
+    let states = current_states(components, incidents, &data.probes.down);
+    let probed = |c: &Component| data.probes.down.iter().any(|p| p.component == c.slug);
     serde_json::json!({
         "organisation": { "slug": org.slug.as_str(), "name": org.name },
         "updated_at": rfc3339(now),
         // What the health probes see, for the self-check: how many watch,
         // which components they find down, and their newest check.
         "probes": {
-            "watching": data.probes.len(),
+            "watching": data.probes.watching,
             "down": components.iter().filter(|c| probed(c))
                 .map(|c| c.slug.as_str()).collect::<Vec<_>>(),
-            "checked_at": data.probes.iter().map(|p| p.checked_at).max().map(rfc3339),
+            "checked_at": data.probes.checked_at.map(rfc3339),
         },
         "components": components.iter().zip(&states).map(|(c, (_, st))| {
             let u = uptime(&c.slug, &data.figures, &data.days);
