@@ -86,11 +86,14 @@ impl SqlStore {
             return Ok(incidents);
         }
         // The organisation's components and updates of these incidents, in
-        // two queries rather than two per incident.
+        // two queries rather than two per incident. CROSS JOIN keeps SQLite
+        // walking from the organisation's incidents (indexed) instead of
+        // scanning every update; PostgreSQL plans it as a plain join.
         for r in sqlx::query(
-            "SELECT c.incident_id, c.component, c.impact FROM incident_components c \
-             JOIN incidents i ON i.id = c.incident_id \
-             WHERE c.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) AND i.draft = $3 \
+            "SELECT c.incident_id, c.component, c.impact FROM incidents i \
+             CROSS JOIN incident_components c \
+             WHERE c.incident_id = i.id AND i.organisation_id = $1 \
+             AND (i.resolved_at IS NULL OR i.resolved_at >= $2) AND i.draft = $3 \
              ORDER BY c.component",
         )
         .bind(org.as_str())
@@ -110,9 +113,10 @@ impl SqlStore {
             }
         }
         for r in sqlx::query(
-            "SELECT u.incident_id, u.at, u.phase, u.body, u.body_en FROM incident_updates u \
-             JOIN incidents i ON i.id = u.incident_id \
-             WHERE u.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) AND i.draft = $3 \
+            "SELECT u.incident_id, u.at, u.phase, u.body, u.body_en FROM incidents i \
+             CROSS JOIN incident_updates u \
+             WHERE u.incident_id = i.id AND i.organisation_id = $1 \
+             AND (i.resolved_at IS NULL OR i.resolved_at >= $2) AND i.draft = $3 \
              ORDER BY u.at DESC, u.seq DESC",
         )
         .bind(org.as_str())
