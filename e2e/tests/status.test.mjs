@@ -137,6 +137,14 @@ spec = {"kind": "tcp", "address": "127.0.0.1:9", "interval_s": 30, "timeout_s": 
 db.execute("INSERT INTO status_probes VALUES (?, 'e-post-imap', 'e-post', ?, 9)", (oid, json.dumps(spec)))
 db.execute("INSERT INTO probe_states VALUES (?, 'e-post-imap', 'e-post', 1, strftime('%s','now') - 600, "
            "strftime('%s','now'), 'connection refused', 'partial_outage')", (oid,))
+# The draft the runner opened when the probe crossed its threshold.
+db.execute("INSERT INTO incidents (id, organisation_id, title, title_en, maintenance, phase, created_at, "
+           "resolved_at, draft) VALUES ('inc_e2edraft', ?, 'Fel i E-post', 'Problem with E-post', 0, "
+           "'investigating', strftime('%s','now') - 600, NULL, 1)", (oid,))
+db.execute("INSERT INTO incident_components VALUES ('inc_e2edraft', ?, 'e-post', 'partial_outage')", (oid,))
+db.execute("INSERT INTO incident_updates (id, incident_id, organisation_id, at, phase, body, body_en, seq) "
+           "VALUES ('upd_e2edraft', 'inc_e2edraft', ?, strftime('%s','now') - 600, 'investigating', "
+           "'Vi undersöker ett fel i E-post. Vi återkommer med mer information.', '', 0)", (oid,))
 db.commit()
 `;
 
@@ -153,9 +161,37 @@ test('probes: the uptime bars and a component the probes see down', async () => 
   await lar.getByText(/Dagar med störningar \(3\)/).click();
   assert.ok(await lar.getByText(/: 82,63\u00a0%/).isVisible(), 'the worst day listed with its figure');
   assert.equal(await page.locator('.bars').first().getAttribute('aria-hidden'), 'true');
+  assert.equal(await page.getByText('Fel i E-post').count(), 0, 'the draft is not public');
   await assertAccessible(page, 'status page with uptime bars');
   await shot(page, '67-status-uptime-bars');
   await closePage(page);
+
+  // The editor sees the draft and the probes, rewrites and confirms it.
+  const ctx = await env.browser.newContext();
+  try {
+    const ed = await ctx.newPage();
+    const user = 'sara.lind@exempelkommun.se';
+    await ed.goto(`${env.demo.base}/login`);
+    await ed.getByLabel('Användarnamn').fill(user);
+    await ed.getByLabel('Lösenord').fill(env.demo.logins[user]);
+    await ed.getByRole('button', { name: 'Logga in', exact: true }).click();
+    await ed.goto(`${env.demo.base}/admin/status`);
+    const drafts = ed.getByRole('region', { name: 'Att bekräfta' });
+    await drafts.waitFor();
+    assert.match(await drafts.innerText(), /E-post \(Delvis avbrott\)/);
+    const checks = ed.getByRole('region', { name: 'Automatiska kontroller' });
+    assert.match(await checks.innerText(), /e-post-imap[\s\S]*Svarar inte sedan[\s\S]*connection refused/);
+    await assertAccessible(ed, 'status editor with a draft and the probes');
+    await shot(ed, '68-status-editor-draft-probes');
+    await drafts.getByLabel('Rubrik (svenska)').fill('E-posten går inte att nå');
+    await drafts.getByRole('button', { name: 'Bekräfta och publicera' }).click();
+    await ed.getByText('Störningen är publicerad.').waitFor();
+    await ed.goto(`${env.demo.base}/status`);
+    assert.ok(await ed.getByText('E-posten går inte att nå').first().isVisible());
+    await closePage(ed);
+  } finally {
+    await bounded(ctx.close());
+  }
 });
 
 test('the self-check says where the fault is likely to be', async () => {

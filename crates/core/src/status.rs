@@ -315,9 +315,17 @@ pub fn current_states(
                 .flat_map(|i| i.affected.iter())
                 .filter(|(s, _)| s == &c.slug)
                 .map(|(_, st)| *st);
+            // During announced maintenance a failing probe is expected:
+            // it must not turn "underhåll" into an outage.
+            let in_maintenance = incidents.iter().any(|i| {
+                i.maintenance
+                    && !i.draft
+                    && i.resolved_at.is_none()
+                    && i.affected.iter().any(|(s, _)| s == &c.slug)
+            });
             let probed = probes
                 .iter()
-                .filter(|p| p.down && p.component == c.slug)
+                .filter(|p| p.down && p.component == c.slug && !in_maintenance)
                 .map(|p| p.impact);
             let worst = published
                 .chain(probed)
@@ -395,6 +403,10 @@ mod tests {
         );
         let states = current_states(&cs, &[draft], &[probe(true)]);
         assert_eq!(states[2].1, PartialOutage, "a probe that is down does");
+        let mut maint = inc(&[("mejl", Maintenance)], false);
+        maint.maintenance = true;
+        let states = current_states(&cs, &[maint], &[probe(true)]);
+        assert_eq!(states[2].1, Maintenance, "not during planned maintenance");
     }
 
     #[test]

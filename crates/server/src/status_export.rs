@@ -70,9 +70,15 @@ pub async fn export_with(
         .as_deref()
         .map(|u| format!("{}/healthz", u.trim_end_matches('/')))
         .unwrap_or_default();
-    for (lang, path, root, other) in [
-        (Lang::Sv, "check.html", "", "en/check.html"),
-        (Lang::En, "en/check.html", "../", "../check.html"),
+    for (lang, path, root, other, json) in [
+        (Lang::Sv, "check.html", "", "en/check.html", "status.json"),
+        (
+            Lang::En,
+            "en/check.html",
+            "../",
+            "../check.html",
+            "../status.json",
+        ),
     ] {
         let html = crate::routes::selfcheck::StaticSelfCheckPage {
             t: Tr::new(lang),
@@ -83,7 +89,9 @@ pub async fn export_with(
             // This page is part of the copy, so the copy answers.
             copy_url: "index.html".into(),
             outside_url: config.outside_check_url.clone().unwrap_or_default(),
-            status_json: String::new(),
+            // The copy's own JSON: what the probes saw at the last export
+            // (every change of a probe's view is exported at once).
+            status_json: json.into(),
         }
         .render()?;
         write_atomic(&dir.join(path), html.as_bytes())?;
