@@ -106,6 +106,39 @@ pub enum StatusCommand {
         #[arg(long)]
         maintenance: bool,
     },
+    /// List the probes with what they see, and the drafts waiting for an editor.
+    Probes {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        org: String,
+    },
+    /// Confirm a probe's draft (its own texts unless given): it becomes public.
+    Confirm {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        incident: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        title_en: Option<String>,
+        #[arg(long)]
+        body: Option<String>,
+        #[arg(long)]
+        body_en: Option<String>,
+    },
+    /// Dismiss a probe's draft as a false alarm; nobody outside sees it.
+    Dismiss {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        incident: String,
+    },
     /// Write the static copy of the page to a folder.
     Export {
         #[arg(long, env = "PORTVAKT_CONFIG")]

@@ -1,8 +1,10 @@
-//! `portvakt status open|update`: incidents from the command line (for
-//! when the web is not an option, and for scripts).
+//! `portvakt status open|update|probes|confirm|dismiss|export`: incidents
+//! and probe drafts from the command line (for when the web is not an
+//! option, and for scripts).
 
 use crate::cli::StatusCommand;
 use crate::config::Config;
+use crate::routes::status::rfc3339;
 use anyhow::{anyhow, Context};
 use portvakt_core::domain::Slug;
 use portvakt_core::status::{new_incident, new_update, IncidentDraft};
@@ -108,6 +110,92 @@ pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
             crate::status_notify::notify_update(&store, &o, &incident, &update, SystemClock.now())
                 .await?;
             publish(&store, &cfg, &o).await
+        }
+        StatusCommand::Probes { config, org } => {
+            let (store, o, _) = open_org(&config, &org).await?;
+            let views = store.probe_states(&o.id).await?;
+            for p in store.probes(Some(&o.id)).await? {
+                let v = views.iter().find(|v| v.probe == p.slug);
+                let state = match v {
+                    None => "waiting".to_owned(),
+                    Some(v) if v.down => format!("DOWN since {}", rfc3339(v.since)),
+                    Some(v) => format!("up since {}", rfc3339(v.since)),
+                };
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    p.slug.as_str(),
+                    p.component.as_str(),
+                    state,
+                    v.map(|v| v.last_error.as_str()).unwrap_or_default()
+                );
+            }
+            for d in store.draft_incidents(&o.id).await? {
+                println!("draft\t{}\t{}\t{}", d.id, rfc3339(d.created_at), d.title);
+            }
+            Ok(())
+        }
+        StatusCommand::Confirm {
+            config,
+            org,
+            incident,
+            title,
+            title_en,
+            body,
+            body_en,
+        } => {
+            let (store, o, cfg) = open_org(&config, &org).await?;
+            let draft = store
+                .draft_incidents(&o.id)
+                .await?
+                .into_iter()
+                .find(|d| d.id == incident)
+                .ok_or_else(|| {
+                    anyhow!("--incident {incident}: no open draft with that id in {org}")
+                })?;
+            let first = draft.updates.last();
+            let title = title.unwrap_or(draft.title.clone());
+            let title_en = title_en.unwrap_or(draft.title_en.clone());
+            let body = body.unwrap_or_else(|| first.map(|u| u.body.clone()).unwrap_or_default());
+            let body_en =
+                body_en.unwrap_or_else(|| first.map(|u| u.body_en.clone()).unwrap_or_default());
+            match crate::status_notify::confirm_draft(
+                &store,
+                &o,
+                &incident,
+                (&title, &title_en),
+                (&body, &body_en),
+                SystemClock.now(),
+            )
+            .await
+            {
+                Ok(()) => {}
+                Err(crate::status_notify::ConfirmError::Text(e)) => return Err(e.into()),
+                Err(crate::status_notify::ConfirmError::NotFound) => {
+                    return Err(anyhow!(
+                        "--incident {incident}: no open draft with that id in {org}"
+                    ))
+                }
+                Err(crate::status_notify::ConfirmError::Store(e)) => return Err(e.into()),
+            }
+            println!("{incident} published");
+            publish(&store, &cfg, &o).await
+        }
+        StatusCommand::Dismiss {
+            config,
+            org,
+            incident,
+        } => {
+            let (store, o, _) = open_org(&config, &org).await?;
+            if !store
+                .withdraw_draft(&o.id, &incident, SystemClock.now())
+                .await?
+            {
+                return Err(anyhow!(
+                    "--incident {incident}: no open draft with that id in {org}"
+                ));
+            }
+            println!("{incident} dismissed");
+            Ok(())
         }
         StatusCommand::Export { config, org, out } => {
             let (store, o, cfg) = open_org(&config, &org).await?;

@@ -214,3 +214,46 @@ pub async fn notify_probe(
         .enqueue_batch(&format!("probe {} {now}", clean(n.probe)), &messages)
         .await
 }
+
+/// Why a draft could not be confirmed.
+#[derive(Debug)]
+pub enum ConfirmError {
+    Text(StatusError),
+    /// No open draft with that id in this organisation.
+    NotFound,
+    Store(StoreError),
+}
+
+/// Confirms a probe's draft with checked texts (Swedish required, English
+/// optional) and tells the team, as opening an incident does. The web
+/// editor and `portvakt status confirm` both come here.
+///
+/// # Errors
+/// Bad text or no such draft (nothing is written), or store failures.
+pub async fn confirm_draft(
+    store: &dyn Store,
+    org: &Organisation,
+    id: &str,
+    title_text: (&str, &str),
+    body_text: (&str, &str),
+    now: i64,
+) -> Result<(), ConfirmError> {
+    let (t, t_en) = title(title_text.0, title_text.1).map_err(ConfirmError::Text)?;
+    let (b, b_en) = body(body_text.0, body_text.1).map_err(ConfirmError::Text)?;
+    if !store
+        .publish_draft(&org.id, id, (&t, &t_en), (&b, &b_en))
+        .await
+        .map_err(ConfirmError::Store)?
+    {
+        return Err(ConfirmError::NotFound);
+    }
+    let first = IncidentUpdate {
+        at: now,
+        phase: portvakt_core::status::Phase::Investigating,
+        body: b,
+        body_en: b_en,
+    };
+    notify_team(store, org, id, &t, &first, now)
+        .await
+        .map_err(ConfirmError::Store)
+}

@@ -417,7 +417,7 @@ pub(crate) fn atom_text(
     x
 }
 
-fn rfc3339(unix: i64) -> String {
+pub(crate) fn rfc3339(unix: i64) -> String {
     jiff::Timestamp::from_second(unix).map_or_else(|_| String::new(), |t| t.to_string())
 }
 

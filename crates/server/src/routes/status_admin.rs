@@ -484,15 +484,19 @@ pub async fn draft_publish(
     ValidForm(form): ValidForm<DraftForm>,
 ) -> Result<Response, AppError> {
     require(&user, Role::StatusEditor)?;
-    let checked = portvakt_core::status::title(&form.title, &form.title_en).and_then(|title| {
-        Ok((
-            title,
-            portvakt_core::status::body(&form.body, &form.body_en)?,
-        ))
-    });
-    let ((title, title_en), (body, body_en)) = match checked {
-        Ok(v) => v,
-        Err(e) => {
+    let org = &user.organisation;
+    match crate::status_notify::confirm_draft(
+        &*state.store,
+        org,
+        &id,
+        (&form.title, &form.title_en),
+        (&form.body, &form.body_en),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(()) => {}
+        Err(crate::status_notify::ConfirmError::Text(e)) => {
             return refused(
                 &state,
                 t,
@@ -503,24 +507,10 @@ pub async fn draft_publish(
             )
             .await
         }
-    };
-    let org = &user.organisation;
-    // Another organisation's draft looks exactly like no draft.
-    if !state
-        .store
-        .publish_draft(&org.id, &id, (&title, &title_en), (&body, &body_en))
-        .await?
-    {
-        return Err(AppError::NotFound);
+        // Another organisation's draft looks exactly like no draft.
+        Err(crate::status_notify::ConfirmError::NotFound) => return Err(AppError::NotFound),
+        Err(crate::status_notify::ConfirmError::Store(e)) => return Err(e.into()),
     }
-    let now = state.clock.now();
-    let first = portvakt_core::status::IncidentUpdate {
-        at: now,
-        phase: portvakt_core::status::Phase::Investigating,
-        body,
-        body_en,
-    };
-    crate::status_notify::notify_team(&*state.store, org, &id, &title, &first, now).await?;
     crate::status_export::publish(&state, org.clone());
     Ok(Redirect::to("/admin/status?done=confirmed").into_response())
 }

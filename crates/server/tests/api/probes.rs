@@ -539,3 +539,117 @@ async fn tls_probes_check_the_chain_and_the_days_left() {
     server.kill().ok();
     server.wait().ok();
 }
+
+fn cli(config: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_portvakt"))
+        .arg("status")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drafts_are_listed_confirmed_and_dismissed_from_the_cli() {
+    let app = spawn_app().await;
+    let dir = TempDir::new();
+    let config = app.cli_config(&dir, "[status]\nrun_probes = false\n");
+    let (org, _) = app.org_and_user(SARA).await;
+    let comps = app.store.status_components(&org.id).await.unwrap();
+    let lar = comps
+        .iter()
+        .find(|c| c.slug.as_str() == "larplattform")
+        .unwrap();
+    let first = portvakt_core::status::probe_draft(
+        lar,
+        portvakt_core::status::ComponentState::MajorOutage,
+        START,
+    );
+    let second = portvakt_core::status::probe_draft(
+        lar,
+        portvakt_core::status::ComponentState::Degraded,
+        START + 1,
+    );
+    app.store.create_incident(&first).await.unwrap();
+    app.store.create_incident(&second).await.unwrap();
+
+    let out = cli(&config, &["probes", "--org", "exempelkommun"]);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains(&format!("draft\t{}", first.id)), "{listed}");
+
+    // An empty title is refused and nothing changes.
+    let out = cli(
+        &config,
+        &[
+            "confirm",
+            "--org",
+            "exempelkommun",
+            "--incident",
+            &first.id,
+            "--title",
+            " ",
+        ],
+    );
+    assert!(!out.status.success());
+    assert_eq!(app.store.draft_incidents(&org.id).await.unwrap().len(), 2);
+
+    let out = cli(
+        &config,
+        &[
+            "confirm",
+            "--org",
+            "exempelkommun",
+            "--incident",
+            &first.id,
+            "--title",
+            "Lärplattformen är nere",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public = app.store.incidents(&org.id, 0, 10).await.unwrap();
+    assert_eq!(public[0].title, "Lärplattformen är nere");
+    assert!(
+        public[0].updates[0]
+            .body
+            .starts_with("Vi undersöker ett fel i Lärplattform"),
+        "the draft's own text"
+    );
+
+    let out = cli(
+        &config,
+        &[
+            "dismiss",
+            "--org",
+            "exempelkommun",
+            "--incident",
+            &second.id,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(app.store.draft_incidents(&org.id).await.unwrap().is_empty());
+    assert_eq!(
+        app.store.incidents(&org.id, 0, 10).await.unwrap().len(),
+        1,
+        "dismissed stays hidden"
+    );
+    let out = cli(
+        &config,
+        &[
+            "dismiss",
+            "--org",
+            "exempelkommun",
+            "--incident",
+            &second.id,
+        ],
+    );
+    assert!(!out.status.success(), "only once");
+}
