@@ -9,7 +9,6 @@ use portvakt_core::auth::password::{hash_blocking, PasswordHasher};
 use portvakt_core::domain::{Slug, Username};
 use portvakt_core::store::Store;
 use portvakt_core::{Clock, SystemClock};
-use portvakt_store::SqlStore;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -192,7 +191,7 @@ pub enum AccessCommand {
 
 async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::new(
-        SqlStore::connect(&config.database_url)
+        crate::startup::open_store(config)
             .await
             .context("opening the database")?,
     ))
@@ -301,6 +300,7 @@ async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
     let first = !data.join("portvakt.toml").exists();
     if first {
         std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+        demo::write_secret_key(&data.join("secret.key"))?;
         std::fs::write(data.join("portvakt.toml"), demo::config_text(data, listen))?;
     }
     let mut cfg = demo::load_config(data)?;

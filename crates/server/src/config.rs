@@ -34,6 +34,11 @@ pub struct Config {
     /// Separate listener for Prometheus `/metrics`; off unless set (E4).
     #[serde(default)]
     pub metrics_listen: Option<SocketAddr>,
+    /// 32 random bytes, base64, that seal second-factor secrets in the
+    /// database (`head -c 32 /dev/urandom | base64 > secret.key`, mode
+    /// 0600). Without it secrets are stored in the clear, with a warning.
+    #[serde(default)]
+    pub secret_key_file: Option<std::path::PathBuf>,
     #[serde(default)]
     pub session: SessionConfig,
     #[serde(default)]
@@ -325,6 +330,25 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The key from `secret_key_file`, if one is configured.
+    ///
+    /// # Errors
+    /// An unreadable file or anything but 32 bytes of base64.
+    pub fn secret_key(&self) -> Result<Option<[u8; 32]>, String> {
+        use base64::Engine;
+        let Some(path) = &self.secret_key_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("secret_key_file {}: {e}", path.display()))?;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| format!("secret_key_file {}: not base64", path.display()))?;
+        <[u8; 32]>::try_from(raw.as_slice())
+            .map(Some)
+            .map_err(|_| format!("secret_key_file {}: must hold 32 bytes", path.display()))
+    }
+
     /// Reads a TOML file and the environment.
     ///
     /// # Errors

@@ -40,6 +40,8 @@ pub fn config_text(data: &Path, listen: &str) -> String {
          dev_mode = true\n\
          trusted_proxies = [\"127.0.0.1/32\", \"::1/128\"]\n\
          default_organisation = \"{ORG}\"\n\
+         # Seals authenticator secrets and passkeys in the database.\n\
+         secret_key_file = \"{}\"\n\
          [email]\n\
          # Codes by e-mail are written here instead of being sent.\n\
          outbox_dir = \"{}\"\n\
@@ -47,9 +49,28 @@ pub fn config_text(data: &Path, listen: &str) -> String {
          # SMS codes are written here instead of going to an SMS gateway.\n\
          outbox_dir = \"{}\"\n",
         data.join("portvakt.db").display(),
+        data.join("secret.key").display(),
         data.join("outbox").display(),
         data.join("outbox").display()
     )
+}
+
+/// Writes a fresh secret key (base64 of 32 random bytes), readable by the
+/// owner only.
+///
+/// # Errors
+/// File-system failures.
+pub fn write_secret_key(path: &Path) -> std::io::Result<()> {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    let text = base64::engine::general_purpose::STANDARD.encode(key) + "\n";
+    let mut f = std::fs::OpenOptions::new();
+    f.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut f, 0o600);
+    std::io::Write::write_all(&mut f.open(path)?, text.as_bytes())
 }
 
 /// Passkeys for the demo, reached as `http://localhost:PORT`.

@@ -106,13 +106,38 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Opens the configured database with the secret-sealing key, sealing any
+/// secret still stored in the clear (from before the key was set).
+///
+/// # Errors
+/// Database or migration failures, or a bad `secret_key_file`.
+pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
+    let mut store = SqlStore::connect(&config.database_url).await?;
+    match config.secret_key().map_err(anyhow::Error::msg)? {
+        Some(key) => {
+            store = store.with_secret_key(&key);
+            let n = store.seal_plain_secrets().await?;
+            if n > 0 {
+                tracing::info!(
+                    sealed = n,
+                    "second-factor secrets sealed with the secret key"
+                );
+            }
+        }
+        None => tracing::warn!(
+            "no secret_key_file: second-factor secrets are stored in the clear in the database"
+        ),
+    }
+    Ok(store)
+}
+
 impl Application {
     /// Connects to the configured database and binds the listeners.
     ///
     /// # Errors
     /// Database, migration or bind failures.
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&config.database_url).await?);
+        let store: Arc<dyn Store> = Arc::new(open_store(&config).await?);
         Self::build_with_store(config, store, clock).await
     }
 

@@ -18,7 +18,7 @@ async fn open_org(
     org: &str,
 ) -> anyhow::Result<(SqlStore, portvakt_core::store::Organisation, Config)> {
     let cfg = Config::load(config)?;
-    let store = SqlStore::connect(&cfg.database_url)
+    let store = crate::startup::open_store(&cfg)
         .await
         .context("opening the database")?;
     let slug = Slug::parse(org).ok_or_else(|| anyhow!("--org: not a slug"))?;

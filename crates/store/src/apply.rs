@@ -157,7 +157,7 @@ impl SqlStore {
     pub(crate) async fn apply_all(&self, changes: &[Change]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         for c in changes {
-            apply_one(&mut tx, c).await?;
+            apply_one(&mut tx, &self.sealer, c).await?;
         }
         tx.commit().await.map_err(db_err)
     }
@@ -170,7 +170,11 @@ async fn exec<'q>(
     q.execute(&mut **tx).await.map_err(db_err).map(|_| ())
 }
 
-async fn apply_one(tx: &mut Transaction<'static, Any>, change: &Change) -> StoreResult<()> {
+async fn apply_one(
+    tx: &mut Transaction<'static, Any>,
+    sealer: &crate::Sealer,
+    change: &Change,
+) -> StoreResult<()> {
     match change {
         Change::PutOrganisation(o) => {
             exec(
@@ -339,7 +343,7 @@ async fn apply_one(tx: &mut Transaction<'static, Any>, change: &Change) -> Store
                 exec(tx, sqlx::query(
                     "INSERT INTO factors (id, organisation_id, user_id, kind, label, secret, last_step, confirmed, created_at, last_used_at) \
                      VALUES ($1, $2, $3, 'totp', 'Autentiseringsapp (importerad)', $4, 0, 1, $5, NULL)",
-                ).bind(FactorId::generate().as_str().to_owned()).bind(org.as_str()).bind(u.id.as_str()).bind(secret.base32()).bind(u.created_at)).await?;
+                ).bind(FactorId::generate().as_str().to_owned()).bind(org.as_str()).bind(u.id.as_str()).bind(sealer.seal(&u.id, secret.base32())?).bind(u.created_at)).await?;
             }
             if u.disabled {
                 exec(tx, sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE organisation_id = $2 AND user_id = $3 AND revoked_at IS NULL")

@@ -11,16 +11,21 @@ use portvakt_core::StoreError;
 
 pub(crate) const FACTOR_COLUMNS: &str = "id, organisation_id, user_id, kind, label, secret, destination, confirmed, created_at, last_used_at";
 
-pub(crate) fn factor_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Factor> {
+pub(crate) fn factor_from_row(
+    sealer: &crate::Sealer,
+    r: &sqlx::any::AnyRow,
+) -> StoreResult<Factor> {
+    let user_id = UserId::from_raw(get::<String>(r, "user_id")?);
+    let secret: Option<String> = get(r, "secret")?;
     let kind: String = get(r, "kind")?;
     Ok(Factor {
         id: FactorId::from_raw(get::<String>(r, "id")?),
         organisation_id: OrganisationId::from_raw(get::<String>(r, "organisation_id")?),
-        user_id: UserId::from_raw(get::<String>(r, "user_id")?),
+        secret: secret.map(|s| sealer.open(&user_id, &s)).transpose()?,
+        user_id,
         kind: FactorKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("factor kind {kind}")))?,
         label: get(r, "label")?,
-        secret: get(r, "secret")?,
         destination: get(r, "destination")?,
         confirmed: get::<i64>(r, "confirmed")? != 0,
         created_at: get(r, "created_at")?,
@@ -75,7 +80,7 @@ impl SqlStore {
         .await
         .map_err(db_err)?
         .iter()
-        .map(factor_from_row)
+        .map(|r| factor_from_row(&self.sealer, r))
         .collect()
     }
 
@@ -89,7 +94,12 @@ impl SqlStore {
         .bind(f.user_id.as_str())
         .bind(f.kind.as_str())
         .bind(&f.label)
-        .bind(f.secret.clone())
+        .bind(
+            f.secret
+                .as_deref()
+                .map(|s| self.sealer.seal(&f.user_id, s))
+                .transpose()?,
+        )
         .bind(i64::from(f.confirmed))
         .bind(f.created_at)
         .bind(f.destination.clone())

@@ -17,6 +17,7 @@ mod factors;
 mod passkeys;
 mod probes;
 mod rows;
+mod seal;
 mod status;
 mod store_impl;
 pub mod testing;
@@ -34,7 +35,10 @@ pub enum Backend {
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    sealer: seal::Sealer,
 }
+
+pub use seal::Sealer;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -102,7 +106,24 @@ impl SqlStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migration: {e}")))?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            sealer: Sealer::default(),
+        })
+    }
+
+    /// Seals second-factor secrets with `key` from now on (see `seal`).
+    #[must_use]
+    pub fn with_secret_key(mut self, key: &[u8; 32]) -> Self {
+        self.sealer = Sealer::new(key);
+        self
+    }
+
+    /// Whether secrets are sealed.
+    #[must_use]
+    pub fn seals_secrets(&self) -> bool {
+        self.sealer.is_on()
     }
 
     #[must_use]

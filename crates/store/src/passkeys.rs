@@ -20,7 +20,7 @@ impl SqlStore {
         .await
         .map_err(db_err)?
         .as_ref()
-        .map(factor_from_row)
+        .map(|r| factor_from_row(&self.sealer, r))
         .transpose()
     }
 
@@ -36,7 +36,7 @@ impl SqlStore {
             "UPDATE factors SET secret = $1, last_used_at = $2 \
              WHERE organisation_id = $3 AND user_id = $4 AND id = $5",
         )
-        .bind(secret)
+        .bind(self.sealer.seal(user, secret)?)
         .bind(now)
         .bind(org.as_str())
         .bind(user.as_str())

@@ -24,8 +24,16 @@ async fn postgres_passes_the_storage_suite() {
     let url = portvakt_store::testing::create_database(&admin, &db).await.expect(
         "PostgreSQL must be reachable (scripts/test starts it); set TEST_POSTGRES_ADMIN_URL to override",
     );
-    let store = Arc::new(SqlStore::connect(&url).await.unwrap());
+    // This backend runs with second-factor secrets sealed (SQLite without),
+    // so the suite covers both ways of storing them.
+    let store = Arc::new(
+        SqlStore::connect(&url)
+            .await
+            .unwrap()
+            .with_secret_key(&[42; 32]),
+    );
     store_suite::run_all(store.clone()).await;
+    assert_eq!(store.seal_plain_secrets().await.unwrap(), 0, "all sealed already");
     store.close().await;
     portvakt_store::testing::drop_database(&admin, &db)
         .await

@@ -78,9 +78,14 @@ pub async fn spawn_with(extra: &str) -> TestApp {
 }
 
 pub async fn spawn_on(url: &str, extra: &str, dir: TempDir) -> TestApp {
+    let store: Arc<dyn Store> = Arc::new(SqlStore::connect(url).await.unwrap());
+    spawn_store(store, url, extra, dir).await
+}
+
+/// Spawns the app on an already opened store (with a secret key, say).
+pub async fn spawn_store(store: Arc<dyn Store>, url: &str, extra: &str, dir: TempDir) -> TestApp {
     let config = test_config(url, extra);
     let clock = ManualClock::new(START);
-    let store: Arc<dyn Store> = Arc::new(SqlStore::connect(url).await.unwrap());
     let app = Application::build_with_store(config.clone(), store.clone(), Arc::new(clock.clone()))
         .await
         .unwrap();

@@ -1,7 +1,9 @@
 //! Second factors: authenticator apps, zones, re-authentication (issue 3).
 //! Codes come from `oathtool`, an implementation we did not write.
 use crate::helpers::*;
+use portvakt_store::SqlStore;
 use std::process::Command;
+use std::sync::Arc;
 
 const OUTSIDE: &str = "203.0.113.7";
 
@@ -413,4 +415,112 @@ async fn servicedesk_removes_a_lost_phone_and_only_in_its_own_organisation() {
         403,
         "no factor left"
     );
+}
+
+/// The stored secrets of every factor, read straight from the SQLite file
+/// by Python's sqlite3 (a reader we did not write).
+fn raw_secrets(db: &std::path::Path) -> Vec<String> {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys\nfor (s,) in sqlite3.connect(sys.argv[1]).execute('SELECT secret FROM factors WHERE secret IS NOT NULL'): print(s)",
+        ])
+        .arg(db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn authenticator_secrets_are_sealed_at_rest_and_still_work() {
+    let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    let dir = TempDir::new();
+    let db = dir.0.join("t.db");
+    let url = format!("sqlite://{}", db.display());
+
+    // Before a key is configured: the migrated secret is stored as it came.
+    {
+        let plain = SqlStore::connect(&url).await.unwrap();
+        let hasher = portvakt_core::auth::password::PasswordHasher::new(
+            portvakt_core::auth::password::Argon2Params {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            1,
+            10,
+        )
+        .unwrap();
+        let mut org = portvakt_server::demo::organisation(&hasher, &[])
+            .await
+            .unwrap();
+        let mut u = org.users[0].clone();
+        u.username =
+            portvakt_core::domain::Username::parse("migrerad.app@exempelkommun.se").unwrap();
+        u.initial_password = Some(portvakt_core::apply::InitialPassword::Hash(
+            hasher.hash(ANNA_PW).await.unwrap(),
+        ));
+        u.totp_secret = portvakt_core::auth::totp::TotpSecret::parse(secret);
+        org.users = vec![u];
+        portvakt_server::apply_run::apply(&plain, &hasher, &[org], START, false)
+            .await
+            .unwrap();
+        plain.close().await;
+    }
+    assert_eq!(raw_secrets(&db), vec![secret.to_owned()]);
+
+    // With a key, opening the store seals what was in the clear.
+    let key = dir.0.join("secret.key");
+    portvakt_server::demo::write_secret_key(&key).unwrap();
+    let config = test_config(&url, &format!("secret_key_file = \"{}\"", key.display()));
+    let store = portvakt_server::startup::open_store(&config).await.unwrap();
+    let sealed = raw_secrets(&db);
+    assert!(
+        sealed[0].starts_with("enc1:") && !sealed[0].contains(secret),
+        "{sealed:?}"
+    );
+
+    // Codes from the sealed secret work; a new authenticator is sealed too.
+    let app = spawn_store(
+        Arc::new(store),
+        &url,
+        &format!("secret_key_file = \"{}\"", key.display()),
+        dir,
+    )
+    .await;
+    let c = app.client_from(OUTSIDE);
+    c.sign_in("migrerad.app@exempelkommun.se", ANNA_PW).await;
+    let r = c
+        .post_form("/login/factor", &[("code", &oathtool(secret, START))])
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/"));
+    enrol(&app).await;
+    let all = raw_secrets(&db);
+    assert_eq!(all.len(), 2);
+    assert!(all.iter().all(|s| s.starts_with("enc1:")), "{all:?}");
+
+    // With another key nothing opens: the code is refused, never accepted.
+    let other = TempDir::new();
+    let wrong_key = other.0.join("wrong.key");
+    portvakt_server::demo::write_secret_key(&wrong_key).unwrap();
+    let extra = format!("secret_key_file = \"{}\"", wrong_key.display());
+    let store = portvakt_server::startup::open_store(&test_config(&url, &extra))
+        .await
+        .unwrap();
+    let wrong = spawn_store(Arc::new(store), &url, &extra, other).await;
+    let c = wrong.client_from(OUTSIDE);
+    c.sign_in("migrerad.app@exempelkommun.se", ANNA_PW).await;
+    let r = c
+        .post_form("/login/factor", &[("code", &oathtool(secret, START))])
+        .await;
+    assert_ne!(r.location.as_deref(), Some("/"), "status {}", r.status);
 }
