@@ -99,6 +99,10 @@ pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
     }
 }
 
+async fn org_named(store: &dyn Store, s: &str) -> crate::store::Organisation {
+    store.organisation_by_slug(&slug(s)).await.unwrap().unwrap()
+}
+
 async fn apply_org(store: &dyn Store, d: &DesiredOrganisation, now: i64) -> usize {
     let snap = store.snapshot(&d.slug).await.unwrap();
     let changes: Vec<Change> = plan(d, &snap, now).into_iter().map(|p| p.change).collect();
@@ -290,11 +294,7 @@ async fn sessions_lifecycle(store: &dyn Store) {
         .unwrap()
         .is_empty());
     assert!(store.session("missing").await.unwrap().is_none());
-    let other = store
-        .organisation_by_slug(&slug("alpha"))
-        .await
-        .unwrap()
-        .unwrap();
+    let other = org_named(store, "alpha").await;
     assert_eq!(
         store
             .revoke_user_sessions(&other.id, &user.id, 1500)
@@ -305,16 +305,8 @@ async fn sessions_lifecycle(store: &dyn Store) {
 }
 
 async fn events_are_scoped(store: &dyn Store) {
-    let org = store
-        .organisation_by_slug(&slug("sessions"))
-        .await
-        .unwrap()
-        .unwrap();
-    let other = store
-        .organisation_by_slug(&slug("alpha"))
-        .await
-        .unwrap()
-        .unwrap();
+    let org = org_named(store, "sessions").await;
+    let other = org_named(store, "alpha").await;
     let user = store.list_users(&org.id, 0, 10).await.unwrap().remove(0);
     for i in 0..3 {
         store
@@ -367,11 +359,7 @@ async fn failed_apply_changes_nothing(store: &dyn Store) {
             .is_none(),
         "rolled back whole"
     );
-    let org = store
-        .organisation_by_slug(&slug("alpha"))
-        .await
-        .unwrap()
-        .unwrap();
+    let org = org_named(store, "alpha").await;
     let bogus = Change::PutUser {
         org: org.id.clone(),
         user: crate::store::User {
@@ -399,16 +387,8 @@ async fn failed_apply_changes_nothing(store: &dyn Store) {
 }
 
 async fn factors_are_single_use_and_scoped(store: Arc<dyn Store>) {
-    let org = store
-        .organisation_by_slug(&slug("alpha"))
-        .await
-        .unwrap()
-        .unwrap();
-    let other = store
-        .organisation_by_slug(&slug("scope-b"))
-        .await
-        .unwrap()
-        .unwrap();
+    let org = org_named(&*store, "alpha").await;
+    let other = org_named(&*store, "scope-b").await;
     assert_eq!(store.zones(&org.id).await.unwrap().len(), 1);
     let user = store.list_users(&org.id, 0, 1).await.unwrap().remove(0);
     let mk = |id: &FactorId| Factor {
@@ -499,11 +479,7 @@ async fn factors_are_single_use_and_scoped(store: Arc<dyn Store>) {
 }
 
 async fn challenge(store: &dyn Store, session: &str, code: &str, at: i64) {
-    let org = store
-        .organisation_by_slug(&slug("alpha"))
-        .await
-        .unwrap()
-        .unwrap();
+    let org = org_named(store, "alpha").await;
     let user = store.list_users(&org.id, 0, 1).await.unwrap().remove(0);
     let id = crate::ids::EventId::generate().to_string();
     store
@@ -613,11 +589,7 @@ async fn codes_are_bound_single_use_and_limited(store: Arc<dyn Store>) {
 }
 
 async fn outbox_retries_until_sent(store: &dyn Store) {
-    let org = store
-        .organisation_by_slug(&slug("alpha"))
-        .await
-        .unwrap()
-        .unwrap();
+    let org = org_named(store, "alpha").await;
     let m = OutboxMessage {
         id: "msg-1".into(),
         organisation_id: org.id.clone(),
@@ -645,16 +617,8 @@ async fn outbox_retries_until_sent(store: &dyn Store) {
 }
 
 async fn passkeys_are_unique_and_ceremonies_single_use(store: Arc<dyn Store>) {
-    let org = store
-        .organisation_by_slug(&slug("alpha"))
-        .await
-        .unwrap()
-        .unwrap();
-    let other = store
-        .organisation_by_slug(&slug("scope-b"))
-        .await
-        .unwrap()
-        .unwrap();
+    let org = org_named(&*store, "alpha").await;
+    let other = org_named(&*store, "scope-b").await;
     let mut users = store.list_users(&org.id, 0, 1).await.unwrap();
     users.extend(store.list_users(&other.id, 0, 1).await.unwrap());
     let key = |user: &crate::store::User, cred: &str| Factor {
@@ -743,11 +707,7 @@ async fn passkeys_are_unique_and_ceremonies_single_use(store: Arc<dyn Store>) {
 }
 
 async fn service_rules_round_trip(store: &dyn Store) {
-    let org = store
-        .organisation_by_slug(&slug("alpha"))
-        .await
-        .unwrap()
-        .unwrap();
+    let org = org_named(store, "alpha").await;
     let services = store.services_with_groups(&org.id).await.unwrap();
     let (payslip, groups) = services
         .iter()
@@ -757,11 +717,7 @@ async fn service_rules_round_trip(store: &dyn Store) {
     let expected = sample_org("alpha", "x").services[0].access.clone();
     assert_eq!(payslip.access, expected, "rule and host survive storage");
     assert_eq!(payslip.access.open[0].to_string(), "mon-fri 07:00-18:00");
-    let other = store
-        .organisation_by_slug(&slug("scope-b"))
-        .await
-        .unwrap()
-        .unwrap();
+    let other = org_named(store, "scope-b").await;
     for (s, _) in store.services_with_groups(&other.id).await.unwrap() {
         assert_ne!(s.id, payslip.id, "another organisation's services stay out");
     }
@@ -769,16 +725,8 @@ async fn service_rules_round_trip(store: &dyn Store) {
 
 async fn incidents_are_scoped_and_resolve_once(store: &dyn Store) {
     use crate::status::{ComponentState, Incident, IncidentUpdate, Phase};
-    let org = store
-        .organisation_by_slug(&slug("alpha"))
-        .await
-        .unwrap()
-        .unwrap();
-    let other = store
-        .organisation_by_slug(&slug("scope-b"))
-        .await
-        .unwrap()
-        .unwrap();
+    let org = org_named(store, "alpha").await;
+    let other = org_named(store, "scope-b").await;
     let comps = store.status_components(&org.id).await.unwrap();
     assert_eq!(comps.len(), 1);
     assert!(comps[0].alternatives.starts_with("Ring lönekontoret"));
@@ -844,16 +792,8 @@ async fn incidents_are_scoped_and_resolve_once(store: &dyn Store) {
 }
 
 async fn drafts_stay_hidden_until_published(store: &dyn Store) {
-    let org = store
-        .organisation_by_slug(&slug("alpha"))
-        .await
-        .unwrap()
-        .unwrap();
-    let other = store
-        .organisation_by_slug(&slug("scope-b"))
-        .await
-        .unwrap()
-        .unwrap();
+    let org = org_named(store, "alpha").await;
+    let other = org_named(store, "scope-b").await;
     let comps = store.status_components(&org.id).await.unwrap();
     let draft = crate::status::probe_draft(
         &comps[0],
@@ -943,16 +883,8 @@ async fn drafts_stay_hidden_until_published(store: &dyn Store) {
 
 async fn probe_states_and_days(store: &dyn Store) {
     use crate::probe::{DayFigure, ProbeState};
-    let org = store
-        .organisation_by_slug(&slug("alpha"))
-        .await
-        .unwrap()
-        .unwrap();
-    let other = store
-        .organisation_by_slug(&slug("scope-b"))
-        .await
-        .unwrap()
-        .unwrap();
+    let org = org_named(store, "alpha").await;
+    let other = org_named(store, "scope-b").await;
     let all = store.probes(None).await.unwrap();
     let mine = store.probes(Some(&org.id)).await.unwrap();
     assert_eq!(mine.len(), 1);

@@ -33,7 +33,11 @@ async fn postgres_passes_the_storage_suite() {
             .with_secret_key(&[42; 32]),
     );
     store_suite::run_all(store.clone()).await;
-    assert_eq!(store.seal_plain_secrets().await.unwrap(), 0, "all sealed already");
+    assert_eq!(
+        store.seal_plain_secrets().await.unwrap(),
+        0,
+        "all sealed already"
+    );
     store.close().await;
     portvakt_store::testing::drop_database(&admin, &db)
         .await
