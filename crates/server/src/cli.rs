@@ -300,7 +300,10 @@ async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
     let first = !data.join("portvakt.toml").exists();
     if first {
         std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
-        demo::write_secret_key(&data.join("secret.key"))?;
+        let key = data.join("secret.key");
+        if !key.exists() {
+            demo::write_secret_key(&key)?;
+        }
         std::fs::write(data.join("portvakt.toml"), demo::config_text(data, listen))?;
     }
     let mut cfg = demo::load_config(data)?;
