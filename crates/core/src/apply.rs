@@ -385,6 +385,7 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
                 must_change_password: matches!(u.initial_password, Some(InitialPassword::Plain(_))),
                 disabled: u.disabled,
                 created_at: now,
+                language: None,
             },
         };
         let unchanged =

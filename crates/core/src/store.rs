@@ -38,6 +38,9 @@ pub struct User {
     pub must_change_password: bool,
     pub disabled: bool,
     pub created_at: UnixTime,
+    /// The user's own choice of language ("sv", "en"), `None` to follow
+    /// the browser. Applied at sign-in; `apply` never changes it.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -484,6 +487,15 @@ pub trait Store: Send + Sync + 'static {
         org: &OrganisationId,
         user: &UserId,
     ) -> StoreResult<Vec<Service>>;
+
+    /// Sets a user's language ("sv", "en" or `None`); false when there is
+    /// no such user in the organisation.
+    async fn set_user_language(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        language: Option<&str>,
+    ) -> StoreResult<bool>;
 
     // Status page
     async fn status_components(

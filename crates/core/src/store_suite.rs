@@ -126,6 +126,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     service_rules_round_trip(&*store).await;
     incidents_are_scoped_and_resolve_once(&*store).await;
     drafts_stay_hidden_until_published(&*store).await;
+    a_users_language_is_theirs(&*store).await;
     probe_states_and_days(&*store).await;
     store.integrity_check().await.expect("integrity check");
 }
@@ -372,6 +373,7 @@ async fn failed_apply_changes_nothing(store: &dyn Store) {
             must_change_password: true,
             disabled: false,
             created_at: 1,
+            language: None,
         },
         groups: BTreeSet::new(),
         roles: BTreeSet::new(),
@@ -960,4 +962,36 @@ async fn probe_states_and_days(store: &dyn Store) {
         store.probe_days(&org.id, "2000-01-01").await.unwrap().len(),
         1
     );
+}
+
+async fn a_users_language_is_theirs(store: &dyn Store) {
+    let d = sample_org("alpha", "CANARY-A");
+    let org = org_named(store, "alpha").await;
+    let other = org_named(store, "scope-b").await;
+    let anna = store
+        .user_by_username(&org.id, &d.users[0].username)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(anna.language, None);
+    assert!(
+        !store
+            .set_user_language(&other.id, &anna.id, Some("en"))
+            .await
+            .unwrap(),
+        "not from another organisation"
+    );
+    assert!(store
+        .set_user_language(&org.id, &anna.id, Some("en"))
+        .await
+        .unwrap());
+    apply_org(store, &d, 50).await;
+    let again = store.user(&org.id, &anna.id).await.unwrap().unwrap();
+    assert_eq!(again.language.as_deref(), Some("en"), "apply keeps it");
+    store
+        .set_user_language(&org.id, &anna.id, None)
+        .await
+        .unwrap();
+    let back = store.user(&org.id, &anna.id).await.unwrap().unwrap();
+    assert_eq!(back.language, None);
 }

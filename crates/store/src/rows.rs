@@ -18,7 +18,7 @@ pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
         .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-pub(crate) const USER_COLS: &str = "id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at";
+pub(crate) const USER_COLS: &str = "id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at, language";
 
 pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
@@ -31,6 +31,7 @@ pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
         must_change_password: get::<i64>(row, "must_change_password")? != 0,
         disabled: get::<i64>(row, "disabled")? != 0,
         created_at: get(row, "created_at")?,
+        language: get(row, "language")?,
     })
 }
 

@@ -575,6 +575,23 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn set_user_language(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        language: Option<&str>,
+    ) -> StoreResult<bool> {
+        let r =
+            sqlx::query("UPDATE users SET language = $1 WHERE organisation_id = $2 AND id = $3")
+                .bind(language.map(str::to_owned))
+                .bind(org.as_str())
+                .bind(user.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
     async fn status_components(
         &self,
         org: &OrganisationId,

@@ -139,6 +139,24 @@ pub struct LoginForm {
 
 /// The answer to any successful sign-in: the new session cookie, a new
 /// CSRF token, and the next page.
+/// Sets the language cookie (a year, like the language switch).
+pub(crate) fn language_cookie(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    resp: Response,
+) -> Response {
+    with_cookie(
+        resp,
+        cookies::build(
+            &state.cookies,
+            state.cookies.lang,
+            lang.code(),
+            SameSite::Lax,
+            Some(365 * 24 * 3600),
+        ),
+    )
+}
+
 pub(crate) fn signed_in(state: &AppState, signed: &SignedIn, headers: &HeaderMap) -> Response {
     Metrics::inc(&state.metrics.signin_success);
     let to = if signed.pending_mfa {
@@ -158,6 +176,16 @@ pub(crate) fn signed_in(state: &AppState, signed: &SignedIn, headers: &HeaderMap
     let (_, csrf_cookie) = csrf::rotated_cookie(state);
     let resp = with_cookie(Redirect::to(to).into_response(), session);
     let resp = with_cookie(resp, csrf_cookie);
+    // The account's own language follows the user to any device.
+    let resp = match signed
+        .user
+        .language
+        .as_deref()
+        .and_then(crate::i18n::Lang::parse)
+    {
+        Some(l) => language_cookie(state, l, resp),
+        None => resp,
+    };
     if signed.pending_mfa {
         resp
     } else {

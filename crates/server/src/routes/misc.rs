@@ -1,6 +1,5 @@
-use crate::cookies;
 use crate::error::AppError;
-use crate::extract::{with_cookie, CsrfToken, PageLang, ValidForm};
+use crate::extract::{CsrfToken, PageLang, ValidForm};
 use crate::i18n::Lang;
 use crate::page::Page;
 use crate::state::AppState;
@@ -8,7 +7,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use cookie::SameSite;
 use serde::Deserialize;
 
 pub async fn healthz() -> &'static str {
@@ -103,16 +101,10 @@ pub async fn language_post(
     ValidForm(form): ValidForm<LanguageForm>,
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(&form.lang).ok_or(AppError::BadRequest)?;
-    let cookie = cookies::build(
-        &state.cookies,
-        state.cookies.lang,
-        lang.code(),
-        SameSite::Lax,
-        Some(365 * 24 * 3600),
-    );
-    Ok(with_cookie(
+    Ok(crate::routes::login::language_cookie(
+        &state,
+        lang,
         Redirect::to(local_path(&form.back)).into_response(),
-        cookie,
     ))
 }
 

@@ -182,6 +182,12 @@ fn build() -> Routes {
     .add(&["GET"], "/settings", SignedIn, get(settings::settings_get))
     .add(
         &["POST"],
+        "/settings/language",
+        SignedIn,
+        post(settings::language_post),
+    )
+    .add(
+        &["POST"],
         "/settings/totp",
         SignedIn,
         post(settings::totp_start_post),

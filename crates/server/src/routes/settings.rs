@@ -38,6 +38,8 @@ struct SettingsPage {
     email_enabled: bool,
     sms_enabled: bool,
     passkeys_enabled: bool,
+    /// The user's language choice: "", "sv" or "en".
+    language: String,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -75,6 +77,7 @@ async fn settings_page(
         email_enabled: state.senders.email.is_some(),
         sms_enabled: state.senders.sms.is_some(),
         passkeys_enabled: state.auth.passkeys_enabled(),
+        language: user.user.language.clone().unwrap_or_default(),
         notice: notice.map(|k| t.get(k).to_owned()),
         error: error.map(|k| t.get(k).to_owned()),
     }
@@ -91,6 +94,7 @@ pub async fn settings_get(
     let notice = match q.done.as_deref() {
         Some("added") => Some("settings.added"),
         Some("removed") => Some("settings.removed"),
+        Some("language") => Some("settings.language_saved"),
         _ => None,
     };
     Ok(Html(
@@ -637,4 +641,34 @@ pub async fn sms_start_post(
 ) -> Result<Response, AppError> {
     let number: String = form.number.chars().take(40).collect();
     start_code_factor(&state, t, &csrf, &client, &user, FactorKind::Sms, &number).await
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[allow(dead_code)]
+    csrf: String,
+    #[serde(default)]
+    language: String,
+}
+
+/// The user's own language: kept on the account, applied at every sign-in
+/// (on any device), and at once in this browser. Empty follows the browser.
+pub async fn language_post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ValidForm(form): ValidForm<LanguageForm>,
+) -> Result<Response, AppError> {
+    let lang = match form.language.as_str() {
+        "" => None,
+        other => Some(crate::i18n::Lang::parse(other).ok_or(AppError::BadRequest)?),
+    };
+    state
+        .store
+        .set_user_language(&user.organisation.id, &user.user.id, lang.map(|l| l.code()))
+        .await?;
+    let resp = Redirect::to("/settings?done=language").into_response();
+    Ok(match lang {
+        Some(l) => crate::routes::login::language_cookie(&state, l, resp),
+        None => resp,
+    })
 }

@@ -59,6 +59,54 @@ async fn english_by_accept_language_and_by_switch() {
 }
 
 #[tokio::test]
+async fn a_users_own_language_follows_them_to_any_device() {
+    let app = spawn_app().await;
+    let c = app.client();
+    c.sign_in(ANNA, ANNA_PW).await;
+    let settings = c.get("/settings").await;
+    assert!(settings.body.contains("Som webbläsaren"));
+    let bad = c
+        .post_form("/settings/language", &[("language", "fi")])
+        .await;
+    assert_eq!(bad.status, 400, "an unknown language is refused");
+    let r = c
+        .post_form("/settings/language", &[("language", "en")])
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/settings?done=language"));
+    let p = c.get("/settings?done=language").await;
+    assert!(p.body.contains("lang=\"en\"") && p.body.contains("The language is saved."));
+
+    // Another device whose browser asks for Swedish: English after sign-in.
+    let other = app.client();
+    let r = other.sign_in(ANNA, ANNA_PW).await;
+    assert_eq!(r.status, 303);
+    let portal = other
+        .http
+        .get(app.url("/"))
+        .header("accept-language", "sv-SE,sv;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(portal.contains("lang=\"en\""), "{portal}");
+
+    // Back to following the browser; a new sign-in sets nothing.
+    c.post_form("/settings/language", &[("language", "")]).await;
+    let (org, anna) = app.org_and_user(ANNA).await;
+    let stored = app.store.user(&org.id, &anna.id).await.unwrap().unwrap();
+    assert_eq!(stored.language, None);
+    let third = app.client();
+    let r = third.sign_in(ANNA, ANNA_PW).await;
+    assert!(
+        r.set_cookies.iter().all(|c| !c.contains("lang")),
+        "{:?}",
+        r.set_cookies
+    );
+}
+
+#[tokio::test]
 async fn wrong_password_gets_a_clear_generic_error_and_an_event() {
     let app = spawn_app().await;
     let r = app.client().sign_in(ANNA, "not the password at all").await;
