@@ -67,6 +67,11 @@ pub enum Command {
         #[command(subcommand)]
         command: StatusCommand,
     },
+    /// The key that seals second-factor secrets in the database.
+    SecretKey {
+        #[command(subcommand)]
+        command: SecretKeyCommand,
+    },
     /// Check the database's integrity.
     CheckDb {
         #[arg(long, env = "PORTVAKT_CONFIG")]
@@ -78,6 +83,21 @@ pub enum Command {
         config: PathBuf,
         #[arg(long, default_value_t = 10)]
         rounds: u32,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SecretKeyCommand {
+    /// Write a new key file (32 random bytes as base64, mode 0600).
+    New { file: PathBuf },
+    /// Re-seal every stored secret with the key in NEW, in one transaction
+    /// (from the configured key, or from the clear); then point
+    /// `secret_key_file` at NEW and restart.
+    Rotate {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        new: PathBuf,
     },
 }
 
@@ -215,6 +235,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => apply(&file, &config, dry_run).await,
         Command::Demo { data, listen } => run_demo(&data, &listen).await,
         Command::Status { command } => crate::status_cli::run(command).await,
+        Command::SecretKey { command } => match command {
+            SecretKeyCommand::New { file } => {
+                crate::config::write_key_file(&file)
+                    .with_context(|| format!("writing {}", file.display()))?;
+                println!("{}", file.display());
+                Ok(())
+            }
+            SecretKeyCommand::Rotate { config, new } => {
+                let cfg = Config::load(&config)?;
+                let key = crate::config::read_key_file(&new).map_err(anyhow::Error::msg)?;
+                let store = crate::startup::open_store(&cfg).await?;
+                let n = store
+                    .reseal_secrets(&portvakt_store::Sealer::new(&key))
+                    .await
+                    .context("nothing was changed")?;
+                println!(
+                    "{n} secret(s) sealed with {}; set secret_key_file to it and restart",
+                    new.display()
+                );
+                Ok(())
+            }
+        },
         Command::Access {
             command:
                 AccessCommand::Check {
@@ -302,7 +344,7 @@ async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
         std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
         let key = data.join("secret.key");
         if !key.exists() {
-            demo::write_secret_key(&key)?;
+            crate::config::write_key_file(&key)?;
         }
         std::fs::write(data.join("portvakt.toml"), demo::config_text(data, listen))?;
     }

@@ -55,24 +55,6 @@ pub fn config_text(data: &Path, listen: &str) -> String {
     )
 }
 
-/// Writes a fresh secret key (base64 of 32 random bytes), readable by the
-/// owner only.
-///
-/// # Errors
-/// File-system failures.
-pub fn write_secret_key(path: &Path) -> std::io::Result<()> {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut key = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut key);
-    let text = base64::engine::general_purpose::STANDARD.encode(key) + "\n";
-    let mut f = std::fs::OpenOptions::new();
-    f.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut f, 0o600);
-    std::io::Write::write_all(&mut f.open(path)?, text.as_bytes())
-}
-
 /// Passkeys for the demo, reached as `http://localhost:PORT`.
 #[must_use]
 pub fn passkeys(port: u16) -> crate::config::PasskeysConfig {

@@ -133,6 +133,37 @@ impl SqlStore {
     }
 }
 
+impl SqlStore {
+    /// Opens every stored secret with this store's key (or as it is, if
+    /// it is in the clear) and seals it with `new`, in one transaction: a
+    /// secret that does not open stops the rotation and nothing changes.
+    /// Returns how many were re-sealed.
+    ///
+    /// # Errors
+    /// A secret that does not open, or store failures.
+    pub async fn reseal_secrets(&self, new: &Sealer) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let rows = sqlx::query("SELECT id, user_id, secret FROM factors WHERE secret IS NOT NULL")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        for r in &rows {
+            let id: String = crate::rows::get(r, "id")?;
+            let user = UserId::from_raw(crate::rows::get::<String>(r, "user_id")?);
+            let stored: String = crate::rows::get(r, "secret")?;
+            let plain = self.sealer.open(&user, &stored)?;
+            sqlx::query("UPDATE factors SET secret = $1 WHERE id = $2")
+                .bind(new.seal(&user, &plain)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -480,7 +480,7 @@ async fn authenticator_secrets_are_sealed_at_rest_and_still_work() {
 
     // With a key, opening the store seals what was in the clear.
     let key = dir.0.join("secret.key");
-    portvakt_server::demo::write_secret_key(&key).unwrap();
+    portvakt_server::config::write_key_file(&key).unwrap();
     let config = test_config(&url, &format!("secret_key_file = \"{}\"", key.display()));
     let store = portvakt_server::startup::open_store(&config).await.unwrap();
     let sealed = raw_secrets(&db);
@@ -511,7 +511,7 @@ async fn authenticator_secrets_are_sealed_at_rest_and_still_work() {
     // With another key nothing opens: the code is refused, never accepted.
     let other = TempDir::new();
     let wrong_key = other.0.join("wrong.key");
-    portvakt_server::demo::write_secret_key(&wrong_key).unwrap();
+    portvakt_server::config::write_key_file(&wrong_key).unwrap();
     let extra = format!("secret_key_file = \"{}\"", wrong_key.display());
     let store = portvakt_server::startup::open_store(&test_config(&url, &extra))
         .await
@@ -523,4 +523,88 @@ async fn authenticator_secrets_are_sealed_at_rest_and_still_work() {
         .post_form("/login/factor", &[("code", &oathtool(secret, START))])
         .await;
     assert_ne!(r.location.as_deref(), Some("/"), "status {}", r.status);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_secret_key_is_rotated_in_one_go() {
+    let dir = TempDir::new();
+    let db = dir.0.join("t.db");
+    let url = format!("sqlite://{}", db.display());
+    let (old_key, new_key) = (dir.0.join("old.key"), dir.0.join("new.key"));
+    portvakt_server::config::write_key_file(&old_key).unwrap();
+    let extra = |k: &std::path::Path| format!("secret_key_file = \"{}\"", k.display());
+    let store = portvakt_server::startup::open_store(&test_config(&url, &extra(&old_key)))
+        .await
+        .unwrap();
+    let cli_config = dir.0.join("cli.toml");
+    std::fs::write(
+        &cli_config,
+        format!("database_url = \"{url}\"\n{}\n", extra(&old_key)),
+    )
+    .unwrap();
+    let app = spawn_store(Arc::new(store), &url, &extra(&old_key), TempDir::new()).await;
+    let secret = enrol(&app).await.replace(' ', "");
+    let before = raw_secrets(&db);
+
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_portvakt"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["secret-key", "new", new_key.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["secret-key", "new", new_key.to_str().unwrap()]);
+    assert!(
+        !out.status.success(),
+        "an existing key is never overwritten"
+    );
+    let out = run(&[
+        "secret-key",
+        "rotate",
+        "--config",
+        cli_config.to_str().unwrap(),
+        "--new",
+        new_key.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = raw_secrets(&db);
+    assert_eq!(after.len(), before.len());
+    assert!(after
+        .iter()
+        .all(|s| s.starts_with("enc1:") && !before.contains(s)));
+
+    // The new key opens them: a code from the authenticator works.
+    let store = portvakt_server::startup::open_store(&test_config(&url, &extra(&new_key)))
+        .await
+        .unwrap();
+    let rotated = spawn_store(Arc::new(store), &url, &extra(&new_key), TempDir::new()).await;
+    rotated.clock.advance(60);
+    let c = rotated.client_from(OUTSIDE);
+    c.sign_in(ANNA, ANNA_PW).await;
+    let r = c
+        .post_form("/login/factor", &[("code", &oathtool(&secret, START + 60))])
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/"), "{}", r.body);
+
+    // Rotating again from the old key stops at the first secret and
+    // changes nothing.
+    let out = run(&[
+        "secret-key",
+        "rotate",
+        "--config",
+        cli_config.to_str().unwrap(),
+        "--new",
+        new_key.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert_eq!(raw_secrets(&db), after);
 }
