@@ -21,7 +21,6 @@ pub const PURPOSE: &str = "reset";
 /// to be sent; the caller answers the same either way.
 #[derive(Debug)]
 pub struct ResetStarted {
-    pub token: SessionToken,
     pub code: Option<String>,
     pub expires_at: i64,
     pub organisation: Option<crate::ids::OrganisationId>,
@@ -52,7 +51,10 @@ impl From<HashError> for ResetError {
 }
 
 impl AuthService {
-    /// Starts a reset for whatever was typed as the username.
+    /// Starts a reset for whatever was typed as the username, bound to
+    /// the browser that holds the token hashed as `session_hash`. The
+    /// caller answers before this runs (the answer depends on nothing it
+    /// finds), so known and unknown names cannot be told apart by time.
     ///
     /// # Errors
     /// Store failures only.
@@ -60,11 +62,10 @@ impl AuthService {
         &self,
         raw_username: &str,
         client: &ClientInfo,
+        session_hash: String,
     ) -> Result<ResetStarted, StoreError> {
         let now = self.clock.now();
-        let token = SessionToken::generate();
         let mut started = ResetStarted {
-            token,
             code: None,
             expires_at: now + self.code_validity_secs,
             organisation: None,
@@ -111,7 +112,7 @@ impl AuthService {
                 id,
                 organisation_id: org.id.clone(),
                 user_id: user.id.clone(),
-                session_hash: started.token.hash(),
+                session_hash,
                 purpose: PURPOSE.into(),
                 channel: FactorKind::Email,
                 destination: String::new(),

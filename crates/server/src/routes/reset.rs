@@ -52,14 +52,27 @@ pub async fn reset_post(
     ValidForm(form): ValidForm<ResetForm>,
 ) -> Result<Response, AppError> {
     let username: String = form.username.chars().take(256).collect();
-    let started = state.auth.start_reset(&username, &client).await?;
-    for m in messages::reset_messages(&started, state.clock.now()) {
-        state.store.enqueue_message(&m).await?;
-    }
+    let token = SessionToken::generate();
+    // The answer is the same whatever the name; the work that depends on
+    // it (lookups, the code, the messages) happens after the answer, so
+    // its duration says nothing about whether the account exists.
+    let (st, hash) = (state.clone(), token.hash());
+    tokio::spawn(async move {
+        let result = async {
+            let started = st.auth.start_reset(&username, &client, hash).await?;
+            for m in messages::reset_messages(&started, st.clock.now()) {
+                st.store.enqueue_message(&m).await?;
+            }
+            Ok::<_, portvakt_core::StoreError>(())
+        };
+        if let Err(e) = result.await {
+            tracing::error!(error = %e, "password reset not started");
+        }
+    });
     let c = cookies::build(
         &state.cookies,
         state.cookies.reset,
-        started.token.as_str(),
+        token.as_str(),
         SameSite::Strict,
         Some(15 * 60),
     );
