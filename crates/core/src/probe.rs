@@ -246,6 +246,9 @@ pub struct ProbeState {
     pub last_error: String,
     /// The component state it causes while down.
     pub impact: ComponentState,
+    /// An editor dismissed its draft as a false alarm: while it stays down
+    /// it no longer sets the public state. Cleared when it comes up.
+    pub muted: bool,
 }
 
 /// What the public page needs of the probes: how many report, their newest

@@ -325,7 +325,7 @@ pub fn current_states(
             });
             let probed = probes
                 .iter()
-                .filter(|p| p.down && p.component == c.slug && !in_maintenance)
+                .filter(|p| p.down && !p.muted && p.component == c.slug && !in_maintenance)
                 .map(|p| p.impact);
             let worst = published
                 .chain(probed)
@@ -395,6 +395,7 @@ mod tests {
             checked_at: 0,
             last_error: String::new(),
             impact: PartialOutage,
+            muted: false,
         };
         let states = current_states(&cs, &[draft.clone()], &[probe(false)]);
         assert_eq!(
@@ -407,6 +408,15 @@ mod tests {
         maint.maintenance = true;
         let states = current_states(&cs, &[maint], &[probe(true)]);
         assert_eq!(states[2].1, Maintenance, "not during planned maintenance");
+        let muted = crate::probe::ProbeState {
+            muted: true,
+            ..probe(true)
+        };
+        let states = current_states(&cs, &[], &[muted]);
+        assert_eq!(
+            states[2].1, Operational,
+            "not once dismissed as a false alarm"
+        );
     }
 
     #[test]

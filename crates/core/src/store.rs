@@ -539,7 +539,8 @@ pub trait Store: Send + Sync + 'static {
         body: (&str, &str),
     ) -> StoreResult<bool>;
     /// Closes an open draft unseen (the probe recovered, or an editor
-    /// dismissed it). False when there is no such open draft.
+    /// dismissed it), and mutes the probes that still see its components
+    /// down until they come up. False when there is no such open draft.
     async fn withdraw_draft(
         &self,
         org: &OrganisationId,

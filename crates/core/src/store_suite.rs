@@ -901,6 +901,7 @@ async fn probe_states_and_days(store: &dyn Store) {
         checked_at: 130,
         last_error: "connection refused".into(),
         impact: crate::status::ComponentState::PartialOutage,
+        muted: false,
     };
     store
         .put_probe_states(&[state("payslip-http", true), state("not-defined", true)])
@@ -923,6 +924,48 @@ async fn probe_states_and_days(store: &dyn Store) {
     assert!(!store.probe_states(&org.id).await.unwrap()[0].down);
     assert!(store.probe_overview(&org.id).await.unwrap().down.is_empty());
     assert_eq!(store.probe_overview(&other.id).await.unwrap().watching, 0);
+
+    // Dismissing a draft mutes the probe while it stays down; coming up
+    // clears that, so the next outage counts again.
+    store
+        .put_probe_states(&[state("payslip-http", true)])
+        .await
+        .unwrap();
+    let comps = store.status_components(&org.id).await.unwrap();
+    let draft =
+        crate::status::probe_draft(&comps[0], crate::status::ComponentState::PartialOutage, 140);
+    store.create_incident(&draft).await.unwrap();
+    assert!(store.withdraw_draft(&org.id, &draft.id, 141).await.unwrap());
+    assert!(store.probe_states(&org.id).await.unwrap()[0].muted);
+    assert!(
+        store.probe_overview(&org.id).await.unwrap().down.is_empty(),
+        "not public"
+    );
+    store
+        .put_probe_states(&[state("payslip-http", true)])
+        .await
+        .unwrap();
+    assert!(
+        store.probe_states(&org.id).await.unwrap()[0].muted,
+        "kept while down"
+    );
+    store
+        .put_probe_states(&[state("payslip-http", false)])
+        .await
+        .unwrap();
+    assert!(
+        !store.probe_states(&org.id).await.unwrap()[0].muted,
+        "cleared when up"
+    );
+    store
+        .put_probe_states(&[state("payslip-http", true)])
+        .await
+        .unwrap();
+    assert_eq!(store.probe_overview(&org.id).await.unwrap().down.len(), 1);
+    store
+        .put_probe_states(&[state("payslip-http", false)])
+        .await
+        .unwrap();
     assert!(store.probe_states(&other.id).await.unwrap().is_empty());
 
     let fig = |day: &str, checks, failures| DayFigure {

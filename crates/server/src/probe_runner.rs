@@ -196,6 +196,9 @@ impl Runner {
             checked_at: o.at,
             last_error: o.result.error.chars().take(300).collect(),
             impact: probe.impact(),
+            // The store keeps an editor's dismissal while the probe stays
+            // down and clears it when it comes up.
+            muted: false,
         };
         self.views.insert(o.key.clone(), view.clone());
         if let Some(t) = transition {

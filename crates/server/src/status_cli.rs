@@ -118,6 +118,9 @@ pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
                 let v = views.iter().find(|v| v.probe == p.slug);
                 let state = match v {
                     None => "waiting".to_owned(),
+                    Some(v) if v.down && v.muted => {
+                        format!("DOWN since {} (dismissed, not shown)", rfc3339(v.since))
+                    }
                     Some(v) if v.down => format!("DOWN since {}", rfc3339(v.since)),
                     Some(v) => format!("up since {}", rfc3339(v.since)),
                 };

@@ -51,7 +51,7 @@ impl SqlStore {
         extra: &str,
     ) -> StoreResult<Vec<ProbeState>> {
         sqlx::query(&format!(
-            "SELECT probe, component, down, since, checked_at, last_error, impact FROM probe_states \
+            "SELECT probe, component, down, since, checked_at, last_error, impact, muted FROM probe_states \
              WHERE organisation_id = $1 {extra} ORDER BY probe"
         ))
         .bind(org.as_str())
@@ -71,6 +71,7 @@ impl SqlStore {
                 last_error: get(r, "last_error")?,
                 impact: ComponentState::parse(&impact)
                     .ok_or_else(|| StoreError::Corrupt("probe impact".into()))?,
+                muted: get::<i64>(r, "muted")? != 0,
             })
         })
         .collect()
@@ -92,7 +93,7 @@ impl SqlStore {
         Ok(ProbeOverview {
             watching: u32::try_from(get::<i64>(&r, "n")?).unwrap_or(u32::MAX),
             checked_at: get(&r, "latest")?,
-            down: self.states_where(org, "AND down = 1").await?,
+            down: self.states_where(org, "AND down = 1 AND muted = 0").await?,
         })
     }
 
@@ -106,7 +107,8 @@ impl SqlStore {
                  SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS \
                  (SELECT 1 FROM status_probes WHERE organisation_id = $1 AND slug = $2 AND component = $3) \
                  ON CONFLICT (organisation_id, probe) DO UPDATE SET component = $3, down = $4, since = $5, \
-                 checked_at = $6, last_error = $7, impact = $8",
+                 checked_at = $6, last_error = $7, impact = $8, \
+                 muted = CASE WHEN $4 = 0 THEN 0 ELSE probe_states.muted END",
             )
             .bind(s.organisation_id.as_str())
             .bind(s.probe.as_str())

@@ -249,6 +249,7 @@ impl SqlStore {
         incident: &str,
         now: UnixTime,
     ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         let r = sqlx::query(
             "UPDATE incidents SET resolved_at = $1, phase = 'resolved' \
              WHERE organisation_id = $2 AND id = $3 AND draft = 1 AND resolved_at IS NULL",
@@ -256,10 +257,26 @@ impl SqlStore {
         .bind(now)
         .bind(org.as_str())
         .bind(incident)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        Ok(r.rows_affected() == 1)
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        // A dismissed draft was a false alarm: the probes that still see
+        // its components down stop setting the public state until they
+        // come up again.
+        sqlx::query(
+            "UPDATE probe_states SET muted = 1 WHERE organisation_id = $1 AND down = 1 \
+             AND component IN (SELECT component FROM incident_components WHERE incident_id = $2)",
+        )
+        .bind(org.as_str())
+        .bind(incident)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
     }
 }
 

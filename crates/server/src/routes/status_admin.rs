@@ -50,6 +50,8 @@ struct ProbeRow {
     probe: String,
     what: String,
     down: bool,
+    /// Dismissed as a false alarm while down.
+    muted: bool,
     since: String,
     checked: String,
     error: String,
@@ -191,6 +193,7 @@ async fn render(
                 },
                 probe: p.slug.as_str().to_owned(),
                 down: v.is_some_and(|v| v.down),
+                muted: v.is_some_and(|v| v.muted),
                 since: v.map(|v| stockholm(v.since)).unwrap_or_default(),
                 checked: v.map(|v| stockholm(v.checked_at)).unwrap_or_default(),
                 error: v.map(|v| v.last_error.clone()).unwrap_or_default(),

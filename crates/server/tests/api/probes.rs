@@ -133,7 +133,14 @@ async fn until(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_follow_services_down_and_up_with_drafts_for_editors() {
-    let app = spawn_with("[status]\nprobe_flush_seconds = 1\n").await;
+    use crate::email::{wait_for, Sink};
+    let sink = Sink::start();
+    let app = spawn_with(&format!(
+        "[status]\nprobe_flush_seconds = 1\n[email]\nsmtp_url = \"smtp://127.0.0.1:{}\"\n\
+         from = \"Portvakt <portvakt@exempelkommun.se>\"\n",
+        sink.port
+    ))
+    .await;
     let (http_port, code) = health_server().await;
     let mut tcp = TcpService::start(0).await;
     with_probes(
@@ -191,14 +198,13 @@ async fn probes_follow_services_down_and_up_with_drafts_for_editors() {
         "draft title not shown"
     );
 
-    // The team was told, with the reason.
-    let reports = app.store.batch_reports(&org.id, 10).await.unwrap();
-    assert!(
-        reports
-            .iter()
-            .any(|r| r.subject.contains("Lärplattform svarar inte")),
-        "{reports:?}"
-    );
+    // The team is told, by e-mail through a real SMTP server, with the reason.
+    for n in 1..=2 {
+        let (_, text) = wait_for(&sink.dir.0, n);
+        assert!(text.contains("Lärplattform svarar inte"), "{text}");
+        assert!(text.contains("status 503"), "{text}");
+        assert!(text.contains("utkast"), "{text}");
+    }
 
     // The editor sees the draft and the probes, and confirms it in her own
     // words; only then is it public.
@@ -255,7 +261,7 @@ async fn probes_follow_services_down_and_up_with_drafts_for_editors() {
         "{}",
         editor.body
     );
-    let _tcp = TcpService::start(tcp.port).await;
+    let mut tcp = TcpService::start(tcp.port).await;
     until(&c, "franvaro up", |j| {
         component(j, "franvaro")["state"] == "operational"
     })
@@ -264,6 +270,27 @@ async fn probes_follow_services_down_and_up_with_drafts_for_editors() {
         app.store.draft_incidents(&org.id).await.unwrap().is_empty(),
         "withdrawn when it recovered unconfirmed"
     );
+
+    // Down again, and this time an editor calls it a false alarm: the draft
+    // goes, and the probe stops showing the outage while it lasts.
+    tcp.stop().await;
+    until(&c, "franvaro down again", |j| {
+        component(j, "franvaro")["state"] == "partial_outage"
+    })
+    .await;
+    let draft = app.store.draft_incidents(&org.id).await.unwrap().remove(0);
+    let r = sara
+        .post_form(&format!("/admin/status/drafts/{}/withdraw", draft.id), &[])
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/admin/status?done=withdrawn"));
+    let json = status_json(&c).await;
+    assert_eq!(component(&json, "franvaro")["state"], "operational");
+    assert!(sara
+        .get("/admin/status")
+        .await
+        .body
+        .contains("avfärdat som falskt larm"));
+    let _tcp = TcpService::start(tcp.port).await;
 
     // The platform recovers. The published incident is the editors' word
     // and stays until they resolve it; it alone now holds the state.
