@@ -136,7 +136,7 @@ spec = {"kind": "tcp", "address": "127.0.0.1:9", "interval_s": 30, "timeout_s": 
         "recoveries": 2, "impact": "partial_outage", "ca_file": None}
 db.execute("INSERT INTO status_probes VALUES (?, 'e-post-imap', 'e-post', ?, 9)", (oid, json.dumps(spec)))
 db.execute("INSERT INTO probe_states VALUES (?, 'e-post-imap', 'e-post', 1, strftime('%s','now') - 600, "
-           "strftime('%s','now'), 'connection refused', 'partial_outage')", (oid,))
+           "strftime('%s','now'), 'connection refused', 'partial_outage', 0)", (oid,))
 # The draft the runner opened when the probe crossed its threshold.
 db.execute("INSERT INTO incidents (id, organisation_id, title, title_en, maintenance, phase, created_at, "
            "resolved_at, draft) VALUES ('inc_e2edraft', ?, 'Fel i E-post', 'Problem with E-post', 0, "

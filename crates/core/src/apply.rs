@@ -69,6 +69,8 @@ pub struct DesiredOrganisation {
     pub emergency_list: Vec<String>,
     /// Health probes, in file order.
     pub probes: Vec<DesiredProbe>,
+    /// "Så når du oss" on the status page (seed 002).
+    pub status_contact: String,
 }
 
 /// A health probe as the organisation file describes it.
@@ -200,6 +202,7 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
         name: desired.name.clone(),
         domains: desired.domains.clone(),
         mfa_policy: desired.mfa_policy,
+        status_contact: desired.status_contact.clone(),
     };
     match &current.organisation {
         None => out.push(put(

@@ -23,6 +23,9 @@ pub struct Organisation {
     /// E-mail style domains whose usernames belong here (`exempelkommun.se`).
     pub domains: Vec<String>,
     pub mfa_policy: MfaPolicy,
+    /// How the public reaches the organisation when things are down
+    /// (phone, e-mail, visiting address and hours), on the status page.
+    pub status_contact: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -50,6 +50,9 @@ struct RawOrg {
     /// Health probes watching the status components.
     #[serde(default)]
     probe: Vec<S<RawProbe>>,
+    /// How the public reaches the organisation when things are down.
+    #[serde(default)]
+    status_contact: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -582,15 +585,7 @@ fn check_org(
         let group = c.text(&k.group, &format!("{kf}.group"));
         // Phone numbers, addresses and hours: several lines are fine.
         let alternatives = k.alternatives.as_ref().map_or_else(String::new, |a| {
-            let v = a.get_ref().trim().replace("\r\n", "\n");
-            if v.chars().count() > 2000 || v.chars().any(|ch| ch.is_control() && ch != '\n') {
-                c.err(
-                    a,
-                    &format!("{kf}.alternatives"),
-                    "at most 2000 characters, no control characters",
-                );
-            }
-            v
+            multiline(c, a, &format!("{kf}.alternatives"))
         });
         if let Some(sl) = c.slug(&k.slug, &format!("{kf}.slug")) {
             if component_slugs.insert(sl.clone()) {
@@ -625,7 +620,11 @@ fn check_org(
         None => (Vec::new(), Vec::new()),
     };
     let probes = probes(c, &o.probe, f, &component_slugs);
+    let status_contact = o.status_contact.as_ref().map_or_else(String::new, |a| {
+        multiline(c, a, &format!("{f}.status_contact"))
+    });
     Some(DesiredOrganisation {
+        status_contact,
         emergency_team,
         emergency_list,
         probes,
@@ -639,6 +638,15 @@ fn check_org(
         users,
         components,
     })
+}
+
+/// Text of several lines for the public (phone numbers, addresses, hours).
+fn multiline(c: &mut Checker, a: &S<String>, field: &str) -> String {
+    let v = a.get_ref().trim().replace("\r\n", "\n");
+    if v.chars().count() > 2000 || v.chars().any(|ch| ch.is_control() && ch != '\n') {
+        c.err(a, field, "at most 2000 characters, no control characters");
+    }
+    v
 }
 
 /// The organisation's health probes. Defaults: every 30 s, 5 s timeout,

@@ -36,6 +36,7 @@ impl SqlStore {
             domains,
             mfa_policy: MfaPolicy::parse(&get::<String>(row, "mfa_policy")?)
                 .ok_or_else(|| StoreError::Corrupt("unknown mfa_policy".into()))?,
+            status_contact: get(row, "status_contact")?,
         })
     }
 
@@ -60,7 +61,7 @@ fn clamp_limit(limit: u32) -> i64 {
 impl Store for SqlStore {
     async fn organisation(&self, id: &OrganisationId) -> StoreResult<Option<Organisation>> {
         self.one_org(
-            "SELECT id, slug, name, mfa_policy FROM organisations WHERE id = $1",
+            "SELECT id, slug, name, mfa_policy, status_contact FROM organisations WHERE id = $1",
             id.as_str(),
         )
         .await
@@ -68,7 +69,7 @@ impl Store for SqlStore {
 
     async fn organisation_by_slug(&self, slug: &Slug) -> StoreResult<Option<Organisation>> {
         self.one_org(
-            "SELECT id, slug, name, mfa_policy FROM organisations WHERE slug = $1",
+            "SELECT id, slug, name, mfa_policy, status_contact FROM organisations WHERE slug = $1",
             slug.as_str(),
         )
         .await
@@ -76,7 +77,7 @@ impl Store for SqlStore {
 
     async fn organisation_by_domain(&self, domain: &str) -> StoreResult<Option<Organisation>> {
         self.one_org(
-            "SELECT o.id, o.slug, o.name, o.mfa_policy FROM organisations o \
+            "SELECT o.id, o.slug, o.name, o.mfa_policy, o.status_contact FROM organisations o \
              JOIN organisation_domains d ON d.organisation_id = o.id WHERE d.domain = $1",
             domain,
         )
@@ -84,11 +85,12 @@ impl Store for SqlStore {
     }
 
     async fn list_organisations(&self) -> StoreResult<Vec<Organisation>> {
-        let rows =
-            sqlx::query("SELECT id, slug, name, mfa_policy FROM organisations ORDER BY slug")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?;
+        let rows = sqlx::query(
+            "SELECT id, slug, name, mfa_policy, status_contact FROM organisations ORDER BY slug",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(self.org_from_row(r).await?);

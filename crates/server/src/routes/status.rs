@@ -65,6 +65,8 @@ pub(crate) struct StatusBody {
     maintenance: Vec<IncidentView>,
     resolved: Vec<IncidentView>,
     updated: String,
+    /// "Så når du oss": lines from the organisation file.
+    contact: Vec<String>,
 }
 
 #[derive(Template)]
@@ -290,6 +292,12 @@ pub(crate) fn body(t: Tr, org: &Organisation, data: &StatusData, now: i64) -> St
             })
             .collect(),
         updated: stockholm(now),
+        contact: org
+            .status_contact
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect(),
     }
 }
 
@@ -439,7 +447,7 @@ pub(crate) fn json_text(org: &Organisation, data: &StatusData, now: i64) -> Stri
     let states = current_states(components, incidents, &data.probes.down);
     let probed = |c: &Component| data.probes.down.iter().any(|p| p.component == c.slug);
     serde_json::json!({
-        "organisation": { "slug": org.slug.as_str(), "name": org.name },
+        "organisation": { "slug": org.slug.as_str(), "name": org.name, "contact": org.status_contact },
         "updated_at": rfc3339(now),
         // What the health probes see, for the self-check: how many watch,
         // which components they find down, and their newest check.

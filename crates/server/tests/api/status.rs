@@ -31,6 +31,11 @@ async fn an_incident_from_open_to_resolved_on_the_page_and_in_json() {
         !page.body.contains("Anmäl frånvaro via webben"),
         "alternatives only when needed"
     );
+    assert!(
+        page.body.contains("Så når du oss")
+            && page.body.contains("Besök receptionen på Storgatan 1"),
+        "the organisation's contact ways are always there"
+    );
 
     let out = cli(
         &config,
