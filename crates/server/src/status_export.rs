@@ -156,6 +156,27 @@ pub async fn export_and_push(
             .timeout(std::time::Duration::from_secs(20))
             .build()?;
         let base = format!("{}/{}/", url.trim_end_matches('/'), org.slug.as_str());
+        // WebDAV servers want each folder made before files go into it
+        // (MKCOL); plain PUT targets may not know the method, and one that
+        // exists already answers 405, so the answer is only a hint: a PUT
+        // that then fails is what gets reported.
+        let mut folders = vec![String::new()];
+        for f in &files {
+            if let Some(parent) = f.parent().filter(|p| !p.as_os_str().is_empty()) {
+                let folder = format!("{}/", parent.display());
+                if !folders.contains(&folder) {
+                    folders.push(folder);
+                }
+            }
+        }
+        let mkcol = reqwest::Method::from_bytes(b"MKCOL")?;
+        for folder in &folders {
+            let mut req = client.request(mkcol.clone(), format!("{base}{folder}"));
+            if let Some(h) = &config.push_auth_header {
+                req = req.header("Authorization", h);
+            }
+            let _ = req.send().await;
+        }
         for f in &files {
             let mut req = client
                 .put(format!("{base}{}", f.display()))

@@ -272,6 +272,25 @@ async fn refused(
     Ok((StatusCode::BAD_REQUEST, Html(body)).into_response())
 }
 
+/// The editor page again for a bad text or phase (400), the forms empty.
+async fn refused_text(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    user: &CurrentUser,
+    e: &StatusError,
+) -> Result<Response, AppError> {
+    refused(
+        state,
+        t,
+        csrf,
+        user,
+        &IncidentDraft::default(),
+        error_key(e),
+    )
+    .await
+}
+
 pub async fn editor_get(
     State(state): State<AppState>,
     PageLang(t): PageLang,
@@ -387,17 +406,7 @@ pub async fn update_post(
     require(&user, Role::StatusEditor)?;
     let update = match new_update(&form.phase, &form.body, &form.body_en, state.clock.now()) {
         Ok(u) => u,
-        Err(e) => {
-            return refused(
-                &state,
-                t,
-                &csrf,
-                &user,
-                &IncidentDraft::default(),
-                error_key(&e),
-            )
-            .await
-        }
+        Err(e) => return refused_text(&state, t, &csrf, &user, &e).await,
     };
     // Another organisation's incident id looks exactly like no incident.
     if !state
@@ -500,15 +509,7 @@ pub async fn draft_publish(
     {
         Ok(()) => {}
         Err(crate::status_notify::ConfirmError::Text(e)) => {
-            return refused(
-                &state,
-                t,
-                &csrf,
-                &user,
-                &IncidentDraft::default(),
-                error_key(&e),
-            )
-            .await
+            return refused_text(&state, t, &csrf, &user, &e).await
         }
         // Another organisation's draft looks exactly like no draft.
         Err(crate::status_notify::ConfirmError::NotFound) => return Err(AppError::NotFound),

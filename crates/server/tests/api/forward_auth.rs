@@ -31,7 +31,7 @@ async fn echo_app() -> u16 {
     port
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -140,9 +140,15 @@ async fn wait_for(p: ProxyProcess, port: u16, log: &Path) -> ProxyProcess {
 }
 
 async fn start_nginx(dir: &Path, port: u16, portvakt: u16, app: u16) -> ProxyProcess {
+    run_nginx(dir, &nginx_conf(dir, port, portvakt, app), port).await
+}
+
+/// A real nginx with `conf`, in one process as this user, answering on
+/// `port` (its temporary files under `dir/tmp`, its log in `dir`).
+pub(crate) async fn run_nginx(dir: &Path, conf_text: &str, port: u16) -> ProxyProcess {
     std::fs::create_dir_all(dir.join("tmp")).unwrap();
     let conf = dir.join("nginx.conf");
-    std::fs::write(&conf, nginx_conf(dir, port, portvakt, app)).unwrap();
+    std::fs::write(&conf, conf_text).unwrap();
     let bin = if Path::new("/usr/sbin/nginx").exists() {
         "/usr/sbin/nginx"
     } else {

@@ -2,6 +2,18 @@
 //! organisation file, an incident's lifecycle through the CLI, the page and
 //! its JSON, and bad input refused without changing anything.
 use crate::helpers::*;
+
+/// Every file of the static copy.
+const COPY_FILES: [&str; 8] = [
+    "index.html",
+    "en/index.html",
+    "check.html",
+    "en/check.html",
+    "selfcheck.js",
+    "portvakt.css",
+    "status.json",
+    "status.atom",
+];
 use std::process::{Command, Output};
 
 fn cli(config: &std::path::Path, args: &[&str]) -> Output {
@@ -315,21 +327,19 @@ async fn the_static_copy_is_complete_served_by_a_plain_server_and_pushed() {
         String::from_utf8_lossy(&out.stderr)
     );
     let site = export.join("exempelkommun");
-    for f in [
-        "index.html",
-        "en/index.html",
-        "check.html",
-        "en/check.html",
-        "selfcheck.js",
-        "portvakt.css",
-        "status.json",
-        "status.atom",
-    ] {
+    for f in COPY_FILES {
         assert!(site.join(f).is_file(), "{f} exported");
         assert!(pushed.join(f).is_file(), "{f} pushed by the command");
     }
     let puts = got.lock().unwrap().clone();
-    assert_eq!(puts.len(), 8, "{puts:?}");
+    let (folders, files): (Vec<_>, Vec<_>) = puts.iter().partition(|(p, _, _)| p.ends_with('/'));
+    assert_eq!(files.len(), 8, "{puts:?}");
+    assert_eq!(
+        folders.len(),
+        2,
+        "the folders are made first (MKCOL): {puts:?}"
+    );
+    assert_eq!(puts[0].0, "/dav/exempelkommun/");
     assert!(puts
         .iter()
         .any(|(p, n, a)| p == "/dav/exempelkommun/en/index.html"
@@ -646,4 +656,105 @@ async fn the_self_check_page_may_connect_only_to_the_configured_addresses() {
         .to_str()
         .unwrap()
         .contains("connect-src"));
+}
+
+/// The documented WebDAV host (docs/examples/nginx-status-dav.conf) on a
+/// real nginx: folders made with MKCOL, files PUT, refused without the
+/// secret, and then served to readers exactly as exported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_copy_is_pushed_to_a_real_webdav_host() {
+    let app = spawn_app().await;
+    let dir = TempDir::new();
+    let www = dir.0.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let port = crate::forward_auth::free_port();
+    let d = dir.0.display();
+    let conf = format!(
+        "pid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
+         http {{\n access_log off;\n client_body_temp_path {d}/tmp;\n{}\n}}\n",
+        include_str!("../../../../docs/examples/nginx-status-dav.conf")
+            .lines()
+            .filter(|l| !l.contains("ssl_certificate"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace("listen 443 ssl;", &format!("listen 127.0.0.1:{port};"))
+            .replace("/var/www/driftinfo", &www.display().to_string())
+    );
+    let _nginx = crate::forward_auth::run_nginx(&dir.0, &conf, port).await;
+    let export = dir.0.join("export");
+    let push = |secret: &str| {
+        app.cli_config(
+            &dir,
+            &format!(
+                "[status]\nexport_dir = \"{}\"\npush_url = \"http://127.0.0.1:{port}/dav\"\n\
+                 push_auth_header = \"Bearer {secret}\"\n",
+                export.display()
+            ),
+        )
+    };
+    let open = |config: &std::path::Path| {
+        cli(
+            config,
+            &[
+                "open",
+                "--org",
+                "exempelkommun",
+                "--title",
+                "Telefonin ligger nere",
+                "--component",
+                "franvaro=major_outage",
+                "--body",
+                "Ring inte växeln.",
+            ],
+        )
+    };
+
+    // The wrong secret: the push fails with the reason, the change is kept.
+    let out = open(&push("fel"));
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("401"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!www.join("exempelkommun").exists());
+
+    let out = open(&push("CHANGE-ME"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let http = reqwest::Client::new();
+    for f in COPY_FILES {
+        let served = http
+            .get(format!("http://127.0.0.1:{port}/exempelkommun/{f}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(served.status(), 200, "{f}");
+        let body = served.bytes().await.unwrap();
+        assert_eq!(
+            body.as_ref(),
+            std::fs::read(export.join("exempelkommun").join(f)).unwrap(),
+            "{f} served as exported"
+        );
+    }
+    let page = http
+        .get(format!("http://127.0.0.1:{port}/exempelkommun/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Telefonin ligger nere"));
+    // Readers cannot write.
+    let put = http
+        .put(format!("http://127.0.0.1:{port}/exempelkommun/index.html"))
+        .body("defaced")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 403);
 }
