@@ -131,6 +131,27 @@ async fn until(
     panic!("timed out waiting for {what}: {}", status_json(c).await);
 }
 
+/// The organisation's drafts once `ok` holds (at most 10 s): the runner
+/// records a probe's new state first and opens or withdraws its draft
+/// right after.
+async fn drafts_when(
+    app: &TestApp,
+    org: &portvakt_core::ids::OrganisationId,
+    ok: impl Fn(&[portvakt_core::status::Incident]) -> bool,
+) -> Vec<portvakt_core::status::Incident> {
+    for _ in 0..100 {
+        let d = app.store.draft_incidents(org).await.unwrap();
+        if ok(&d) {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "drafts never as expected: {:?}",
+        app.store.draft_incidents(org).await.unwrap()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_follow_services_down_and_up_with_drafts_for_editors() {
     use crate::email::{wait_for, Sink};
@@ -185,7 +206,7 @@ async fn probes_follow_services_down_and_up_with_drafts_for_editors() {
     .await;
     assert_eq!(component(&json, "larplattform")["detected_by_probe"], true);
     assert_eq!(json["probes"]["down"][0], "larplattform");
-    let drafts = app.store.draft_incidents(&org.id).await.unwrap();
+    let drafts = drafts_when(&app, &org.id, |d| d.len() == 1).await;
     assert_eq!(drafts.len(), 1, "one draft");
     assert!(
         json["incidents"].as_array().unwrap().is_empty(),
@@ -254,7 +275,7 @@ async fn probes_follow_services_down_and_up_with_drafts_for_editors() {
     })
     .await;
     assert!(json["incidents"].as_array().unwrap().len() == 1);
-    assert_eq!(app.store.draft_incidents(&org.id).await.unwrap().len(), 1);
+    drafts_when(&app, &org.id, |d| d.len() == 1).await;
     let editor = sara.get("/admin/status").await;
     assert!(
         editor.body.contains("connection refused"),
@@ -266,10 +287,8 @@ async fn probes_follow_services_down_and_up_with_drafts_for_editors() {
         component(j, "franvaro")["state"] == "operational"
     })
     .await;
-    assert!(
-        app.store.draft_incidents(&org.id).await.unwrap().is_empty(),
-        "withdrawn when it recovered unconfirmed"
-    );
+    // Withdrawn when it recovered unconfirmed.
+    drafts_when(&app, &org.id, <[_]>::is_empty).await;
 
     // Down again, and this time an editor calls it a false alarm: the draft
     // goes, and the probe stops showing the outage while it lasts.
@@ -278,7 +297,7 @@ async fn probes_follow_services_down_and_up_with_drafts_for_editors() {
         component(j, "franvaro")["state"] == "partial_outage"
     })
     .await;
-    let draft = app.store.draft_incidents(&org.id).await.unwrap().remove(0);
+    let draft = drafts_when(&app, &org.id, |d| d.len() == 1).await.remove(0);
     let r = sara
         .post_form(&format!("/admin/status/drafts/{}/withdraw", draft.id), &[])
         .await;
@@ -541,7 +560,15 @@ async fn tls_probes_check_the_chain_and_the_days_left() {
     })
     .await;
     let (org, _) = app.org_and_user(SARA).await;
-    let views = app.store.probe_states(&org.id).await.unwrap();
+    // Probes that pass are written at the next flush (each second here).
+    let mut views = Vec::new();
+    for _ in 0..100 {
+        views = app.store.probe_states(&org.id).await.unwrap();
+        if views.len() == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let view = |p: &str| {
         views
             .iter()
