@@ -513,6 +513,15 @@ pub trait Store: Send + Sync + 'static {
         since: UnixTime,
         limit: u32,
     ) -> StoreResult<Vec<crate::status::Incident>>;
+    /// What the status page shows: every open published incident with all
+    /// its updates, and the `resolved` newest resolved at or after `since`
+    /// with only their newest update; newest first.
+    async fn incidents_shown(
+        &self,
+        org: &OrganisationId,
+        since: UnixTime,
+        resolved: u32,
+    ) -> StoreResult<Vec<crate::status::Incident>>;
     /// Stores a new incident with its components and first update, in one
     /// transaction.
     async fn create_incident(&self, incident: &crate::status::Incident) -> StoreResult<()>;

@@ -791,6 +791,25 @@ async fn incidents_are_scoped_and_resolve_once(store: &dyn Store) {
         store.incidents(&org.id, 1201, 10).await.unwrap().is_empty(),
         "resolved before `since`"
     );
+    // The page's view: a resolved incident with its last word only.
+    let shown = store.incidents_shown(&org.id, 0, 10).await.unwrap();
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].updates.len(), 1);
+    assert_eq!(shown[0].updates[0].at, 1200);
+    assert_eq!(shown[0].affected, incident.affected);
+    assert!(
+        store
+            .incidents_shown(&org.id, 0, 0)
+            .await
+            .unwrap()
+            .is_empty(),
+        "none resolved wanted"
+    );
+    assert!(store
+        .incidents_shown(&other.id, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(store.incidents(&other.id, 0, 10).await.unwrap().is_empty());
 }
 
@@ -808,6 +827,15 @@ async fn drafts_stay_hidden_until_published(store: &dyn Store) {
     assert!(
         public(4000).await.unwrap().iter().all(|i| i.id != draft.id),
         "a draft is not public"
+    );
+    assert!(
+        store
+            .incidents_shown(&org.id, 4000, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|i| i.id != draft.id),
+        "nor on the page"
     );
     let drafts = store.draft_incidents(&org.id).await.unwrap();
     assert_eq!(drafts.len(), 1);

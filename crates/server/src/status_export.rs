@@ -43,7 +43,7 @@ pub async fn export_with(
     now: i64,
     config: &StatusConfig,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    let data = crate::routes::status::load_from(store, org, now).await?;
+    let data = crate::routes::status::load_from(store, org, now, false).await?;
     std::fs::create_dir_all(dir.join("en"))
         .with_context(|| format!("creating {}", dir.display()))?;
     let mut files = Vec::new();

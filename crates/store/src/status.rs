@@ -10,6 +10,65 @@ use portvakt_core::store::StoreResult;
 use portvakt_core::StoreError;
 use std::collections::HashMap;
 
+/// Which incidents to read.
+#[derive(Clone, Copy)]
+pub(crate) enum Which {
+    /// Open ones and those resolved at or after `since`, newest first, at
+    /// most `limit`, every update; drafts only or published only.
+    Window {
+        since: UnixTime,
+        limit: u32,
+        drafts: bool,
+    },
+    /// What the status page shows: every open published incident with all
+    /// its updates, and the `resolved` newest resolved at or after `since`
+    /// with their newest update only.
+    Shown { since: UnixTime, resolved: u32 },
+}
+
+impl Which {
+    /// The condition on `incidents i` (organisation `$1`, then the
+    /// variant's binds), and whether resolved ones get only their newest
+    /// update.
+    fn predicate(self) -> (&'static str, bool) {
+        match self {
+            Which::Window { .. } => (
+                "i.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) AND i.draft = $3",
+                false,
+            ),
+            Which::Shown { .. } => (
+                "i.organisation_id = $1 AND i.draft = 0 AND (i.resolved_at IS NULL OR i.id IN \
+                 (SELECT r.id FROM incidents r WHERE r.organisation_id = $1 AND r.draft = 0 \
+                 AND r.resolved_at >= $2 ORDER BY r.created_at DESC, r.id LIMIT $3))",
+                true,
+            ),
+        }
+    }
+}
+
+impl Which {
+    /// Binds the organisation and the variant's values, in the order the
+    /// predicate numbers them.
+    fn bind<'q>(
+        self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+        org: &'q OrganisationId,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        let q = q.bind(org.as_str());
+        match self {
+            Which::Window {
+                since,
+                limit,
+                drafts,
+            } => q
+                .bind(since)
+                .bind(i64::from(drafts))
+                .bind(i64::from(limit.min(1000))),
+            Which::Shown { since, resolved } => q.bind(since).bind(i64::from(resolved)),
+        }
+    }
+}
+
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("status {what}"))
 }
@@ -44,24 +103,24 @@ impl SqlStore {
     pub(crate) async fn incidents_impl(
         &self,
         org: &OrganisationId,
-        since: UnixTime,
-        limit: u32,
-        drafts: bool,
+        which: Which,
     ) -> StoreResult<Vec<Incident>> {
-        let limit = i64::from(limit.min(1000));
-        let draft = i64::from(drafts);
-        let rows = sqlx::query(
-            "SELECT id, title, title_en, maintenance, phase, created_at, resolved_at FROM incidents \
-             WHERE organisation_id = $1 AND (resolved_at IS NULL OR resolved_at >= $2) AND draft = $4 \
-             ORDER BY created_at DESC, id LIMIT $3",
-        )
-        .bind(org.as_str())
-        .bind(since)
-        .bind(limit)
-        .bind(draft)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let (pred, newest_only) = which.predicate();
+        let limit = if matches!(which, Which::Window { .. }) {
+            " LIMIT $4"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT i.id, i.title, i.title_en, i.maintenance, i.phase, i.created_at, i.resolved_at \
+             FROM incidents i WHERE {pred} ORDER BY i.created_at DESC, i.id{limit}"
+        );
+        let rows = which
+            .bind(sqlx::query(&sql), org)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let drafts = matches!(which, Which::Window { drafts: true, .. });
         let mut incidents = Vec::with_capacity(rows.len());
         let mut index = HashMap::new();
         for r in &rows {
@@ -85,23 +144,20 @@ impl SqlStore {
         if incidents.is_empty() {
             return Ok(incidents);
         }
-        // The organisation's components and updates of these incidents, in
-        // two queries rather than two per incident. CROSS JOIN keeps SQLite
-        // walking from the organisation's incidents (indexed) instead of
-        // scanning every update; PostgreSQL plans it as a plain join.
-        for r in sqlx::query(
+        // The components and updates of these incidents, in two queries
+        // rather than two per incident. CROSS JOIN keeps SQLite walking from
+        // the organisation's incidents (indexed) instead of scanning every
+        // update; PostgreSQL plans it as a plain join.
+        let sql = format!(
             "SELECT c.incident_id, c.component, c.impact FROM incidents i \
-             CROSS JOIN incident_components c \
-             WHERE c.incident_id = i.id AND i.organisation_id = $1 \
-             AND (i.resolved_at IS NULL OR i.resolved_at >= $2) AND i.draft = $3 \
-             ORDER BY c.component",
-        )
-        .bind(org.as_str())
-        .bind(since)
-        .bind(draft)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
+             CROSS JOIN incident_components c WHERE c.incident_id = i.id AND {pred} \
+             ORDER BY c.component"
+        );
+        for r in which
+            .bind(sqlx::query(&sql), org)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
         {
             let id: String = get(&r, "incident_id")?;
             if let Some(&i) = index.get(&id) {
@@ -112,19 +168,23 @@ impl SqlStore {
                 ));
             }
         }
-        for r in sqlx::query(
+        let newest = if newest_only {
+            // Resolved ones: only their last word.
+            " AND (i.resolved_at IS NULL OR u.seq = \
+             (SELECT MAX(x.seq) FROM incident_updates x WHERE x.incident_id = u.incident_id))"
+        } else {
+            ""
+        };
+        let sql = format!(
             "SELECT u.incident_id, u.at, u.phase, u.body, u.body_en FROM incidents i \
-             CROSS JOIN incident_updates u \
-             WHERE u.incident_id = i.id AND i.organisation_id = $1 \
-             AND (i.resolved_at IS NULL OR i.resolved_at >= $2) AND i.draft = $3 \
-             ORDER BY u.at DESC, u.seq DESC",
-        )
-        .bind(org.as_str())
-        .bind(since)
-        .bind(draft)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
+             CROSS JOIN incident_updates u WHERE u.incident_id = i.id AND {pred}{newest} \
+             ORDER BY u.at DESC, u.seq DESC"
+        );
+        for r in which
+            .bind(sqlx::query(&sql), org)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
         {
             let id: String = get(&r, "incident_id")?;
             if let Some(&i) = index.get(&id) {

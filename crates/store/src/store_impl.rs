@@ -607,14 +607,46 @@ impl Store for SqlStore {
         since: UnixTime,
         limit: u32,
     ) -> StoreResult<Vec<portvakt_core::status::Incident>> {
-        self.incidents_impl(org, since, limit, false).await
+        self.incidents_impl(
+            org,
+            crate::status::Which::Window {
+                since,
+                limit,
+                drafts: false,
+            },
+        )
+        .await
     }
 
     async fn draft_incidents(
         &self,
         org: &OrganisationId,
     ) -> StoreResult<Vec<portvakt_core::status::Incident>> {
-        self.incidents_impl(org, UnixTime::MAX, 100, true).await
+        self.incidents_impl(
+            org,
+            crate::status::Which::Window {
+                since: UnixTime::MAX,
+                limit: 100,
+                drafts: true,
+            },
+        )
+        .await
+    }
+
+    async fn incidents_shown(
+        &self,
+        org: &OrganisationId,
+        since: UnixTime,
+        resolved: u32,
+    ) -> StoreResult<Vec<portvakt_core::status::Incident>> {
+        self.incidents_impl(
+            org,
+            crate::status::Which::Shown {
+                since,
+                resolved: resolved.min(1000),
+            },
+        )
+        .await
     }
 
     async fn publish_draft(

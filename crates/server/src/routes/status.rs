@@ -23,7 +23,7 @@ pub(crate) const UPTIME_DAYS: u32 = 90;
 /// Resolved incidents stay on the page this long…
 const RECENT_SECS: i64 = 14 * 24 * 3600;
 /// …and at most this many of them (all are in the JSON and the feed).
-const RESOLVED_SHOWN: usize = 20;
+const RESOLVED_SHOWN: u32 = 20;
 
 struct ComponentRow {
     name: String,
@@ -119,8 +119,14 @@ pub(crate) struct StatusData {
     pub(crate) days: Vec<String>,
 }
 
-pub(crate) async fn load(state: &AppState, org: &Organisation) -> Result<StatusData, AppError> {
-    Ok(load_from(&*state.store, org, state.clock.now()).await?)
+/// The data for the HTML page (`page`: only what it shows) or for the
+/// JSON and the feed (everything in the window).
+pub(crate) async fn load(
+    state: &AppState,
+    org: &Organisation,
+    page: bool,
+) -> Result<StatusData, AppError> {
+    Ok(load_from(&*state.store, org, state.clock.now(), page).await?)
 }
 
 /// The same for the CLI and the export, which have a store but no server.
@@ -131,11 +137,23 @@ pub(crate) async fn load_from(
     store: &dyn portvakt_core::store::Store,
     org: &Organisation,
     now: i64,
+    page: bool,
 ) -> Result<StatusData, portvakt_core::StoreError> {
     let days = last_days(portvakt_core::clock::stockholm_day(now), UPTIME_DAYS);
     let (components, incidents, probes, figures) = tokio::try_join!(
         store.status_components(&org.id),
-        store.incidents(&org.id, now - RECENT_SECS, 200),
+        async {
+            if page {
+                // The page reads only what it shows (all of the open ones,
+                // the last word of the newest resolved): a few dozen rows
+                // instead of every update of two weeks.
+                store
+                    .incidents_shown(&org.id, now - RECENT_SECS, RESOLVED_SHOWN)
+                    .await
+            } else {
+                store.incidents(&org.id, now - RECENT_SECS, 200).await
+            }
+        },
         store.probe_overview(&org.id),
         store.probe_days(&org.id, days.first().map_or("", String::as_str)),
     )?;
@@ -284,7 +302,7 @@ pub(crate) fn body(t: Tr, org: &Organisation, data: &StatusData, now: i64) -> St
         resolved: incidents
             .iter()
             .filter(|i| i.resolved_at.is_some())
-            .take(RESOLVED_SHOWN)
+            .take(RESOLVED_SHOWN as usize)
             .map(|i| {
                 let mut v = view(t, i, components);
                 v.updates.truncate(1);
@@ -308,7 +326,7 @@ async fn page(
     slug: Option<&str>,
 ) -> Result<Response, AppError> {
     let org = organisation(state, slug).await?;
-    let data = load(state, &org).await?;
+    let data = load(state, &org, true).await?;
     let back = slug.map_or_else(|| "/status".to_owned(), |s| format!("/status/{s}"));
     Ok(Html(
         StatusPage {
@@ -368,7 +386,7 @@ fn xml(s: &str) -> String {
 /// newest update, the updates in its content.
 async fn atom(state: &AppState, slug: &str) -> Result<Response, AppError> {
     let org = organisation(state, Some(slug)).await?;
-    let incidents = load(state, &org).await?.incidents;
+    let incidents = load(state, &org, false).await?.incidents;
     let base = format!("/status/{}", org.slug.as_str());
     Ok((
         [
@@ -431,7 +449,7 @@ pub(crate) fn rfc3339(unix: i64) -> String {
 
 async fn json(state: &AppState, slug: &str) -> Result<Response, AppError> {
     let org = organisation(state, Some(slug)).await?;
-    let data = load(state, &org).await?;
+    let data = load(state, &org, false).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json"),
