@@ -28,6 +28,12 @@ impl Lang {
             _ => None,
         }
     }
+    /// The language a user chose for themselves, Swedish when none.
+    #[must_use]
+    pub fn of_user(language: Option<&str>) -> Self {
+        language.and_then(Self::parse).unwrap_or(Lang::Sv)
+    }
+
     #[must_use]
     pub fn other(self) -> Self {
         match self {

@@ -1,5 +1,6 @@
-//! Texts of outgoing messages, from the catalogue, Swedish then English
-//! (the recipient's language is not known when a code is sent).
+//! Texts of outgoing messages, from the catalogue. E-mails carry Swedish
+//! then English; an SMS is short, so it is in the user's own language
+//! (Swedish unless they chose English).
 
 use crate::i18n::{Lang, Tr};
 use crate::time_fmt;
@@ -9,11 +10,15 @@ use portvakt_core::store::{FactorKind, OutboxMessage};
 
 /// The message carrying a one-time code, by the channel it was issued for.
 #[must_use]
-pub fn code_message(org: &OrganisationId, issued: &IssuedCode, now: i64) -> OutboxMessage {
+pub fn code_message(
+    org: &OrganisationId,
+    issued: &IssuedCode,
+    lang: Lang,
+    now: i64,
+) -> OutboxMessage {
     match issued.channel {
         FactorKind::Sms => {
-            let sv = Tr::new(Lang::Sv);
-            let body = sv
+            let body = Tr::new(lang)
                 .get("sms.code")
                 .replace("{code}", &issued.code)
                 .replace("{until}", &time_fmt::stockholm_time(issued.expires_at));
@@ -115,7 +120,7 @@ pub fn reset_messages(
         return Vec::new();
     };
     let until = time_fmt::stockholm_time(started.expires_at);
-    let sv = Tr::new(Lang::Sv);
+    let own = Tr::new(Lang::of_user(started.language.as_deref()));
     started
         .destinations
         .iter()
@@ -124,7 +129,7 @@ pub fn reset_messages(
                 sms(
                     org,
                     to,
-                    sv.get("sms.reset")
+                    own.get("sms.reset")
                         .replace("{code}", code)
                         .replace("{until}", &until),
                     now,

@@ -26,6 +26,8 @@ pub struct ResetStarted {
     pub organisation: Option<crate::ids::OrganisationId>,
     /// Registered addresses and numbers, each to get the code.
     pub destinations: Vec<(FactorKind, String)>,
+    /// The account's own language, for the texts that carry the code.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -70,6 +72,7 @@ impl AuthService {
             expires_at: now + self.code_validity_secs,
             organisation: None,
             destinations: Vec::new(),
+            language: None,
         };
         if self.ip_throttle.is_blocked(client.ip, now) {
             return Ok(started);
@@ -127,6 +130,7 @@ impl AuthService {
             .collect();
         started.code = Some(code);
         started.organisation = Some(org.id.clone());
+        started.language.clone_from(&user.language);
         self.event_for(
             "reset",
             Some(&org.id),

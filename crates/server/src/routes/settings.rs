@@ -488,8 +488,13 @@ async fn start_code_factor(
     };
     match started {
         Ok((factor, issued)) => {
-            let m =
-                crate::messages::code_message(&user.organisation.id, &issued, state.clock.now());
+            let lang = crate::i18n::Lang::of_user(user.user.language.as_deref());
+            let m = crate::messages::code_message(
+                &user.organisation.id,
+                &issued,
+                lang,
+                state.clock.now(),
+            );
             state.store.enqueue_message(&m).await?;
             Ok(Redirect::to(&format!("/settings/verify/{}", factor.id)).into_response())
         }

@@ -227,3 +227,49 @@ async fn a_forgotten_password_is_reset_with_a_code_to_the_registered_number() {
     assert_eq!(inside.get("/").await.status, 303, "the old session ended");
     assert_eq!(app.client().sign_in(ANNA, new).await.status, 303);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codes_by_sms_come_in_the_users_own_language() {
+    let (gw, port) = Gateway::start().await;
+    let app = spawn_with(&format!(
+        "[sms]\ngateway_url = \"http://127.0.0.1:{port}/send\"\nauth_header = \"Bearer gateway-secret\"\n"
+    ))
+    .await;
+    let inside = app.client();
+    inside.sign_in(ANNA, ANNA_PW).await;
+    inside
+        .post_form("/settings/language", &[("language", "en")])
+        .await;
+    let verify = inside
+        .post_form("/settings/sms", &[("number", "0701234567")])
+        .await
+        .location
+        .unwrap();
+    let (_, msg) = gw.sms(1).await;
+    assert!(msg.starts_with("Portvakt: your one-time code is"), "{msg}");
+    inside.post_form(&verify, &[("code", &code_in(&msg))]).await;
+
+    // Signing in from outside: the code SMS is in English too.
+    let outside = app.client_from(OUTSIDE);
+    outside.sign_in(ANNA, ANNA_PW).await;
+    let page = outside.get("/login/factor").await;
+    let id = page
+        .body
+        .split("/login/factor/send/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a send button for the number")
+        .to_owned();
+    outside
+        .post_form(&format!("/login/factor/send/{id}"), &[])
+        .await;
+    let (_, msg) = gw.sms(2).await;
+    assert!(msg.starts_with("Portvakt: your one-time code is"), "{msg}");
+
+    // And so is the reset code.
+    app.client()
+        .post_form("/reset", &[("username", ANNA)])
+        .await;
+    let (_, msg) = gw.sms(3).await;
+    assert!(msg.contains("code for changing your password"), "{msg}");
+}
