@@ -63,6 +63,16 @@ impl Gateway {
     }
 }
 
+/// The app sending SMS to a fresh local gateway.
+async fn with_gateway() -> (Gateway, TestApp) {
+    let (gw, port) = Gateway::start().await;
+    let app = spawn_with(&format!(
+        "[sms]\ngateway_url = \"http://127.0.0.1:{port}/send\"\nauth_header = \"Bearer gateway-secret\"\n"
+    ))
+    .await;
+    (gw, app)
+}
+
 fn code_in(sms: &str) -> String {
     sms.split(|c: char| !c.is_ascii_digit())
         .find(|w| w.len() == 6)
@@ -72,11 +82,7 @@ fn code_in(sms: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_numbers_digits_only_and_the_user_picks_one_at_sign_in() {
-    let (gw, port) = Gateway::start().await;
-    let app = spawn_with(&format!(
-        "[sms]\ngateway_url = \"http://127.0.0.1:{port}/send\"\nauth_header = \"Bearer gateway-secret\"\n"
-    ))
-    .await;
+    let (gw, app) = with_gateway().await;
     let inside = app.client();
     inside.sign_in(ANNA, ANNA_PW).await;
 
@@ -196,11 +202,7 @@ async fn two_numbers_digits_only_and_the_user_picks_one_at_sign_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forgotten_password_is_reset_with_a_code_to_the_registered_number() {
-    let (gw, port) = Gateway::start().await;
-    let app = spawn_with(&format!(
-        "[sms]\ngateway_url = \"http://127.0.0.1:{port}/send\"\nauth_header = \"Bearer gateway-secret\"\n"
-    ))
-    .await;
+    let (gw, app) = with_gateway().await;
     let inside = app.client();
     inside.sign_in(ANNA, ANNA_PW).await;
     let verify = inside
@@ -230,11 +232,7 @@ async fn a_forgotten_password_is_reset_with_a_code_to_the_registered_number() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codes_by_sms_come_in_the_users_own_language() {
-    let (gw, port) = Gateway::start().await;
-    let app = spawn_with(&format!(
-        "[sms]\ngateway_url = \"http://127.0.0.1:{port}/send\"\nauth_header = \"Bearer gateway-secret\"\n"
-    ))
-    .await;
+    let (gw, app) = with_gateway().await;
     let inside = app.client();
     inside.sign_in(ANNA, ANNA_PW).await;
     inside
