@@ -185,8 +185,10 @@ impl std::fmt::Debug for Ceremony {
 /// The outcome of typing a code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeCheck {
-    /// Right code: the challenge is now used up. Carries the destination.
+    /// Right code (used up, except from `check_challenge`). Carries the
+    /// challenge and where the code was sent.
     Accepted {
+        id: String,
         destination: String,
     },
     Wrong {
@@ -320,6 +322,11 @@ pub trait Store: Send + Sync + 'static {
         must_change: bool,
     ) -> StoreResult<()>;
 
+    /// The distinct first seven characters (`$2b$12$`) of stored bcrypt
+    /// hashes, installation-wide: which bcrypt costs imported accounts use,
+    /// so every password check can do the same work (issue 10 M4).
+    async fn bcrypt_prefixes(&self) -> StoreResult<Vec<String>>;
+
     // Failed-attempt counters, kept per (organisation, username) whether or
     // not the account exists, so locked and unknown accounts look alike.
     async fn throttle_state(
@@ -440,6 +447,28 @@ pub trait Store: Send + Sync + 'static {
         now: UnixTime,
         max_tries: u32,
     ) -> StoreResult<CodeCheck>;
+    /// Like [`Store::use_challenge`], but a right code is not used up: the
+    /// caller checks what else it needs (a new password's rules) and then
+    /// calls [`Store::redeem_challenge`] with the returned id.
+    async fn check_challenge(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+        code: &str,
+        now: UnixTime,
+        max_tries: u32,
+    ) -> StoreResult<CodeCheck>;
+    /// Uses up one live challenge: true exactly once, even under concurrency.
+    async fn redeem_challenge(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
+    /// How many codes were issued to one account since `since`, for `purpose`
+    /// (empty: every purpose).
+    async fn count_challenges(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        purpose: &str,
+        since: UnixTime,
+    ) -> StoreResult<u32>;
     /// The account a live code of this session and purpose belongs to.
     async fn challenge_owner(
         &self,

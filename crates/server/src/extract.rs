@@ -158,7 +158,9 @@ async fn load_session(parts: &Parts, state: &AppState) -> Result<CurrentUser, Re
         .await
         .map_err(|e| AppError::from(e).into_response())?;
     match check {
-        SessionCheck::Active { session, user } | SessionCheck::Pending { session, user } => {
+        SessionCheck::Active { session, user }
+        | SessionCheck::Pending { session, user }
+        | SessionCheck::MustChangePassword { session, user } => {
             let organisation = state
                 .store
                 .organisation(&user.organisation_id)

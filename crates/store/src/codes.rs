@@ -59,9 +59,32 @@ impl SqlStore {
         now: UnixTime,
         max_tries: u32,
     ) -> StoreResult<CodeCheck> {
+        match self
+            .check_challenge_impl(session_hash, purpose, code, now, max_tries)
+            .await?
+        {
+            CodeCheck::Accepted { id, destination } => {
+                if self.redeem_challenge_impl(&id, now).await? {
+                    Ok(CodeCheck::Accepted { id, destination })
+                } else {
+                    Ok(CodeCheck::Void)
+                }
+            }
+            other => Ok(other),
+        }
+    }
+
+    pub(crate) async fn check_challenge_impl(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+        code: &str,
+        now: UnixTime,
+        max_tries: u32,
+    ) -> StoreResult<CodeCheck> {
         // Count the try first, in the database, so parallel guesses cannot
-        // exceed the limit; then compare; then use the challenge up with a
-        // conditional update that only one request can win.
+        // exceed the limit; then compare. Using the challenge up is a
+        // separate conditional update that only one request can win.
         let row = sqlx::query(
             "UPDATE code_challenges SET tries = tries + 1 \
              WHERE id = (SELECT id FROM code_challenges WHERE session_hash = $1 AND purpose = $2 ORDER BY created_at DESC, id DESC LIMIT 1) \
@@ -86,21 +109,44 @@ impl SqlStore {
                 tries_left: max_tries.saturating_sub(tries),
             });
         }
+        Ok(CodeCheck::Accepted {
+            id,
+            destination: get(&row, "destination")?,
+        })
+    }
+
+    pub(crate) async fn redeem_challenge_impl(&self, id: &str, now: UnixTime) -> StoreResult<bool> {
         let r = sqlx::query(
-            "UPDATE code_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
+            "UPDATE code_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1",
         )
         .bind(now)
-        .bind(&id)
+        .bind(id)
         .execute(&self.pool)
         .await
         .map_err(db_err)?;
-        if r.rows_affected() == 1 {
-            Ok(CodeCheck::Accepted {
-                destination: get(&row, "destination")?,
-            })
-        } else {
-            Ok(CodeCheck::Void)
-        }
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub(crate) async fn count_challenges_impl(
+        &self,
+        org: &OrganisationId,
+        user: &portvakt_core::ids::UserId,
+        purpose: &str,
+        since: UnixTime,
+    ) -> StoreResult<u32> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM code_challenges \
+             WHERE organisation_id = $1 AND user_id = $2 AND created_at >= $3 \
+             AND ($4 = '' OR purpose = $4)",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(since)
+        .bind(purpose)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(u32::try_from(get::<i64>(&row, "n")?).unwrap_or(u32::MAX))
     }
 
     pub(crate) async fn challenge_owner_impl(

@@ -197,6 +197,18 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn bcrypt_prefixes(&self) -> StoreResult<Vec<String>> {
+        sqlx::query(
+            "SELECT DISTINCT substr(password_hash, 1, 7) AS p FROM users WHERE password_hash LIKE '$2%'",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| get(r, "p"))
+        .collect()
+    }
+
     async fn throttle_state(
         &self,
         org: &OrganisationId,
@@ -457,6 +469,32 @@ impl Store for SqlStore {
     ) -> StoreResult<CodeCheck> {
         self.use_challenge_impl(session_hash, purpose, code, now, max_tries)
             .await
+    }
+
+    async fn check_challenge(
+        &self,
+        session_hash: &str,
+        purpose: &str,
+        code: &str,
+        now: UnixTime,
+        max_tries: u32,
+    ) -> StoreResult<CodeCheck> {
+        self.check_challenge_impl(session_hash, purpose, code, now, max_tries)
+            .await
+    }
+
+    async fn redeem_challenge(&self, id: &str, now: UnixTime) -> StoreResult<bool> {
+        self.redeem_challenge_impl(id, now).await
+    }
+
+    async fn count_challenges(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        purpose: &str,
+        since: UnixTime,
+    ) -> StoreResult<u32> {
+        self.count_challenges_impl(org, user, purpose, since).await
     }
 
     async fn challenge_owner(

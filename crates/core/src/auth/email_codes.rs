@@ -25,6 +25,9 @@ pub const MAX_NUMBERS: usize = 2;
 pub enum SendCodeError {
     #[error("wait before asking for another code")]
     TooSoon { retry_at: i64 },
+    /// The account has been sent as many codes as it may for now (H1, L1).
+    #[error("too many codes for this account")]
+    TooMany { retry_at: i64 },
     #[error("no such factor")]
     NotFound,
     #[error("the sign-in attempt is over")]
@@ -94,6 +97,12 @@ impl AuthService {
                 });
             }
         }
+        if let Some(retry_at) = self
+            .code_budget_exhausted(&user.organisation_id, &user.id, "")
+            .await?
+        {
+            return Err(SendCodeError::TooMany { retry_at });
+        }
         let id = EventId::generate().to_string();
         let code = codes::generate();
         let expires_at = now + self.code_validity_secs;
@@ -158,6 +167,7 @@ impl AuthService {
         let SessionCheck::Pending { session, user } = self.check_session(token).await? else {
             return Err(SecondFactorError::AttemptOver);
         };
+        self.second_factor_gate(&user, client).await?;
         let now = self.clock.now();
         match self
             .store
@@ -170,7 +180,7 @@ impl AuthService {
             )
             .await?
         {
-            CodeCheck::Accepted { destination } => {
+            CodeCheck::Accepted { destination, .. } => {
                 let factors = self.store.factors(&user.organisation_id, &user.id).await?;
                 let kind = factors
                     .iter()
@@ -238,6 +248,7 @@ impl AuthService {
         let issued = match self.issue(session, user, &purpose, kind, destination).await {
             Ok(i) => i,
             Err(SendCodeError::Store(e)) => return Err(e.into()),
+            Err(SendCodeError::TooMany { .. }) => return Err(FactorError::TooManyCodes),
             Err(_) => return Err(FactorError::TooSoon),
         };
         self.store.add_factor(&factor).await?;
@@ -313,7 +324,9 @@ impl AuthService {
             )
             .await?
         {
-            CodeCheck::Accepted { destination } if Some(&destination) == f.destination.as_ref() => {
+            CodeCheck::Accepted { destination, .. }
+                if Some(&destination) == f.destination.as_ref() =>
+            {
                 if !self
                     .store
                     .confirm_factor(&user.organisation_id, &user.id, factor, &f.label, 0)

@@ -2,6 +2,7 @@
 //! checking a code at sign-in, removing a factor, and re-authentication
 //! before sensitive changes (SECURITY.md B4).
 
+use super::guard::Refusal;
 use super::session::SessionToken;
 use super::signin::{AuthService, ClientInfo, SessionCheck, PENDING_MFA_SECS};
 use super::totp::TotpSecret;
@@ -27,6 +28,9 @@ pub enum SecondFactorError {
     /// No live code: expired, already used, or replaced by a newer one.
     #[error("code no longer valid")]
     CodeVoid,
+    /// The account or the address has failed too often.
+    #[error(transparent)]
+    Refused(Refusal),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -49,6 +53,12 @@ pub enum FactorError {
     BadAddress,
     #[error("wait before asking for another code")]
     TooSoon,
+    /// The account or the address has failed too often.
+    #[error(transparent)]
+    Refused(Refusal),
+    /// The account has been sent as many codes as it may for now.
+    #[error("too many codes sent")]
+    TooManyCodes,
     #[error("not a mobile number: {0}")]
     BadPhone(crate::domain::PhoneError),
     #[error("at most two numbers")]
@@ -134,13 +144,22 @@ impl AuthService {
         let SessionCheck::Pending { session, user } = self.check_session(token).await? else {
             return Err(SecondFactorError::AttemptOver);
         };
+        self.second_factor_gate(&user, client).await?;
+        // The try is counted (atomically, in the store) before the code is
+        // looked at, so parallel guesses cannot exceed the limit (M1, G3).
+        let tries = self.store.count_mfa_try(&token.hash()).await?;
+        if tries > MAX_CODE_TRIES {
+            self.store
+                .revoke_session(&session.token_hash, self.clock.now())
+                .await?;
+            return Err(SecondFactorError::AttemptOver);
+        }
         let now = self.clock.now();
         if self.consume_any_totp(&user, code, now).await? {
             return Ok(self
                 .complete_second_factor(&session, &user, client, "otp")
                 .await?);
         }
-        let tries = self.store.count_mfa_try(&token.hash()).await?;
         self.wrong_code(
             &session,
             &user,
@@ -149,6 +168,33 @@ impl AuthService {
             MAX_CODE_TRIES.saturating_sub(tries),
         )
         .await
+    }
+
+    /// A locked or delayed account, or a throttled address, gets no code
+    /// checked, even in a sign-in whose password was right (issue 10 H1).
+    pub(crate) async fn second_factor_gate(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<(), SecondFactorError> {
+        match self
+            .gate(&user.organisation_id, &user.username, client)
+            .await?
+        {
+            Ok(()) => Ok(()),
+            Err(r) => {
+                self.event_for(
+                    "otp",
+                    Some(&user.organisation_id),
+                    Some(user),
+                    client,
+                    EventResult::Failure,
+                    super::reset::refusal_reason(r),
+                )
+                .await?;
+                Err(SecondFactorError::Refused(r))
+            }
+        }
     }
 
     /// A wrong second-factor code: counts toward the account lock, is
@@ -162,8 +208,7 @@ impl AuthService {
         tries_left: u32,
     ) -> Result<SessionToken, SecondFactorError> {
         let now = self.clock.now();
-        self.store
-            .record_failure(&user.organisation_id, &user.username, now, &self.lockout)
+        self.count_wrong(&user.organisation_id, &user.username, client)
             .await?;
         self.event_for(
             method,
@@ -188,6 +233,22 @@ impl AuthService {
         code: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let Some((factor, step)) = self.matching_totp(user, code, now).await? else {
+            return Ok(false);
+        };
+        self.store
+            .consume_totp_step(&user.organisation_id, &user.id, &factor, step, now)
+            .await
+    }
+
+    /// The app and time step `code` matches, without using it up (the
+    /// store refuses a used step when it is consumed).
+    pub(crate) async fn matching_totp(
+        &self,
+        user: &User,
+        code: &str,
+        now: i64,
+    ) -> Result<Option<(FactorId, i64)>, StoreError> {
         let factors = self.store.factors(&user.organisation_id, &user.id).await?;
         for f in factors
             .iter()
@@ -200,15 +261,9 @@ impl AuthService {
                 continue;
             };
             let step = i64::try_from(step).unwrap_or(i64::MAX);
-            if self
-                .store
-                .consume_totp_step(&user.organisation_id, &user.id, &f.id, step, now)
-                .await?
-            {
-                return Ok(true);
-            }
+            return Ok(Some((f.id.clone(), step)));
         }
-        Ok(false)
+        Ok(None)
     }
 
     /// Replaces a pending session with a full one whose `amr` adds
@@ -294,19 +349,29 @@ impl AuthService {
         password: &str,
         client: &ClientInfo,
     ) -> Result<SessionToken, FactorError> {
+        // The same counters, delays and lock as sign-in (issue 10 M2): a
+        // session must not be a way to keep guessing a locked password.
+        if let Err(r) = self
+            .gate(&user.organisation_id, &user.username, client)
+            .await?
+        {
+            self.event(
+                Some(&user.organisation_id),
+                Some(user),
+                client,
+                EventResult::Failure,
+                super::reset::refusal_reason(r),
+            )
+            .await?;
+            return Err(FactorError::Refused(r));
+        }
         let v = self
             .hasher
             .verify(password, user.password_hash.as_deref())
             .await
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         if !v.matches {
-            self.store
-                .record_failure(
-                    &user.organisation_id,
-                    &user.username,
-                    self.clock.now(),
-                    &self.lockout,
-                )
+            self.count_wrong(&user.organisation_id, &user.username, client)
                 .await?;
             self.event(
                 Some(&user.organisation_id),
@@ -318,6 +383,9 @@ impl AuthService {
             .await?;
             return Err(FactorError::NotFresh);
         }
+        self.store
+            .clear_failures(&user.organisation_id, &user.username)
+            .await?;
         self.store
             .revoke_session(&session.token_hash, self.clock.now())
             .await?;

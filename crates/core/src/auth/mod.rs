@@ -2,6 +2,7 @@
 
 pub mod codes;
 pub mod email_codes;
+pub mod guard;
 pub mod ip_throttle;
 pub mod lockout;
 pub mod mfa;

@@ -9,7 +9,7 @@
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use thiserror::Error;
 use tokio::sync::Semaphore;
@@ -81,6 +81,16 @@ pub fn is_supported_hash(s: &str) -> bool {
         return s.parse::<bcrypt::HashParts>().is_ok();
     }
     PasswordHash::new(s).is_ok_and(|h| h.algorithm.as_str().starts_with("argon2"))
+}
+
+/// The bcrypt cost in a stored hash's prefix (`$2b$12$…` → 12).
+#[must_use]
+pub fn bcrypt_cost(prefix: &str) -> Option<u32> {
+    let rest = prefix
+        .strip_prefix("$2a$")
+        .or_else(|| prefix.strip_prefix("$2b$"))
+        .or_else(|| prefix.strip_prefix("$2y$"))?;
+    rest.get(..2)?.parse().ok().filter(|c| (4..=31).contains(c))
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -169,6 +179,15 @@ pub struct PasswordHasher {
     /// Verified against when the account does not exist, so unknown and
     /// known usernames cost the same time (SECURITY.md A1).
     dummy_hash: String,
+    /// While accounts with imported bcrypt hashes exist, the highest bcrypt
+    /// cost among them (0: none), and a dummy bcrypt hash at that cost.
+    /// Every check then does one bcrypt and one Argon2 verification, so an
+    /// imported account cannot be told from others by its slower check
+    /// (issue 10 M4, SECURITY.md A1).
+    bcrypt_cost: AtomicU32,
+    bcrypt_dummy: std::sync::Mutex<Option<Arc<String>>>,
+    /// When the stored hash kinds were last looked at (unix seconds).
+    kinds_checked_at: std::sync::atomic::AtomicI64,
 }
 
 impl PasswordHasher {
@@ -185,7 +204,52 @@ impl PasswordHasher {
             queued: Arc::new(AtomicUsize::new(0)),
             max_queued,
             dummy_hash,
+            bcrypt_cost: AtomicU32::new(0),
+            bcrypt_dummy: std::sync::Mutex::new(None),
+            kinds_checked_at: std::sync::atomic::AtomicI64::new(i64::MIN),
         })
+    }
+
+    /// Whether the stored hash kinds are due to be looked at again (at most
+    /// once a minute, so an `apply` from another process is noticed soon).
+    pub fn kinds_due(&self, now: i64) -> bool {
+        let last = self.kinds_checked_at.load(Ordering::SeqCst);
+        (now.saturating_sub(last) >= 60 || now < last)
+            && self
+                .kinds_checked_at
+                .compare_exchange(last, now, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+    }
+
+    /// Tells the hasher which bcrypt costs the stored hashes use (from the
+    /// store's [`bcrypt_costs`] of their prefixes); with none, checks do
+    /// Argon2 only.
+    ///
+    /// # Errors
+    /// When a dummy hash cannot be made.
+    pub async fn set_bcrypt_costs(&self, costs: &[u32]) -> Result<(), HashError> {
+        let cost = costs.iter().copied().max().unwrap_or(0);
+        if cost == self.bcrypt_cost.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let dummy = if cost == 0 {
+            None
+        } else {
+            let h = self
+                .run(move || {
+                    let mut pw = [0u8; 24];
+                    rand::RngCore::fill_bytes(&mut OsRng, &mut pw);
+                    bcrypt::hash(pw, cost).map_err(|e| HashError::Internal(e.to_string()))
+                })
+                .await??;
+            Some(Arc::new(h))
+        };
+        *self
+            .bcrypt_dummy
+            .lock()
+            .map_err(|e| HashError::Internal(e.to_string()))? = dummy;
+        self.bcrypt_cost.store(cost, Ordering::SeqCst);
+        Ok(())
     }
 
     #[must_use]
@@ -217,10 +281,25 @@ impl PasswordHasher {
             Some(h) => (h.to_owned(), true),
             None => (self.dummy_hash.clone(), false),
         };
+        // The other kind's dummy, so both kinds of account do the same work.
+        let padding = if hash.starts_with("$2") {
+            Some(Arc::new(self.dummy_hash.clone()))
+        } else {
+            self.bcrypt_dummy
+                .lock()
+                .map_err(|e| HashError::Internal(e.to_string()))?
+                .clone()
+        };
         let params = self.params;
         let pw = password.as_bytes().to_vec();
         let v = self
-            .run(move || verify_blocking(params, &pw, &hash))
+            .run(move || {
+                let v = verify_blocking(params, &pw, &hash);
+                if let Some(p) = padding {
+                    std::hint::black_box(verify_blocking(params, &pw, &p));
+                }
+                v
+            })
             .await?;
         Ok(Verification {
             matches: v.matches && real,
@@ -343,6 +422,28 @@ mod tests {
                 needs_rehash: true
             }
         );
+    }
+
+    #[tokio::test]
+    async fn with_bcrypt_accounts_every_check_does_both_kinds_of_work() {
+        let h = PasswordHasher::new(Argon2Params::insecure_for_tests(), 1, 10).unwrap();
+        assert_eq!(bcrypt_cost("$2b$12$"), Some(12));
+        assert_eq!(bcrypt_cost("$2y$05$"), Some(5));
+        assert_eq!(bcrypt_cost("$argon2"), None);
+        h.set_bcrypt_costs(&[4, 6]).await.unwrap();
+        let dummy = h.bcrypt_dummy.lock().unwrap().clone().unwrap();
+        assert!(dummy.starts_with("$2b$06$"));
+        // Still right and wrong as before.
+        let stored = h.hash("ett långt lösenord").await.unwrap();
+        assert!(
+            h.verify("ett långt lösenord", Some(&stored))
+                .await
+                .unwrap()
+                .matches
+        );
+        assert!(!h.verify("fel", None).await.unwrap().matches);
+        h.set_bcrypt_costs(&[]).await.unwrap();
+        assert!(h.bcrypt_dummy.lock().unwrap().is_none());
     }
 
     #[tokio::test]

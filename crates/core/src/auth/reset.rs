@@ -17,6 +17,21 @@ use thiserror::Error;
 
 pub const PURPOSE: &str = "reset";
 
+/// What proved the right to reset, to be used up once the password is accepted.
+enum Proof {
+    Sent(String),
+    App((crate::ids::FactorId, i64)),
+}
+
+/// The event reason for a refused attempt.
+pub(crate) fn refusal_reason(r: super::guard::Refusal) -> &'static str {
+    match r {
+        super::guard::Refusal::Throttled { .. } => "throttled",
+        super::guard::Refusal::Locked => "locked",
+        super::guard::Refusal::IpThrottled => "ip_throttled",
+    }
+}
+
 /// What to deliver for a reset request. `code` is `None` when nothing is
 /// to be sent; the caller answers the same either way.
 #[derive(Debug)]
@@ -107,6 +122,27 @@ impl AuthService {
             .await?;
             return Ok(started);
         }
+        // Each reset is a code chance and usually messages: a budget per
+        // account, whatever address the requests come from (H1).
+        let exhausted = match self
+            .code_budget_exhausted(&org.id, &user.id, PURPOSE)
+            .await?
+        {
+            Some(t) => Some(t),
+            None => self.code_budget_exhausted(&org.id, &user.id, "").await?,
+        };
+        if exhausted.is_some() {
+            self.event_for(
+                "reset",
+                Some(&org.id),
+                Some(&user),
+                client,
+                EventResult::Failure,
+                "reset_limited",
+            )
+            .await?;
+            return Ok(started);
+        }
         let id = EventId::generate().to_string();
         let code = codes::generate();
         self.store
@@ -147,8 +183,15 @@ impl AuthService {
     /// code or a current code from one of its authenticator apps. Ends every
     /// session of the account.
     ///
+    /// Order matters (issue 10): the account's lock is consulted before any
+    /// code is looked at; a wrong code counts against the account like a
+    /// wrong password; the code is checked before the password rules, so a
+    /// rule message is only ever shown to someone holding the right code
+    /// (M3); and the code is used up only once the new password is accepted.
+    ///
     /// # Errors
-    /// One answer for every code problem; password rule violations.
+    /// One answer for every code problem (wrong, expired, locked account,
+    /// no such attempt); password rule violations.
     pub async fn finish_reset(
         &self,
         token: &SessionToken,
@@ -158,46 +201,75 @@ impl AuthService {
     ) -> Result<(), ResetError> {
         let now = self.clock.now();
         let hash = token.hash();
-        let Some((org_id, user_id)) = self.store.challenge_owner(&hash, PURPOSE, now).await? else {
+        let owner = self.store.challenge_owner(&hash, PURPOSE, now).await?;
+        let user = match &owner {
+            Some((org_id, user_id)) => self.store.user(org_id, user_id).await?,
+            None => None,
+        };
+        let (Some(user), Some(org)) = (
+            user.clone(),
+            match &owner {
+                Some((org_id, _)) => self.store.organisation(org_id).await?,
+                None => None,
+            },
+        ) else {
+            // No attempt behind this browser: an unknown name, a name
+            // without a registered method, or an expired attempt.
+            self.ip_throttle.record_failure(client.ip, now);
             return Err(ResetError::Code);
         };
-        let org = self
-            .store
-            .organisation(&org_id)
-            .await?
-            .ok_or(ResetError::Code)?;
-        let user = self
-            .store
-            .user(&org_id, &user_id)
-            .await?
-            .ok_or(ResetError::Code)?;
-        // Rules first: a rejected password must not use up the code.
-        self.check_reset_password(&org, &user, new_password)?;
-        let accepted = match self
-            .store
-            .use_challenge(&hash, PURPOSE, &codes::normalise(code), now, MAX_TRIES)
-            .await?
-        {
-            CodeCheck::Accepted { .. } => true,
-            CodeCheck::Void => false,
-            CodeCheck::Wrong { .. } => {
-                let used = self.consume_any_totp(&user, code, now).await?;
-                if used {
-                    self.store.void_challenges(&hash, PURPOSE, now).await?;
-                }
-                used
-            }
-        };
-        if !accepted {
+        if let Err(refusal) = self.gate(&org.id, &user.username, client).await? {
             self.event_for(
                 "reset",
-                Some(&org_id),
+                Some(&org.id),
+                Some(&user),
+                client,
+                EventResult::Failure,
+                refusal_reason(refusal),
+            )
+            .await?;
+            return Err(ResetError::Code);
+        }
+        let normalised = codes::normalise(code);
+        let proof = match self
+            .store
+            .check_challenge(&hash, PURPOSE, &normalised, now, MAX_TRIES)
+            .await?
+        {
+            CodeCheck::Accepted { id, .. } => Some(Proof::Sent(id)),
+            CodeCheck::Void => None,
+            CodeCheck::Wrong { .. } => self.matching_totp(&user, code, now).await?.map(Proof::App),
+        };
+        let Some(proof) = proof else {
+            self.count_wrong(&org.id, &user.username, client).await?;
+            self.event_for(
+                "reset",
+                Some(&org.id),
                 Some(&user),
                 client,
                 EventResult::Failure,
                 "bad_code",
             )
             .await?;
+            return Err(ResetError::Code);
+        };
+        // Only someone with the right code gets here, so a rule message
+        // reveals nothing about the account; the code stays usable.
+        self.check_reset_password(&org, &user, new_password)?;
+        let used = match proof {
+            Proof::Sent(id) => self.store.redeem_challenge(&id, now).await?,
+            Proof::App((factor, step)) => {
+                let ok = self
+                    .store
+                    .consume_totp_step(&org.id, &user.id, &factor, step, now)
+                    .await?;
+                if ok {
+                    self.store.void_challenges(&hash, PURPOSE, now).await?;
+                }
+                ok
+            }
+        };
+        if !used {
             return Err(ResetError::Code);
         }
         self.complete_reset(&user, new_password, client, "password_reset")

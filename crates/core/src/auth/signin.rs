@@ -63,6 +63,9 @@ impl From<HashError> for SignInError {
 pub enum ChangePasswordError {
     #[error("current password is wrong")]
     WrongCurrent,
+    /// The account or the address has failed too often.
+    #[error(transparent)]
+    Refused(super::guard::Refusal),
     #[error("new password rejected: {0}")]
     Rule(#[from] PasswordRuleError),
     #[error("new password must differ from the current one")]
@@ -109,6 +112,13 @@ pub enum SessionCheck {
     },
     /// Password given, second factor still to come.
     Pending {
+        session: Box<SessionRecord>,
+        user: Box<User>,
+    },
+    /// Signed in with a temporary password that must be changed first:
+    /// only the password page may use it; apps, forward-auth and the proxy
+    /// treat it as not signed in (issue 10 L4).
+    MustChangePassword {
         session: Box<SessionRecord>,
         user: Box<User>,
     },
@@ -260,6 +270,7 @@ impl AuthService {
             });
         }
 
+        self.refresh_hash_kinds(now).await?;
         let user = self.store.user_by_username(&org.id, &username).await?;
         let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
         let verification = self.hasher.verify(password, stored).await?;
@@ -300,7 +311,6 @@ impl AuthService {
             .await?;
             return Err(SignInError::Disabled);
         }
-        self.store.clear_failures(&org.id, &username).await?;
         if verification.needs_rehash {
             let hash = self.hasher.hash(password).await?;
             self.store
@@ -318,6 +328,12 @@ impl AuthService {
             )
             .await?;
             return Err(SignInError::NoSecondFactor);
+        }
+        if !pending_mfa {
+            // With a second factor to come, the count stays until that is
+            // right too: otherwise a known password would reset the budget
+            // for guessing codes (issue 10 H1).
+            self.store.clear_failures(&org.id, &username).await?;
         }
         let token = self
             .create_session(&user, client, "pwd", pending_mfa)
@@ -341,6 +357,22 @@ impl AuthService {
             organisation: org,
             pending_mfa,
         })
+    }
+
+    /// Keeps the hasher's padding in step with the bcrypt hashes stored
+    /// (issue 10 M4); every caller pays it alike, known name or not.
+    async fn refresh_hash_kinds(&self, now: UnixTime) -> Result<(), SignInError> {
+        if self.hasher.kinds_due(now) {
+            let costs: Vec<u32> = self
+                .store
+                .bcrypt_prefixes()
+                .await?
+                .iter()
+                .filter_map(|p| super::password::bcrypt_cost(p))
+                .collect();
+            self.hasher.set_bcrypt_costs(&costs).await?;
+        }
+        Ok(())
     }
 
     /// A new session for `user`. Called at every sign-in, so the token
@@ -414,6 +446,12 @@ impl AuthService {
                 if needs_touch {
                     self.store.touch_session(&hash, now).await?;
                 }
+                if user.must_change_password {
+                    return Ok(SessionCheck::MustChangePassword {
+                        session: Box::new(session),
+                        user: Box::new(user),
+                    });
+                }
                 Ok(SessionCheck::Active {
                     session: Box::new(session),
                     user: Box::new(user),
@@ -445,21 +483,38 @@ impl AuthService {
         new: &str,
         client: &ClientInfo,
     ) -> Result<SessionToken, ChangePasswordError> {
+        // The same counters, delays and lock as sign-in (issue 10 M2).
+        if let Err(r) = self.gate(&organisation.id, &user.username, client).await? {
+            self.event(
+                Some(&organisation.id),
+                Some(user),
+                client,
+                EventResult::Failure,
+                super::reset::refusal_reason(r),
+            )
+            .await?;
+            return Err(ChangePasswordError::Refused(r));
+        }
         let v = self
             .hasher
             .verify(current, user.password_hash.as_deref())
             .await?;
         if !v.matches {
-            self.store
-                .record_failure(
-                    &organisation.id,
-                    &user.username,
-                    self.clock.now(),
-                    &self.lockout,
-                )
+            self.count_wrong(&organisation.id, &user.username, client)
                 .await?;
+            self.event(
+                Some(&organisation.id),
+                Some(user),
+                client,
+                EventResult::Failure,
+                "bad_current_password",
+            )
+            .await?;
             return Err(ChangePasswordError::WrongCurrent);
         }
+        self.store
+            .clear_failures(&organisation.id, &user.username)
+            .await?;
         if current == new {
             return Err(ChangePasswordError::Unchanged);
         }

@@ -177,8 +177,14 @@ pub async fn factor_post(
         _ => state.auth.verify_totp(&step.0.token, &code, &client).await,
     };
     let sent = matches!(form.method.as_str(), "sent" | "email").then_some(form.factor.as_str());
+    let mut status = StatusCode::UNAUTHORIZED;
     let msg = match result {
         Ok(token) => return Ok(completed(&state, &step, &token, &headers)),
+        Err(SecondFactorError::Refused(r)) => {
+            let (s, text) = super::refusal_text(t, r);
+            status = s;
+            text
+        }
         Err(SecondFactorError::WrongCode { tries_left }) => t
             .get("factor.error.wrong")
             .replace("{n}", &tries_left.to_string()),
@@ -187,7 +193,7 @@ pub async fn factor_post(
         Err(SecondFactorError::Store(e)) => return Err(e.into()),
     };
     let body = render(&state, t, &csrf, &step, sent, Some(msg)).await?;
-    Ok((StatusCode::UNAUTHORIZED, Html(body)).into_response())
+    Ok((status, Html(body)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -220,14 +226,19 @@ pub async fn send_email_post(
             state.store.enqueue_message(&m).await?;
             Ok(Redirect::to(&format!("/login/factor?sent={id}")).into_response())
         }
-        Err(SendCodeError::TooSoon { .. }) => {
+        Err(e @ (SendCodeError::TooSoon { .. } | SendCodeError::TooMany { .. })) => {
+            let key = if matches!(e, SendCodeError::TooMany { .. }) {
+                "factor.error.too_many_codes"
+            } else {
+                "factor.error.too_soon"
+            };
             let body = render(
                 &state,
                 t,
                 &csrf,
                 &step,
                 Some(&id),
-                Some(t.get("factor.error.too_soon").to_owned()),
+                Some(t.get(key).to_owned()),
             )
             .await?;
             Ok((StatusCode::TOO_MANY_REQUESTS, Html(body)).into_response())

@@ -19,6 +19,32 @@ mod verify;
 
 pub(crate) use verify::{denied_page, header_value};
 
+/// What a person is told when the account or the connection has failed
+/// too often (the same words as at `/login`), and the status that goes
+/// with it.
+pub(crate) fn refusal_text(
+    t: crate::i18n::Tr,
+    r: portvakt_core::auth::guard::Refusal,
+) -> (axum::http::StatusCode, String) {
+    use axum::http::StatusCode;
+    use portvakt_core::auth::guard::Refusal;
+    match r {
+        Refusal::Throttled { until } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "{} {}.",
+                t.get("login.error.throttled"),
+                crate::time_fmt::stockholm(until)
+            ),
+        ),
+        Refusal::Locked => (StatusCode::LOCKED, t.get("login.error.locked").to_owned()),
+        Refusal::IpThrottled => (
+            StatusCode::TOO_MANY_REQUESTS,
+            t.get("login.error.ip").to_owned(),
+        ),
+    }
+}
+
 use crate::state::AppState;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;

@@ -33,15 +33,46 @@ fn page(
     error: Option<(&'static str, &'static str)>,
     done: bool,
 ) -> Result<String, AppError> {
+    let error = error.map(|(k, f)| (t.get(k).to_owned(), f));
+    page_text(state, t, csrf, user, error, done)
+}
+
+/// The page with a message already in words (a lock with its time).
+fn page_with_message(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    user: &crate::extract::CurrentUser,
+    message: &str,
+) -> Result<String, AppError> {
+    page_text(
+        state,
+        t,
+        csrf,
+        user,
+        Some((message.to_owned(), "current")),
+        false,
+    )
+}
+
+fn page_text(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    user: &crate::extract::CurrentUser,
+    error: Option<(String, &'static str)>,
+    done: bool,
+) -> Result<String, AppError> {
     let rules = t
         .get("password.rules")
         .replace("{min}", &state.config.password.min_length.to_string());
+    let error_field = error.as_ref().map_or("", |(_, f)| *f);
     Ok(PasswordPage {
         forced: user.user.must_change_password,
         username: user.user.username.to_string(),
         rules,
-        error: error.map(|(k, _)| t.get(k).to_owned()),
-        error_field: error.map_or("", |(_, f)| f),
+        error: error.map(|(k, _)| k),
+        error_field,
         done: done.then(|| t.get("password.done").to_owned()),
         p: Page::for_user(t, csrf, "/password", user),
     }
@@ -121,6 +152,11 @@ pub async fn password_post(
             Ok(with_cookie(Html(body).into_response(), c))
         }
         Err(ChangePasswordError::WrongCurrent) => bad("password.error.current", "current"),
+        Err(ChangePasswordError::Refused(r)) => {
+            let (status, text) = super::refusal_text(t, r);
+            let body = page_with_message(&state, t, &csrf, &user, &text)?;
+            Ok((status, Html(body)).into_response())
+        }
         Err(ChangePasswordError::Unchanged) => bad("password.error.unchanged", "new"),
         Err(ChangePasswordError::Rule(r)) => bad(rule_key(&r), "new"),
         Err(ChangePasswordError::Busy) => Err(AppError::Busy),

@@ -125,6 +125,8 @@ fn factor_error(e: FactorError) -> Result<&'static str, AppError> {
         FactorError::BadPhone(_) => "settings.error.phone",
         FactorError::TooMany => "settings.error.too_many",
         FactorError::Duplicate => "settings.error.duplicate",
+        FactorError::TooManyCodes => "factor.error.too_many_codes",
+        FactorError::Refused(_) => "login.error.locked",
         FactorError::Store(e) => return Err(e.into()),
     })
 }
@@ -406,9 +408,13 @@ pub async fn reauth_post(
             );
             Ok(with_cookie(Redirect::to(&next).into_response(), c))
         }
-        Err(FactorError::NotFresh) => {
+        Err(e @ (FactorError::NotFresh | FactorError::Refused(_))) => {
             let username = user.user.username.to_string();
-            let error = Some(t.get("reauth.error").to_owned());
+            let (status, error) = match e {
+                FactorError::Refused(r) => super::refusal_text(t, r),
+                _ => (StatusCode::UNAUTHORIZED, t.get("reauth.error").to_owned()),
+            };
+            let error = Some(error);
             let body = ReauthPage {
                 p: Page::for_user(t, &csrf, "/settings", &user),
                 username,
@@ -416,7 +422,7 @@ pub async fn reauth_post(
                 error,
             }
             .render()?;
-            Ok((StatusCode::UNAUTHORIZED, Html(body)).into_response())
+            Ok((status, Html(body)).into_response())
         }
         Err(e) => Err(factor_error(e).err().unwrap_or(AppError::BadRequest)),
     }

@@ -170,8 +170,9 @@ async fn verify(c: &Client, host: &str) -> u16 {
         .as_u16()
 }
 
-#[tokio::test]
-async fn forward_auth_keeps_the_idle_timeout_and_activity_keeps_a_session_alive() {
+/// The demo's services with web mail published at `mejl.exempelkommun.se`
+/// through forward-auth.
+async fn forward_auth_app() -> TestApp {
     let app = spawn_with(
         "[forward_auth]\nportal_url = \"https://portal.exempelkommun.se\"\n\
          domains = [\"exempelkommun.se\"]\n",
@@ -189,6 +190,12 @@ async fn forward_auth_keeps_the_idle_timeout_and_activity_keeps_a_session_alive(
     portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
         .await
         .unwrap();
+    app
+}
+
+#[tokio::test]
+async fn forward_auth_keeps_the_idle_timeout_and_activity_keeps_a_session_alive() {
+    let app = forward_auth_app().await;
     let c = app.client();
     assert_eq!(verify(&c, "mejl.exempelkommun.se").await, 401, "no session");
     c.sign_in(ANNA, ANNA_PW).await;
@@ -211,4 +218,34 @@ async fn forward_auth_keeps_the_idle_timeout_and_activity_keeps_a_session_alive(
     tokio::time::sleep(pause).await;
     assert_eq!(verify(&c, "mejl.exempelkommun.se").await, 401);
     assert_eq!(c.get("/").await.status, 303);
+}
+
+/// Issue 10 L4: a person who must change a temporary password is half-way
+/// through signing in; forward-auth (and so every published app) treats
+/// them as not signed in until the password is changed.
+#[tokio::test]
+async fn l4_a_temporary_password_opens_no_app_until_it_is_changed_b1() {
+    let app = forward_auth_app().await;
+    let (org, anna) = app.org_and_user(ANNA).await;
+    let temporary = app.hasher.hash(ANNA_PW).await.unwrap();
+    app.store
+        .set_password_hash(&org.id, &anna.id, &temporary, true)
+        .await
+        .unwrap();
+    let c = app.client();
+    assert_eq!(
+        c.sign_in(ANNA, ANNA_PW).await.location.as_deref(),
+        Some("/password")
+    );
+    assert_eq!(verify(&c, "mejl.exempelkommun.se").await, 401);
+    assert_eq!(c.get("/").await.location.as_deref(), Some("/password"));
+    let new = "ett alldeles nytt lösenord i vinter";
+    let r = c
+        .post_form(
+            "/password",
+            &[("current", ANNA_PW), ("new", new), ("confirm", new)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(verify(&c, "mejl.exempelkommun.se").await, 200);
 }

@@ -4,6 +4,7 @@
 
 mod access;
 mod apply;
+mod code_limits;
 mod email;
 mod forms;
 mod forward_auth;
