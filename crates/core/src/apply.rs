@@ -71,6 +71,8 @@ pub struct DesiredOrganisation {
     pub probes: Vec<DesiredProbe>,
     /// "Så når du oss" on the status page (seed 002).
     pub status_contact: String,
+    /// Country codes whose numbers may receive SMS codes.
+    pub sms_country_codes: Vec<String>,
 }
 
 /// A health probe as the organisation file describes it.
@@ -203,6 +205,7 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
         domains: desired.domains.clone(),
         mfa_policy: desired.mfa_policy,
         status_contact: desired.status_contact.clone(),
+        sms_country_codes: desired.sms_country_codes.clone(),
     };
     match &current.organisation {
         None => out.push(put(

@@ -26,6 +26,9 @@ pub struct Organisation {
     /// How the public reaches the organisation when things are down
     /// (phone, e-mail, visiting address and hours), on the status page.
     pub status_contact: String,
+    /// Country codes (digits) whose mobile numbers may receive codes;
+    /// `["46"]` unless the organisation file says otherwise (issue 10 L1).
+    pub sms_country_codes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -67,6 +67,7 @@ pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
             group: "Personal".into(),
             alternatives: format!("Ring lönekontoret {canary}"),
         }],
+        sms_country_codes: vec!["46".into()],
         status_contact: format!("Ring kontaktcenter {canary}"),
         probes: vec![crate::apply::DesiredProbe {
             slug: slug("payslip-http"),

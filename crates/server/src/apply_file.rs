@@ -53,6 +53,9 @@ struct RawOrg {
     /// How the public reaches the organisation when things are down.
     #[serde(default)]
     status_contact: Option<S<String>>,
+    /// Country codes whose mobile numbers may receive SMS codes (`["+46"]`).
+    #[serde(default)]
+    sms_country_codes: Option<Vec<S<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -623,7 +626,31 @@ fn check_org(
     let status_contact = o.status_contact.as_ref().map_or_else(String::new, |a| {
         multiline(c, a, &format!("{f}.status_contact"))
     });
+    let sms_country_codes = match &o.sms_country_codes {
+        None => vec!["46".to_owned()],
+        Some(list) => {
+            let mut out: Vec<String> = Vec::new();
+            for cc in list {
+                let digits = cc.get_ref().trim().trim_start_matches('+');
+                if digits.is_empty()
+                    || digits.len() > 3
+                    || !digits.bytes().all(|b| b.is_ascii_digit())
+                    || digits.starts_with('0')
+                {
+                    c.err(
+                        cc,
+                        &format!("{f}.sms_country_codes"),
+                        "a country code is 1–3 digits, like \"+46\"",
+                    );
+                } else if !out.iter().any(|d| d == digits) {
+                    out.push(digits.to_owned());
+                }
+            }
+            out
+        }
+    };
     Some(DesiredOrganisation {
+        sms_country_codes,
         status_contact,
         emergency_team,
         emergency_list,

@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, HashMap};
 impl SqlStore {
     pub(crate) async fn load_snapshot(&self, slug: &Slug) -> StoreResult<OrgSnapshot> {
         let row = sqlx::query(
-            "SELECT id, slug, name, mfa_policy, status_contact FROM organisations WHERE slug = $1",
+            "SELECT id, slug, name, mfa_policy, status_contact, sms_country_codes FROM organisations WHERE slug = $1",
         )
         .bind(slug.as_str())
         .fetch_optional(&self.pool)
@@ -181,14 +181,15 @@ async fn apply_one(
             exec(
                 tx,
                 sqlx::query(
-                    "INSERT INTO organisations (id, slug, name, mfa_policy, status_contact) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (id) DO UPDATE SET slug = $2, name = $3, mfa_policy = $4, status_contact = $5",
+                    "INSERT INTO organisations (id, slug, name, mfa_policy, status_contact, sms_country_codes) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (id) DO UPDATE SET slug = $2, name = $3, mfa_policy = $4, status_contact = $5, sms_country_codes = $6",
                 )
                 .bind(o.id.as_str())
                 .bind(o.slug.as_str())
                 .bind(&o.name)
                 .bind(o.mfa_policy.as_str())
-                .bind(&o.status_contact),
+                .bind(&o.status_contact)
+                .bind(o.sms_country_codes.join(",")),
             )
             .await?;
             exec(

@@ -37,6 +37,11 @@ impl SqlStore {
             mfa_policy: MfaPolicy::parse(&get::<String>(row, "mfa_policy")?)
                 .ok_or_else(|| StoreError::Corrupt("unknown mfa_policy".into()))?,
             status_contact: get(row, "status_contact")?,
+            sms_country_codes: get::<String>(row, "sms_country_codes")?
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect(),
         })
     }
 
@@ -61,7 +66,7 @@ fn clamp_limit(limit: u32) -> i64 {
 impl Store for SqlStore {
     async fn organisation(&self, id: &OrganisationId) -> StoreResult<Option<Organisation>> {
         self.one_org(
-            "SELECT id, slug, name, mfa_policy, status_contact FROM organisations WHERE id = $1",
+            "SELECT id, slug, name, mfa_policy, status_contact, sms_country_codes FROM organisations WHERE id = $1",
             id.as_str(),
         )
         .await
@@ -69,7 +74,7 @@ impl Store for SqlStore {
 
     async fn organisation_by_slug(&self, slug: &Slug) -> StoreResult<Option<Organisation>> {
         self.one_org(
-            "SELECT id, slug, name, mfa_policy, status_contact FROM organisations WHERE slug = $1",
+            "SELECT id, slug, name, mfa_policy, status_contact, sms_country_codes FROM organisations WHERE slug = $1",
             slug.as_str(),
         )
         .await
@@ -77,7 +82,7 @@ impl Store for SqlStore {
 
     async fn organisation_by_domain(&self, domain: &str) -> StoreResult<Option<Organisation>> {
         self.one_org(
-            "SELECT o.id, o.slug, o.name, o.mfa_policy, o.status_contact FROM organisations o \
+            "SELECT o.id, o.slug, o.name, o.mfa_policy, o.status_contact, o.sms_country_codes FROM organisations o \
              JOIN organisation_domains d ON d.organisation_id = o.id WHERE d.domain = $1",
             domain,
         )
@@ -86,7 +91,7 @@ impl Store for SqlStore {
 
     async fn list_organisations(&self) -> StoreResult<Vec<Organisation>> {
         let rows = sqlx::query(
-            "SELECT id, slug, name, mfa_policy, status_contact FROM organisations ORDER BY slug",
+            "SELECT id, slug, name, mfa_policy, status_contact, sms_country_codes FROM organisations ORDER BY slug",
         )
         .fetch_all(&self.pool)
         .await

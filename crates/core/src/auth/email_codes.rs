@@ -267,11 +267,30 @@ impl AuthService {
         raw: &str,
     ) -> Result<(Factor, IssuedCode), FactorError> {
         let number = PhoneNumber::parse(raw).map_err(FactorError::BadPhone)?;
-        let existing = self.store.factors(&user.organisation_id, &user.id).await?;
-        let numbers: Vec<&Factor> = existing
-            .iter()
-            .filter(|f| f.kind == FactorKind::Sms && f.confirmed)
-            .collect();
+        let org = self
+            .store
+            .organisation(&user.organisation_id)
+            .await?
+            .ok_or(FactorError::NotFound)?;
+        number
+            .check_accepted(&org.sms_country_codes)
+            .map_err(FactorError::BadPhone)?;
+        // A number waiting for its code counts toward the two (L1), until
+        // its code has expired; then it is cleared away.
+        let now = self.clock.now();
+        let mut numbers: Vec<Factor> = Vec::new();
+        for f in self.store.factors(&user.organisation_id, &user.id).await? {
+            if f.kind != FactorKind::Sms {
+                continue;
+            }
+            if f.confirmed || now - f.created_at < self.code_validity_secs {
+                numbers.push(f);
+            } else {
+                self.store
+                    .remove_factor(&user.organisation_id, &user.id, &f.id, false)
+                    .await?;
+            }
+        }
         if numbers
             .iter()
             .any(|f| f.destination.as_deref() == Some(number.digits()))

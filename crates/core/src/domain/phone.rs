@@ -14,6 +14,11 @@ pub enum PhoneError {
     NotDigits,
     #[error("a mobile number has 8 to 15 digits")]
     Length,
+    /// A country code the organisation does not accept for codes, or a
+    /// Swedish number that is not a mobile one (premium-rate 0900/0939/0944,
+    /// landlines): issue 10 L1.
+    #[error("numbers from this country or of this kind are not accepted")]
+    NotAccepted,
 }
 
 impl PhoneNumber {
@@ -59,6 +64,25 @@ impl PhoneNumber {
         &self.0
     }
 
+    /// Whether codes may be sent here: the number starts with one of the
+    /// organisation's country codes (digits, `46` by default), and a Swedish
+    /// number is a mobile one (07x nationally), never premium-rate.
+    ///
+    /// # Errors
+    /// [`PhoneError::NotAccepted`].
+    pub fn check_accepted(&self, country_codes: &[String]) -> Result<(), PhoneError> {
+        let Some(cc) = country_codes
+            .iter()
+            .find(|c| !c.is_empty() && self.0.starts_with(c.as_str()))
+        else {
+            return Err(PhoneError::NotAccepted);
+        };
+        if cc == "46" && !self.0.starts_with("467") {
+            return Err(PhoneError::NotAccepted);
+        }
+        Ok(())
+    }
+
     /// `+46 70… 67`: enough to choose between two numbers, not to harvest them.
     #[must_use]
     pub fn masked(&self) -> String {
@@ -94,6 +118,34 @@ mod tests {
             assert_eq!(PhoneNumber::parse(s), Ok(want.clone()), "{s}");
         }
         assert_eq!(want.masked(), "+4670…67");
+    }
+
+    #[test]
+    fn only_the_organisations_countries_and_swedish_mobiles_are_accepted_l1() {
+        let sweden = vec!["46".to_owned()];
+        let ok = PhoneNumber::parse("070-123 45 67").unwrap();
+        assert_eq!(ok.check_accepted(&sweden), Ok(()));
+        for bad in [
+            "+1 900 555 0100",
+            "0900-123 456",
+            "0939 123 456",
+            "08-123 456 78",
+            "+44 7700 900123",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(bad).unwrap().check_accepted(&sweden),
+                Err(PhoneError::NotAccepted),
+                "{bad}"
+            );
+        }
+        let nordic = vec!["46".to_owned(), "47".to_owned()];
+        assert_eq!(
+            PhoneNumber::parse("+47 412 34 567")
+                .unwrap()
+                .check_accepted(&nordic),
+            Ok(())
+        );
+        assert_eq!(ok.check_accepted(&[]), Err(PhoneError::NotAccepted));
     }
 
     #[test]

@@ -122,6 +122,9 @@ fn factor_error(e: FactorError) -> Result<&'static str, AppError> {
         FactorError::NotFresh => "settings.error.fresh",
         FactorError::BadAddress => "settings.error.address",
         FactorError::TooSoon => "settings.error.too_soon",
+        FactorError::BadPhone(portvakt_core::domain::PhoneError::NotAccepted) => {
+            "settings.error.phone_country"
+        }
         FactorError::BadPhone(_) => "settings.error.phone",
         FactorError::TooMany => "settings.error.too_many",
         FactorError::Duplicate => "settings.error.duplicate",

@@ -271,3 +271,68 @@ async fn codes_by_sms_come_in_the_users_own_language() {
     let (_, msg) = gw.sms(3).await;
     assert!(msg.contains("code for changing your password"), "{msg}");
 }
+
+/// Issue 10 L1: registering numbers cannot be used to send SMS without
+/// limit: numbers waiting for their code count toward the two, only the
+/// organisation's country codes (Sweden by default) and Swedish mobile
+/// numbers are accepted, and the account's code budget holds (A4).
+#[tokio::test]
+async fn l1_registering_numbers_sends_a_bounded_number_of_sms() {
+    let (gw, app) = with_gateway().await;
+    let inside = app.client();
+    inside.sign_in(ANNA, ANNA_PW).await;
+    for premium in [
+        "+1 900 555 0100",
+        "0900-123 456",
+        "+44 7700 900123",
+        "08-123 456 78",
+    ] {
+        let r = inside
+            .post_form("/settings/sms", &[("number", premium)])
+            .await;
+        assert_eq!(r.status, 400, "{premium}");
+        assert!(r.body.contains("Koder kan inte skickas till det numret"));
+    }
+    // Six numbers in one burst, none confirmed: two are started.
+    let mut started = 0;
+    for n in [
+        "0701000001",
+        "0701000002",
+        "0701000003",
+        "0701000004",
+        "0701000005",
+        "0701000006",
+    ] {
+        let r = inside.post_form("/settings/sms", &[("number", n)]).await;
+        if r.location
+            .is_some_and(|l| l.starts_with("/settings/verify/"))
+        {
+            started += 1;
+        }
+    }
+    assert_eq!(started, 2);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(gw.count(), 2);
+    // An hour later the unconfirmed ones have lapsed, but the account's
+    // budget still bounds what one person can be sent in a day.
+    let mut total = 2;
+    for round in 0..23 {
+        app.clock.advance(3600);
+        let c = app.client();
+        c.sign_in(ANNA, ANNA_PW).await;
+        for i in 0..3 {
+            let r = c
+                .post_form(
+                    "/settings/sms",
+                    &[("number", &format!("07020{round:02}{i:03}"))],
+                )
+                .await;
+            if r.location
+                .is_some_and(|l| l.starts_with("/settings/verify/"))
+            {
+                total += 1;
+            }
+        }
+    }
+    assert!(total <= 20, "{total} codes in a day");
+}

@@ -25,6 +25,7 @@ async fn zone_org(app: &TestApp) {
         emergency_team: vec![],
         emergency_list: vec![],
         probes: Vec::new(),
+        sms_country_codes: vec!["46".into()],
         status_contact: String::new(),
         users: vec![DesiredUser {
             username: Username::parse(USER).unwrap(),
