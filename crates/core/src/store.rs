@@ -185,6 +185,14 @@ impl std::fmt::Debug for Ceremony {
     }
 }
 
+/// At most `max` codes for `purpose` (empty: any) per account in `window_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeLimit {
+    pub purpose: &'static str,
+    pub window_secs: i64,
+    pub max: u32,
+}
+
 /// The outcome of typing a code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeCheck {
@@ -346,6 +354,25 @@ pub trait Store: Send + Sync + 'static {
         policy: &LockoutPolicy,
     ) -> StoreResult<ThrottleState>;
     async fn clear_failures(&self, org: &OrganisationId, username: &Username) -> StoreResult<()>;
+    /// Takes one try before a secret is checked, atomically: counted as a
+    /// failure at once (so parallel tries cannot all slip under the limit),
+    /// unless the account is already delayed or locked, in which case
+    /// nothing is counted and `Err` carries the state that refused it.
+    async fn begin_try(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+        now: UnixTime,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<Result<ThrottleState, ThrottleState>>;
+    /// Takes back one try whose secret was right (a lock set meanwhile stays).
+    async fn forgive_try(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+        now: UnixTime,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<()>;
 
     // Sessions
     async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
@@ -461,6 +488,15 @@ pub trait Store: Send + Sync + 'static {
         now: UnixTime,
         max_tries: u32,
     ) -> StoreResult<CodeCheck>;
+    /// Stores a new code like [`Store::create_challenge`], but only while the
+    /// account is within every limit (counted over its challenges, with the
+    /// account's row locked, so parallel requests cannot overshoot).
+    /// `Some(time)` when a limit is reached: when to try again, roughly.
+    async fn create_challenge_within(
+        &self,
+        c: &CodeChallenge,
+        limits: &[CodeLimit],
+    ) -> StoreResult<Option<UnixTime>>;
     /// Uses up one live challenge: true exactly once, even under concurrency.
     async fn redeem_challenge(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
     /// How many codes were issued to one account since `since`, for `purpose`

@@ -632,15 +632,11 @@ fn check_org(
             let mut out: Vec<String> = Vec::new();
             for cc in list {
                 let digits = cc.get_ref().trim().trim_start_matches('+');
-                if digits.is_empty()
-                    || digits.len() > 3
-                    || !digits.bytes().all(|b| b.is_ascii_digit())
-                    || digits.starts_with('0')
-                {
+                if !portvakt_core::domain::PhoneNumber::is_country_code(digits) {
                     c.err(
                         cc,
                         &format!("{f}.sms_country_codes"),
-                        "a country code is 1–3 digits, like \"+46\"",
+                        "not a country calling code (like \"+46\")",
                     );
                 } else if !out.iter().any(|d| d == digits) {
                     out.push(digits.to_owned());

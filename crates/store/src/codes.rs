@@ -5,36 +5,51 @@ use crate::{db_err, SqlStore};
 use portvakt_core::auth::codes;
 use portvakt_core::clock::UnixTime;
 use portvakt_core::ids::OrganisationId;
-use portvakt_core::store::{CodeChallenge, CodeCheck, OutboxMessage, StoreResult};
+use portvakt_core::store::{CodeChallenge, CodeCheck, CodeLimit, OutboxMessage, StoreResult};
 
 impl SqlStore {
     pub(crate) async fn create_challenge_impl(&self, c: &CodeChallenge) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        sqlx::query("UPDATE code_challenges SET used_at = $1 WHERE session_hash = $2 AND purpose = $3 AND used_at IS NULL")
-            .bind(c.created_at)
-            .bind(&c.session_hash)
-            .bind(&c.purpose)
+        insert_challenge(&mut tx, c).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    pub(crate) async fn create_challenge_within_impl(
+        &self,
+        c: &CodeChallenge,
+        limits: &[CodeLimit],
+    ) -> StoreResult<Option<UnixTime>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // A no-op write to the account's row first: PostgreSQL holds that
+        // row until commit and SQLite takes its writer lock, so two
+        // requests for one account count and insert one after the other.
+        sqlx::query("UPDATE users SET id = id WHERE organisation_id = $1 AND id = $2")
+            .bind(c.organisation_id.as_str())
+            .bind(c.user_id.as_str())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO code_challenges (id, organisation_id, user_id, session_hash, purpose, channel, destination, code_hash, created_at, expires_at, tries, used_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, NULL)",
-        )
-        .bind(&c.id)
-        .bind(c.organisation_id.as_str())
-        .bind(c.user_id.as_str())
-        .bind(&c.session_hash)
-        .bind(&c.purpose)
-        .bind(c.channel.as_str())
-        .bind(&c.destination)
-        .bind(&c.code_hash)
-        .bind(c.created_at)
-        .bind(c.expires_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+        for l in limits {
+            let row = sqlx::query(
+                "SELECT COUNT(*) AS n FROM code_challenges \
+                 WHERE organisation_id = $1 AND user_id = $2 AND created_at > $3 \
+                 AND ($4 = '' OR purpose = $4)",
+            )
+            .bind(c.organisation_id.as_str())
+            .bind(c.user_id.as_str())
+            .bind(c.created_at - l.window_secs)
+            .bind(l.purpose)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if get::<i64>(&row, "n")? >= i64::from(l.max) {
+                tx.rollback().await.map_err(db_err)?;
+                return Ok(Some(c.created_at + l.window_secs.min(3600)));
+            }
+        }
+        insert_challenge(&mut tx, c).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(None)
     }
 
     pub(crate) async fn latest_challenge_at_impl(
@@ -275,4 +290,36 @@ pub(crate) fn outbox_insert<'q>(
     .bind(&m.body)
     .bind(m.created_at)
     .bind(batch)
+}
+
+/// Voids the session's earlier codes for the purpose and stores the new one.
+async fn insert_challenge(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    c: &CodeChallenge,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE code_challenges SET used_at = $1 WHERE session_hash = $2 AND purpose = $3 AND used_at IS NULL")
+            .bind(c.created_at)
+            .bind(&c.session_hash)
+            .bind(&c.purpose)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    sqlx::query(
+            "INSERT INTO code_challenges (id, organisation_id, user_id, session_hash, purpose, channel, destination, code_hash, created_at, expires_at, tries, used_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, NULL)",
+        )
+        .bind(&c.id)
+        .bind(c.organisation_id.as_str())
+        .bind(c.user_id.as_str())
+        .bind(&c.session_hash)
+        .bind(&c.purpose)
+        .bind(c.channel.as_str())
+        .bind(&c.destination)
+        .bind(&c.code_hash)
+        .bind(c.created_at)
+        .bind(c.expires_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    Ok(())
 }

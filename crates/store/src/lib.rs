@@ -21,6 +21,7 @@ mod seal;
 mod status;
 mod store_impl;
 pub mod testing;
+mod throttle;
 
 use portvakt_core::StoreError;
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};

@@ -8,8 +8,8 @@ use portvakt_core::clock::UnixTime;
 use portvakt_core::domain::{MfaPolicy, Role, Slug, Username};
 use portvakt_core::ids::{FactorId, OrganisationId, UserId};
 use portvakt_core::store::{
-    Ceremony, CodeChallenge, CodeCheck, Factor, Group, NewSession, Organisation, OutboxMessage,
-    Service, SessionRecord, SignInEvent, Store, StoreResult, User,
+    Ceremony, CodeChallenge, CodeCheck, CodeLimit, Factor, Group, NewSession, Organisation,
+    OutboxMessage, Service, SessionRecord, SignInEvent, Store, StoreResult, User,
 };
 use portvakt_core::StoreError;
 use sqlx::any::AnyRow;
@@ -273,6 +273,26 @@ impl Store for SqlStore {
         })
     }
 
+    async fn begin_try(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+        now: UnixTime,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<Result<ThrottleState, ThrottleState>> {
+        self.begin_try_impl(org, username, now, policy).await
+    }
+
+    async fn forgive_try(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+        now: UnixTime,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<()> {
+        self.forgive_try_impl(org, username, now, policy).await
+    }
+
     async fn clear_failures(&self, org: &OrganisationId, username: &Username) -> StoreResult<()> {
         sqlx::query("DELETE FROM login_throttle WHERE organisation_id = $1 AND username = $2")
             .bind(org.as_str())
@@ -486,6 +506,14 @@ impl Store for SqlStore {
     ) -> StoreResult<CodeCheck> {
         self.check_challenge_impl(session_hash, purpose, code, now, max_tries)
             .await
+    }
+
+    async fn create_challenge_within(
+        &self,
+        c: &CodeChallenge,
+        limits: &[CodeLimit],
+    ) -> StoreResult<Option<UnixTime>> {
+        self.create_challenge_within_impl(c, limits).await
     }
 
     async fn redeem_challenge(&self, id: &str, now: UnixTime) -> StoreResult<bool> {

@@ -14,7 +14,8 @@ use super::signin::{AuthService, ClientInfo};
 use crate::clock::UnixTime;
 use crate::domain::Username;
 use crate::error::StoreError;
-use crate::ids::{OrganisationId, UserId};
+use crate::ids::OrganisationId;
+use crate::store::CodeLimit;
 use thiserror::Error;
 
 /// Why a secret was not even looked at.
@@ -35,19 +36,50 @@ pub enum Refusal {
 /// may be sent within each window, whatever the flow. A person who asks
 /// for a code, waits, and asks again stays far below these; a script that
 /// restarts flows to make Portvakt send messages hits them at once.
-pub const CODE_BUDGET: [(i64, u32); 3] = [(60, 3), (3600, 8), (24 * 3600, 20)];
+pub const CODE_BUDGET: [CodeLimit; 3] = [
+    CodeLimit {
+        purpose: "",
+        window_secs: 60,
+        max: 3,
+    },
+    CodeLimit {
+        purpose: "",
+        window_secs: 3600,
+        max: 8,
+    },
+    CodeLimit {
+        purpose: "",
+        window_secs: 24 * 3600,
+        max: 20,
+    },
+];
 /// Forgotten-password attempts one account may start within each window
-/// (each one is a code or an app-code chance).
-pub const RESET_BUDGET: [(i64, u32); 2] = [(3600, 3), (24 * 3600, 10)];
+/// (each one is a code sent or an app-code chance), on top of [`CODE_BUDGET`].
+pub const RESET_BUDGET: [CodeLimit; 2] = [
+    CodeLimit {
+        purpose: super::reset::PURPOSE,
+        window_secs: 3600,
+        max: 3,
+    },
+    CodeLimit {
+        purpose: super::reset::PURPOSE,
+        window_secs: 24 * 3600,
+        max: 10,
+    },
+];
 
 impl AuthService {
-    /// Refuses before any secret is checked when the address or the account
-    /// has failed too often. Counters are kept per (organisation, username)
-    /// whether or not the account exists, so the answer reveals nothing.
+    /// Takes one try for the account before its secret is checked: counted
+    /// as a failure at once, in the store, so parallel tries cannot all get
+    /// past the limit; refused (and not counted) when the address or the
+    /// account has failed too often. Counters are kept per (organisation,
+    /// username) whether or not the account exists, so the answer reveals
+    /// nothing. A right secret then calls [`AuthService::forgive_try`] or
+    /// clears the counter.
     ///
     /// # Errors
     /// Store failures; a refusal is `Ok(Err(_))`.
-    pub async fn gate(
+    pub async fn take_try(
         &self,
         org: &OrganisationId,
         username: &Username,
@@ -57,55 +89,37 @@ impl AuthService {
         if self.ip_throttle.is_blocked(client.ip, now) {
             return Ok(Err(Refusal::IpThrottled));
         }
-        let state = self.store.throttle_state(org, username).await?;
-        Ok(refusal(state, now).map_or(Ok(()), Err))
+        Ok(
+            match self
+                .store
+                .begin_try(org, username, now, &self.lockout)
+                .await?
+            {
+                Ok(_) => Ok(()),
+                Err(state) => Err(refusal(state, now).unwrap_or(Refusal::Locked)),
+            },
+        )
     }
 
-    /// One wrong secret: counts against the account (growing delay, then a
-    /// lock) and against the address.
+    /// A try taken with [`AuthService::take_try`] whose secret was right but
+    /// that is not a finished sign-in yet (a second factor is still due).
     ///
     /// # Errors
     /// Store failures.
-    pub async fn count_wrong(
+    pub async fn forgive_try(
         &self,
         org: &OrganisationId,
         username: &Username,
-        client: &ClientInfo,
-    ) -> Result<ThrottleState, StoreError> {
-        let now = self.clock.now();
-        self.ip_throttle.record_failure(client.ip, now);
+    ) -> Result<(), StoreError> {
         self.store
-            .record_failure(org, username, now, &self.lockout)
+            .forgive_try(org, username, self.clock.now(), &self.lockout)
             .await
     }
 
-    /// Whether the account may be sent another code (`purpose` empty)
-    /// or start another reset (`reset`): `Some(time)` when it may again.
-    ///
-    /// # Errors
-    /// Store failures.
-    pub async fn code_budget_exhausted(
-        &self,
-        org: &OrganisationId,
-        user: &UserId,
-        purpose: &str,
-    ) -> Result<Option<UnixTime>, StoreError> {
-        let budget: &[(i64, u32)] = if purpose.is_empty() {
-            &CODE_BUDGET
-        } else {
-            &RESET_BUDGET
-        };
-        let now = self.clock.now();
-        for &(window, max) in budget {
-            let sent = self
-                .store
-                .count_challenges(org, user, purpose, now - window)
-                .await?;
-            if sent >= max {
-                return Ok(Some(now + window.min(3600)));
-            }
-        }
-        Ok(None)
+    /// A wrong secret: the account's try is already counted; this counts
+    /// it against the address too.
+    pub fn wrong_secret(&self, client: &ClientInfo) {
+        self.ip_throttle.record_failure(client.ip, self.clock.now());
     }
 }
 

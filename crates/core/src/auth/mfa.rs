@@ -144,9 +144,9 @@ impl AuthService {
         let SessionCheck::Pending { session, user } = self.check_session(token).await? else {
             return Err(SecondFactorError::AttemptOver);
         };
-        self.second_factor_gate(&user, client).await?;
         // The try is counted (atomically, in the store) before the code is
-        // looked at, so parallel guesses cannot exceed the limit (M1, G3).
+        // looked at, so parallel guesses cannot exceed the limit (M1, G3),
+        // first for this attempt, then for the account.
         let tries = self.store.count_mfa_try(&token.hash()).await?;
         if tries > MAX_CODE_TRIES {
             self.store
@@ -154,6 +154,7 @@ impl AuthService {
                 .await?;
             return Err(SecondFactorError::AttemptOver);
         }
+        self.second_factor_gate(&user, client).await?;
         let now = self.clock.now();
         if self.consume_any_totp(&user, code, now).await? {
             return Ok(self
@@ -178,7 +179,7 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<(), SecondFactorError> {
         match self
-            .gate(&user.organisation_id, &user.username, client)
+            .take_try(&user.organisation_id, &user.username, client)
             .await?
         {
             Ok(()) => Ok(()),
@@ -208,8 +209,7 @@ impl AuthService {
         tries_left: u32,
     ) -> Result<SessionToken, SecondFactorError> {
         let now = self.clock.now();
-        self.count_wrong(&user.organisation_id, &user.username, client)
-            .await?;
+        self.wrong_secret(client);
         self.event_for(
             method,
             Some(&user.organisation_id),
@@ -352,7 +352,7 @@ impl AuthService {
         // The same counters, delays and lock as sign-in (issue 10 M2): a
         // session must not be a way to keep guessing a locked password.
         if let Err(r) = self
-            .gate(&user.organisation_id, &user.username, client)
+            .take_try(&user.organisation_id, &user.username, client)
             .await?
         {
             self.event(
@@ -371,8 +371,7 @@ impl AuthService {
             .await
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         if !v.matches {
-            self.count_wrong(&user.organisation_id, &user.username, client)
-                .await?;
+            self.wrong_secret(client);
             self.event(
                 Some(&user.organisation_id),
                 Some(user),

@@ -5,6 +5,7 @@
 //! and someone who never registered is told to visit servicedesk.
 
 use super::codes::{self, MAX_TRIES};
+use super::guard::{CODE_BUDGET, RESET_BUDGET};
 use super::password::HashError;
 use super::password_rules::{check_new_password, PasswordContext, PasswordRuleError};
 use super::session::SessionToken;
@@ -12,7 +13,7 @@ use super::signin::{AuthService, ClientInfo};
 use crate::domain::Username;
 use crate::error::StoreError;
 use crate::ids::EventId;
-use crate::store::{CodeChallenge, CodeCheck, EventResult, FactorKind};
+use crate::store::{CodeChallenge, CodeCheck, CodeLimit, EventResult, FactorKind};
 use thiserror::Error;
 
 pub const PURPOSE: &str = "reset";
@@ -123,15 +124,30 @@ impl AuthService {
             return Ok(started);
         }
         // Each reset is a code chance and usually messages: a budget per
-        // account, whatever address the requests come from (H1).
-        let exhausted = match self
-            .code_budget_exhausted(&org.id, &user.id, PURPOSE)
-            .await?
-        {
-            Some(t) => Some(t),
-            None => self.code_budget_exhausted(&org.id, &user.id, "").await?,
-        };
-        if exhausted.is_some() {
+        // account, whatever address the requests come from, checked and
+        // stored in one step so a burst cannot overshoot it (H1).
+        let id = EventId::generate().to_string();
+        let code = codes::generate();
+        let limits: Vec<CodeLimit> = RESET_BUDGET.iter().chain(&CODE_BUDGET).copied().collect();
+        let over = self
+            .store
+            .create_challenge_within(
+                &CodeChallenge {
+                    code_hash: codes::hash(&id, &code),
+                    id,
+                    organisation_id: org.id.clone(),
+                    user_id: user.id.clone(),
+                    session_hash,
+                    purpose: PURPOSE.into(),
+                    channel: FactorKind::Email,
+                    destination: String::new(),
+                    created_at: now,
+                    expires_at: started.expires_at,
+                },
+                &limits,
+            )
+            .await?;
+        if over.is_some() {
             self.event_for(
                 "reset",
                 Some(&org.id),
@@ -143,27 +159,20 @@ impl AuthService {
             .await?;
             return Ok(started);
         }
-        let id = EventId::generate().to_string();
-        let code = codes::generate();
-        self.store
-            .create_challenge(&CodeChallenge {
-                code_hash: codes::hash(&id, &code),
-                id,
-                organisation_id: org.id.clone(),
-                user_id: user.id.clone(),
-                session_hash,
-                purpose: PURPOSE.into(),
-                channel: FactorKind::Email,
-                destination: String::new(),
-                created_at: now,
-                expires_at: started.expires_at,
-            })
-            .await?;
-        started.destinations = confirmed
-            .iter()
-            .filter(|f| matches!(f.kind, FactorKind::Email | FactorKind::Sms))
-            .filter_map(|f| f.destination.clone().map(|d| (f.kind, d)))
-            .collect();
+        let mut destinations = Vec::new();
+        for f in &confirmed {
+            let Some(d) = f.destination.clone() else {
+                continue;
+            };
+            match f.kind {
+                FactorKind::Email => destinations.push((f.kind, d)),
+                FactorKind::Sms if self.may_text(&user, &d).await? => {
+                    destinations.push((f.kind, d));
+                }
+                _ => {}
+            }
+        }
+        started.destinations = destinations;
         started.code = Some(code);
         started.organisation = Some(org.id.clone());
         started.language.clone_from(&user.language);
@@ -181,20 +190,25 @@ impl AuthService {
 
     /// Sets a new password for the attempt's account when `code` is the sent
     /// code or a current code from one of its authenticator apps. Ends every
-    /// session of the account.
+    /// session of the account and lifts a lock.
     ///
-    /// Order matters (issue 10): the account's lock is consulted before any
-    /// code is looked at; a wrong code counts against the account like a
-    /// wrong password; the code is checked before the password rules, so a
+    /// Order matters (issue 10): the try is counted against the name typed
+    /// at `/reset` before any code is looked at, whether or not an account
+    /// or an attempt exists, so the lock counter says nothing about the
+    /// account (A1); the code is checked before the password rules, so a
     /// rule message is only ever shown to someone holding the right code
-    /// (M3); and the code is used up only once the new password is accepted.
+    /// (M3); the code is used up only once the new password is accepted.
+    /// A delayed or locked account may still use a code *sent* to an
+    /// address registered beforehand (five tries, a budget of resets): that
+    /// is the way back from a lock; app codes are not checked then (H1).
     ///
     /// # Errors
-    /// One answer for every code problem (wrong, expired, locked account,
+    /// One answer for every code problem (wrong, expired, tried too often,
     /// no such attempt); password rule violations.
     pub async fn finish_reset(
         &self,
         token: &SessionToken,
+        typed_username: &str,
         code: &str,
         new_password: &str,
         client: &ClientInfo,
@@ -206,30 +220,14 @@ impl AuthService {
             Some((org_id, user_id)) => self.store.user(org_id, user_id).await?,
             None => None,
         };
-        let (Some(user), Some(org)) = (
-            user.clone(),
-            match &owner {
-                Some((org_id, _)) => self.store.organisation(org_id).await?,
-                None => None,
-            },
-        ) else {
-            // No attempt behind this browser: an unknown name, a name
-            // without a registered method, or an expired attempt.
-            self.ip_throttle.record_failure(client.ip, now);
-            return Err(ResetError::Code);
+        let org = match &user {
+            Some(u) => self.store.organisation(&u.organisation_id).await?,
+            None => None,
         };
-        if let Err(refusal) = self.gate(&org.id, &user.username, client).await? {
-            self.event_for(
-                "reset",
-                Some(&org.id),
-                Some(&user),
-                client,
-                EventResult::Failure,
-                refusal_reason(refusal),
-            )
-            .await?;
-            return Err(ResetError::Code);
-        }
+        let (Some(user), Some(org)) = (user, org) else {
+            return self.no_reset_attempt(typed_username, client).await;
+        };
+        let admitted = self.take_try(&org.id, &user.username, client).await?;
         let normalised = codes::normalise(code);
         let proof = match self
             .store
@@ -238,24 +236,39 @@ impl AuthService {
         {
             CodeCheck::Accepted { id, .. } => Some(Proof::Sent(id)),
             CodeCheck::Void => None,
-            CodeCheck::Wrong { .. } => self.matching_totp(&user, code, now).await?.map(Proof::App),
+            CodeCheck::Wrong { .. } if admitted.is_ok() => {
+                self.matching_totp(&user, code, now).await?.map(Proof::App)
+            }
+            CodeCheck::Wrong { .. } => None,
         };
         let Some(proof) = proof else {
-            self.count_wrong(&org.id, &user.username, client).await?;
+            let reason = match admitted {
+                Ok(()) => {
+                    self.wrong_secret(client);
+                    "bad_code"
+                }
+                Err(r) => refusal_reason(r),
+            };
             self.event_for(
                 "reset",
                 Some(&org.id),
                 Some(&user),
                 client,
                 EventResult::Failure,
-                "bad_code",
+                reason,
             )
             .await?;
             return Err(ResetError::Code);
         };
         // Only someone with the right code gets here, so a rule message
-        // reveals nothing about the account; the code stays usable.
-        self.check_reset_password(&org, &user, new_password)?;
+        // reveals nothing about the account; the code stays usable and the
+        // try is taken back.
+        if let Err(rule) = self.check_reset_password(&org, &user, new_password) {
+            if admitted.is_ok() {
+                self.forgive_try(&org.id, &user.username).await?;
+            }
+            return Err(rule.into());
+        }
         let used = match proof {
             Proof::Sent(id) => self.store.redeem_challenge(&id, now).await?,
             Proof::App((factor, step)) => {
@@ -274,6 +287,44 @@ impl AuthService {
         }
         self.complete_reset(&user, new_password, client, "password_reset")
             .await
+    }
+
+    /// `/reset/code` in a browser with no live attempt (an unknown name, a
+    /// name without a registered method, an expired attempt): the same
+    /// answer, and the try counted against the name typed, as for a real
+    /// account (A1).
+    async fn no_reset_attempt(
+        &self,
+        typed_username: &str,
+        client: &ClientInfo,
+    ) -> Result<(), ResetError> {
+        let username = Username::parse(typed_username).ok();
+        let org = match &username {
+            Some(u) => self.resolve_organisation(u).await?,
+            None => None,
+        };
+        let (Some(username), Some(org)) = (username, org) else {
+            self.wrong_secret(client);
+            return Err(ResetError::Code);
+        };
+        let user = self.store.user_by_username(&org.id, &username).await?;
+        let reason = match self.take_try(&org.id, &username, client).await? {
+            Ok(()) => {
+                self.wrong_secret(client);
+                "no_reset_attempt"
+            }
+            Err(r) => refusal_reason(r),
+        };
+        self.event_for(
+            "reset",
+            Some(&org.id),
+            user.as_ref(),
+            client,
+            EventResult::Failure,
+            reason,
+        )
+        .await?;
+        Err(ResetError::Code)
     }
 
     /// The password rules for a reset (length, common passwords, the

@@ -250,8 +250,14 @@ impl AuthService {
             return Err(SignInError::InvalidCredentials);
         };
 
-        let throttle = self.store.throttle_state(&org.id, &username).await?;
-        if throttle.is_hard_locked() || throttle.is_delayed(now) {
+        // The try is counted before the password is checked (and taken
+        // back if it was right), so parallel guesses cannot all get in
+        // under the limit (issue 10 M2).
+        if let Err(throttle) = self
+            .store
+            .begin_try(&org.id, &username, now, &self.lockout)
+            .await?
+        {
             self.ip_throttle.record_failure(client.ip, now);
             self.event(
                 Some(&org.id),
@@ -276,9 +282,6 @@ impl AuthService {
         let verification = self.hasher.verify(password, stored).await?;
         let had_hash = stored.is_some();
         if !verification.matches {
-            self.store
-                .record_failure(&org.id, &username, now, &self.lockout)
-                .await?;
             self.ip_throttle.record_failure(client.ip, now);
             // The event names a real account, for its owner's sign-in history
             // and investigations; the caller's answer never does.
@@ -300,6 +303,10 @@ impl AuthService {
         let Some(user) = user else {
             return Err(SignInError::InvalidCredentials);
         };
+        // The password was right: this try is taken back. Earlier failures
+        // stay until the whole sign-in succeeds, or a known password would
+        // reset the budget for guessing codes (H1).
+        self.forgive_try(&org.id, &username).await?;
         if user.disabled {
             self.event(
                 Some(&org.id),
@@ -330,9 +337,6 @@ impl AuthService {
             return Err(SignInError::NoSecondFactor);
         }
         if !pending_mfa {
-            // With a second factor to come, the count stays until that is
-            // right too: otherwise a known password would reset the budget
-            // for guessing codes (issue 10 H1).
             self.store.clear_failures(&org.id, &username).await?;
         }
         let token = self
@@ -484,7 +488,10 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<SessionToken, ChangePasswordError> {
         // The same counters, delays and lock as sign-in (issue 10 M2).
-        if let Err(r) = self.gate(&organisation.id, &user.username, client).await? {
+        if let Err(r) = self
+            .take_try(&organisation.id, &user.username, client)
+            .await?
+        {
             self.event(
                 Some(&organisation.id),
                 Some(user),
@@ -500,8 +507,7 @@ impl AuthService {
             .verify(current, user.password_hash.as_deref())
             .await?;
         if !v.matches {
-            self.count_wrong(&organisation.id, &user.username, client)
-                .await?;
+            self.wrong_secret(client);
             self.event(
                 Some(&organisation.id),
                 Some(user),

@@ -64,6 +64,28 @@ impl PhoneNumber {
         &self.0
     }
 
+    /// Whether `code` (digits) is a whole E.164 country calling code in
+    /// shape: the codes are prefix-free, and only 1 and 7 have one digit,
+    /// so `4` (which would match +40…+49) or `467` are refused.
+    #[must_use]
+    pub fn is_country_code(code: &str) -> bool {
+        const TWO: [&str; 44] = [
+            "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45",
+            "46", "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61",
+            "62", "63", "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94",
+            "95", "98",
+        ];
+        if !code.bytes().all(|b| b.is_ascii_digit()) || code.starts_with('0') {
+            return false;
+        }
+        match code.len() {
+            1 => code == "1" || code == "7",
+            2 => TWO.contains(&code),
+            3 => !code.starts_with(['1', '7']) && !TWO.contains(&&code[..2]),
+            _ => false,
+        }
+    }
+
     /// Whether codes may be sent here: the number starts with one of the
     /// organisation's country codes (digits, `46` by default), and a Swedish
     /// number is a mobile one (07x nationally), never premium-rate.
@@ -77,7 +99,13 @@ impl PhoneNumber {
         else {
             return Err(PhoneError::NotAccepted);
         };
-        if cc == "46" && !self.0.starts_with("467") {
+        // Swedish mobile series (PTS): 070, 072, 073, 076, 079, nine
+        // digits after 0; never 071 (machine-to-machine), 074/075/077/078,
+        // premium rate (0900, 0939, 0944) or landlines.
+        const SWEDISH_MOBILE: [&str; 5] = ["4670", "4672", "4673", "4676", "4679"];
+        if cc == "46"
+            && !(self.0.len() == 11 && SWEDISH_MOBILE.iter().any(|p| self.0.starts_with(p)))
+        {
             return Err(PhoneError::NotAccepted);
         }
         Ok(())
@@ -131,6 +159,9 @@ mod tests {
             "0939 123 456",
             "08-123 456 78",
             "+44 7700 900123",
+            "071-123 45 67",
+            "077-123 45 67",
+            "070-123 45 678",
         ] {
             assert_eq!(
                 PhoneNumber::parse(bad).unwrap().check_accepted(&sweden),
@@ -146,6 +177,16 @@ mod tests {
             Ok(())
         );
         assert_eq!(ok.check_accepted(&[]), Err(PhoneError::NotAccepted));
+    }
+
+    #[test]
+    fn country_codes_are_whole_codes() {
+        for ok in ["46", "47", "358", "1", "7", "354", "299"] {
+            assert!(PhoneNumber::is_country_code(ok), "{ok}");
+        }
+        for bad in ["4", "5", "0", "467", "461", "1900", "", "4a", "12", "70"] {
+            assert!(!PhoneNumber::is_country_code(bad), "{bad}");
+        }
     }
 
     #[test]

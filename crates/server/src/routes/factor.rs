@@ -226,11 +226,15 @@ pub async fn send_email_post(
             state.store.enqueue_message(&m).await?;
             Ok(Redirect::to(&format!("/login/factor?sent={id}")).into_response())
         }
-        Err(e @ (SendCodeError::TooSoon { .. } | SendCodeError::TooMany { .. })) => {
-            let key = if matches!(e, SendCodeError::TooMany { .. }) {
-                "factor.error.too_many_codes"
-            } else {
-                "factor.error.too_soon"
+        Err(
+            e @ (SendCodeError::TooSoon { .. }
+            | SendCodeError::TooMany { .. }
+            | SendCodeError::NumberRefused),
+        ) => {
+            let key = match e {
+                SendCodeError::TooMany { .. } => "factor.error.too_many_codes",
+                SendCodeError::NumberRefused => "settings.error.phone_country",
+                _ => "factor.error.too_soon",
             };
             let body = render(
                 &state,

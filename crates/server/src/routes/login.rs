@@ -69,6 +69,25 @@ pub async fn login_get(
 ) -> Result<Response, AppError> {
     let back = q.rd.as_deref().and_then(|r| checked_return(&state, r));
     if let Some(u) = user {
+        if u.0.user.must_change_password {
+            // Apps treat this session as signed out (issue 10 L4): sending
+            // the person back there would loop. The password page first,
+            // and the app after it.
+            let to = Redirect::to("/password").into_response();
+            return Ok(match back {
+                Some(back) => with_cookie(
+                    to,
+                    cookies::build(
+                        &state.cookies,
+                        state.cookies.return_to,
+                        &back,
+                        SameSite::Lax,
+                        Some(600),
+                    ),
+                ),
+                None => to,
+            });
+        }
         if !u.0.session.pending_mfa {
             if let Some(back) = back {
                 return Ok(Redirect::to(&back).into_response());

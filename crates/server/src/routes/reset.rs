@@ -12,6 +12,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use cookie::SameSite;
 use portvakt_core::auth::reset::ResetError;
 use portvakt_core::auth::session::SessionToken;
@@ -69,14 +71,31 @@ pub async fn reset_post(
             tracing::error!(error = %e, "password reset not started");
         }
     });
+    // The name typed travels with the attempt, so `/reset/code` counts
+    // tries against it whether or not an account exists (issue 10 A1).
+    let value = format!(
+        "{}.{}",
+        token.as_str(),
+        URL_SAFE_NO_PAD.encode(clipped(&form.username, 150))
+    );
     let c = cookies::build(
         &state.cookies,
         state.cookies.reset,
-        token.as_str(),
+        &value,
         SameSite::Strict,
         Some(15 * 60),
     );
     Ok(with_cookie(Redirect::to("/reset/code").into_response(), c))
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary (the cookie
+/// holding it must stay under the 256 bytes `cookies::read` accepts).
+fn clipped(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 #[derive(Template)]
@@ -144,14 +163,20 @@ pub async fn reset_code_post(
     if form.new != form.confirm {
         return bad("password.error.mismatch", "confirm");
     }
-    let token = cookies::read(&headers, state.cookies.reset).map(|v| SessionToken::from_cookie(&v));
-    let Some(token) = token else {
+    let Some(attempt) = cookies::read(&headers, state.cookies.reset) else {
         return bad("reset.error.code", "code");
     };
+    let (token, typed) = attempt.split_once('.').unwrap_or((attempt.as_str(), ""));
+    let token = SessionToken::from_cookie(token);
+    let typed = URL_SAFE_NO_PAD
+        .decode(typed)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default();
     let code: String = form.code.chars().take(64).collect();
     match state
         .auth
-        .finish_reset(&token, &code, &form.new, &client)
+        .finish_reset(&token, &typed, &code, &form.new, &client)
         .await
     {
         Ok(()) => {

@@ -340,3 +340,149 @@ async fn h1_a_known_password_does_not_reset_the_budget_for_codes_a4() {
         count(&r, "bad_code")
     );
 }
+
+#[tokio::test]
+async fn h1_a_burst_of_resets_cannot_overshoot_the_budget_g3() {
+    let app = spawn_app().await;
+    add_factor(
+        &app,
+        ANNA,
+        FactorKind::Email,
+        Some("anna.privat@example.org"),
+    )
+    .await;
+    let c = app.client_from(OUTSIDE);
+    let token = c.csrf().await;
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let http = c.http.clone();
+        let url = format!("{}/reset", c.base);
+        let token = token.clone();
+        tasks.push(tokio::spawn(async move {
+            http.post(url)
+                .form(&[("csrf", token.as_str()), ("username", ANNA)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 303);
+    }
+    let (org, user) = app.org_and_user(ANNA).await;
+    let mut handled = 0;
+    for _ in 0..300 {
+        let r = reasons(&app, ANNA).await;
+        handled = count(&r, "reset_code_sent") + count(&r, "reset_limited");
+        if handled == 40 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(handled, 40);
+    let codes = app
+        .store
+        .count_challenges(&org.id, &user.id, "", 0)
+        .await
+        .unwrap();
+    assert_eq!(codes, 3, "three resets an hour, however fast they come");
+}
+
+#[tokio::test]
+async fn a1_wrong_reset_codes_count_against_any_name_alike() {
+    let app = spawn_app().await;
+    add_factor(&app, ANNA, FactorKind::Totp, None).await;
+    let mut after = Vec::new();
+    for name in [ANNA, SARA, "finns.inte@exempelkommun.se"] {
+        let c = app.client_from(OUTSIDE);
+        ask_reset_unchecked(&c, name).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        for _ in 0..5 {
+            assert_eq!(reset_with(&c, "000000", NEW_PW).await.status, 400);
+        }
+        after.push(app.client().sign_in(name, "fel lösenord").await.status);
+    }
+    assert_eq!(after, [429, 429, 429], "the same lock for every name");
+}
+
+#[tokio::test]
+async fn h1_a_locked_account_still_resets_with_a_code_sent_to_a_registered_address_a5() {
+    let sink = crate::email::Sink::start();
+    let app = spawn_with(&format!(
+        "[email]\nsmtp_url = \"smtp://127.0.0.1:{}\"\nfrom = \"Portvakt <portvakt@exempelkommun.se>\"\n",
+        sink.port
+    ))
+    .await;
+    add_factor(
+        &app,
+        ANNA,
+        FactorKind::Email,
+        Some("anna.privat@example.org"),
+    )
+    .await;
+    // Someone who knows only the name locks the account.
+    for _ in 0..20 {
+        app.client().sign_in(ANNA, "fel lösenord").await;
+        app.clock.advance(15 * 60 + 1);
+    }
+    assert_eq!(app.client().sign_in(ANNA, ANNA_PW).await.status, 423);
+    // Anna asks for a reset: the code reaches her address and works.
+    let c = app.client();
+    ask_reset(&app, &c, ANNA).await;
+    let (_, mail) = tokio::task::spawn_blocking(move || {
+        let found = crate::email::wait_for(&sink.dir.0, 1);
+        drop(sink);
+        found
+    })
+    .await
+    .unwrap();
+    let code: String = mail
+        .split(|ch: char| !ch.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_owned();
+    assert_eq!(reset_with(&c, "000000", NEW_PW).await.status, 400);
+    let ok = reset_with(&c, &code, NEW_PW).await;
+    assert_eq!(ok.location.as_deref(), Some("/signed-out?reason=reset"));
+    assert_eq!(
+        app.client().sign_in(ANNA, NEW_PW).await.status,
+        303,
+        "unlocked"
+    );
+}
+
+#[tokio::test]
+async fn m2_parallel_wrong_passwords_at_reauth_check_at_most_five_g3() {
+    let app = spawn_app().await;
+    let c = app.client();
+    assert_eq!(c.sign_in(ANNA, ANNA_PW).await.status, 303);
+    let token = c.csrf().await;
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let http = c.http.clone();
+        let url = format!("{}/reauth", c.base);
+        let token = token.clone();
+        tasks.push(tokio::spawn(async move {
+            http.post(url)
+                .form(&[
+                    ("csrf", token.as_str()),
+                    ("password", "fel lösenord"),
+                    ("next", "/settings"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(checked <= 5, "{checked} passwords checked: {statuses:?}");
+    let r = reasons(&app, ANNA).await;
+    assert!(count(&r, "reauth_bad_password") <= 5);
+}

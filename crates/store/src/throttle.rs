@@ -1,0 +1,100 @@
+//! Failed-attempt counters taken before a secret is checked (issue 10: a
+//! check-then-count gate let parallel guesses slip under the lock).
+
+use crate::rows::get;
+use crate::{db_err, SqlStore};
+use portvakt_core::auth::lockout::{LockoutPolicy, ThrottleState, HARD_LOCK};
+use portvakt_core::clock::UnixTime;
+use portvakt_core::domain::Username;
+use portvakt_core::ids::OrganisationId;
+use portvakt_core::store::StoreResult;
+
+impl SqlStore {
+    pub(crate) async fn begin_try_impl(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+        now: UnixTime,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<Result<ThrottleState, ThrottleState>> {
+        // The increment holds the row (PostgreSQL's row lock, SQLite's
+        // writer lock) until commit, so tries are counted one at a time;
+        // `locked_until` is read as it was before this try.
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let row = sqlx::query(
+            "INSERT INTO login_throttle (organisation_id, username, failures, last_failure_at, locked_until) \
+             VALUES ($1, $2, 1, $3, 0) \
+             ON CONFLICT (organisation_id, username) DO UPDATE \
+             SET failures = login_throttle.failures + 1, last_failure_at = $3 \
+             RETURNING failures, locked_until",
+        )
+        .bind(org.as_str())
+        .bind(username.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let failures = u32::try_from(get::<i64>(&row, "failures")?).unwrap_or(u32::MAX);
+        let before: UnixTime = get(&row, "locked_until")?;
+        if before == HARD_LOCK || before > now {
+            // Refused: nothing is counted.
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(Err(ThrottleState {
+                failures: failures.saturating_sub(1),
+                locked_until: before,
+            }));
+        }
+        let locked_until = policy.locked_until(failures, now);
+        sqlx::query(
+            "UPDATE login_throttle SET locked_until = $1 WHERE organisation_id = $2 AND username = $3",
+        )
+        .bind(locked_until)
+        .bind(org.as_str())
+        .bind(username.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Ok(ThrottleState {
+            failures,
+            locked_until,
+        }))
+    }
+
+    pub(crate) async fn forgive_try_impl(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+        now: UnixTime,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let row = sqlx::query(
+            "UPDATE login_throttle SET failures = failures - 1 \
+             WHERE organisation_id = $1 AND username = $2 AND failures > 0 \
+             RETURNING failures, locked_until",
+        )
+        .bind(org.as_str())
+        .bind(username.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(row) = row {
+            let failures = u32::try_from(get::<i64>(&row, "failures")?).unwrap_or(u32::MAX);
+            let locked: UnixTime = get(&row, "locked_until")?;
+            // A lock that parallel failures reached stays for servicedesk.
+            if locked != HARD_LOCK {
+                sqlx::query(
+                    "UPDATE login_throttle SET locked_until = $1 WHERE organisation_id = $2 AND username = $3",
+                )
+                .bind(policy.locked_until(failures, now).min(locked))
+                .bind(org.as_str())
+                .bind(username.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+        }
+        tx.commit().await.map_err(db_err)
+    }
+}
