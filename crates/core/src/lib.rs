@@ -9,6 +9,7 @@ pub mod clock;
 pub mod domain;
 pub mod error;
 pub mod forward;
+pub mod handoff;
 pub mod ids;
 pub mod probe;
 pub mod return_url;
