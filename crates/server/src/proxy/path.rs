@@ -1,0 +1,104 @@
+//! The path an app receives must stay under its base path (issue 10 L5):
+//! `/apps/lon/../../admin` would otherwise reach `http://10.0.0.5/admin`
+//! when the upstream is `http://10.0.0.5/lon`, or another app on the same
+//! server. Upstreams differ in what they treat as a separator or a dot
+//! segment (`%2e%2e`, `..%2f`, `\`, Tomcat's `..;`, a second round of
+//! percent-decoding), so the check assumes the most generous reading and
+//! refuses anything that climbs above the root under any of them.
+
+/// Percent-decodes once; invalid escapes stay as they are.
+fn decode_once(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' && i + 2 < s.len() {
+            let hex = |b: u8| char::from(b).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(s[i + 1]), hex(s[i + 2])) {
+                out.push(u8::try_from(h * 16 + l).unwrap_or(b'%'));
+                i += 3;
+                continue;
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Whether resolving dot segments in `path` ever climbs above its root.
+fn climbs_out(path: &[u8]) -> bool {
+    let mut depth: i64 = 0;
+    for seg in path.split(|b| *b == b'/' || *b == b'\\') {
+        // Path parameters (`..;jsessionid=x`) do not make a segment less of a dot segment.
+        let seg = seg.split(|b| *b == b';').next().unwrap_or_default();
+        match seg {
+            b".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            b"." | b"" => {}
+            _ => depth += 1,
+        }
+    }
+    false
+}
+
+/// Whether the path (without the query) stays inside the app's base
+/// under plain, once- and twice-decoded readings; backslashes, in any
+/// form, are refused outright: some servers take them for `/`.
+#[must_use]
+pub fn stays_inside(path: &str) -> bool {
+    let mut p = path.as_bytes().to_vec();
+    for _ in 0..3 {
+        if p.contains(&b'\\') || climbs_out(&p) {
+            return false;
+        }
+        p = decode_once(&p);
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_segments_that_leave_the_base_are_refused() {
+        for p in [
+            "/..",
+            "/../admin",
+            "/a/../../admin",
+            "/%2e%2e/admin",
+            "/%2E%2e/admin",
+            "/..%2fadmin",
+            "/..%2Fadmin",
+            "/%252e%252e/admin",
+            "/.%2e/admin",
+            "/..;/admin",
+            "/..\\admin",
+            "/a%5c..%5c..%5cadmin",
+            "/a/%2e%2e%2f%2e%2e%2fadmin",
+        ] {
+            assert!(!stays_inside(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn ordinary_paths_pass() {
+        for p in [
+            "/",
+            "/inkorg",
+            "/a/b/../c",
+            "/a/./b",
+            "/file..txt",
+            "/...",
+            "/%41bc",
+            "/a%2fb",
+            "/100%",
+        ] {
+            assert!(stays_inside(p), "{p}");
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! Issue 10: apps never on the portal's origin (H2, SECURITY.md B1, B6),
+//! the ticket that hands a session to the apps origin (G3, E3), and what
+//! the proxy refuses to pass on (E1 / M5, L3, L5, E4), each against a real
+//! upstream that echoes what it got or misbehaves on purpose.
+use crate::helpers::*;
+use crate::proxy::{raw, setup, Browser, APPS, PORTAL};
+
+/// The `…/.portvakt/enter?ticket=…&to=…` a signed-in portal hands out.
+async fn enter_url(b: &Browser, path: &str) -> String {
+    let r = b.http.get(format!("{PORTAL}{path}")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    r.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// A signed-in browser that does not follow redirects.
+async fn signed_in(app: &TestApp) -> Browser {
+    let b = Browser::new(app, false);
+    assert_eq!(b.sign_in(ANNA, ANNA_PW).await.status(), 303);
+    b
+}
+
+#[tokio::test]
+async fn apps_are_never_served_on_the_portals_origin_h2_b1() {
+    let app = setup("", false).await;
+    let b = signed_in(&app).await;
+    let to = enter_url(&b, "/apps/arendehantering/x?y=1").await;
+    assert!(
+        to.starts_with(&format!("{APPS}/.portvakt/enter?ticket=")),
+        "handed over to the apps origin: {to}"
+    );
+    assert!(
+        to.ends_with("&to=%2Fapps%2Farendehantering%2Fx%3Fy%3D1"),
+        "{to}"
+    );
+    let ticket = to
+        .split("ticket=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    assert_eq!(ticket.len(), 43, "256 random bits");
+
+    // The apps origin serves nothing of the portal: no page, form or endpoint.
+    let c = Browser::new(&app, false);
+    for path in [
+        "/",
+        "/login",
+        "/admin/users",
+        "/settings",
+        "/auth/verify",
+        "/static/app.css",
+    ] {
+        let r = c.get(&format!("{APPS}{path}")).await;
+        assert_eq!(r.status(), 404, "{path} on the apps origin");
+    }
+    // The portal's tiles point at the apps origin.
+    let portal = b.get(&format!("{PORTAL}/")).await.text().await.unwrap();
+    assert!(
+        portal.contains(&format!("href=\"{APPS}/apps/arendehantering/\"")),
+        "tiles link to the apps origin"
+    );
+    assert!(
+        !portal.contains(&format!("{PORTAL}/apps/")),
+        "no tile on the portal's origin"
+    );
+}
+
+#[tokio::test]
+async fn without_an_apps_origin_publishing_by_path_is_off_h2() {
+    let app = spawn_with("").await;
+    let c = app.client();
+    c.sign_in(ANNA, ANNA_PW).await;
+    assert_eq!(c.get("/apps/webbmejl/").await.status, 404);
+}
+
+#[tokio::test]
+async fn an_apps_set_cookie_for_our_names_never_reaches_the_browser_b1_b6() {
+    // By path on the apps origin, and at the app's own host (shared cookie).
+    let domain = "exempelkommun.test";
+    for (shared, portal, url) in [
+        (
+            false,
+            PORTAL.to_owned(),
+            format!("{APPS}/apps/arendehantering/set-cookies"),
+        ),
+        (
+            true,
+            format!("http://portal.{domain}"),
+            format!("http://app.{domain}/set-cookies"),
+        ),
+    ] {
+        let app = setup("", shared).await;
+        let b = Browser::new(&app, true);
+        b.sign_in_at(&portal, ANNA, ANNA_PW).await;
+        let r = b.get(&url.replace("/set-cookies", "/")).await;
+        assert_eq!(r.status(), 200, "{url}");
+        let r = b.http.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{url}");
+        assert_eq!(
+            r.headers()["content-security-policy"],
+            "frame-ancestors 'self'",
+            "no other site may frame an app"
+        );
+        let set: Vec<&str> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(set, vec!["appsession=1; Path=/"], "{url}");
+    }
+}
+
+#[tokio::test]
+async fn a_ticket_is_single_use_short_lived_and_goes_only_to_app_paths_h2_g3_e3() {
+    let app = setup("", false).await;
+    let b = signed_in(&app).await;
+    let fresh = Browser::new(&app, false);
+
+    // Once: the second use of the same ticket is refused.
+    let to = enter_url(&b, "/apps/arendehantering/").await;
+    let r = fresh.get(&to).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/apps/arendehantering/");
+    let set = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(set.starts_with("portvakt-apps="), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    assert!(!set.contains(
+        to.split("ticket=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+    ));
+    assert_eq!(fresh.get(&to).await.status(), 400);
+    assert_eq!(
+        fresh
+            .get(&format!("{APPS}/apps/arendehantering/"))
+            .await
+            .status(),
+        200
+    );
+
+    // 50 at once: one wins (SECURITY.md G3).
+    let to = enter_url(&b, "/apps/arendehantering/").await;
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let c = Browser::new(&app, false).http;
+        let to = to.clone();
+        tasks.push(tokio::spawn(async move {
+            c.get(&to).send().await.unwrap().status().as_u16()
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap() == 303);
+    }
+    assert_eq!(won, 1, "exactly one of 50 redemptions");
+
+    // Within a minute only.
+    let to = enter_url(&b, "/apps/arendehantering/").await;
+    app.clock.set(START + 61);
+    assert_eq!(Browser::new(&app, false).get(&to).await.status(), 400);
+    app.clock.set(START);
+
+    // Only to an app's path on the apps origin (E3): the ticket is not
+    // even spent on a refused target.
+    let to = enter_url(&b, "/apps/arendehantering/").await;
+    let ticket = to
+        .split("ticket=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    for bad in [
+        "//evil.example/",
+        "/%5Cevil.example",
+        "https://evil.example/apps/x/",
+        "/admin/users",
+        "/apps/x/%2e%2e/%2e%2e/admin",
+        "/apps/x/%0d%0aSet-Cookie:%20a=b",
+    ] {
+        let r = fresh
+            .get(&format!("{APPS}/.portvakt/enter?ticket={ticket}&to={bad}"))
+            .await;
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+    let dup = format!("{APPS}/.portvakt/enter?ticket={ticket}&to=/apps/x/&to=//evil.example");
+    assert_eq!(fresh.get(&dup).await.status(), 400);
+    assert_eq!(Browser::new(&app, false).get(&to).await.status(), 303);
+    // A ticket is worth nothing on the portal's origin.
+    let on_portal = to.replace(APPS, PORTAL);
+    assert_eq!(fresh.get(&on_portal).await.status(), 404);
+}
+
+#[tokio::test]
+async fn signing_out_at_the_portal_ends_app_access_b1() {
+    let app = setup("", false).await;
+    let b = Browser::new(&app, true);
+    b.sign_in(ANNA, ANNA_PW).await;
+    assert_eq!(
+        b.get(&format!("{PORTAL}/apps/arendehantering/"))
+            .await
+            .status(),
+        200
+    );
+    let page = b.get(&format!("{PORTAL}/")).await.text().await.unwrap();
+    b.http
+        .post(format!("{PORTAL}/logout"))
+        .form(&[("csrf", csrf_from(&page))])
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let stay = Browser::new(&app, false);
+    let apps = b.cookie(APPS, "portvakt-apps").unwrap();
+    let r = stay
+        .http
+        .get(format!("{APPS}/apps/arendehantering/"))
+        .header("Cookie", apps)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "the link died with its session");
+    assert_eq!(
+        r.headers()["location"],
+        format!("{PORTAL}/apps/arendehantering/").as_str()
+    );
+}
+
+#[tokio::test]
+async fn identity_and_forwarding_headers_a_client_made_up_never_reach_the_app_e1_m5() {
+    let app = setup("", false).await;
+    let b = Browser::new(&app, true);
+    b.sign_in(ANNA, ANNA_PW).await;
+    assert_eq!(
+        b.get(&format!("{PORTAL}/apps/arendehantering/"))
+            .await
+            .status(),
+        200
+    );
+    let apps = b.cookie(APPS, "portvakt-apps").unwrap();
+    // Raw, as reqwest and hyper's client may refuse or fold some names.
+    let spoofed = "Remote_User: admin@evil\r\nREMOTE-GROUPS: admins\r\nX-Forwarded-User: admin\r\n\
+                   X-Remote-User: admin\r\nX-Real-IP: 10.10.1.1\r\nX-Forwarded-Port: 1\r\n\
+                   X-Forwarded-Uri: /admin\r\nX-Forwarded-Server: evil\r\nX-Original-URL: /admin\r\n\
+                   X_Forwarded_Host: evil\r\nForwarded: for=10.10.1.1\r\nX-Auth-Request-Email: a@evil\r\n\
+                   X-Remote_Email: a@evil\r\nX-Keep: 1\r\n";
+    let out = raw(
+        app.addr,
+        format!(
+            "GET /apps/arendehantering/echo HTTP/1.1\r\nHost: apps.localhost\r\nCookie: {apps}\r\n\
+             {spoofed}Connection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    let body: serde_json::Value =
+        serde_json::from_str(out.split("\r\n\r\n").nth(1).unwrap_or_default()).unwrap();
+    let h = body["headers"].as_object().unwrap();
+    assert_eq!(h["remote-user"], ANNA, "ours, and only ours");
+    assert_eq!(h["remote-groups"], "ovrig-personal");
+    assert_eq!(h["x-forwarded-host"], "apps.localhost");
+    assert_eq!(h["x-keep"], "1", "other headers pass");
+    let text = serde_json::to_string(h).unwrap();
+    assert!(!text.contains("evil") && !text.contains("admin"), "{text}");
+    assert!(!text.contains("10.10.1.1"), "{text}");
+    for k in h.keys() {
+        assert!(!k.contains('_'), "a look-alike name passed: {k}");
+    }
+}
+
+#[tokio::test]
+async fn our_cookies_leave_every_cookie_header_whatever_its_bytes_l3() {
+    let app = setup("", false).await;
+    let b = Browser::new(&app, true);
+    b.sign_in(ANNA, ANNA_PW).await;
+    assert_eq!(
+        b.get(&format!("{PORTAL}/apps/arendehantering/"))
+            .await
+            .status(),
+        200
+    );
+    let apps = b.cookie(APPS, "portvakt-apps").unwrap();
+    let mut req = b"GET /apps/arendehantering/echo HTTP/1.1\r\nHost: apps.localhost\r\n\
+                    Cookie: a=\xe5\xe4\xf6; portvakt=s1\r\n"
+        .to_vec();
+    req.extend_from_slice(
+        format!("Cookie: {apps}; portvakt=s2; app=1\r\nCookie: __Host-portvakt=s3\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    );
+    let out = raw(app.addr, &req).await;
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or_default();
+    assert!(body.contains("app=1"), "{body}");
+    for secret in [
+        "s1",
+        "s2",
+        "s3",
+        "portvakt",
+        apps.split('=').nth(1).unwrap(),
+    ] {
+        assert!(!body.contains(secret), "{secret} reached the app: {body}");
+    }
+}
+
+#[tokio::test]
+async fn dot_segments_never_leave_the_apps_base_path_l5() {
+    let app = setup("", false).await;
+    let b = Browser::new(&app, true);
+    b.sign_in(ANNA, ANNA_PW).await;
+    assert_eq!(
+        b.get(&format!("{PORTAL}/apps/arendehantering/"))
+            .await
+            .status(),
+        200
+    );
+    let apps = b.cookie(APPS, "portvakt-apps").unwrap();
+    let get = |path: &str| {
+        format!("GET {path} HTTP/1.1\r\nHost: apps.localhost\r\nCookie: {apps}\r\nConnection: close\r\n\r\n")
+    };
+    for path in [
+        "/apps/arendehantering/..",
+        "/apps/arendehantering/../webbmejl/",
+        "/apps/arendehantering/%2e%2e/x",
+        "/apps/arendehantering/%2E%2e/x",
+        "/apps/arendehantering/..%2fx",
+        "/apps/arendehantering/a/../../x",
+        "/apps/arendehantering/..;/x",
+        "/apps/arendehantering/..\\x",
+        "/apps/arendehantering/%252e%252e/x",
+    ] {
+        let out = raw(app.addr, get(path).as_bytes()).await;
+        assert!(out.starts_with("HTTP/1.1 400"), "{path}: {out}");
+    }
+    let out = raw(app.addr, get("/apps/arendehantering/a/../b").as_bytes()).await;
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(
+        out.contains("\"path\":\"/a/../b\""),
+        "inside the base is fine: {out}"
+    );
+}
+
+#[tokio::test]
+async fn trace_and_connect_are_refused_for_apps_e4() {
+    let app = setup("", false).await;
+    let b = Browser::new(&app, true);
+    b.sign_in(ANNA, ANNA_PW).await;
+    assert_eq!(
+        b.get(&format!("{PORTAL}/apps/arendehantering/"))
+            .await
+            .status(),
+        200
+    );
+    let trace = reqwest::Method::from_bytes(b"TRACE").unwrap();
+    for url in [
+        format!("{APPS}/apps/arendehantering/"),
+        format!("{PORTAL}/apps/arendehantering/"),
+        "http://app.exempelkommun.test/".to_owned(),
+    ] {
+        let r = b.http.request(trace.clone(), &url).send().await.unwrap();
+        assert_eq!(r.status(), 405, "{url}");
+    }
+    let apps = b.cookie(APPS, "portvakt-apps").unwrap();
+    let out = raw(
+        app.addr,
+        format!("CONNECT /apps/arendehantering/ HTTP/1.1\r\nHost: apps.localhost\r\nCookie: {apps}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .await;
+    assert!(!out.starts_with("HTTP/1.1 200"), "{out}");
+}
