@@ -168,6 +168,8 @@ pub async fn forward(
     }
 
     let (mut rp, incoming) = resp.into_parts();
+    // The app's HTTP version is its hop's business (wsgiref answers 1.0).
+    rp.version = parts.version;
     hygiene::drop_hop_by_hop(&mut rp.headers);
     hygiene::drop_our_set_cookies(&state.cookies, &mut rp.headers);
     hygiene::add_app_csp(&mut rp.headers);

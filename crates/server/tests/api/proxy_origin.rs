@@ -379,3 +379,86 @@ async fn trace_and_connect_are_refused_for_apps_e4() {
     .await;
     assert!(!out.starts_with("HTTP/1.1 200"), "{out}");
 }
+
+/// Python's wsgiref, which folds `-` and `_` into one CGI name: a client's
+/// `Remote_User` used to arrive joined with ours as
+/// `HTTP_REMOTE_USER='admin,anna'`. It answers the `HTTP_*` it saw.
+fn wsgiref() -> (std::process::Child, u16) {
+    let app = r#"
+import json, sys
+from wsgiref.simple_server import make_server, WSGIRequestHandler
+class Quiet(WSGIRequestHandler):
+    def log_message(self, *a): pass
+def app(environ, start):
+    seen = {k: v for k, v in environ.items() if k.startswith("HTTP_")}
+    start("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(seen).encode()]
+s = make_server("127.0.0.1", 0, app, handler_class=Quiet)
+print(s.server_port, flush=True)
+s.serve_forever()
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", app])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    (child, line.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn behind_wsgiref_only_our_remote_user_arrives_e1_m5() {
+    let (mut python, port) = wsgiref();
+    let app = setup("", false).await;
+    let (org_row, _) = app.org_and_user(ANNA).await;
+    let current = app.store.services_with_groups(&org_row.id).await.unwrap();
+    let mut org = portvakt_server::demo::organisation(&app.hasher, &[])
+        .await
+        .unwrap();
+    org.users.clear();
+    for s in &mut org.services {
+        if let Some((published, _)) = current.iter().find(|(p, _)| p.slug == s.slug) {
+            s.access = published.access.clone();
+        }
+        if s.slug.as_str() == "webbmejl" {
+            s.access.host = None;
+            s.access.upstream = Some(format!("http://127.0.0.1:{port}"));
+        }
+    }
+    portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let b = Browser::new(&app, true);
+    b.sign_in(ANNA, ANNA_PW).await;
+    assert_eq!(
+        b.get(&format!("{PORTAL}/apps/arendehantering/"))
+            .await
+            .status(),
+        200
+    );
+    let apps = b.cookie(APPS, "portvakt-apps").unwrap();
+    let out = raw(
+        app.addr,
+        format!(
+            "GET /apps/webbmejl/ HTTP/1.1\r\nHost: apps.localhost\r\nCookie: {apps}\r\n\
+             Remote_User: admin@exempelkommun.se\r\nRemote_Groups: admins\r\n\
+             X_Forwarded_User: admin\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await;
+    python.kill().ok();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    let body: serde_json::Value =
+        serde_json::from_str(out.split("\r\n\r\n").nth(1).unwrap_or_default()).unwrap();
+    assert_eq!(body["HTTP_REMOTE_USER"], ANNA, "{body}");
+    assert_eq!(body["HTTP_REMOTE_GROUPS"], "ovrig-personal", "{body}");
+    assert!(body.get("HTTP_X_FORWARDED_USER").is_none(), "{body}");
+    assert!(!body.to_string().contains("admin"), "{body}");
+}
