@@ -4,6 +4,11 @@
 //! signed-in browser; the apps origin exchanges it for a session link, a
 //! token of its own that stands for the same portal session. Ending the
 //! session (sign-out, "end all sessions", idle time) ends the link with it.
+//!
+//! A ticket is also bound to the browser that asked for it: the apps
+//! origin's `state` cookie (as OAuth's `state`), so a ticket minted for
+//! someone else's session cannot sign a victim's browser in as them on the
+//! apps origin (login CSRF).
 
 use crate::clock::UnixTime;
 use crate::ids::OrganisationId;
@@ -19,6 +24,8 @@ pub const TICKET_SECS: i64 = 60;
 pub struct AppsTicket {
     pub ticket_hash: String,
     pub session_hash: String,
+    /// Hash of the apps origin's `state` cookie in the browser that asked.
+    pub state_hash: String,
     pub organisation_id: OrganisationId,
     pub expires_at: UnixTime,
 }
@@ -38,12 +45,14 @@ pub struct SessionLink {
 pub trait HandoffStore: Send + Sync {
     /// Stores a fresh ticket; expired tickets and links are dropped here.
     async fn create_apps_ticket(&self, ticket: &AppsTicket, now: UnixTime) -> StoreResult<()>;
-    /// Takes the ticket (exactly once, whatever the concurrency: SECURITY.md
-    /// G3) and, if it was still valid, stores a link to its session with
-    /// hash `link_hash`; one transaction.
+    /// Takes the ticket if it was minted for `state_hash` (exactly once,
+    /// whatever the concurrency: SECURITY.md G3) and, if it was still
+    /// valid, stores a link to its session with hash `link_hash`; one
+    /// transaction.
     async fn exchange_apps_ticket(
         &self,
         ticket_hash: &str,
+        state_hash: &str,
         link_hash: &str,
         now: UnixTime,
         link_expires_at: UnixTime,

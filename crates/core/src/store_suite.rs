@@ -1070,14 +1070,16 @@ async fn a_users_language_is_theirs(store: &dyn Store) {
 }
 
 /// Issue 10 H2, SECURITY.md G3: a ticket to the apps origin is exchanged
-/// once, even by 50 concurrent requests; it dies after its minute; a
-/// link is found by its hash until it expires.
+/// once, even by 50 concurrent requests, and only by the browser it was
+/// minted for; it dies after its minute; a link is found by its hash
+/// until it expires.
 async fn apps_tickets_are_single_use_and_links_expire(store: Arc<dyn Store>) {
     use crate::handoff::AppsTicket;
     let org = crate::ids::OrganisationId::from_raw("handoff-org");
     let ticket = |hash: &str, expires_at| AppsTicket {
         ticket_hash: hash.into(),
         session_hash: "session-h".into(),
+        state_hash: "state-h".into(),
         organisation_id: org.clone(),
         expires_at,
     };
@@ -1085,11 +1087,19 @@ async fn apps_tickets_are_single_use_and_links_expire(store: Arc<dyn Store>) {
         .create_apps_ticket(&ticket("t1", 1060), 1000)
         .await
         .unwrap();
+    assert!(
+        store
+            .exchange_apps_ticket("t1", "another-browser", "l0", 1010, 5000)
+            .await
+            .unwrap()
+            .is_none(),
+        "another browser's state does not take the ticket"
+    );
     let mut tasks = Vec::new();
     for i in 0..50 {
         let s = store.clone();
         tasks.push(tokio::spawn(async move {
-            s.exchange_apps_ticket("t1", &format!("link-{i}"), 1010, 5000)
+            s.exchange_apps_ticket("t1", "state-h", &format!("link-{i}"), 1010, 5000)
                 .await
                 .unwrap()
         }));
@@ -1127,14 +1137,14 @@ async fn apps_tickets_are_single_use_and_links_expire(store: Arc<dyn Store>) {
         .unwrap();
     assert!(
         store
-            .exchange_apps_ticket("t2", "late", 1061, 5000)
+            .exchange_apps_ticket("t2", "state-h", "late", 1061, 5000)
             .await
             .unwrap()
             .is_none(),
         "a ticket older than its minute is refused"
     );
     assert!(store
-        .exchange_apps_ticket("t2", "again", 1010, 5000)
+        .exchange_apps_ticket("t2", "state-h", "again", 1010, 5000)
         .await
         .unwrap()
         .is_none());

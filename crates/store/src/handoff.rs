@@ -32,11 +32,12 @@ impl HandoffStore for SqlStore {
                 .map_err(db_err)?;
         }
         sqlx::query(
-            "INSERT INTO apps_tickets (ticket_hash, session_hash, organisation_id, expires_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO apps_tickets (ticket_hash, session_hash, state_hash, organisation_id, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&t.ticket_hash)
         .bind(&t.session_hash)
+        .bind(&t.state_hash)
         .bind(t.organisation_id.as_str())
         .bind(t.expires_at)
         .execute(&mut *tx)
@@ -48,6 +49,7 @@ impl HandoffStore for SqlStore {
     async fn exchange_apps_ticket(
         &self,
         ticket_hash: &str,
+        state_hash: &str,
         link_hash: &str,
         now: UnixTime,
         link_expires_at: UnixTime,
@@ -55,10 +57,11 @@ impl HandoffStore for SqlStore {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         // DELETE … RETURNING: of many concurrent redemptions, one gets the row.
         let row = sqlx::query(
-            "DELETE FROM apps_tickets WHERE ticket_hash = $1 \
+            "DELETE FROM apps_tickets WHERE ticket_hash = $1 AND state_hash = $2 \
              RETURNING session_hash, organisation_id, expires_at",
         )
         .bind(ticket_hash)
+        .bind(state_hash)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?;

@@ -1,15 +1,24 @@
 //! Publishing by path on the apps origin (issue 10 H2, SECURITY.md B1, B6).
 //!
 //! The portal's session cookie never goes to the apps origin (it is
-//! host-only), so the browser is handed over: `/apps/<slug>/…` on the
-//! portal mints a one-time ticket (256 random bits, stored hashed, ≤ 60 s,
-//! bound to the session) and redirects to
-//! `<apps origin>/.portvakt/enter?ticket=…&to=/apps/<slug>/…`. The apps
-//! origin exchanges the ticket, once, for a session link and sets its own
-//! host-only cookie with the link's token. Every request there checks the
-//! portal session behind the link, so signing out, "end all sessions" and
-//! idle time end app access too, and activity on either side keeps the
-//! one session alive. Tickets never reach a log.
+//! host-only), so the browser is handed over, OAuth-style:
+//! 1. `<apps>/apps/<slug>/…` without a (live) link: the apps origin sets
+//!    a random `state` cookie and sends the browser to the portal's
+//!    `/.portvakt/hand-over?state=…&to=/apps/<slug>/…`;
+//! 2. the portal, signed in (else after signing in), mints a one-time
+//!    ticket (256 random bits, stored hashed, ≤ 60 s, bound to the session
+//!    and to that state) and sends the browser to
+//!    `<apps>/.portvakt/enter?ticket=…&to=…`;
+//! 3. the apps origin exchanges the ticket, once and only with the same
+//!    state cookie, for a session link, and sets its own host-only cookie
+//!    with the link's token.
+//!
+//! Every request there checks the portal session behind the link, so
+//! signing out, "end all sessions" and idle time end app access too, and
+//! activity on either side keeps the one session alive. The state binding
+//! stops login CSRF: a ticket minted for an attacker's session does not
+//! work in a victim's browser. `/apps/…` on the portal's host only
+//! redirects to the apps origin. Tickets never reach a log.
 
 use super::{forward, path_target, refuse, to_portal_sign_in, Target};
 use crate::config::Config;
@@ -17,7 +26,7 @@ use crate::cookies;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use cookie::SameSite;
 use portvakt_core::auth::session::{hash_token, SessionToken};
@@ -25,6 +34,10 @@ use portvakt_core::handoff::{AppsTicket, TICKET_SECS};
 
 /// Where the apps origin takes a ticket.
 pub const ENTER: &str = "/.portvakt/enter";
+/// Where the portal mints one.
+pub const HAND_OVER: &str = "/.portvakt/hand-over";
+/// How long the apps origin waits for a hand-over (a sign-in may come first).
+const STATE_SECS: i64 = 600;
 
 /// The apps origin's host name, lower case.
 #[must_use]
@@ -50,25 +63,66 @@ pub fn app_url(config: &Config, slug: &str, url: &str) -> Option<String> {
     is_origin.then(|| format!("{origin}{}", &url[at..]))
 }
 
-/// `/apps/…` on the portal's own host: never proxied. Signed in, the
-/// browser is handed to the apps origin; not signed in, it signs in first.
-pub async fn from_portal(state: AppState, req: Request, t: Target) -> Response {
+/// `/apps/…` on the portal's own host: never proxied, only sent on to the
+/// same place on the apps origin (old links and bookmarks keep working).
+pub fn from_portal(state: &AppState, req: &Request, t: &Target) -> Response {
     let Some(origin) = state.config.proxy.apps_origin() else {
         // Publishing by path is off until an apps origin is configured.
         return AppError::NotFound.into_response();
     };
-    if let Some(refused) = refuse(&req, &t) {
+    if let Some(refused) = refuse(req, t) {
         return refused;
     }
-    let token =
-        cookies::read(req.headers(), state.cookies.session).map(|v| SessionToken::from_cookie(&v));
-    let active = match &token {
-        Some(tok) => state.verify.session(&state.auth, tok).await,
+    Redirect::to(&format!("{origin}{}{}", t.prefix, t.path_and_query)).into_response()
+}
+
+/// The query of a hand-over or enter request: each key once, none other.
+fn query_pair(query: &str, a: &str, b: &str) -> Option<(String, String)> {
+    let (mut x, mut y) = (None, None);
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        // A repeated parameter is a crafted URL, not a browser following ours.
+        match k.as_ref() {
+            k if k == a && x.is_none() => x = Some(v.into_owned()),
+            k if k == b && y.is_none() => y = Some(v.into_owned()),
+            _ => return None,
+        }
+    }
+    x.zip(y)
+}
+
+/// Step 2, on the portal: a ticket for this session and that state.
+pub async fn hand_over(
+    state: &AppState,
+    is_get: bool,
+    query: &str,
+    session: Option<String>,
+) -> Response {
+    let Some(origin) = state.config.proxy.apps_origin() else {
+        return AppError::NotFound.into_response();
+    };
+    if !is_get {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let Some((browser, to)) = query_pair(query, "state", "to") else {
+        return AppError::BadRequest.into_response();
+    };
+    let Some(to) = checked_to(&to) else {
+        return AppError::BadRequest.into_response();
+    };
+    let active = match &session {
+        Some(v) => {
+            state
+                .verify
+                .session(&state.auth, &SessionToken::from_cookie(v))
+                .await
+        }
         None => Ok(None),
     };
     let active = match active {
         Ok(Some(a)) => a,
-        Ok(None) => return to_portal_sign_in(&state, &t),
+        // Back to the app's address on the portal after signing in, which
+        // starts the hand-over again with a fresh state.
+        Ok(None) => return to_portal_sign_in(state, to),
         Err(e) => return AppError::from(e).into_response(),
     };
     let ticket = SessionToken::generate();
@@ -76,13 +130,13 @@ pub async fn from_portal(state: AppState, req: Request, t: Target) -> Response {
     let stored = AppsTicket {
         ticket_hash: ticket.hash(),
         session_hash: active.session.token_hash.clone(),
+        state_hash: hash_token(&browser),
         organisation_id: active.user.organisation_id.clone(),
         expires_at: now + TICKET_SECS,
     };
     if let Err(e) = state.store.create_apps_ticket(&stored, now).await {
         return AppError::from(e).into_response();
     }
-    let to = format!("{}{}", t.prefix, t.path_and_query);
     let to: String = form_urlencoded::byte_serialize(to.as_bytes()).collect();
     let mut r = Redirect::to(&format!(
         "{origin}{ENTER}?ticket={}&to={to}",
@@ -108,7 +162,8 @@ fn private(r: &mut Response) {
 pub async fn apps_origin(state: AppState, req: Request) -> Response {
     if req.uri().path() == ENTER {
         let query = req.uri().query().unwrap_or_default().to_owned();
-        return enter(&state, req.method() == Method::GET, &query).await;
+        let browser = cookies::read(req.headers(), state.cookies.apps_state);
+        return enter(&state, req.method() == Method::GET, &query, browser).await;
     }
     let Some(t) = path_target(&req) else {
         return AppError::NotFound.into_response();
@@ -145,15 +200,32 @@ async fn linked_session(
     Ok(active.filter(|a| a.user.organisation_id == link.organisation_id))
 }
 
-/// Not let in here yet (or any more): the portal decides, and hands over
-/// again when the session there is still good.
+/// Step 1: not let in here yet (or any more). The portal decides, and
+/// hands over again while the session there is good.
 fn back_to_portal(state: &AppState, t: &Target) -> Response {
-    match state.config.portal_url() {
-        Some(portal) => {
-            Redirect::to(&format!("{portal}{}{}", t.prefix, t.path_and_query)).into_response()
-        }
-        None => AppError::NotFound.into_response(),
-    }
+    let Some(portal) = state.config.portal_url() else {
+        return AppError::NotFound.into_response();
+    };
+    let to = format!("{}{}", t.prefix, t.path_and_query);
+    let Some(to) = checked_to(&to) else {
+        return AppError::BadRequest.into_response();
+    };
+    let browser = SessionToken::generate();
+    let to: String = form_urlencoded::byte_serialize(to.as_bytes()).collect();
+    let r = Redirect::to(&format!(
+        "{portal}{HAND_OVER}?state={}&to={to}",
+        browser.as_str()
+    ))
+    .into_response();
+    let c = cookies::build(
+        &state.cookies,
+        state.cookies.apps_state,
+        browser.as_str(),
+        // Lax: it must come back with the redirect from the portal.
+        SameSite::Lax,
+        Some(STATE_SECS),
+    );
+    crate::extract::with_cookie(r, c)
 }
 
 /// Only a path under `/apps/` on this origin: no open redirect (SECURITY.md E3).
@@ -168,24 +240,15 @@ fn checked_to(to: &str) -> Option<&str> {
     ok.then_some(to)
 }
 
-async fn enter(state: &AppState, is_get: bool, query: &str) -> Response {
+/// Step 3: the ticket, from the browser that asked for it, for a link.
+async fn enter(state: &AppState, is_get: bool, query: &str, browser: Option<String>) -> Response {
     if !is_get {
-        return axum::http::StatusCode::METHOD_NOT_ALLOWED.into_response();
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
-    let mut ticket = None;
-    let mut to = None;
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        match k.as_ref() {
-            // A repeated parameter is a crafted URL, not a browser following ours.
-            "ticket" if ticket.is_none() => ticket = Some(v.into_owned()),
-            "to" if to.is_none() => to = Some(v.into_owned()),
-            _ => return AppError::BadRequest.into_response(),
-        }
-    }
-    let (Some(ticket), Some(to)) = (ticket, to) else {
+    let Some((ticket, to)) = query_pair(query, "ticket", "to") else {
         return AppError::BadRequest.into_response();
     };
-    let Some(to) = checked_to(&to) else {
+    let (Some(to), Some(browser)) = (checked_to(&to), browser) else {
         return AppError::BadRequest.into_response();
     };
     let link = SessionToken::generate();
@@ -193,7 +256,13 @@ async fn enter(state: &AppState, is_get: bool, query: &str) -> Response {
     let until = now + state.config.session.absolute_hours * 3600;
     let exchanged = state
         .store
-        .exchange_apps_ticket(&hash_token(&ticket), &link.hash(), now, until)
+        .exchange_apps_ticket(
+            &hash_token(&ticket),
+            &hash_token(&browser),
+            &link.hash(),
+            now,
+            until,
+        )
         .await;
     let mut r = match exchanged {
         Ok(Some(_)) => {
@@ -205,10 +274,18 @@ async fn enter(state: &AppState, is_get: bool, query: &str) -> Response {
                 SameSite::Lax,
                 None,
             );
-            crate::extract::with_cookie(Redirect::to(to).into_response(), c)
+            let done = cookies::build(
+                &state.cookies,
+                state.cookies.apps_state,
+                "",
+                SameSite::Lax,
+                Some(0),
+            );
+            let r = crate::extract::with_cookie(Redirect::to(to).into_response(), c);
+            crate::extract::with_cookie(r, done)
         }
         Ok(None) => {
-            tracing::info!("apps origin: a used, expired or unknown ticket");
+            tracing::info!("apps origin: a used, expired, unknown or another browser's ticket");
             AppError::BadRequest.into_response()
         }
         Err(e) => AppError::from(e).into_response(),

@@ -115,6 +115,7 @@ pub fn is_our_cookie(names: &CookieNames, name: &[u8]) -> bool {
             names.reset,
             names.return_to,
             names.apps,
+            names.apps_state,
         ]
         .iter()
         .any(|o| o.eq_ignore_ascii_case(&n))

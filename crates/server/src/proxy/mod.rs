@@ -3,8 +3,9 @@
 //! `/apps/<service>/…`, on the separate apps origin (`[proxy]
 //! apps_origin`). Never on the portal's own origin: there an app's script
 //! could read portal pages, take the CSRF token and act as the signed-in
-//! user (issue 10 H2), so `/apps/…` on the portal's host only hands the
-//! browser over to the apps origin (see [`handoff`]).
+//! user (issue 10 H2), so `/apps/…` on the portal's host only sends the
+//! browser on to the apps origin, which lets it in through a hand-over
+//! from the portal (see [`handoff`]).
 //!
 //! Every request passes the same access decision as the portal and
 //! `/auth/verify`; bodies stream both ways; WebSocket (and any HTTP/1.1
@@ -150,8 +151,13 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         };
         return by_host(state, req, t).await;
     }
+    if req.uri().path() == handoff::HAND_OVER {
+        let query = req.uri().query().unwrap_or_default().to_owned();
+        let session = cookies::read(req.headers(), state.cookies.session);
+        return handoff::hand_over(&state, req.method() == Method::GET, &query, session).await;
+    }
     match path_target(&req) {
-        Some(t) => handoff::from_portal(state, req, t).await,
+        Some(t) => handoff::from_portal(&state, &req, &t),
         None => next.run(req).await,
     }
 }
@@ -223,14 +229,13 @@ fn to_sign_in(state: &AppState, t: &Target, headers: &HeaderMap) -> Response {
     .into_response()
 }
 
-/// No session on the portal: sign in, then back to `/apps/…` on the portal,
-/// which hands over to the apps origin.
-fn to_portal_sign_in(state: &AppState, t: &Target) -> Response {
-    let back = format!("{}{}", t.prefix, t.path_and_query);
+/// No session on the portal: sign in, then back to `back` (an `/apps/…`
+/// path) on the portal, which sends the browser on to the apps origin.
+fn to_portal_sign_in(state: &AppState, back: &str) -> Response {
     let c = cookies::build(
         &state.cookies,
         state.cookies.return_to,
-        crate::routes::misc::local_path(&back),
+        crate::routes::misc::local_path(back),
         SameSite::Lax,
         Some(600),
     );

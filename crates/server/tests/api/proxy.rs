@@ -180,6 +180,16 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A client that keeps no cookies and follows no redirect.
+    pub fn plain(app: &TestApp) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve("portal.localhost", app.addr)
+            .resolve("apps.localhost", app.addr)
+            .build()
+            .unwrap()
+    }
+
     pub fn new(app: &TestApp, follow: bool) -> Self {
         Self::with_headers(app, follow, reqwest::header::HeaderMap::new())
     }
@@ -267,19 +277,22 @@ async fn published_apps_get_who_and_never_our_cookies_or_spoofed_headers() {
     // No trusted proxies: a client's own X-Forwarded-For counts for nothing.
     let app = setup("trusted_proxies = []\n", false).await;
     let b = Browser::new(&app, false);
-    let r = b.get(&format!("{APPS}/apps/webbmejl/inkorg?mapp=1")).await;
-    assert_eq!(
-        r.status(),
-        303,
-        "the apps origin sends a stranger to the portal"
-    );
-    assert_eq!(
-        r.headers()["location"],
-        format!("{PORTAL}/apps/webbmejl/inkorg?mapp=1").as_str()
-    );
     let r = b
         .get(&format!("{PORTAL}/apps/webbmejl/inkorg?mapp=1"))
         .await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("{APPS}/apps/webbmejl/inkorg?mapp=1").as_str(),
+        "the portal's origin only sends on to the apps origin"
+    );
+    let r = b.get(&format!("{APPS}/apps/webbmejl/inkorg?mapp=1")).await;
+    assert_eq!(r.status(), 303, "the apps origin asks the portal");
+    let hand_over = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        hand_over.starts_with(&format!("{PORTAL}/.portvakt/hand-over?state=")),
+        "{hand_over}"
+    );
+    let r = b.get(&hand_over).await;
     assert_eq!(r.headers()["location"], "/login", "to sign-in first");
     let r = b.sign_in(ANNA, ANNA_PW).await;
     assert_eq!(

@@ -5,13 +5,29 @@
 use crate::helpers::*;
 use crate::proxy::{raw, setup, Browser, APPS, PORTAL};
 
-/// The `…/.portvakt/enter?ticket=…&to=…` a signed-in portal hands out.
-async fn enter_url(b: &Browser, path: &str) -> String {
-    let r = b.http.get(format!("{PORTAL}{path}")).send().await.unwrap();
+/// The `…/.portvakt/enter?ticket=…&to=…` a signed-in portal hands out to
+/// `b` for `path` on the apps origin, and the state cookie it is bound to.
+async fn enter_url(b: &Browser, path: &str) -> (String, String) {
+    let r = b.get(&format!("{APPS}{path}")).await;
     assert_eq!(r.status(), 303);
+    let hand_over = r.headers()["location"].to_str().unwrap().to_owned();
+    let state = b.cookie(APPS, "portvakt-apps-state").unwrap();
+    assert!(hand_over.contains(state.split('=').nth(1).unwrap()));
+    let r = b.get(&hand_over).await;
+    assert_eq!(r.status(), 303, "{hand_over}");
     assert_eq!(r.headers()["cache-control"], "no-store");
     assert_eq!(r.headers()["referrer-policy"], "no-referrer");
-    r.headers()["location"].to_str().unwrap().to_owned()
+    (r.headers()["location"].to_str().unwrap().to_owned(), state)
+}
+
+/// Redeems an enter URL with exactly this `Cookie` (none if empty).
+async fn redeem(app: &TestApp, to: &str, cookie: &str) -> reqwest::Response {
+    let c = Browser::plain(app);
+    let mut r = c.get(to);
+    if !cookie.is_empty() {
+        r = r.header("Cookie", cookie);
+    }
+    r.send().await.unwrap()
 }
 
 /// A signed-in browser that does not follow redirects.
@@ -25,7 +41,13 @@ async fn signed_in(app: &TestApp) -> Browser {
 async fn apps_are_never_served_on_the_portals_origin_h2_b1() {
     let app = setup("", false).await;
     let b = signed_in(&app).await;
-    let to = enter_url(&b, "/apps/arendehantering/x?y=1").await;
+    let r = b.get(&format!("{PORTAL}/apps/arendehantering/x?y=1")).await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("{APPS}/apps/arendehantering/x?y=1").as_str(),
+        "never proxied on the portal's origin"
+    );
+    let (to, _) = enter_url(&b, "/apps/arendehantering/x?y=1").await;
     assert!(
         to.starts_with(&format!("{APPS}/.portvakt/enter?ticket=")),
         "handed over to the apps origin: {to}"
@@ -115,47 +137,65 @@ async fn an_apps_set_cookie_for_our_names_never_reaches_the_browser_b1_b6() {
 }
 
 #[tokio::test]
-async fn a_ticket_is_single_use_short_lived_and_goes_only_to_app_paths_h2_g3_e3() {
+async fn a_ticket_is_single_use_short_lived_bound_to_its_browser_and_goes_only_to_app_paths_h2_g3_e3(
+) {
     let app = setup("", false).await;
     let b = signed_in(&app).await;
-    let fresh = Browser::new(&app, false);
 
     // Once: the second use of the same ticket is refused.
-    let to = enter_url(&b, "/apps/arendehantering/").await;
-    let r = fresh.get(&to).await;
+    let (to, state) = enter_url(&b, "/apps/arendehantering/").await;
+    let r = redeem(&app, &to, &state).await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/apps/arendehantering/");
-    let set = r.headers()["set-cookie"].to_str().unwrap();
-    assert!(set.starts_with("portvakt-apps="), "{set}");
+    let set: Vec<&str> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    let link = set
+        .iter()
+        .find(|c| c.starts_with("portvakt-apps="))
+        .unwrap();
     assert!(
-        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
-        "{set}"
+        link.contains("HttpOnly") && link.contains("SameSite=Lax"),
+        "{link}"
     );
-    assert!(!set.contains(
-        to.split("ticket=")
-            .nth(1)
-            .unwrap()
-            .split('&')
-            .next()
-            .unwrap()
-    ));
-    assert_eq!(fresh.get(&to).await.status(), 400);
+    assert!(
+        set.iter()
+            .any(|c| c.starts_with("portvakt-apps-state=;") && c.contains("Max-Age=0")),
+        "the state is spent: {set:?}"
+    );
+    assert_eq!(redeem(&app, &to, &state).await.status(), 400, "used once");
+    let link = link.split(';').next().unwrap();
+    let r = Browser::plain(&app)
+        .get(format!("{APPS}/apps/arendehantering/"))
+        .header("Cookie", link)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the link lets this browser in");
+
+    // Login CSRF: a ticket works only in the browser that asked for it.
+    let (to, _) = enter_url(&b, "/apps/arendehantering/").await;
+    let victim = Browser::new(&app, false);
+    victim.get(&format!("{APPS}/apps/arendehantering/")).await;
+    let own = victim.cookie(APPS, "portvakt-apps-state").unwrap();
     assert_eq!(
-        fresh
-            .get(&format!("{APPS}/apps/arendehantering/"))
-            .await
-            .status(),
-        200
+        redeem(&app, &to, &own).await.status(),
+        400,
+        "another browser's state"
     );
+    assert_eq!(redeem(&app, &to, "").await.status(), 400, "no state");
 
     // 50 at once: one wins (SECURITY.md G3).
-    let to = enter_url(&b, "/apps/arendehantering/").await;
+    let (to, state) = enter_url(&b, "/apps/arendehantering/").await;
     let mut tasks = Vec::new();
     for _ in 0..50 {
-        let c = Browser::new(&app, false).http;
-        let to = to.clone();
+        let (c, to, state) = (Browser::plain(&app), to.clone(), state.clone());
         tasks.push(tokio::spawn(async move {
-            c.get(&to).send().await.unwrap().status().as_u16()
+            let r = c.get(&to).header("Cookie", state).send().await.unwrap();
+            r.status().as_u16()
         }));
     }
     let mut won = 0;
@@ -165,14 +205,14 @@ async fn a_ticket_is_single_use_short_lived_and_goes_only_to_app_paths_h2_g3_e3(
     assert_eq!(won, 1, "exactly one of 50 redemptions");
 
     // Within a minute only.
-    let to = enter_url(&b, "/apps/arendehantering/").await;
+    let (to, state) = enter_url(&b, "/apps/arendehantering/").await;
     app.clock.set(START + 61);
-    assert_eq!(Browser::new(&app, false).get(&to).await.status(), 400);
+    assert_eq!(redeem(&app, &to, &state).await.status(), 400);
     app.clock.set(START);
 
     // Only to an app's path on the apps origin (E3): the ticket is not
     // even spent on a refused target.
-    let to = enter_url(&b, "/apps/arendehantering/").await;
+    let (to, state) = enter_url(&b, "/apps/arendehantering/").await;
     let ticket = to
         .split("ticket=")
         .nth(1)
@@ -188,17 +228,27 @@ async fn a_ticket_is_single_use_short_lived_and_goes_only_to_app_paths_h2_g3_e3(
         "/apps/x/%2e%2e/%2e%2e/admin",
         "/apps/x/%0d%0aSet-Cookie:%20a=b",
     ] {
-        let r = fresh
-            .get(&format!("{APPS}/.portvakt/enter?ticket={ticket}&to={bad}"))
-            .await;
+        let r = redeem(
+            &app,
+            &format!("{APPS}/.portvakt/enter?ticket={ticket}&to={bad}"),
+            &state,
+        )
+        .await;
         assert_eq!(r.status(), 400, "{bad}");
     }
     let dup = format!("{APPS}/.portvakt/enter?ticket={ticket}&to=/apps/x/&to=//evil.example");
-    assert_eq!(fresh.get(&dup).await.status(), 400);
-    assert_eq!(Browser::new(&app, false).get(&to).await.status(), 303);
+    assert_eq!(redeem(&app, &dup, &state).await.status(), 400);
     // A ticket is worth nothing on the portal's origin.
     let on_portal = to.replace(APPS, PORTAL);
-    assert_eq!(fresh.get(&on_portal).await.status(), 404);
+    assert_eq!(redeem(&app, &on_portal, &state).await.status(), 404);
+    assert_eq!(redeem(&app, &to, &state).await.status(), 303);
+    // Nor does the portal hand over to a place outside the apps.
+    for bad in ["//evil.example/", "/admin/users", "/apps/x/../../admin"] {
+        let r = b
+            .get(&format!("{PORTAL}/.portvakt/hand-over?state=s&to={bad}"))
+            .await;
+        assert_eq!(r.status(), 400, "{bad}");
+    }
 }
 
 #[tokio::test]
@@ -230,9 +280,10 @@ async fn signing_out_at_the_portal_ends_app_access_b1() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303, "the link died with its session");
-    assert_eq!(
-        r.headers()["location"],
-        format!("{PORTAL}/apps/arendehantering/").as_str()
+    let to = r.headers()["location"].to_str().unwrap();
+    assert!(
+        to.starts_with(&format!("{PORTAL}/.portvakt/hand-over?state=")),
+        "{to}"
     );
 }
 
