@@ -15,6 +15,7 @@ mod mfa;
 mod passkeys;
 mod probes;
 mod proxy;
+mod proxy_helpers;
 mod proxy_origin;
 mod reset;
 mod routes;

@@ -3,7 +3,7 @@
 //! the proxy refuses to pass on (E1 / M5, L3, L5, E4), each against a real
 //! upstream that echoes what it got or misbehaves on purpose.
 use crate::helpers::*;
-use crate::proxy::{raw, setup, Browser, APPS, PORTAL};
+use crate::proxy_helpers::{raw, setup, Browser, APPS, PORTAL};
 
 /// The `…/.portvakt/enter?ticket=…&to=…` a signed-in portal hands out to
 /// `b` for `path` on the apps origin, and the state cookie it is bound to.
