@@ -3,6 +3,7 @@
 //! store crate speaks SQL, and both meet here through [`store::Store`].
 
 pub mod access;
+pub mod app_path;
 pub mod apply;
 pub mod auth;
 pub mod clock;

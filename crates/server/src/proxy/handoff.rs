@@ -236,7 +236,7 @@ fn checked_to(to: &str) -> Option<&str> {
             .split('?')
             .next()
             .and_then(|p| p.strip_prefix("/apps"))
-            .is_some_and(super::path::stays_inside);
+            .is_some_and(portvakt_core::app_path::stays_inside);
     ok.then_some(to)
 }
 

@@ -10,7 +10,7 @@
 //! Every request passes the same access decision as the portal and
 //! `/auth/verify`; bodies stream both ways; WebSocket (and any HTTP/1.1
 //! upgrade) is tunnelled until its session ends; the header hygiene is in
-//! [`hygiene`], the path check in [`path`]. An upstream that is down or
+//! [`hygiene`], the path check in `portvakt_core::app_path`. An upstream that is down or
 //! slow gets a clear page.
 //!
 //! It runs outside the portal's layers (CSRF, CSP, body limit): those
@@ -19,7 +19,6 @@
 mod forward;
 pub mod handoff;
 pub mod hygiene;
-pub mod path;
 mod tunnel;
 
 use crate::cookies;
@@ -190,7 +189,7 @@ fn refuse(req: &Request, t: &Target) -> Option<Response> {
         return Some(StatusCode::METHOD_NOT_ALLOWED.into_response());
     }
     let path = t.path_and_query.split('?').next().unwrap_or_default();
-    (!path::stays_inside(path)).then(|| AppError::BadRequest.into_response())
+    (!portvakt_core::app_path::stays_inside(path)).then(|| AppError::BadRequest.into_response())
 }
 
 /// No session at an app's own host: to the portal's sign-in, remembering

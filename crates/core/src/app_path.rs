@@ -1,4 +1,5 @@
-//! The path an app receives must stay under its base path (issue 10 L5):
+//! The path an app receives must stay under its base path (issue 10 L5;
+//! used by the server's built-in proxy):
 //! `/apps/lon/../../admin` would otherwise reach `http://10.0.0.5/admin`
 //! when the upstream is `http://10.0.0.5/lon`, or another app on the same
 //! server. Upstreams differ in what they treat as a separator or a dot
@@ -60,6 +61,24 @@ pub fn stays_inside(path: &str) -> bool {
     true
 }
 
+/// For tests and fuzzing: whether `http://h/base` + `path`, read plain
+/// and after one and two rounds of percent-decoding, stays under `/base`
+/// according to the WHATWG URL parser.
+#[must_use]
+pub fn oracle_stays_inside(path: &str) -> bool {
+    let mut p = path.as_bytes().to_vec();
+    for _ in 0..3 {
+        let text = String::from_utf8_lossy(&p);
+        if let Ok(u) = url::Url::parse(&format!("http://h/base{text}")) {
+            if !(u.path() == "/base" || u.path().starts_with("/base/")) {
+                return false;
+            }
+        }
+        p = decode_once(&p);
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +102,40 @@ mod tests {
         ] {
             assert!(!stays_inside(p), "{p}");
         }
+    }
+
+    /// The WHATWG URL parser, which browsers and many servers follow, as
+    /// an independent judge: whatever passes stays under the base for it
+    /// too, read plain or after one or two rounds of decoding.
+    #[test]
+    fn what_passes_stays_under_the_base_for_a_url_parser_too() {
+        let seg = [
+            "..",
+            ".",
+            "%2e%2e",
+            "%2E.",
+            ".%2e",
+            "%252e%252e",
+            "a",
+            "..;",
+            "%2f",
+            "%5c",
+            "b%2f..",
+            "",
+        ];
+        let mut n = 0;
+        for a in seg {
+            for b in seg {
+                for c in seg {
+                    let p = format!("/{a}/{b}/{c}");
+                    if stays_inside(&p) {
+                        n += 1;
+                        assert!(oracle_stays_inside(&p), "{p}");
+                    }
+                }
+            }
+        }
+        assert!(n > 100, "the corpus exercises accepted paths too: {n}");
     }
 
     #[test]
