@@ -106,6 +106,10 @@ pub async fn hand_over(
     let Some((browser, to)) = query_pair(query, "state", "to") else {
         return AppError::BadRequest.into_response();
     };
+    // Only a state the apps origin made (256 bits, base64url) is worth a ticket.
+    if browser.len() != 43 {
+        return AppError::BadRequest.into_response();
+    }
     let Some(to) = checked_to(&to) else {
         return AppError::BadRequest.into_response();
     };

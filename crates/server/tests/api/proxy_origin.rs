@@ -242,13 +242,21 @@ async fn a_ticket_is_single_use_short_lived_bound_to_its_browser_and_goes_only_t
     let on_portal = to.replace(APPS, PORTAL);
     assert_eq!(redeem(&app, &on_portal, &state).await.status(), 404);
     assert_eq!(redeem(&app, &to, &state).await.status(), 303);
-    // Nor does the portal hand over to a place outside the apps.
+    // Nor does the portal hand over to a place outside the apps, or for a
+    // state the apps origin did not make.
+    let s43 = "s".repeat(43);
     for bad in ["//evil.example/", "/admin/users", "/apps/x/../../admin"] {
         let r = b
-            .get(&format!("{PORTAL}/.portvakt/hand-over?state=s&to={bad}"))
+            .get(&format!(
+                "{PORTAL}/.portvakt/hand-over?state={s43}&to={bad}"
+            ))
             .await;
         assert_eq!(r.status(), 400, "{bad}");
     }
+    let r = b
+        .get(&format!("{PORTAL}/.portvakt/hand-over?state=s&to=/apps/x/"))
+        .await;
+    assert_eq!(r.status(), 400, "a short state");
 }
 
 #[tokio::test]
