@@ -16,6 +16,7 @@
 //! It runs outside the portal's layers (CSRF, CSP, body limit): those
 //! belong to Portvakt's pages, not to the apps behind it.
 
+pub mod config;
 mod forward;
 pub mod handoff;
 pub mod hygiene;
