@@ -32,7 +32,13 @@ fn climbs_out(path: &[u8]) -> bool {
     for seg in path.split(|b| *b == b'/' || *b == b'\\') {
         // Path parameters (`..;jsessionid=x`) do not make a segment less of a dot segment.
         let seg = seg.split(|b| *b == b';').next().unwrap_or_default();
-        match seg {
+        // Some servers trim spaces around a name (`.. ` is `..` on Windows).
+        let seg = seg.trim_ascii();
+        // `%2e` is a dot to URL parsers (WHATWG) even where nothing else is decoded.
+        let seg = String::from_utf8_lossy(seg)
+            .to_ascii_lowercase()
+            .replace("%2e", ".");
+        match seg.as_bytes() {
             b".." => {
                 depth -= 1;
                 if depth < 0 {
@@ -47,13 +53,23 @@ fn climbs_out(path: &[u8]) -> bool {
 }
 
 /// Whether the path (without the query) stays inside the app's base
-/// under plain, once- and twice-decoded readings; backslashes, in any
-/// form, are refused outright: some servers take them for `/`.
+/// under plain, once- and twice-decoded readings. Backslashes and control
+/// characters, in any form, are refused outright: some servers take a
+/// backslash for `/`, and URL parsers drop tabs, newlines and trailing
+/// controls (`/..%00%0a` is `/..` to them; found by the fuzzer).
 #[must_use]
 pub fn stays_inside(path: &str) -> bool {
     let mut p = path.as_bytes().to_vec();
     for _ in 0..3 {
-        if p.contains(&b'\\') || climbs_out(&p) {
+        // A decoded `?` or `#` ends the path for a server that parses again.
+        let cut = p
+            .iter()
+            .position(|b| *b == b'?' || *b == b'#')
+            .map_or(&p[..], |i| &p[..i]);
+        if p.iter().any(|b| *b == b'\\' || b.is_ascii_control())
+            || climbs_out(&p)
+            || climbs_out(cut)
+        {
             return false;
         }
         p = decode_once(&p);
@@ -99,6 +115,15 @@ mod tests {
             "/..\\admin",
             "/a%5c..%5c..%5cadmin",
             "/a/%2e%2e%2f%2e%2e%2fadmin",
+            "/..\0\0\0\n\0\0\0\0",
+            "/..%00%0a",
+            "/.%09./admin",
+            "/.. /admin",
+            "/%2e%2e%20/admin",
+            "/..%3fx",
+            "/..%23x",
+            "/..%253fx",
+            "/%252e%25252e",
         ] {
             assert!(!stays_inside(p), "{p}");
         }
