@@ -521,3 +521,40 @@ async fn behind_wsgiref_only_our_remote_user_arrives_e1_m5() {
     assert!(body.get("HTTP_X_FORWARDED_USER").is_none(), "{body}");
     assert!(!body.to_string().contains("admin"), "{body}");
 }
+
+#[tokio::test]
+async fn the_portal_and_the_apps_origin_share_one_idle_clock_b2() {
+    let app = setup("", false).await;
+    let b = Browser::new(&app, true);
+    b.sign_in(ANNA, ANNA_PW).await;
+    let open = format!("{APPS}/apps/arendehantering/");
+    assert_eq!(b.get(&open).await.status(), 200);
+    let cache = std::time::Duration::from_millis(1100);
+
+    // Ten minutes of work in the app alone keep the portal session alive …
+    app.clock.set(START + 10 * 60);
+    tokio::time::sleep(cache).await;
+    assert_eq!(b.get(&open).await.url().as_str(), open);
+    app.clock.set(START + 20 * 60);
+    tokio::time::sleep(cache).await;
+    let portal = b.get(&format!("{PORTAL}/")).await;
+    assert!(
+        portal.text().await.unwrap().contains("Mina tjänster"),
+        "still signed in at the portal after 20 minutes"
+    );
+
+    // … and idle time ends both (15 minutes by default).
+    app.clock.set(START + 36 * 60);
+    tokio::time::sleep(cache).await;
+    let r = Browser::plain(&app)
+        .get(&open)
+        .header("Cookie", b.cookie(APPS, "portvakt-apps").unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        303,
+        "the app is closed once the session idled out"
+    );
+}
