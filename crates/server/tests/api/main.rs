@@ -16,6 +16,7 @@ mod passkeys;
 mod probes;
 mod proxy;
 mod proxy_helpers;
+mod proxy_hygiene;
 mod proxy_origin;
 mod reset;
 mod routes;
