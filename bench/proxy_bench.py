@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Built-in reverse proxy benchmark (issue 4, acceptance 4c).
 
-Portvakt's proxy (`/apps/app/`, with the session check and access decision
-it always makes) against nginx `proxy_pass` (no check) and nginx
-`auth_request` + `proxy_pass` to Portvakt's `/auth/verify` (the full
-gateway), all to the same upstream: a second nginx serving a small file.
+Portvakt's proxy (the app at its own host `app.bench.se`, with the session
+check and access decision it always makes; since issue 10, `/apps/…` is
+served only on a separate apps origin, never on the portal's host) against
+nginx `proxy_pass` (no check) and nginx `auth_request` + `proxy_pass` to
+Portvakt's `/auth/verify` (the full gateway), all to the same upstream: a
+second nginx serving a small file.
 The proxy under test and the upstream share core 1, wrk runs on core 0;
 3 s warm-up, 10 s runs, alternated 3 times, medians reported.
 
@@ -98,18 +100,18 @@ def main():
         return r
 
     def run_portvakt():
-        url = f"http://127.0.0.1:{fab.PV_PORT}/apps/app/"
+        url = f"http://127.0.0.1:{fab.PV_PORT}/"
         wrk(url, cookie, 3)
         return wrk(url, cookie, 10)
 
     # Prove the proxy checks: without the session cookie nothing is served.
     import http.client
     c = http.client.HTTPConnection("127.0.0.1", fab.PV_PORT, timeout=5)
-    c.request("GET", "/apps/app/")
+    c.request("GET", "/", headers={"Host": "app.bench.se"})
     assert c.getresponse().status == 303, "the proxy must refuse a request without a session"
     # …and with it, it serves the upstream's file (so the numbers below are real proxying).
     c = http.client.HTTPConnection("127.0.0.1", fab.PV_PORT, timeout=5)
-    c.request("GET", "/apps/app/", headers={"Cookie": cookie})
+    c.request("GET", "/", headers={"Host": "app.bench.se", "Cookie": cookie})
     r = c.getresponse()
     body = r.read().decode()
     assert r.status == 200 and "x" * 512 in body, (r.status, body[:200])

@@ -14,7 +14,7 @@ export const root = join(here, '..', '..');
 export const shots = join(root, 'e2e', 'screenshots');
 mkdirSync(shots, { recursive: true });
 
-async function freePort() {
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -25,12 +25,17 @@ async function freePort() {
   });
 }
 
-export async function startDemo() {
+/**
+ * `env(port)` may add `PORTVAKT_…` settings that need the port (the apps
+ * origin, say).
+ */
+export async function startDemo({ env = () => ({}) } = {}) {
   const bin = process.env.PORTVAKT_BIN || join(root, 'target', 'debug', 'portvakt');
   const data = mkdtempSync(join(tmpdir(), 'portvakt-e2e-'));
   const port = await freePort();
   const proc = spawn(bin, ['demo', '--data', join(data, 'demo'), '--listen', `127.0.0.1:${port}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env(port) },
   });
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });
@@ -53,6 +58,8 @@ export async function startDemo() {
     local: `http://localhost:${port}`,
     logins,
     output: out,
+    port,
+    database: join(data, 'demo', 'portvakt.db'),
     outbox: join(data, 'demo', 'outbox'),
     config: join(data, 'demo', 'portvakt.toml'),
     bin,
@@ -77,8 +84,8 @@ export async function startBrowser() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const newContext = ({ javaScript = true, locale = 'sv-SE' } = {}) =>
-    browser.newContext({ javaScriptEnabled: javaScript, locale, viewport: { width: 1280, height: 900 } });
+  const newContext = ({ javaScript = true, locale = 'sv-SE', bypassCSP = false } = {}) =>
+    browser.newContext({ javaScriptEnabled: javaScript, locale, bypassCSP, viewport: { width: 1280, height: 900 } });
   return {
     context: await newContext(),
     newContext,

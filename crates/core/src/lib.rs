@@ -3,12 +3,14 @@
 //! store crate speaks SQL, and both meet here through [`store::Store`].
 
 pub mod access;
+pub mod app_path;
 pub mod apply;
 pub mod auth;
 pub mod clock;
 pub mod domain;
 pub mod error;
 pub mod forward;
+pub mod handoff;
 pub mod ids;
 pub mod probe;
 pub mod return_url;

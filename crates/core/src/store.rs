@@ -301,7 +301,7 @@ pub struct SignInEvent {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: crate::handoff::HandoffStore + Send + Sync + 'static {
     // Organisations
     async fn organisation(&self, id: &OrganisationId) -> StoreResult<Option<Organisation>>;
     async fn organisation_by_slug(&self, slug: &Slug) -> StoreResult<Option<Organisation>>;

@@ -57,6 +57,8 @@ pub struct Config {
     pub forward_auth: Option<ForwardAuthConfig>,
     #[serde(default)]
     pub status: StatusConfig,
+    #[serde(default)]
+    pub proxy: crate::proxy::config::ProxyConfig,
 }
 
 /// The status page's static copy.
@@ -444,7 +446,17 @@ impl Config {
                 }
             }
         }
-        Ok(())
+        self.proxy.validate(self.dev_mode, self.portal_url())
+    }
+
+    /// The portal's own address for the apps origin to send people back to.
+    #[must_use]
+    pub fn portal_url(&self) -> Option<&str> {
+        self.proxy
+            .portal_url
+            .as_deref()
+            .or(self.forward_auth.as_ref().map(|f| f.portal_url.as_str()))
+            .map(|u| u.trim_end_matches('/'))
     }
 
     #[must_use]

@@ -52,6 +52,12 @@ pub struct CookieNames {
     pub reset: &'static str,
     /// Where to go after signing in (a checked forward-auth return URL).
     pub return_to: &'static str,
+    /// The apps origin's own cookie: a session link, never the session
+    /// token itself, and host-only on the apps origin (issue 10 H2).
+    pub apps: &'static str,
+    /// Binds a hand-over ticket to the browser on the apps origin that
+    /// asked for it (as OAuth's `state`).
+    pub apps_state: &'static str,
     pub secure: bool,
     /// Forward-auth single sign-on: the session cookie is sent to every
     /// host under this domain (so it cannot carry the `__Host-` prefix).
@@ -73,6 +79,8 @@ impl CookieNames {
                 lang: "__Host-portvakt-lang",
                 reset: "__Host-portvakt-reset",
                 return_to: "__Host-portvakt-return",
+                apps: "__Host-portvakt-apps",
+                apps_state: "__Host-portvakt-apps-state",
                 secure,
                 session_domain,
             }
@@ -83,6 +91,8 @@ impl CookieNames {
                 lang: "portvakt-lang",
                 reset: "portvakt-reset",
                 return_to: "portvakt-return",
+                apps: "portvakt-apps",
+                apps_state: "portvakt-apps-state",
                 secure,
                 session_domain,
             }

@@ -12,6 +12,7 @@ use portvakt_core::apply::ZoneRecord;
 use portvakt_core::auth::session::SessionToken;
 use portvakt_core::auth::signin::{AuthService, SessionCheck};
 use portvakt_core::domain::{Slug, ZoneCidrs};
+use portvakt_core::handoff::SessionLink;
 use portvakt_core::ids::OrganisationId;
 use portvakt_core::store::{Organisation, Service, SessionRecord, Store, User};
 use portvakt_core::StoreError;
@@ -66,6 +67,8 @@ pub struct VerifyCache {
     /// Hosts the built-in proxy serves, and when they were read.
     hosts: RwLock<(Option<Instant>, std::collections::HashSet<String>)>,
     sessions: RwLock<HashMap<String, Entry<ActiveSession>>>,
+    /// The apps origin's session links, by link hash.
+    links: RwLock<HashMap<String, Entry<SessionLink>>>,
     orgs: RwLock<HashMap<OrganisationId, Entry<OrgView>>>,
 }
 
@@ -105,6 +108,7 @@ impl VerifyCache {
             ttl,
             hosts: RwLock::new((None, std::collections::HashSet::new())),
             sessions: RwLock::new(HashMap::new()),
+            links: RwLock::new(HashMap::new()),
             orgs: RwLock::new(HashMap::new()),
         }
     }
@@ -141,11 +145,23 @@ impl VerifyCache {
         auth: &AuthService,
         token: &SessionToken,
     ) -> Result<Option<Arc<ActiveSession>>, StoreError> {
-        let hash = token.hash();
+        self.session_by_hash(auth, &token.hash()).await
+    }
+
+    /// The active session with this stored hash (behind a session link).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn session_by_hash(
+        &self,
+        auth: &AuthService,
+        hash: &str,
+    ) -> Result<Option<Arc<ActiveSession>>, StoreError> {
+        let hash = hash.to_owned();
         if let Some(hit) = fresh(&self.sessions, &hash, self.ttl) {
             return Ok(hit);
         }
-        let value = match auth.check_session(token).await? {
+        let value = match auth.check_session_hash(&hash).await? {
             SessionCheck::Active { session, user } => {
                 let groups = auth
                     .store
@@ -164,6 +180,27 @@ impl VerifyCache {
             _ => None,
         };
         put(&self.sessions, hash, value.clone());
+        Ok(value)
+    }
+
+    /// The unexpired session link with this hash. A link outlives its
+    /// session only in this cache's `ttl`: the session itself is checked
+    /// on every use.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn link(
+        &self,
+        store: &dyn Store,
+        link_hash: &str,
+        now: i64,
+    ) -> Result<Option<Arc<SessionLink>>, StoreError> {
+        let key = link_hash.to_owned();
+        if let Some(hit) = fresh(&self.links, &key, self.ttl) {
+            return Ok(hit.filter(|l| l.expires_at >= now));
+        }
+        let value = store.session_link(link_hash, now).await?.map(Arc::new);
+        put(&self.links, key, value.clone());
         Ok(value)
     }
 

@@ -14,6 +14,7 @@
 mod apply;
 mod codes;
 mod factors;
+mod handoff;
 mod passkeys;
 mod probes;
 mod rows;

@@ -414,8 +414,17 @@ impl AuthService {
     /// # Errors
     /// When the store fails.
     pub async fn check_session(&self, token: &SessionToken) -> Result<SessionCheck, StoreError> {
+        self.check_session_hash(&token.hash()).await
+    }
+
+    /// As [`Self::check_session`], for a session known by its stored hash
+    /// (the apps origin's session link, issue 10 H2).
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn check_session_hash(&self, hash: &str) -> Result<SessionCheck, StoreError> {
         let now = self.clock.now();
-        let hash = token.hash();
+        let hash = hash.to_owned();
         let Some(session) = self.store.session(&hash).await? else {
             return Ok(SessionCheck::Invalid);
         };

@@ -82,7 +82,13 @@ pub async fn portal_get(
             icon: crate::icons::svg(&s.icon),
             name: s.name,
             description: s.description,
-            url: s.url,
+            url: match (&s.access.upstream, &s.access.host) {
+                (Some(_), None) => {
+                    crate::proxy::handoff::app_url(&state.config, s.slug.as_str(), &s.url)
+                        .unwrap_or(s.url)
+                }
+                _ => s.url,
+            },
             open: decision.is_ok(),
             reasons,
         };
