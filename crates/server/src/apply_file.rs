@@ -7,7 +7,7 @@ use portvakt_core::apply::{
     DesiredOrganisation, DesiredService, DesiredUser, DesiredZone, InitialPassword,
 };
 use portvakt_core::auth::password::is_supported_hash;
-use portvakt_core::auth::password_rules::{check_new_password, PasswordContext};
+use portvakt_core::auth::password_rules::{check_new_password_of, PasswordContext};
 use portvakt_core::auth::totp::TotpSecret;
 use portvakt_core::domain::{MfaPolicy, Role, Slug, Username, ZoneCidrs};
 use serde::Deserialize;
@@ -521,7 +521,7 @@ fn check_org(
                     organisation_words: &words,
                     username: u.username.get_ref(),
                 };
-                if let Err(e) = check_new_password(p.get_ref(), &ctx) {
+                if let Err(e) = check_new_password_of(p.get_ref(), &ctx, &[display_name.as_str()]) {
                     c.err(
                         p,
                         &format!("{uf}.initial_password"),
