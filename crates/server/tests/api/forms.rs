@@ -55,6 +55,7 @@ async fn post_without_or_with_a_wrong_csrf_token_is_refused() {
     assert_eq!(session_count(&app).await, 0);
 }
 
+/// SECURITY.md B6, also when only the scheme differs (issue 10).
 #[tokio::test]
 async fn cross_site_posts_are_refused_even_with_the_token() {
     let app = spawn_app().await;
@@ -64,6 +65,10 @@ async fn cross_site_posts_are_refused_even_with_the_token() {
         ("sec-fetch-site", "cross-site"),
         ("origin", "https://evil.example"),
         ("origin", "null"),
+        // SECURITY.md B6: same host, other scheme — another origin; the test
+        // app listens on plain http (dev_mode).
+        ("origin", &format!("https://{}", app.addr)),
+        ("origin", &format!("http://{}.evil.example", app.addr.ip())),
     ] {
         let r = c
             .http
