@@ -17,6 +17,7 @@ pub mod icons;
 pub mod messages;
 pub mod metrics;
 pub mod page;
+pub mod private_fs;
 pub mod probe_check;
 pub mod probe_runner;
 pub mod proxy;

@@ -14,6 +14,7 @@
 mod apply;
 mod codes;
 mod factors;
+pub mod files;
 mod passkeys;
 mod probes;
 mod rows;
@@ -74,6 +75,14 @@ impl SqlStore {
                 "database URL must start with sqlite: or postgres:".into(),
             ));
         };
+        let file = (backend == Backend::Sqlite)
+            .then(|| files::sqlite_path(&url))
+            .flatten();
+        if let Some(path) = &file {
+            files::create_private(path).map_err(|e| {
+                StoreError::Backend(format!("database file {}: {e}", path.display()))
+            })?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
             .after_connect(move |conn, _meta| {
@@ -106,6 +115,11 @@ impl SqlStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migration: {e}")))?;
+        if let Some(path) = &file {
+            files::restrict(path).map_err(|e| {
+                StoreError::Backend(format!("database file {}: {e}", path.display()))
+            })?;
+        }
         Ok(Self {
             pool,
             backend,

@@ -5,6 +5,7 @@
 mod access;
 mod apply;
 mod email;
+mod files;
 mod forms;
 mod forward_auth;
 mod headers;
