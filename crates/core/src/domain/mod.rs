@@ -12,4 +12,4 @@ pub use phone::{PhoneError, PhoneNumber};
 pub use role::Role;
 pub use slug::Slug;
 pub use username::{Username, UsernameError};
-pub use zone::{ZoneCidrs, ZoneError};
+pub use zone::{wide_zone_warning, ZoneCidrs, ZoneError};
