@@ -1,5 +1,6 @@
 //! Values that parse once at the edge and are trusted afterwards.
 
+mod email;
 mod mfa_policy;
 mod phone;
 mod role;
@@ -7,6 +8,7 @@ mod slug;
 mod username;
 mod zone;
 
+pub use email::{EmailAddress, EmailError};
 pub use mfa_policy::MfaPolicy;
 pub use phone::{PhoneError, PhoneNumber};
 pub use role::Role;
