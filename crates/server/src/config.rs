@@ -57,6 +57,9 @@ pub struct Config {
     pub forward_auth: Option<ForwardAuthConfig>,
     #[serde(default)]
     pub status: StatusConfig,
+    /// Header timeout and connections per client (issue 10 L6).
+    #[serde(default)]
+    pub connections: crate::listener::ConnectionsConfig,
 }
 
 /// The status page's static copy.
@@ -402,6 +405,7 @@ impl Config {
         self.argon2()
             .validate()
             .map_err(|e| format!("password: {e}"))?;
+        self.connections.validate()?;
         if self.password.min_length < 8 {
             return Err("password.min_length: must be at least 8".into());
         }

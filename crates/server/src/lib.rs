@@ -14,6 +14,7 @@ pub mod extract;
 pub mod headers;
 pub mod i18n;
 pub mod icons;
+pub mod listener;
 pub mod messages;
 pub mod metrics;
 pub mod page;

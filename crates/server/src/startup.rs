@@ -201,10 +201,15 @@ impl Application {
             });
         }
         let _probes = crate::probe_runner::spawn(self.state.clone());
-        let app = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        let config = self.state.config.clone();
+        crate::listener::serve(
+            self.listener,
+            app(self.state),
+            &config.connections,
+            &config.trusted_proxies,
+            shutdown_signal(),
+        )
+        .await
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod access;
 mod apply;
+mod connections;
 mod email;
 mod files;
 mod forms;
