@@ -1,6 +1,7 @@
 //! Portvakt's HTTP server, CLI and configuration.
 
 pub mod access_text;
+pub mod admin_events;
 pub mod apply_file;
 pub mod apply_run;
 pub mod cli;

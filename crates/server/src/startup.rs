@@ -92,6 +92,10 @@ pub fn app(state: AppState) -> Router {
     routes::router()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            crate::admin_events::refusals,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             csrf::layer,
         ))
         .layer(axum::middleware::from_fn_with_state(
