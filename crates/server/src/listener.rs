@@ -168,7 +168,13 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let ip = client_key(peer.ip());
-        let slot = if trusted_proxies.iter().any(|n| n.contains(&peer.ip())) {
+        // On a dual-stack listener IPv4 peers arrive IPv4-mapped; the
+        // trusted list is written in plain IPv4.
+        let peer_ip = match peer.ip() {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+            v4 @ IpAddr::V4(_) => v4,
+        };
+        let slot = if trusted_proxies.iter().any(|n| n.contains(&peer_ip)) {
             None
         } else {
             match admit(&table, ip, limits.max_per_ip) {
