@@ -189,6 +189,23 @@ pub struct PlannedChange {
     pub change: Change,
 }
 
+/// Loud warnings about a file that is valid but probably not meant
+/// (issue 10: a `0.0.0.0/0` zone makes everyone "inside"), printed by
+/// `apply` in dry runs and real runs alike.
+#[must_use]
+pub fn warnings(orgs: &[DesiredOrganisation]) -> Vec<String> {
+    orgs.iter()
+        .flat_map(|o| {
+            o.zones.iter().filter_map(move |z| {
+                let wide = z.cidrs.too_wide();
+                (!wide.is_empty()).then(|| {
+                    crate::domain::wide_zone_warning(o.slug.as_str(), z.slug.as_str(), &wide)
+                })
+            })
+        })
+        .collect()
+}
+
 /// Computes the changes that make the store match `desired`. Returns nothing
 /// when they already match, which is what makes `apply` idempotent.
 #[must_use]

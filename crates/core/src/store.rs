@@ -300,6 +300,30 @@ pub struct SignInEvent {
     pub zone: String,
 }
 
+/// One administrative action, or an admin request refused for lack of a
+/// role (issue 10 L7, SECURITY.md F1): who, from where, when (UTC), what,
+/// on what, and how it ended. The audit log builds on these; no passwords,
+/// codes, tokens or message texts are ever put here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminEvent {
+    pub id: EventId,
+    pub organisation_id: OrganisationId,
+    pub actor_id: UserId,
+    pub at: UnixTime,
+    pub ip: String,
+    pub user_agent: String,
+    /// `user.unlock`, `user.end_sessions`, `user.remove_factor`,
+    /// `incident.open`, `incident.update`, `incident.publish_draft`,
+    /// `incident.withdraw_draft`, `emergency.message`, `refused`.
+    pub action: String,
+    /// What it was done to: a user id, a user/factor pair, an incident id,
+    /// or (for `refused`) the method and path asked for.
+    pub target: String,
+    pub result: EventResult,
+    /// Machine-readable detail: `ok`, `forbidden`, a count (`sessions=3`).
+    pub detail: String,
+}
+
 #[async_trait]
 pub trait Store: crate::handoff::HandoffStore + Send + Sync + 'static {
     // Organisations
@@ -540,6 +564,10 @@ pub trait Store: crate::handoff::HandoffStore + Send + Sync + 'static {
         user: &UserId,
         limit: u32,
     ) -> StoreResult<Vec<SignInEvent>>;
+
+    async fn record_admin_event(&self, event: &AdminEvent) -> StoreResult<()>;
+    /// The organisation's admin events, newest first.
+    async fn admin_events(&self, org: &OrganisationId, limit: u32) -> StoreResult<Vec<AdminEvent>>;
 
     // Portal and access decisions
     /// Every service of the organisation in display order, each with the

@@ -11,8 +11,8 @@ use crate::domain::{Role, Slug, Username, ZoneCidrs};
 use crate::ids::FactorId;
 use crate::ids::{EventId, UserId};
 use crate::store::{
-    Ceremony, CodeChallenge, CodeCheck, EventResult, Factor, FactorKind, NewSession, OutboxMessage,
-    SignInEvent, Store,
+    AdminEvent, Ceremony, CodeChallenge, CodeCheck, EventResult, Factor, FactorKind, NewSession,
+    OutboxMessage, SignInEvent, Store,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -119,6 +119,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     failure_counter_is_atomic(store.clone()).await;
     sessions_lifecycle(&*store).await;
     events_are_scoped(&*store).await;
+    admin_events_are_scoped(&*store).await;
     domain_belongs_to_one_organisation(&*store).await;
     failed_apply_changes_nothing(&*store).await;
     factors_are_single_use_and_scoped(store.clone()).await;
@@ -342,6 +343,38 @@ async fn events_are_scoped(store: &dyn Store) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Issue 10 L7: admin actions and refusals are kept per organisation,
+/// every field round-trips, newest first.
+async fn admin_events_are_scoped(store: &dyn Store) {
+    let org = org_named(store, "sessions").await;
+    let other = org_named(store, "alpha").await;
+    let actor = store.list_users(&org.id, 0, 10).await.unwrap().remove(0);
+    let event = |i: i64, result| AdminEvent {
+        id: EventId::generate(),
+        organisation_id: org.id.clone(),
+        actor_id: actor.id.clone(),
+        at: 7000 + i,
+        ip: "2001:db8::7".into(),
+        user_agent: "Firefox/140 \"quoted\"".into(),
+        action: if i == 0 { "user.unlock" } else { "refused" }.into(),
+        target: format!("target-{i}"),
+        result,
+        detail: if i == 0 { "ok" } else { "forbidden" }.into(),
+    };
+    let first = event(0, EventResult::Success);
+    store.record_admin_event(&first).await.unwrap();
+    store
+        .record_admin_event(&event(1, EventResult::Failure))
+        .await
+        .unwrap();
+    let evs = store.admin_events(&org.id, 10).await.unwrap();
+    assert_eq!(evs.len(), 2);
+    assert_eq!(evs[0].action, "refused", "newest first");
+    assert_eq!(evs[1], first, "every field round-trips");
+    assert_eq!(store.admin_events(&org.id, 1).await.unwrap().len(), 1);
+    assert!(store.admin_events(&other.id, 10).await.unwrap().is_empty());
 }
 
 async fn domain_belongs_to_one_organisation(store: &dyn Store) {

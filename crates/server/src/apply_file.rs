@@ -7,7 +7,7 @@ use portvakt_core::apply::{
     DesiredOrganisation, DesiredService, DesiredUser, DesiredZone, InitialPassword,
 };
 use portvakt_core::auth::password::is_supported_hash;
-use portvakt_core::auth::password_rules::{check_new_password, PasswordContext};
+use portvakt_core::auth::password_rules::{check_new_password_of, PasswordContext};
 use portvakt_core::auth::totp::TotpSecret;
 use portvakt_core::domain::{MfaPolicy, Role, Slug, Username, ZoneCidrs};
 use serde::Deserialize;
@@ -490,11 +490,14 @@ fn check_org(
         };
         let email = u.email.as_ref().map(|e| {
             let v = e.get_ref().trim().to_owned();
-            let ok = v.contains('@')
-                && v.len() <= 254
-                && !v.chars().any(|ch| ch.is_whitespace() || ch.is_control());
-            if !ok {
-                c.err(e, &format!("{uf}.email"), "not an e-mail address");
+            // Kept as written (so existing files plan no change), checked
+            // as strictly as a registered factor (issue 10).
+            if let Err(why) = portvakt_core::domain::EmailAddress::parse(&v) {
+                c.err(
+                    e,
+                    &format!("{uf}.email"),
+                    format!("not a deliverable e-mail address: {why}"),
+                );
             }
             v
         });
@@ -524,7 +527,7 @@ fn check_org(
                     organisation_words: &words,
                     username: u.username.get_ref(),
                 };
-                if let Err(e) = check_new_password(p.get_ref(), &ctx) {
+                if let Err(e) = check_new_password_of(p.get_ref(), &ctx, &[display_name.as_str()]) {
                     c.err(
                         p,
                         &format!("{uf}.initial_password"),
@@ -606,11 +609,10 @@ fn check_org(
     let mut addresses = |list: &[S<String>], field: &str| -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for a in list {
-            let v = a.get_ref().trim().to_lowercase();
-            if !portvakt_core::auth::email_codes::valid_address(&v) {
-                c.err(a, field, "not an e-mail address");
-            } else if !out.contains(&v) {
-                out.push(v);
+            match portvakt_core::domain::EmailAddress::parse(a.get_ref()) {
+                Err(e) => c.err(a, field, format!("not a deliverable e-mail address: {e}")),
+                Ok(v) if !out.iter().any(|o| o == v.as_str()) => out.push(v.as_str().to_owned()),
+                Ok(_) => {}
             }
         }
         out

@@ -320,6 +320,9 @@ async fn apply(file: &Path, config: &Path, dry_run: bool) -> anyhow::Result<()> 
     let src =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let orgs = apply_file::parse(&file.display().to_string(), &src, cfg.password.min_length)?;
+    for w in portvakt_core::apply::warnings(&orgs) {
+        println!("{w}");
+    }
     let store = open_store(&cfg).await?;
     let hasher = PasswordHasher::new(cfg.argon2(), 2, 1_000_000)?;
     let changes = apply_run::apply(&*store, &hasher, &orgs, SystemClock.now(), dry_run).await?;

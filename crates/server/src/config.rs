@@ -59,6 +59,9 @@ pub struct Config {
     pub status: StatusConfig,
     #[serde(default)]
     pub proxy: crate::proxy::config::ProxyConfig,
+    /// Header timeout and connections per client (issue 10 L6).
+    #[serde(default)]
+    pub connections: crate::listener::ConnectionsConfig,
 }
 
 /// The status page's static copy.
@@ -404,6 +407,7 @@ impl Config {
         self.argon2()
             .validate()
             .map_err(|e| format!("password: {e}"))?;
+        self.connections.validate()?;
         if self.password.min_length < 8 {
             return Err("password.min_length: must be at least 8".into());
         }

@@ -33,24 +33,45 @@ fn same(a: &str, b: &str) -> bool {
     Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
 }
 
-fn cross_site(req: &Request) -> bool {
+/// The scheme browsers use to reach us: https whenever cookies are
+/// `Secure` (behind TLS, also when a proxy terminates it), http only in
+/// `dev_mode` on loopback.
+fn expected_scheme(state: &AppState) -> &'static str {
+    if state.config.secure_cookies() {
+        "https"
+    } else {
+        "http"
+    }
+}
+
+fn cross_site(req: &Request, scheme: &str) -> bool {
     let h = req.headers();
     // Fetch Metadata is the precise signal where the browser sends it.
-    // `Origin` is only the fallback: Chromium sends `Origin: null` on
-    // same-origin form posts under some referrer policies.
-    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        return !matches!(site, "same-origin" | "none");
+    let fetch_site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if fetch_site.is_some_and(|site| !matches!(site, "same-origin" | "none")) {
+        return true;
     }
-    match (
-        h.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-        h.get(header::HOST).and_then(|v| v.to_str().ok()),
-    ) {
-        (Some("null"), _) => true,
-        (Some(origin), Some(host)) => {
-            let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-            !origin_host.eq_ignore_ascii_case(host)
-        }
-        _ => false,
+    // HTTP/2 carries the host in `:authority`, which hyper keeps in the URI.
+    let host = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| {
+            req.uri()
+                .authority()
+                .map(axum::http::uri::Authority::as_str)
+        });
+    match (h.get(header::ORIGIN).and_then(|v| v.to_str().ok()), host) {
+        // Chromium sends `Origin: null` on same-origin form posts under some
+        // referrer policies, so `null` is trusted only with Fetch Metadata.
+        (Some("null"), _) => fetch_site.is_none(),
+        // An origin is scheme, host and port (RFC 6454): `https://host` is
+        // another origin than `http://host` (SECURITY.md B6).
+        (Some(origin), Some(host)) => match origin.split_once("://") {
+            Some((s, rest)) => !(s.eq_ignore_ascii_case(scheme) && rest.eq_ignore_ascii_case(host)),
+            None => true,
+        },
+        (Some(_), None) => true,
+        (None, _) => false,
     }
 }
 
@@ -74,7 +95,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         *req.method(),
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     ) {
-        if cross_site(&req) || fresh {
+        if cross_site(&req, expected_scheme(&state)) || fresh {
             return AppError::Csrf.into_response();
         }
         let is_form = req

@@ -16,12 +16,24 @@ pub enum AppError {
     Csrf,
     #[error("forbidden")]
     Forbidden,
+    /// A signed-in user without the role the page needs (403). The
+    /// response carries who it was ([`RoleRefusal`]), so the admin-events
+    /// layer records it with the request's address (issue 10 L7).
+    #[error("role refused")]
+    RoleRefused(RoleRefusal),
     #[error("not found")]
     NotFound,
     #[error("busy")]
     Busy,
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// Who was refused, in which organisation (see [`AppError::RoleRefused`]).
+#[derive(Debug, Clone)]
+pub struct RoleRefusal {
+    pub organisation: portvakt_core::ids::OrganisationId,
+    pub actor: portvakt_core::ids::UserId,
 }
 
 impl From<StoreError> for AppError {
@@ -50,7 +62,9 @@ impl AppError {
         match self {
             AppError::BadRequest => (StatusCode::BAD_REQUEST, "error.bad_request"),
             AppError::Csrf => (StatusCode::FORBIDDEN, "error.csrf"),
-            AppError::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
+            AppError::Forbidden | AppError::RoleRefused(_) => {
+                (StatusCode::FORBIDDEN, "error.forbidden")
+            }
             AppError::NotFound => (StatusCode::NOT_FOUND, "error.not_found"),
             AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "login.error.busy"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error.internal"),
@@ -81,6 +95,9 @@ impl IntoResponse for AppError {
         if matches!(self, AppError::Busy) {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        }
+        if let AppError::RoleRefused(who) = self {
+            resp.extensions_mut().insert(who);
         }
         resp
     }

@@ -71,7 +71,9 @@ impl FromRequestParts<AppState> for PageLang {
             })
             .or_else(|| Lang::parse(&state.config.default_language))
             .unwrap_or(Lang::Sv);
-        Ok(PageLang(Tr::new(lang)))
+        Ok(PageLang(
+            Tr::new(lang).with_min_password(state.config.password.min_length),
+        ))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Portvakt's HTTP server, CLI and configuration.
 
 pub mod access_text;
+pub mod admin_events;
 pub mod apply_file;
 pub mod apply_run;
 pub mod cli;
@@ -14,9 +15,11 @@ pub mod extract;
 pub mod headers;
 pub mod i18n;
 pub mod icons;
+pub mod listener;
 pub mod messages;
 pub mod metrics;
 pub mod page;
+pub mod private_fs;
 pub mod probe_check;
 pub mod probe_runner;
 pub mod proxy;

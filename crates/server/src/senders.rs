@@ -72,7 +72,7 @@ impl FileOutbox {
     /// # Errors
     /// When the folder cannot be created or the sender address is bad.
     pub fn new(dir: PathBuf, from: &str) -> Result<Self, String> {
-        std::fs::create_dir_all(&dir).map_err(|e| format!("email.outbox_dir: {e}"))?;
+        crate::private_fs::private_dir(&dir).map_err(|e| format!("email.outbox_dir: {e}"))?;
         Ok(Self {
             dir,
             from: from.parse().map_err(|e| format!("email.from: {e}"))?,
@@ -86,7 +86,7 @@ impl MessageSender for FileOutbox {
         let msg = build(&self.from, m)?;
         let name: String = m.id.chars().filter(char::is_ascii_alphanumeric).collect();
         let tmp = self.dir.join(format!(".{name}.tmp"));
-        tokio::fs::write(&tmp, msg.formatted())
+        crate::private_fs::write_private(&tmp, &msg.formatted())
             .await
             .map_err(|e| e.to_string())?;
         tokio::fs::rename(&tmp, self.dir.join(format!("{name}.eml")))
@@ -167,7 +167,7 @@ impl MessageSender for SmsFileOutbox {
         let name: String = m.id.chars().filter(char::is_ascii_alphanumeric).collect();
         let text = format!("To: +{}\n\n{}\n", m.recipient, m.body);
         let tmp = self.dir.join(format!(".{name}.tmp"));
-        tokio::fs::write(&tmp, text)
+        crate::private_fs::write_private(&tmp, text.as_bytes())
             .await
             .map_err(|e| e.to_string())?;
         tokio::fs::rename(&tmp, self.dir.join(format!("{name}.sms.txt")))
@@ -195,7 +195,7 @@ impl Senders {
         let sms: Option<Arc<dyn MessageSender>> = match (&sms.gateway_url, &sms.outbox_dir) {
             (Some(url), _) => Some(Arc::new(HttpSmsGateway::new(sms, url)?)),
             (None, Some(dir)) => {
-                std::fs::create_dir_all(dir).map_err(|e| format!("sms.outbox_dir: {e}"))?;
+                crate::private_fs::private_dir(dir).map_err(|e| format!("sms.outbox_dir: {e}"))?;
                 Some(Arc::new(SmsFileOutbox { dir: dir.clone() }))
             }
             (None, None) => None,

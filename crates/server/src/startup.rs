@@ -92,6 +92,10 @@ pub fn app(state: AppState) -> Router {
     routes::router()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            crate::admin_events::refusals,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             csrf::layer,
         ))
         .layer(axum::middleware::from_fn_with_state(
@@ -177,6 +181,10 @@ impl Application {
     /// # Errors
     /// Server I/O errors.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        match wide_zone_warnings(&*self.state.store).await {
+            Ok(warnings) => warnings.iter().for_each(|w| tracing::warn!("{w}")),
+            Err(e) => tracing::warn!(error = %e, "could not check zones for very wide ranges"),
+        }
         if let Some(ml) = self.metrics_listener {
             let metrics = self.state.metrics.clone();
             let r = Router::new().route("/metrics", get(move || async move { metrics.render() }));
@@ -197,11 +205,44 @@ impl Application {
             });
         }
         let _probes = crate::probe_runner::spawn(self.state.clone());
-        let app = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        let config = self.state.config.clone();
+        crate::listener::serve(
+            self.listener,
+            app(self.state),
+            &config.connections,
+            &config.trusted_proxies,
+            shutdown_signal(),
+        )
+        .await
     }
+}
+
+/// The `apply` warning about zones that make everyone "inside", repeated at
+/// every start so a zone set before the warning existed is not missed
+/// (issue 10).
+///
+/// # Errors
+/// Store failures (the caller logs them and serves on).
+pub async fn wide_zone_warnings(
+    store: &dyn Store,
+) -> Result<Vec<String>, portvakt_core::StoreError> {
+    let mut out = Vec::new();
+    for o in store.list_organisations().await? {
+        for z in store.zones(&o.id).await? {
+            let items: Vec<&str> = z.cidrs.split(',').collect();
+            if let Ok(cidrs) = portvakt_core::domain::ZoneCidrs::parse(&items) {
+                let wide = cidrs.too_wide();
+                if !wide.is_empty() {
+                    out.push(portvakt_core::domain::wide_zone_warning(
+                        o.slug.as_str(),
+                        z.slug.as_str(),
+                        &wide,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 async fn shutdown_signal() {

@@ -11,9 +11,11 @@
 //! check. Both backends run the same conformance suite from
 //! `portvakt_core::store_suite`.
 
+mod admin_events;
 mod apply;
 mod codes;
 mod factors;
+pub mod files;
 mod handoff;
 mod passkeys;
 mod probes;
@@ -76,6 +78,14 @@ impl SqlStore {
                 "database URL must start with sqlite: or postgres:".into(),
             ));
         };
+        let file = (backend == Backend::Sqlite)
+            .then(|| files::sqlite_path(&url))
+            .flatten();
+        if let Some(path) = &file {
+            files::create_private(path).map_err(|e| {
+                StoreError::Backend(format!("database file {}: {e}", path.display()))
+            })?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
             .after_connect(move |conn, _meta| {
@@ -108,6 +118,11 @@ impl SqlStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migration: {e}")))?;
+        if let Some(path) = &file {
+            files::restrict(path).map_err(|e| {
+                StoreError::Backend(format!("database file {}: {e}", path.display()))
+            })?;
+        }
         Ok(Self {
             pool,
             backend,

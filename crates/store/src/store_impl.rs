@@ -8,8 +8,8 @@ use portvakt_core::clock::UnixTime;
 use portvakt_core::domain::{MfaPolicy, Role, Slug, Username};
 use portvakt_core::ids::{FactorId, OrganisationId, UserId};
 use portvakt_core::store::{
-    Ceremony, CodeChallenge, CodeCheck, CodeLimit, Factor, Group, NewSession, Organisation,
-    OutboxMessage, Service, SessionRecord, SignInEvent, Store, StoreResult, User,
+    AdminEvent, Ceremony, CodeChallenge, CodeCheck, CodeLimit, Factor, Group, NewSession,
+    Organisation, OutboxMessage, Service, SessionRecord, SignInEvent, Store, StoreResult, User,
 };
 use portvakt_core::StoreError;
 use sqlx::any::AnyRow;
@@ -567,6 +567,14 @@ impl Store for SqlStore {
         next_attempt_at: UnixTime,
     ) -> StoreResult<()> {
         self.mark_failed_impl(id, error, next_attempt_at).await
+    }
+
+    async fn record_admin_event(&self, e: &AdminEvent) -> StoreResult<()> {
+        self.record_admin_event_impl(e).await
+    }
+
+    async fn admin_events(&self, org: &OrganisationId, limit: u32) -> StoreResult<Vec<AdminEvent>> {
+        self.admin_events_impl(org, clamp_limit(limit)).await
     }
 
     async fn record_signin_event(&self, e: &SignInEvent) -> StoreResult<()> {

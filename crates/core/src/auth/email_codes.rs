@@ -66,18 +66,11 @@ pub fn masked(address: &str) -> String {
     }
 }
 
-/// A plausible e-mail address: one `@`, no spaces or controls, ≤ 254 chars.
+/// An address codes can be delivered to ([`crate::domain::EmailAddress`]:
+/// no address literals, a dotted domain, no look-alikes, ≤ 254 chars).
 #[must_use]
 pub fn valid_address(s: &str) -> bool {
-    let s = s.trim();
-    s.len() <= 254
-        && s.split('@').count() == 2
-        && s.split_once('@').is_some_and(|(l, d)| {
-            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
-        })
-        && !s.chars().any(|c| {
-            c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
-        })
+    crate::domain::EmailAddress::parse(s).is_ok()
 }
 
 impl AuthService {

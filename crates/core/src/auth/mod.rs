@@ -8,6 +8,7 @@ pub mod lockout;
 pub mod mfa;
 pub mod passkey;
 pub mod password;
+mod password_patterns;
 pub mod password_rules;
 pub mod reset;
 pub mod session;

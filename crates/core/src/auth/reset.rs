@@ -7,7 +7,7 @@
 use super::codes::{self, MAX_TRIES};
 use super::guard::{CODE_BUDGET, RESET_BUDGET};
 use super::password::HashError;
-use super::password_rules::{check_new_password, PasswordContext, PasswordRuleError};
+use super::password_rules::{check_new_password_of, PasswordContext, PasswordRuleError};
 use super::session::SessionToken;
 use super::signin::{AuthService, ClientInfo};
 use crate::domain::Username;
@@ -336,13 +336,14 @@ impl AuthService {
         new_password: &str,
     ) -> Result<(), PasswordRuleError> {
         let words = [org.name.as_str(), org.slug.as_str()];
-        check_new_password(
+        check_new_password_of(
             new_password,
             &PasswordContext {
                 min_length: self.min_password_length,
                 organisation_words: &words,
                 username: user.username.as_str(),
             },
+            &[user.display_name.as_str()],
         )
     }
 

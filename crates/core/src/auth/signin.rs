@@ -8,7 +8,7 @@
 use super::ip_throttle::IpThrottle;
 use super::lockout::LockoutPolicy;
 use super::password::{HashError, PasswordHasher};
-use super::password_rules::{check_new_password, PasswordContext, PasswordRuleError};
+use super::password_rules::{check_new_password_of, PasswordContext, PasswordRuleError};
 use super::session::{SessionPolicy, SessionState, SessionToken};
 use crate::clock::{Clock, UnixTime};
 use crate::domain::{Slug, Username};
@@ -534,13 +534,14 @@ impl AuthService {
             return Err(ChangePasswordError::Unchanged);
         }
         let words = [organisation.name.as_str(), organisation.slug.as_str()];
-        check_new_password(
+        check_new_password_of(
             new,
             &PasswordContext {
                 min_length: self.min_password_length,
                 organisation_words: &words,
                 username: user.username.as_str(),
             },
+            &[user.display_name.as_str()],
         )?;
         let hash = self.hasher.hash(new).await?;
         let now = self.clock.now();

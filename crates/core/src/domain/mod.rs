@@ -1,5 +1,6 @@
 //! Values that parse once at the edge and are trusted afterwards.
 
+mod email;
 mod mfa_policy;
 mod phone;
 mod role;
@@ -7,9 +8,10 @@ mod slug;
 mod username;
 mod zone;
 
+pub use email::{EmailAddress, EmailError};
 pub use mfa_policy::MfaPolicy;
 pub use phone::{PhoneError, PhoneNumber};
 pub use role::Role;
 pub use slug::Slug;
 pub use username::{Username, UsernameError};
-pub use zone::{ZoneCidrs, ZoneError};
+pub use zone::{wide_zone_warning, ZoneCidrs, ZoneError};

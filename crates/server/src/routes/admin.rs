@@ -3,8 +3,9 @@
 //! is scoped by the admin's organisation, so an id from another
 //! organisation is simply "not found" (SECURITY.md C1–C2).
 
+use crate::admin_events;
 use crate::error::AppError;
-use crate::extract::{CsrfToken, CurrentUser, PageLang, ValidForm};
+use crate::extract::{Client, CsrfToken, CurrentUser, PageLang, ValidForm};
 use crate::i18n::Tr;
 use crate::page::Page;
 use crate::state::AppState;
@@ -23,7 +24,10 @@ pub(crate) fn require(user: &CurrentUser, role: Role) -> Result<(), AppError> {
     if user.has_role(role) {
         Ok(())
     } else {
-        Err(AppError::Forbidden)
+        Err(AppError::RoleRefused(crate::error::RoleRefusal {
+            organisation: user.organisation.id.clone(),
+            actor: user.user.id.clone(),
+        }))
     }
 }
 
@@ -210,6 +214,7 @@ pub async fn unlock_post(
     State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
+    Client(client): Client,
     admin: CurrentUser,
     Path(id): Path<String>,
     ValidForm(_): ValidForm<ActionForm>,
@@ -219,6 +224,15 @@ pub async fn unlock_post(
     let user = target(&state, &admin, &id).await?;
     state.store.clear_failures(org, &user.username).await?;
     tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, "account unlocked");
+    admin_events::record(
+        &state,
+        &admin,
+        &client,
+        "user.unlock",
+        user.id.as_str(),
+        "ok",
+    )
+    .await;
     render_user(&state, t, &csrf, &admin, &id, Some("admin.users.unlocked")).await
 }
 
@@ -226,6 +240,7 @@ pub async fn revoke_post(
     State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
+    Client(client): Client,
     admin: CurrentUser,
     Path(id): Path<String>,
     ValidForm(_): ValidForm<ActionForm>,
@@ -238,6 +253,16 @@ pub async fn revoke_post(
         .revoke_user_sessions(org, &user.id, state.clock.now())
         .await?;
     tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, sessions = n, "sessions revoked");
+    let detail = format!("sessions={n}");
+    admin_events::record(
+        &state,
+        &admin,
+        &client,
+        "user.end_sessions",
+        user.id.as_str(),
+        &detail,
+    )
+    .await;
     render_user(&state, t, &csrf, &admin, &id, Some("admin.users.revoked")).await
 }
 
@@ -248,6 +273,7 @@ pub async fn factor_remove_post(
     State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
+    Client(client): Client,
     admin: CurrentUser,
     Path((id, factor)): Path<(String, String)>,
     ValidForm(_): ValidForm<ActionForm>,
@@ -272,6 +298,16 @@ pub async fn factor_remove_post(
     }
     super::settings::notify_removed(&state, org, &f).await?;
     tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, factor = %fid, "factor removed by servicedesk");
+    let what = format!("{}/{}", user.id, fid);
+    admin_events::record(
+        &state,
+        &admin,
+        &client,
+        "user.remove_factor",
+        &what,
+        f.kind.as_str(),
+    )
+    .await;
     render_user(
         &state,
         t,

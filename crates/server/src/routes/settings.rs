@@ -490,10 +490,18 @@ async fn start_code_factor(
             .start_sms_factor(&user.session, &user.user, value)
             .await
     } else {
-        state
-            .auth
-            .start_email_factor(&user.session, &user.user, value)
-            .await
+        // Checked here as well as in core: an address that can only fail
+        // at delivery (`a@[127.0.0.1]`) is refused while the person is
+        // still at the form (issue 10).
+        match portvakt_core::domain::EmailAddress::parse(value) {
+            Ok(address) => {
+                state
+                    .auth
+                    .start_email_factor(&user.session, &user.user, address.as_str())
+                    .await
+            }
+            Err(_) => Err(FactorError::BadAddress),
+        }
     };
     match started {
         Ok((factor, issued)) => {

@@ -3,8 +3,9 @@
 //! Swedish and optionally English, add updates and resolve. Every change
 //! is followed by the static copy and its push.
 
+use crate::admin_events;
 use crate::error::AppError;
-use crate::extract::{CsrfToken, CurrentUser, PageLang, ValidForm};
+use crate::extract::{Client, CsrfToken, CurrentUser, PageLang, ValidForm};
 use crate::i18n::Tr;
 use crate::page::Page;
 use crate::routes::admin::require;
@@ -342,6 +343,7 @@ pub async fn open_post(
     State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
+    Client(client): Client,
     user: CurrentUser,
     RawForm(raw): RawForm,
 ) -> Result<Response, AppError> {
@@ -377,6 +379,7 @@ pub async fn open_post(
                 .await?;
             }
             crate::status_export::publish(&state, user.organisation.clone());
+            admin_events::record(&state, &user, &client, "incident.open", &incident.id, "ok").await;
             Ok(Redirect::to("/admin/status?done=opened").into_response())
         }
         Err(e) => refused(&state, t, &csrf, &user, &draft, error_key(&e)).await,
@@ -399,6 +402,7 @@ pub async fn update_post(
     State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
+    Client(client): Client,
     user: CurrentUser,
     Path(id): Path<String>,
     ValidForm(form): ValidForm<UpdateForm>,
@@ -425,6 +429,7 @@ pub async fn update_post(
     )
     .await?;
     crate::status_export::publish(&state, user.organisation.clone());
+    admin_events::record(&state, &user, &client, "incident.update", &id, &form.phase).await;
     Ok(Redirect::to("/admin/status?done=updated").into_response())
 }
 
@@ -443,6 +448,7 @@ pub async fn message_post(
     State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
+    Client(client): Client,
     user: CurrentUser,
     ValidForm(form): ValidForm<MessageForm>,
 ) -> Result<Response, AppError> {
@@ -456,7 +462,11 @@ pub async fn message_post(
     )
     .await
     {
-        Ok(_) => Ok(Redirect::to("/admin/status?done=sent#report").into_response()),
+        Ok(batch) => {
+            // The batch id, never the text: that stays in the outbox.
+            admin_events::record(&state, &user, &client, "emergency.message", &batch, "ok").await;
+            Ok(Redirect::to("/admin/status?done=sent#report").into_response())
+        }
         Err(crate::status_notify::MessageError::Store(e)) => Err(e.into()),
         Err(e) => {
             let key = match e {
@@ -491,6 +501,7 @@ pub async fn draft_publish(
     State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
+    Client(client): Client,
     user: CurrentUser,
     Path(id): Path<String>,
     ValidForm(form): ValidForm<DraftForm>,
@@ -516,12 +527,14 @@ pub async fn draft_publish(
         Err(crate::status_notify::ConfirmError::Store(e)) => return Err(e.into()),
     }
     crate::status_export::publish(&state, org.clone());
+    admin_events::record(&state, &user, &client, "incident.publish_draft", &id, "ok").await;
     Ok(Redirect::to("/admin/status?done=confirmed").into_response())
 }
 
 /// Dismisses a probe's draft unseen (a false alarm).
 pub async fn draft_withdraw(
     State(state): State<AppState>,
+    Client(client): Client,
     user: CurrentUser,
     Path(id): Path<String>,
     ValidForm(_form): ValidForm<CsrfOnly>,
@@ -534,6 +547,7 @@ pub async fn draft_withdraw(
     {
         return Err(AppError::NotFound);
     }
+    admin_events::record(&state, &user, &client, "incident.withdraw_draft", &id, "ok").await;
     Ok(Redirect::to("/admin/status?done=withdrawn").into_response())
 }
 

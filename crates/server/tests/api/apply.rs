@@ -149,3 +149,33 @@ fn invalid_files_name_file_line_and_field_and_change_nothing() {
     let (ok, _, err) = s.run("[[organisation]\n", &[]);
     assert!(!ok && err.contains("org.toml:1: toml:"), "{err}");
 }
+
+/// Issue 10: a zone of 0.0.0.0/0 (or ::/0, or any /1–/7) makes everyone
+/// "inside" and skips the second factor; `apply` warns in dry and real
+/// runs, and the server warns at every start.
+#[tokio::test]
+async fn a_zone_covering_the_internet_is_warned_about_loudly() {
+    let s = Setup::new();
+    let file = FILE.replace(
+        r#"cidrs = ["10.10.0.0/16", "2001:db8:10::/48"]"#,
+        r#"cidrs = ["0.0.0.0/0", "::/0", "10.10.0.0/16"]"#,
+    );
+    for extra in [&["--dry-run"][..], &[]] {
+        let (ok, out, err) = s.run(&file, extra);
+        assert!(ok, "{err}");
+        assert!(
+            out.contains("WARNING: zone testkommun/administrativa-natet contains 0.0.0.0/0, ::/0"),
+            "{extra:?}: {out}"
+        );
+        assert!(out.contains("no second factor is asked"), "{out}");
+    }
+    let (_, quiet, _) = s.run(FILE, &["--dry-run"]);
+    assert!(!quiet.contains("WARNING"), "{quiet}");
+    let url = format!("sqlite://{}", s.dir.0.join("a.db").display());
+    let store = portvakt_store::SqlStore::connect(&url).await.unwrap();
+    let at_start = portvakt_server::startup::wide_zone_warnings(&store)
+        .await
+        .unwrap();
+    assert_eq!(at_start.len(), 1, "{at_start:?}");
+    assert!(at_start[0].contains("0.0.0.0/0, ::/0"));
+}

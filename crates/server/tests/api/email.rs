@@ -161,3 +161,49 @@ async fn wait(sink: &Sink, n: usize) -> (String, String) {
         .await
         .unwrap()
 }
+
+/// Issue 10: an address literal (`a@[127.0.0.1]`) and other addresses that
+/// can only fail at delivery are refused at registration with a message
+/// that says what is accepted, and nothing is stored.
+#[tokio::test]
+async fn undeliverable_addresses_are_refused_at_registration() {
+    let dir = TempDir::new();
+    let app = spawn_with(&format!(
+        "[email]\noutbox_dir = \"{}\"\n",
+        dir.0.join("mail").display()
+    ))
+    .await;
+    let c = app.client();
+    c.sign_in(ANNA, ANNA_PW).await;
+    let too_long = format!("{}@{}.se", "a".repeat(60), "b".repeat(200));
+    for bad in [
+        "a@[127.0.0.1]",
+        "a@127.0.0.1",
+        "anna@localhost",
+        "anna@exempelkommun",
+        "anna@xn--80ak6aa92e.com",
+        "anna@аpple.com",
+        "anna\u{7}@exempelkommun.se",
+        "\"anna\"@exempelkommun.se",
+        too_long.as_str(),
+    ] {
+        let r = c.post_form("/settings/email", &[("address", bad)]).await;
+        assert_eq!(r.status, 400, "{bad:?}");
+        assert!(r.body.contains("ingen IP-adress"), "{bad:?}");
+    }
+    c.post_form("/language", &[("lang", "en")]).await;
+    let r = c
+        .post_form("/settings/email", &[("address", "a@[127.0.0.1]")])
+        .await;
+    assert!(r.body.contains("no IP address"));
+    let (org, user) = app.org_and_user(ANNA).await;
+    let factors = app.store.factors(&org.id, &user.id).await.unwrap();
+    assert!(
+        factors.iter().all(|f| !f.label.contains('@')),
+        "nothing stored: {factors:?}"
+    );
+    let ok = c
+        .post_form("/settings/email", &[("address", "Anna.Privat@Example.se")])
+        .await;
+    assert_eq!(ok.status, 303);
+}

@@ -55,6 +55,7 @@ async fn post_without_or_with_a_wrong_csrf_token_is_refused() {
     assert_eq!(session_count(&app).await, 0);
 }
 
+/// SECURITY.md B6, also when only the scheme differs (issue 10).
 #[tokio::test]
 async fn cross_site_posts_are_refused_even_with_the_token() {
     let app = spawn_app().await;
@@ -64,6 +65,10 @@ async fn cross_site_posts_are_refused_even_with_the_token() {
         ("sec-fetch-site", "cross-site"),
         ("origin", "https://evil.example"),
         ("origin", "null"),
+        // SECURITY.md B6: same host, other scheme — another origin; the test
+        // app listens on plain http (dev_mode).
+        ("origin", &format!("https://{}", app.addr)),
+        ("origin", &format!("http://{}.evil.example", app.addr.ip())),
     ] {
         let r = c
             .http
@@ -132,6 +137,43 @@ async fn login_form_bad_input_gets_clear_errors() {
         .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(session_count(&app).await, 0);
+}
+
+/// SECURITY.md password rules, issue 10 L8: the four passwords the review
+/// set at 15+ characters are refused with a message that says why, and
+/// "too short" states the minimum in both languages.
+#[tokio::test]
+async fn password_rules_l8_guessable_passwords_are_refused_with_the_reason() {
+    let app = spawn_app().await;
+    let c = app.client();
+    c.sign_in(ANNA, ANNA_PW).await;
+    assert!(c.get("/password").await.body.contains("Minst 15 tecken"));
+    for p in [
+        "sommar2025sommar2025",
+        "123456789012345678",
+        "qwertyuiopasdfghjkl",
+        "vinter2026vinter2026",
+    ] {
+        let r = c
+            .post_form(
+                "/password",
+                &[("current", ANNA_PW), ("new", p), ("confirm", p)],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{p}");
+        assert!(r.body.contains("kända läckor"), "{p}");
+    }
+    let short = [("current", ANNA_PW), ("new", "kort"), ("confirm", "kort")];
+    let r = c.post_form("/password", &short).await;
+    assert!(r.body.contains("minst 15 tecken"));
+    c.post_form("/language", &[("lang", "en")]).await;
+    let r = c.post_form("/password", &short).await;
+    assert!(r.body.contains("at least 15 characters"));
+    assert_eq!(
+        app.client().sign_in(ANNA, ANNA_PW).await.status,
+        303,
+        "password unchanged"
+    );
 }
 
 #[tokio::test]

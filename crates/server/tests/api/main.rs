@@ -3,9 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod admin_events;
 mod apply;
 mod code_limits;
+mod connections;
 mod email;
+mod files;
 mod forms;
 mod forward_auth;
 mod headers;
