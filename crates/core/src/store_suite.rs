@@ -1195,6 +1195,16 @@ async fn apps_tickets_are_single_use_and_links_expire(store: Arc<dyn Store>) {
             .is_none(),
         "another browser's state does not take the ticket"
     );
+    // ... and uses it up, so a ticket that leaked is worth nothing.
+    assert!(store
+        .exchange_apps_ticket("t1", "state-h", "l0b", 1010, 5000)
+        .await
+        .unwrap()
+        .is_none());
+    store
+        .create_apps_ticket(&ticket("t1", 1060), 1000)
+        .await
+        .unwrap();
     let mut tasks = Vec::new();
     for i in 0..50 {
         let s = store.clone();

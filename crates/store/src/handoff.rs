@@ -55,13 +55,16 @@ impl HandoffStore for SqlStore {
         link_expires_at: UnixTime,
     ) -> StoreResult<Option<SessionLink>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        // DELETE … RETURNING: of many concurrent redemptions, one gets the row.
+        // DELETE … RETURNING: of many concurrent redemptions, one gets the
+        // row. It is taken by the ticket alone and the state compared after,
+        // so a try with the wrong browser's state uses the ticket up: one
+        // that leaked (a failed page's address read by an app's script)
+        // is then worth nothing (issue 10 H2).
         let row = sqlx::query(
-            "DELETE FROM apps_tickets WHERE ticket_hash = $1 AND state_hash = $2 \
-             RETURNING session_hash, organisation_id, expires_at",
+            "DELETE FROM apps_tickets WHERE ticket_hash = $1 \
+             RETURNING session_hash, state_hash, organisation_id, expires_at",
         )
         .bind(ticket_hash)
-        .bind(state_hash)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -70,7 +73,7 @@ impl HandoffStore for SqlStore {
             return Ok(None);
         };
         let expires_at: i64 = get(&r, "expires_at")?;
-        if expires_at < now {
+        if expires_at < now || get::<String>(&r, "state_hash")? != state_hash {
             tx.commit().await.map_err(db_err)?;
             return Ok(None);
         }

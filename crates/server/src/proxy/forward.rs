@@ -15,6 +15,30 @@ use portvakt_core::access::{LocalTime, Subject};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// No `Origin` (not a browser), or one whose host is the request's host.
+fn same_host_origin(h: &HeaderMap) -> bool {
+    let Some(origin) = h.get(header::ORIGIN) else {
+        return true;
+    };
+    // The host name without a port (`[::1]:8080` → `[::1]`).
+    let host = |s: &str| {
+        let s = s.trim().to_ascii_lowercase();
+        match s.find(']') {
+            Some(i) if s.starts_with('[') => s[..=i].to_owned(),
+            _ => s.split(':').next().unwrap_or_default().to_owned(),
+        }
+    };
+    let (Ok(origin), Some(req)) = (
+        origin.to_str(),
+        h.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) else {
+        return false;
+    };
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| host(rest) == host(req))
+}
+
 fn is_upgrade(h: &HeaderMap) -> bool {
     h.get_all(header::CONNECTION)
         .iter()
@@ -121,6 +145,12 @@ pub async fn forward(
         .parse()
         .map_err(|_| AppError::BadRequest)?;
     let upgrade = is_upgrade(&parts.headers);
+    if upgrade && !same_host_origin(&parts.headers) {
+        // The link cookie is SameSite=Lax and sibling hosts are same-site,
+        // so a page on another host could open a WebSocket as this person
+        // (cross-site WebSocket hijacking): only the app's own pages may.
+        return Err(AppError::Forbidden);
+    }
     let mut headers = upstream_headers(&state, &parts.headers, &t, &uri, &active, client.ip);
     let client_upgrade = if upgrade {
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));

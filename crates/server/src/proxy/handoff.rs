@@ -26,7 +26,7 @@ use crate::cookies;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use cookie::SameSite;
 use portvakt_core::auth::session::{hash_token, SessionToken};
@@ -245,31 +245,49 @@ fn checked_to(to: &str) -> Option<&str> {
 }
 
 /// Step 3: the ticket, from the browser that asked for it, for a link.
+///
+/// Any ticket that arrives is used up, whatever else is wrong with the
+/// request (another browser's state, no state, a bad `to`), and a failure
+/// answers with a redirect to an address without it: an app's script that
+/// led the browser here in a frame and reads the frame's address finds no
+/// ticket, and one it found could not be redeemed elsewhere (issue 10 H2).
 async fn enter(state: &AppState, is_get: bool, query: &str, browser: Option<String>) -> Response {
     if !is_get {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
-    let Some((ticket, to)) = query_pair(query, "ticket", "to") else {
-        return AppError::BadRequest.into_response();
-    };
-    let (Some(to), Some(browser)) = (checked_to(&to), browser) else {
-        return AppError::BadRequest.into_response();
-    };
-    let link = SessionToken::generate();
+    let tickets: Vec<String> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == "ticket")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    if tickets.is_empty() {
+        let mut r = AppError::BadRequest.into_response();
+        private(&mut r);
+        return r;
+    }
     let now = state.clock.now();
     let until = now + state.config.session.absolute_hours * 3600;
-    let exchanged = state
-        .store
-        .exchange_apps_ticket(
-            &hash_token(&ticket),
-            &hash_token(&browser),
-            &link.hash(),
-            now,
-            until,
-        )
-        .await;
-    let mut r = match exchanged {
-        Ok(Some(_)) => {
+    let wanted = query_pair(query, "ticket", "to")
+        .and_then(|(t, to)| checked_to(&to).map(|to| (t, to.to_owned())));
+    let browser = match (&wanted, browser) {
+        (Some(_), Some(b)) => hash_token(&b),
+        // Never a stored state: the exchange below only burns the ticket.
+        _ => String::new(),
+    };
+    let link = SessionToken::generate();
+    let mut linked = false;
+    for ticket in &tickets {
+        match state
+            .store
+            .exchange_apps_ticket(&hash_token(ticket), &browser, &link.hash(), now, until)
+            .await
+        {
+            Ok(Some(_)) => linked = wanted.is_some() && tickets.len() == 1,
+            Ok(None) => {}
+            Err(e) => return AppError::from(e).into_response(),
+        }
+    }
+    let mut r = match wanted {
+        Some((_, to)) if linked => {
             let c = cookies::build(
                 &state.cookies,
                 state.cookies.apps,
@@ -285,14 +303,21 @@ async fn enter(state: &AppState, is_get: bool, query: &str, browser: Option<Stri
                 SameSite::Lax,
                 Some(0),
             );
-            let r = crate::extract::with_cookie(Redirect::to(to).into_response(), c);
-            crate::extract::with_cookie(r, done)
+            let r = crate::extract::with_cookie(Redirect::to(&to).into_response(), c);
+            let mut r = crate::extract::with_cookie(r, done);
+            // Whatever an earlier person's apps left in this browser on the
+            // shared apps origin (storage, service workers, cache) goes
+            // with a new link.
+            r.headers_mut().insert(
+                HeaderName::from_static("clear-site-data"),
+                HeaderValue::from_static("\"cache\", \"storage\""),
+            );
+            r
         }
-        Ok(None) => {
+        _ => {
             tracing::info!("apps origin: a used, expired, unknown or another browser's ticket");
-            AppError::BadRequest.into_response()
+            Redirect::to("/.portvakt/enter").into_response()
         }
-        Err(e) => AppError::from(e).into_response(),
     };
     private(&mut r);
     r

@@ -163,7 +163,10 @@ pub fn drop_our_set_cookies(names: &CookieNames, h: &mut HeaderMap) {
         .filter(|v| {
             let b = v.as_bytes();
             let name = b.split(|c| *c == b'=').next().unwrap_or_default();
-            !is_our_cookie(names, name)
+            // `=portvakt=x` has an empty name and some browsers keep it as
+            // a cookie named `portvakt`: nameless cookies go too.
+            let nameless = name.trim_ascii().is_empty();
+            !nameless && !is_our_cookie(names, name)
         })
         .cloned()
         .collect();
@@ -171,6 +174,12 @@ pub fn drop_our_set_cookies(names: &CookieNames, h: &mut HeaderMap) {
     for v in kept {
         h.append(header::SET_COOKIE, v);
     }
+    // `Clear-Site-Data: "cookies"` from an app would clear the portal's
+    // cookies for the whole site (signing the person out), and
+    // `Service-Worker-Allowed` would let an app's worker take over every
+    // path of the shared apps origin, the hand-over included.
+    h.remove(HeaderName::from_static("clear-site-data"));
+    h.remove(HeaderName::from_static("service-worker-allowed"));
 }
 
 /// Added beside any policy of the app's own (browsers enforce each), so it

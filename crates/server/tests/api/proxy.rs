@@ -227,6 +227,23 @@ async fn large_bodies_stream_both_ways() {
     assert_eq!(n, 20 * MIB);
 }
 
+/// Issue 10 review: the apps origin's cookie is SameSite=Lax and sibling
+/// hosts are same-site, so a page elsewhere could open a WebSocket as the
+/// person (cross-site WebSocket hijacking); only the app's own origin may.
+#[tokio::test]
+async fn a_websocket_from_another_origin_is_refused_b6() {
+    let app = setup("", false).await;
+    let b = Browser::new(&app, true);
+    b.sign_in(ANNA, ANNA_PW).await;
+    for other in ["http://evil.localhost", "http://portal.localhost", "null"] {
+        let (_, head) = crate::proxy_helpers::open_tunnel_from(&app, &b, other).await;
+        assert!(head.starts_with("HTTP/1.1 403"), "{other}: {head}");
+    }
+    let (_, head) =
+        crate::proxy_helpers::open_tunnel_from(&app, &b, "http://apps.localhost:1234").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+}
+
 #[tokio::test]
 async fn websocket_upgrades_are_tunnelled_without_our_cookies_b1() {
     let app = setup("", false).await;

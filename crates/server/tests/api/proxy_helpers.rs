@@ -44,10 +44,15 @@ pub async fn upstream() -> u16 {
                     "__Host-portvakt-csrf=from-the-app; Path=/; Secure",
                     "__Secure-portvakt=from-the-app; Path=/; Secure",
                     "Portvakt-Apps=from-the-app; Path=/",
+                    "=portvakt=nameless; Path=/",
                     "appsession=1; Path=/",
                 ] {
                     h.append("set-cookie", c.parse().unwrap());
                 }
+                // Signing the person out of the portal, and a service
+                // worker for the whole shared apps origin.
+                h.append("clear-site-data", "\"cookies\"".parse().unwrap());
+                h.append("service-worker-allowed", "/".parse().unwrap());
                 (h, "ok")
             }),
         )
@@ -273,6 +278,15 @@ pub async fn raw(addr: SocketAddr, request: &[u8]) -> String {
 /// Opens a WebSocket-style tunnel to the intranet app on the apps origin;
 /// answers the stream after the 101 and the response head.
 pub async fn open_tunnel(app: &TestApp, b: &Browser) -> (tokio::net::TcpStream, String) {
+    open_tunnel_from(app, b, "http://apps.localhost").await
+}
+
+/// As [`open_tunnel`], with the page's `Origin` as a browser sends it.
+pub async fn open_tunnel_from(
+    app: &TestApp,
+    b: &Browser,
+    origin: &str,
+) -> (tokio::net::TcpStream, String) {
     let r = b.get(&format!("{PORTAL}/apps/arendehantering/")).await;
     assert_eq!(r.status(), 200);
     let apps = b.cookie(APPS, "portvakt-apps").unwrap();
@@ -281,7 +295,7 @@ pub async fn open_tunnel(app: &TestApp, b: &Browser) -> (tokio::net::TcpStream, 
         format!(
             "GET /apps/intranat/ws HTTP/1.1\r\nHost: apps.localhost\r\nConnection: Upgrade\r\n\
              Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
-             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nCookie: {apps}\r\n\r\n"
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: {origin}\r\nCookie: {apps}\r\n\r\n"
         )
         .as_bytes(),
     )
