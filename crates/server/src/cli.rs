@@ -291,6 +291,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("no such organisation")?;
             let name = Username::parse(&user).map_err(|e| anyhow::anyhow!("--user: {e}"))?;
             store.clear_failures(&o.id, &name).await?;
+            // Recorded like the web's unlock (issue 10 L7); the actor is the
+            // operating-system account that ran the command.
+            let target = store
+                .user_by_username(&o.id, &name)
+                .await?
+                .map_or_else(|| "unknown".to_owned(), |u| u.id.to_string());
+            let os_user = std::env::var("SUDO_USER")
+                .or_else(|_| std::env::var("USER"))
+                .unwrap_or_else(|_| "unknown".into());
+            store
+                .record_admin_event(&portvakt_core::store::AdminEvent {
+                    id: portvakt_core::ids::EventId::generate(),
+                    organisation_id: o.id.clone(),
+                    actor_id: portvakt_core::ids::UserId::from_raw(format!(
+                        "cli:{}",
+                        os_user
+                            .chars()
+                            .filter(|c| !c.is_control())
+                            .take(64)
+                            .collect::<String>()
+                    )),
+                    at: SystemClock.now(),
+                    ip: "cli".into(),
+                    user_agent: "portvakt unlock".into(),
+                    action: "user.unlock".into(),
+                    target,
+                    result: portvakt_core::store::EventResult::Success,
+                    detail: "ok".into(),
+                })
+                .await?;
             println!("unlocked {name} in {org}");
             Ok(())
         }

@@ -44,8 +44,12 @@ fn default_header_timeout() -> u64 {
     10
 }
 
+/// High enough for a municipality whose staff share one public address
+/// (seed 000: "a large organisation's public IP is shared by everyone"),
+/// each browser keeping about six connections; low enough that one
+/// machine cannot hold every socket. Lower it where clients are known.
 fn default_max_per_ip() -> usize {
-    64
+    1024
 }
 
 impl Default for ConnectionsConfig {

@@ -40,7 +40,7 @@ pub const CODE_BUDGET: [CodeLimit; 3] = [
     CodeLimit {
         purpose: "",
         window_secs: 60,
-        max: 3,
+        max: 5,
     },
     CodeLimit {
         purpose: "",

@@ -87,3 +87,35 @@ async fn l7_publishing_an_incident_is_recorded() {
     assert!(!events[0].target.is_empty(), "the incident id");
     assert!(!format!("{events:?}").contains("Hemlig"));
 }
+
+/// `portvakt unlock` from the command line is recorded like the web's
+/// unlock, with the operating-system account as the actor (L7, F1).
+#[tokio::test]
+async fn l7_unlock_from_the_command_line_is_recorded() {
+    let app = spawn_app().await;
+    let (org, anna) = app.org_and_user(ANNA).await;
+    let dir = TempDir::new();
+    let config = app.cli_config(&dir, "");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portvakt"))
+        .args(["unlock", "--config"])
+        .arg(&config)
+        .args(["--org", "exempelkommun", "--user", ANNA])
+        .env("USER", "drift")
+        .env_remove("SUDO_USER")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = app.store.admin_events(&org.id, 10).await.unwrap();
+    let e = events
+        .iter()
+        .find(|e| e.action == "user.unlock")
+        .expect("recorded");
+    assert_eq!(e.actor_id.as_str(), "cli:drift");
+    assert_eq!(e.target, anna.id.to_string());
+    assert_eq!(e.ip, "cli");
+    assert_eq!(e.result, EventResult::Success);
+}

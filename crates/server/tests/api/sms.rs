@@ -198,6 +198,20 @@ async fn two_numbers_digits_only_and_the_user_picks_one_at_sign_in() {
         .await
         .unwrap();
     assert!(sessions.iter().any(|s| s.amr == "pwd sms"));
+
+    // A forgotten password right after: both numbers get the code (the
+    // account's code budget leaves room for what a person does in a minute).
+    let before = gw.count();
+    let r = app
+        .client()
+        .post_form("/reset", &[("username", ANNA)])
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/reset/code"));
+    let (a, _) = gw.sms(before + 1).await;
+    let (b, _) = gw.sms(before + 2).await;
+    let mut to = [a, b];
+    to.sort();
+    assert_eq!(to, ["46701234567", "46739998877"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
