@@ -77,6 +77,34 @@ async fn wait_out_delay(app: &TestApp, c: &Client) {
     }
 }
 
+/// Posts every form at once from one browser (its cookies, one CSRF
+/// token, as a script would); answers each (status, Location).
+async fn at_once(
+    c: &Client,
+    path: &str,
+    forms: Vec<Vec<(&'static str, String)>>,
+) -> Vec<(u16, Option<String>)> {
+    let token = c.csrf().await;
+    let mut tasks = Vec::new();
+    for mut form in forms {
+        form.push(("csrf", token.clone()));
+        let (http, url) = (c.http.clone(), format!("{}{path}", c.base));
+        tasks.push(tokio::spawn(async move {
+            let r = http.post(url).form(&form).send().await.unwrap();
+            let location = r
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned());
+            (r.status().as_u16(), location)
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
 async fn reset_with(c: &Client, code: &str, pw: &str) -> Page {
     c.post_form(
         "/reset/code",
@@ -202,36 +230,22 @@ async fn m1_parallel_wrong_app_codes_are_counted_before_they_are_checked_a4_g3()
         c.sign_in(ANNA, ANNA_PW).await.location.as_deref(),
         Some("/login/factor")
     );
-    let page = c.get("/login/factor").await;
-    let token = csrf_from(&page.body);
     let right = oathtool(SECRET, START);
-    let mut tasks = Vec::new();
-    for i in 0..30 {
-        let http = c.http.clone();
-        let url = format!("{}/login/factor", c.base);
-        let code = if i == 29 {
-            right.clone()
-        } else {
-            format!("{:06}", (right.parse::<u32>().unwrap() + 1 + i) % 1_000_000)
-        };
-        let token = token.clone();
-        tasks.push(tokio::spawn(async move {
-            http.post(url)
-                .form(&[("csrf", token.as_str()), ("code", &code)])
-                .send()
-                .await
-                .unwrap()
-                .headers()
-                .get("location")
-                .map(|l| l.to_str().unwrap().to_owned())
-        }));
-    }
-    let mut signed_in = 0;
-    for t in tasks {
-        if t.await.unwrap().as_deref() == Some("/") {
-            signed_in += 1;
-        }
-    }
+    let forms = (0..30u32)
+        .map(|i| {
+            let code = if i == 29 {
+                right.clone()
+            } else {
+                format!("{:06}", (right.parse::<u32>().unwrap() + 1 + i) % 1_000_000)
+            };
+            vec![("code", code)]
+        })
+        .collect();
+    let signed_in = at_once(&c, "/login/factor", forms)
+        .await
+        .iter()
+        .filter(|(_, l)| l.as_deref() == Some("/"))
+        .count();
     let r = reasons(&app, ANNA).await;
     assert!(
         count(&r, "bad_code") + signed_in <= 5,
@@ -352,23 +366,11 @@ async fn h1_a_burst_of_resets_cannot_overshoot_the_budget_g3() {
     )
     .await;
     let c = app.client_from(OUTSIDE);
-    let token = c.csrf().await;
-    let mut tasks = Vec::new();
-    for _ in 0..40 {
-        let http = c.http.clone();
-        let url = format!("{}/reset", c.base);
-        let token = token.clone();
-        tasks.push(tokio::spawn(async move {
-            http.post(url)
-                .form(&[("csrf", token.as_str()), ("username", ANNA)])
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }));
-    }
-    for t in tasks {
-        assert_eq!(t.await.unwrap(), 303);
+    let forms = (0..40)
+        .map(|_| vec![("username", ANNA.to_owned())])
+        .collect();
+    for (status, _) in at_once(&c, "/reset", forms).await {
+        assert_eq!(status, 303);
     }
     let (org, user) = app.org_and_user(ANNA).await;
     let mut handled = 0;
@@ -457,30 +459,19 @@ async fn m2_parallel_wrong_passwords_at_reauth_check_at_most_five_g3() {
     let app = spawn_app().await;
     let c = app.client();
     assert_eq!(c.sign_in(ANNA, ANNA_PW).await.status, 303);
-    let token = c.csrf().await;
-    let mut tasks = Vec::new();
-    for _ in 0..30 {
-        let http = c.http.clone();
-        let url = format!("{}/reauth", c.base);
-        let token = token.clone();
-        tasks.push(tokio::spawn(async move {
-            http.post(url)
-                .form(&[
-                    ("csrf", token.as_str()),
-                    ("password", "fel lösenord"),
-                    ("next", "/settings"),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for t in tasks {
-        statuses.push(t.await.unwrap());
-    }
+    let forms = (0..30)
+        .map(|_| {
+            vec![
+                ("password", "fel lösenord".to_owned()),
+                ("next", "/settings".to_owned()),
+            ]
+        })
+        .collect();
+    let statuses: Vec<u16> = at_once(&c, "/reauth", forms)
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
     let checked = statuses.iter().filter(|s| **s == 401).count();
     assert!(checked <= 5, "{checked} passwords checked: {statuses:?}");
     let r = reasons(&app, ANNA).await;
