@@ -4,7 +4,15 @@ local token = string.rep("A", 43)
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = "portvakt-csrf=" .. token
-wrk.body = "csrf=" .. token .. "&username=" .. os.getenv("BENCH_USER") .. "&password=" .. os.getenv("BENCH_PASSWORD")
+-- Round robin over many accounts: people sign in, not one account in parallel.
+local users = {}
+for u in string.gmatch(os.getenv("BENCH_USERS"), "[^,]+") do table.insert(users, u) end
+local n = 0
+function request()
+  n = n + 1
+  local body = "csrf=" .. token .. "&username=" .. users[(n % #users) + 1] .. "&password=" .. os.getenv("BENCH_PASSWORD")
+  return wrk.format(nil, nil, nil, body)
+end
 
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
