@@ -240,6 +240,35 @@ async fn failure_counter_is_atomic(store: Arc<dyn Store>) {
         store.throttle_state(&org.id, &name).await.unwrap().failures,
         0
     );
+
+    // Tries taken before their secret is checked (issue 10): of 20 at the
+    // same moment, only the free ones are admitted; the rest are refused
+    // without being counted (G3).
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (s, o, n, p) = (store.clone(), org.id.clone(), name.clone(), policy.clone());
+        tasks.push(tokio::spawn(async move {
+            s.begin_try(&o, &n, 2000, &p).await.unwrap().is_ok()
+        }));
+    }
+    let mut admitted = 0;
+    for t in tasks {
+        admitted += usize::from(t.await.unwrap());
+    }
+    assert_eq!(admitted, 5, "the free attempts, then the delay");
+    let st = store.throttle_state(&org.id, &name).await.unwrap();
+    assert_eq!(st.failures, 5, "refused tries are not counted");
+    store
+        .forgive_try(&org.id, &name, 2000, &policy)
+        .await
+        .unwrap();
+    let st = store.throttle_state(&org.id, &name).await.unwrap();
+    assert_eq!(
+        (st.failures, st.locked_until),
+        (4, 0),
+        "a right secret takes its try back"
+    );
+    store.clear_failures(&org.id, &name).await.unwrap();
 }
 
 async fn sessions_lifecycle(store: &dyn Store) {

@@ -241,36 +241,7 @@ impl Store for SqlStore {
         now: UnixTime,
         policy: &LockoutPolicy,
     ) -> StoreResult<ThrottleState> {
-        // The increment happens in the database, so two nodes counting at
-        // once never lose a failure (SECURITY.md G2).
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let row = sqlx::query(
-            "INSERT INTO login_throttle (organisation_id, username, failures, last_failure_at, locked_until) \
-             VALUES ($1, $2, 1, $3, 0) \
-             ON CONFLICT (organisation_id, username) DO UPDATE \
-             SET failures = login_throttle.failures + 1, last_failure_at = $3 \
-             RETURNING failures",
-        )
-        .bind(org.as_str())
-        .bind(username.as_str())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let failures = u32::try_from(get::<i64>(&row, "failures")?).unwrap_or(u32::MAX);
-        let locked_until = policy.locked_until(failures, now);
-        sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE organisation_id = $2 AND username = $3")
-            .bind(locked_until)
-            .bind(org.as_str())
-            .bind(username.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(ThrottleState {
-            failures,
-            locked_until,
-        })
+        self.record_failure_impl(org, username, now, policy).await
     }
 
     async fn begin_try(

@@ -9,7 +9,72 @@ use portvakt_core::domain::Username;
 use portvakt_core::ids::OrganisationId;
 use portvakt_core::store::StoreResult;
 
+/// Counts one more failure (held until commit) and returns the new count
+/// and `locked_until` as it was before.
+async fn increment(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org: &OrganisationId,
+    username: &Username,
+    now: UnixTime,
+) -> StoreResult<(u32, UnixTime)> {
+    let row = sqlx::query(
+        "INSERT INTO login_throttle (organisation_id, username, failures, last_failure_at, locked_until) \
+         VALUES ($1, $2, 1, $3, 0) \
+         ON CONFLICT (organisation_id, username) DO UPDATE \
+         SET failures = login_throttle.failures + 1, last_failure_at = $3 \
+         RETURNING failures, locked_until",
+    )
+    .bind(org.as_str())
+    .bind(username.as_str())
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok((
+        u32::try_from(get::<i64>(&row, "failures")?).unwrap_or(u32::MAX),
+        get(&row, "locked_until")?,
+    ))
+}
+
+async fn set_locked_until(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org: &OrganisationId,
+    username: &Username,
+    until: UnixTime,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE login_throttle SET locked_until = $1 WHERE organisation_id = $2 AND username = $3",
+    )
+    .bind(until)
+    .bind(org.as_str())
+    .bind(username.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 impl SqlStore {
+    /// The increment happens in the database, so two nodes counting at
+    /// once never lose a failure (SECURITY.md G2).
+    pub(crate) async fn record_failure_impl(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+        now: UnixTime,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<ThrottleState> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let (failures, _) = increment(&mut tx, org, username, now).await?;
+        let locked_until = policy.locked_until(failures, now);
+        set_locked_until(&mut tx, org, username, locked_until).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(ThrottleState {
+            failures,
+            locked_until,
+        })
+    }
+
     pub(crate) async fn begin_try_impl(
         &self,
         org: &OrganisationId,
@@ -21,21 +86,7 @@ impl SqlStore {
         // writer lock) until commit, so tries are counted one at a time;
         // `locked_until` is read as it was before this try.
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let row = sqlx::query(
-            "INSERT INTO login_throttle (organisation_id, username, failures, last_failure_at, locked_until) \
-             VALUES ($1, $2, 1, $3, 0) \
-             ON CONFLICT (organisation_id, username) DO UPDATE \
-             SET failures = login_throttle.failures + 1, last_failure_at = $3 \
-             RETURNING failures, locked_until",
-        )
-        .bind(org.as_str())
-        .bind(username.as_str())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let failures = u32::try_from(get::<i64>(&row, "failures")?).unwrap_or(u32::MAX);
-        let before: UnixTime = get(&row, "locked_until")?;
+        let (failures, before) = increment(&mut tx, org, username, now).await?;
         if before == HARD_LOCK || before > now {
             // Refused: nothing is counted.
             tx.rollback().await.map_err(db_err)?;
@@ -45,15 +96,7 @@ impl SqlStore {
             }));
         }
         let locked_until = policy.locked_until(failures, now);
-        sqlx::query(
-            "UPDATE login_throttle SET locked_until = $1 WHERE organisation_id = $2 AND username = $3",
-        )
-        .bind(locked_until)
-        .bind(org.as_str())
-        .bind(username.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        set_locked_until(&mut tx, org, username, locked_until).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Ok(ThrottleState {
             failures,
@@ -84,15 +127,8 @@ impl SqlStore {
             let locked: UnixTime = get(&row, "locked_until")?;
             // A lock that parallel failures reached stays for servicedesk.
             if locked != HARD_LOCK {
-                sqlx::query(
-                    "UPDATE login_throttle SET locked_until = $1 WHERE organisation_id = $2 AND username = $3",
-                )
-                .bind(policy.locked_until(failures, now).min(locked))
-                .bind(org.as_str())
-                .bind(username.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+                let until = policy.locked_until(failures, now).min(locked);
+                set_locked_until(&mut tx, org, username, until).await?;
             }
         }
         tx.commit().await.map_err(db_err)
