@@ -14,15 +14,19 @@ export const root = join(here, '..', '..');
 export const shots = join(root, 'e2e', 'screenshots');
 mkdirSync(shots, { recursive: true });
 
+// Below the kernel's ephemeral range (32768–60999): a port picked there and
+// released can be handed to someone else's bind(0) or outgoing connection
+// before the child process binds it.
 export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const ok = await new Promise((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-    s.on('error', reject);
-  });
+    if (ok) return port;
+  }
 }
 
 /**
@@ -38,12 +42,16 @@ export async function startDemo({ env = () => ({}) } = {}) {
     env: { ...process.env, ...env(port) },
   });
   let out = '';
+  let err = '';
+  let exited = null;
   proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', () => {});
+  proc.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
+  proc.once('exit', (code) => { exited = code; });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (Date.now() > deadline) throw new Error(`demo did not start:\n${out}`);
+    if (exited !== null) throw new Error(`demo exited (${exited}):\n${out}\n${err}`);
     try {
       const r = await fetch(`${base}/healthz`);
       if (r.ok && out.includes('DEMO-LOGIN sara.lind')) break;

@@ -31,14 +31,6 @@ async fn echo_app() -> u16 {
     port
 }
 
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[derive(Clone, Copy, Debug)]
 enum Proxy {
     Nginx,
@@ -123,8 +115,16 @@ async fn start_caddy(dir: &Path, port: u16, portvakt: u16, app: u16) -> ProxyPro
     wait_for(ProxyProcess { child }, port, &dir.join("caddy.log")).await
 }
 
-async fn wait_for(p: ProxyProcess, port: u16, log: &Path) -> ProxyProcess {
+async fn wait_for(mut p: ProxyProcess, port: u16, log: &Path) -> ProxyProcess {
     for _ in 0..100 {
+        // A proxy that could not bind has exited; whatever answers on the
+        // port then is not it.
+        if let Ok(Some(status)) = p.child.try_wait() {
+            panic!(
+                "proxy exited ({status}): {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()

@@ -265,3 +265,24 @@ async fn page(r: reqwest::Response) -> Page {
         body,
     }
 }
+
+/// A port for a child process (nginx, Caddy, a static server) to listen on.
+///
+/// Ports handed out by the kernel for `bind(0)` and for outgoing connections
+/// come from the ephemeral range (32768–60999), so a port picked there and
+/// released can be taken by another test before the child binds it. These
+/// come from below that range, in turn within this process and from a
+/// per-process start, and only ports that bind right now.
+pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    const LOW: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    let start = std::process::id().wrapping_mul(2_654_435_761) % SPAN;
+    loop {
+        let port = (LOW + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % SPAN) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}

@@ -481,10 +481,7 @@ fn certificates(dir: &std::path::Path, days: &str) {
 async fn tls_probes_check_the_chain_and_the_days_left() {
     let dir = TempDir::new();
     certificates(&dir.0, "5");
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let mut server = std::process::Command::new("openssl")
         .args([
             "s_server",

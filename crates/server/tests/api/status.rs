@@ -347,11 +347,7 @@ async fn the_static_copy_is_complete_served_by_a_plain_server_and_pushed() {
             && a == "Bearer hemligt"));
 
     // A plain static server (no Portvakt) serves it; every link resolves.
-    let http_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let http_port = free_port();
     let mut server = Command::new("python3")
         .args([
             "-m",
@@ -667,7 +663,7 @@ async fn the_copy_is_pushed_to_a_real_webdav_host() {
     let dir = TempDir::new();
     let www = dir.0.join("www");
     std::fs::create_dir_all(&www).unwrap();
-    let port = crate::forward_auth::free_port();
+    let port = free_port();
     let d = dir.0.display();
     let conf = format!(
         "pid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
