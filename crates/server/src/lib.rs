@@ -1,35 +1,19 @@
-//! Portvakt's HTTP server, CLI and configuration.
+//! Portvakt's HTTP server, CLI and configuration, one folder per capability.
+//!
+//! `http` holds the plumbing every capability shares (errors, extractors,
+//! CSRF, cookies, language, the recorded route table); `app` starts and
+//! wires the server. A capability never imports another capability's
+//! handlers: what two of them share lives in `http` or in `portvakt_core`.
+//! docs/architecture.md has the map.
 
-pub mod access_text;
-pub mod admin_events;
-pub mod apply_file;
-pub mod apply_run;
+pub mod account;
+pub mod admin;
+pub mod app;
 pub mod cli;
-pub mod client_ip;
-pub mod config;
-pub mod cookies;
-pub mod csrf;
-pub mod demo;
-pub mod error;
-pub mod extract;
-pub mod headers;
-pub mod i18n;
-pub mod icons;
-pub mod listener;
-pub mod messages;
-pub mod metrics;
-pub mod page;
-pub mod private_fs;
-pub mod probe_check;
-pub mod probe_runner;
-pub mod proxy;
-pub mod routes;
-pub mod senders;
-pub mod startup;
-pub mod state;
-pub mod status_cli;
-pub mod status_export;
-pub mod status_notify;
-pub mod time_fmt;
-pub mod verify_cache;
-pub mod whatif;
+pub mod gateway;
+pub mod http;
+pub mod messaging;
+pub mod portal;
+pub mod provisioning;
+pub mod signin;
+pub mod status;

@@ -178,7 +178,7 @@ async fn forward_auth_app() -> TestApp {
          domains = [\"exempelkommun.se\"]\n",
     )
     .await;
-    let mut org = portvakt_server::demo::organisation(&app.hasher, &[])
+    let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &[])
         .await
         .unwrap();
     org.users.clear();
@@ -187,7 +187,7 @@ async fn forward_auth_app() -> TestApp {
             s.access.host = Some("mejl.exempelkommun.se".into());
         }
     }
-    portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+    portvakt_server::provisioning::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
         .await
         .unwrap();
     app

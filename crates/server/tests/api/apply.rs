@@ -173,7 +173,7 @@ async fn a_zone_covering_the_internet_is_warned_about_loudly() {
     assert!(!quiet.contains("WARNING"), "{quiet}");
     let url = format!("sqlite://{}", s.dir.0.join("a.db").display());
     let store = portvakt_store::SqlStore::connect(&url).await.unwrap();
-    let at_start = portvakt_server::startup::wide_zone_warnings(&store)
+    let at_start = portvakt_server::app::startup::wide_zone_warnings(&store)
         .await
         .unwrap();
     assert_eq!(at_start.len(), 1, "{at_start:?}");

@@ -3,7 +3,7 @@
 use crate::helpers::*;
 use portvakt_core::ids::OrganisationId;
 use portvakt_core::store::OutboxMessage;
-use portvakt_server::senders::Senders;
+use portvakt_server::messaging::senders::Senders;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 

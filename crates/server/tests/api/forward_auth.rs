@@ -179,7 +179,7 @@ async fn setup(proxy: Proxy) -> Setup {
          domains = [\"{DOMAIN}\"]\ncookie_domain = \"{DOMAIN}\"\nallow_http = true\n"
     );
     let app = spawn_with(&extra).await;
-    let mut org = portvakt_server::demo::organisation(&app.hasher, &[])
+    let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &[])
         .await
         .unwrap();
     org.users.clear();
@@ -208,7 +208,7 @@ async fn setup(proxy: Proxy) -> Setup {
         org.services[0].access.methods,
         Some([Method::App, Method::Passkey].into())
     );
-    portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+    portvakt_server::provisioning::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
         .await
         .unwrap();
     let upstream = echo_app().await;

@@ -32,7 +32,7 @@ async fn production_cookies_are_host_prefixed_secure_httponly_samesite() {
     // A second server on the same store, configured for production cookies.
     let mut cfg = app.config.clone();
     cfg.dev_mode = false;
-    let server = portvakt_server::startup::Application::build_with_store(
+    let server = portvakt_server::app::startup::Application::build_with_store(
         cfg,
         app.store.clone(),
         std::sync::Arc::new(app.clock.clone()),

@@ -1,9 +1,9 @@
 use portvakt_core::auth::password::PasswordHasher;
 use portvakt_core::store::Store;
 use portvakt_core::ManualClock;
-use portvakt_server::config::Config;
-use portvakt_server::startup::Application;
-use portvakt_server::{apply_run, demo};
+use portvakt_server::app::config::Config;
+use portvakt_server::app::startup::Application;
+use portvakt_server::provisioning::{apply_run, demo};
 use portvakt_store::SqlStore;
 use reqwest::redirect::Policy;
 use std::net::SocketAddr;

@@ -2,7 +2,7 @@
 use crate::helpers::*;
 use portvakt_core::domain::{Slug, Username};
 use portvakt_core::store_suite::sample_org;
-use portvakt_server::apply_run;
+use portvakt_server::provisioning::apply_run;
 
 #[tokio::test]
 async fn servicedesk_of_one_organisation_cannot_reach_another() {

@@ -1,7 +1,7 @@
 use crate::helpers::*;
 use portvakt_core::apply::{DesiredOrganisation, InitialPassword};
 use portvakt_core::domain::{Slug, Username};
-use portvakt_server::{apply_run, demo};
+use portvakt_server::provisioning::{apply_run, demo};
 use std::time::Instant;
 
 #[tokio::test]

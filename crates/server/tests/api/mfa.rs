@@ -315,7 +315,7 @@ async fn the_last_factor_cannot_be_removed_but_a_spare_can() {
 async fn an_authenticator_migrated_through_apply_works_at_once() {
     let app = spawn_app().await;
     let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
-    let mut org = portvakt_server::demo::organisation(&app.hasher, &[])
+    let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &[])
         .await
         .unwrap();
     let mut u = org.users[0].clone();
@@ -325,7 +325,7 @@ async fn an_authenticator_migrated_through_apply_works_at_once() {
     ));
     u.totp_secret = portvakt_core::auth::totp::TotpSecret::parse(secret);
     org.users = vec![u];
-    portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+    portvakt_server::provisioning::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
         .await
         .unwrap();
     let c = app.client_from(OUTSIDE);
@@ -355,7 +355,7 @@ async fn servicedesk_removes_a_lost_phone_and_only_in_its_own_organisation() {
 
     // Another organisation's servicedesk cannot touch it.
     let other = portvakt_core::store_suite::sample_org("grannkommun", "CANARY-F");
-    portvakt_server::apply_run::apply(
+    portvakt_server::provisioning::apply_run::apply(
         &*app.store,
         &app.hasher,
         std::slice::from_ref(&other),
@@ -460,7 +460,7 @@ async fn authenticator_secrets_are_sealed_at_rest_and_still_work() {
             10,
         )
         .unwrap();
-        let mut org = portvakt_server::demo::organisation(&hasher, &[])
+        let mut org = portvakt_server::provisioning::demo::organisation(&hasher, &[])
             .await
             .unwrap();
         let mut u = org.users[0].clone();
@@ -471,7 +471,7 @@ async fn authenticator_secrets_are_sealed_at_rest_and_still_work() {
         ));
         u.totp_secret = portvakt_core::auth::totp::TotpSecret::parse(secret);
         org.users = vec![u];
-        portvakt_server::apply_run::apply(&plain, &hasher, &[org], START, false)
+        portvakt_server::provisioning::apply_run::apply(&plain, &hasher, &[org], START, false)
             .await
             .unwrap();
         plain.close().await;
@@ -480,9 +480,11 @@ async fn authenticator_secrets_are_sealed_at_rest_and_still_work() {
 
     // With a key, opening the store seals what was in the clear.
     let key = dir.0.join("secret.key");
-    portvakt_server::config::write_key_file(&key).unwrap();
+    portvakt_server::app::config::write_key_file(&key).unwrap();
     let config = test_config(&url, &format!("secret_key_file = \"{}\"", key.display()));
-    let store = portvakt_server::startup::open_store(&config).await.unwrap();
+    let store = portvakt_server::app::startup::open_store(&config)
+        .await
+        .unwrap();
     let sealed = raw_secrets(&db);
     assert!(
         sealed[0].starts_with("enc1:") && !sealed[0].contains(secret),
@@ -511,9 +513,9 @@ async fn authenticator_secrets_are_sealed_at_rest_and_still_work() {
     // With another key nothing opens: the code is refused, never accepted.
     let other = TempDir::new();
     let wrong_key = other.0.join("wrong.key");
-    portvakt_server::config::write_key_file(&wrong_key).unwrap();
+    portvakt_server::app::config::write_key_file(&wrong_key).unwrap();
     let extra = format!("secret_key_file = \"{}\"", wrong_key.display());
-    let store = portvakt_server::startup::open_store(&test_config(&url, &extra))
+    let store = portvakt_server::app::startup::open_store(&test_config(&url, &extra))
         .await
         .unwrap();
     let wrong = spawn_store(Arc::new(store), &url, &extra, other).await;
@@ -531,9 +533,9 @@ async fn the_secret_key_is_rotated_in_one_go() {
     let db = dir.0.join("t.db");
     let url = format!("sqlite://{}", db.display());
     let (old_key, new_key) = (dir.0.join("old.key"), dir.0.join("new.key"));
-    portvakt_server::config::write_key_file(&old_key).unwrap();
+    portvakt_server::app::config::write_key_file(&old_key).unwrap();
     let extra = |k: &std::path::Path| format!("secret_key_file = \"{}\"", k.display());
-    let store = portvakt_server::startup::open_store(&test_config(&url, &extra(&old_key)))
+    let store = portvakt_server::app::startup::open_store(&test_config(&url, &extra(&old_key)))
         .await
         .unwrap();
     let cli_config = dir.0.join("cli.toml");
@@ -583,7 +585,7 @@ async fn the_secret_key_is_rotated_in_one_go() {
         .all(|s| s.starts_with("enc1:") && !before.contains(s)));
 
     // The new key opens them: a code from the authenticator works.
-    let store = portvakt_server::startup::open_store(&test_config(&url, &extra(&new_key)))
+    let store = portvakt_server::app::startup::open_store(&test_config(&url, &extra(&new_key)))
         .await
         .unwrap();
     let rotated = spawn_store(Arc::new(store), &url, &extra(&new_key), TempDir::new()).await;

@@ -7,7 +7,7 @@ use crate::helpers::*;
 use portvakt_core::apply::DesiredProbe;
 use portvakt_core::domain::Slug;
 use portvakt_core::probe::{ProbeKind, ProbeSpec};
-use portvakt_server::{apply_run, demo};
+use portvakt_server::provisioning::{apply_run, demo};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -389,7 +389,7 @@ impact = "operational"
     )
     .unwrap();
     let text = std::fs::read_to_string(&file).unwrap();
-    let err = portvakt_server::apply_file::parse("org.toml", &text, 12)
+    let err = portvakt_server::provisioning::apply_file::parse("org.toml", &text, 12)
         .expect_err("refused")
         .to_string();
     assert!(err.contains("probe[0].component"), "{err}");

@@ -156,7 +156,7 @@ async fn published_apps_get_who_and_never_our_cookies_or_spoofed_headers() {
 #[tokio::test]
 async fn a_zone_rule_holds_and_a_spoofed_address_does_not_move_anyone_inside() {
     let app = setup("trusted_proxies = []\n", false).await;
-    let mut org = portvakt_server::demo::organisation(&app.hasher, &[])
+    let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &[])
         .await
         .unwrap();
     org.users.clear();
@@ -176,7 +176,7 @@ async fn a_zone_rule_holds_and_a_spoofed_address_does_not_move_anyone_inside() {
                 Some([portvakt_core::domain::Slug::parse("administrativa-natet").unwrap()].into());
         }
     }
-    portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+    portvakt_server::provisioning::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

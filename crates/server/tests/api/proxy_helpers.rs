@@ -144,7 +144,7 @@ pub async fn setup(extra: &str, shared_cookie: bool) -> TestApp {
          [proxy]\napps_origin = \"{APPS}\"\nportal_url = \"{PORTAL}\"\n"
     ))
     .await;
-    let mut org = portvakt_server::demo::organisation(&app.hasher, &[])
+    let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &[])
         .await
         .unwrap();
     org.users.clear();
@@ -169,7 +169,7 @@ pub async fn setup(extra: &str, shared_cookie: bool) -> TestApp {
         };
         s.access.upstream = Some(upstream);
     }
-    portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+    portvakt_server::provisioning::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
         .await
         .unwrap();
     app

@@ -186,7 +186,7 @@ async fn behind_wsgiref_only_our_remote_user_arrives_e1_m5() {
     let app = setup("", false).await;
     let (org_row, _) = app.org_and_user(ANNA).await;
     let current = app.store.services_with_groups(&org_row.id).await.unwrap();
-    let mut org = portvakt_server::demo::organisation(&app.hasher, &[])
+    let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &[])
         .await
         .unwrap();
     org.users.clear();
@@ -199,7 +199,7 @@ async fn behind_wsgiref_only_our_remote_user_arrives_e1_m5() {
             s.access.upstream = Some(format!("http://127.0.0.1:{port}"));
         }
     }
-    portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+    portvakt_server::provisioning::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

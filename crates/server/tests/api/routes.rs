@@ -1,10 +1,23 @@
 //! SECURITY.md A2 and C2, generated from the router's own table.
 use crate::helpers::*;
-use portvakt_server::routes::{route_table, Access};
+use portvakt_server::http::router::{route_table, Access};
 
 fn concrete(path: &str) -> String {
     path.replace("{id}", "usr_00000000000000000000000000000000")
         .replace("{factor}", "fac_00000000000000000000000000000000")
+}
+
+/// A GET, or a POST carrying only the CSRF token.
+async fn call(http: &reqwest::Client, method: &str, url: &str, token: &str) -> reqwest::Response {
+    match method {
+        "GET" => http.get(url).send().await.unwrap(),
+        _ => http
+            .post(url)
+            .form(&[("csrf", token)])
+            .send()
+            .await
+            .unwrap(),
+    }
 }
 
 #[tokio::test]
@@ -16,16 +29,7 @@ async fn every_non_public_route_refuses_anonymous_callers() {
     assert!(table.len() >= 10);
     for r in table.iter().filter(|r| r.access != Access::Public) {
         let url = app.url(&concrete(r.path));
-        let resp = match r.method {
-            "GET" => c.http.get(&url).send().await.unwrap(),
-            _ => c
-                .http
-                .post(&url)
-                .form(&[("csrf", token.as_str())])
-                .send()
-                .await
-                .unwrap(),
-        };
+        let resp = call(&c.http, r.method, &url, &token).await;
         let status = resp.status().as_u16();
         let loc = resp
             .headers()
@@ -90,28 +94,71 @@ async fn users_without_the_role_get_403_on_every_admin_route_and_role_changes_ap
     assert!(!admin_routes.is_empty());
     for r in &admin_routes {
         let url = app.url(&concrete(r.path));
-        let resp = match r.method {
-            "GET" => anna.http.get(&url).send().await.unwrap(),
-            _ => anna
-                .http
-                .post(&url)
-                .form(&[("csrf", token.as_str())])
-                .send()
-                .await
-                .unwrap(),
-        };
+        let resp = call(&anna.http, r.method, &url, &token).await;
         assert_eq!(resp.status(), 403, "{} {}", r.method, r.path);
     }
     // Give Anna the servicedesk role; her very next request sees it.
-    let mut org = portvakt_server::demo::organisation(&app.hasher, &[])
+    let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &[])
         .await
         .unwrap();
     org.users.retain(|u| u.username.as_str() == ANNA);
     org.users[0]
         .roles
         .insert(portvakt_core::domain::Role::Servicedesk);
-    portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+    portvakt_server::provisioning::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
         .await
         .unwrap();
     assert_eq!(anna.get("/admin/users").await.status, 200);
+}
+
+/// C2 for every role in the table: a user who holds every *other* role
+/// (none that covers the one needed) is refused on each route that needs
+/// it, so no role stands in for another by accident.
+#[tokio::test]
+async fn a_user_lacking_each_role_gets_403_on_every_route_that_needs_it() {
+    use portvakt_core::domain::Role;
+    let app = spawn_app().await;
+    let needed: std::collections::BTreeSet<Role> = route_table()
+        .iter()
+        .filter_map(|r| match r.access {
+            Access::Role(role) => Some(role),
+            _ => None,
+        })
+        .collect();
+    assert!(needed.len() >= 2, "{needed:?}");
+    for role in needed {
+        let others: std::collections::BTreeSet<Role> =
+            Role::ALL.into_iter().filter(|r| !r.covers(role)).collect();
+        let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &[])
+            .await
+            .unwrap();
+        org.users.retain(|u| u.username.as_str() == ANNA);
+        org.users[0].roles = others.clone();
+        portvakt_server::provisioning::apply_run::apply(
+            &*app.store,
+            &app.hasher,
+            &[org],
+            START,
+            false,
+        )
+        .await
+        .unwrap();
+        let anna = app.client();
+        anna.sign_in(ANNA, ANNA_PW).await;
+        let token = anna.csrf().await;
+        for r in route_table()
+            .iter()
+            .filter(|r| r.access == Access::Role(role))
+        {
+            let url = app.url(&concrete(r.path));
+            let resp = call(&anna.http, r.method, &url, &token).await;
+            assert_eq!(
+                resp.status(),
+                403,
+                "{} {} with {others:?} (needs {role:?})",
+                r.method,
+                r.path
+            );
+        }
+    }
 }

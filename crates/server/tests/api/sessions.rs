@@ -157,12 +157,12 @@ async fn disabled_user_loses_sessions_and_cannot_sign_in() {
     let app = spawn_app().await;
     let c = app.client();
     c.sign_in(ANNA, ANNA_PW).await;
-    let mut org = portvakt_server::demo::organisation(&app.hasher, &[])
+    let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &[])
         .await
         .unwrap();
     org.users.retain(|u| u.username.as_str() == ANNA);
     org.users[0].disabled = true;
-    portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+    portvakt_server::provisioning::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
         .await
         .unwrap();
     assert_eq!(c.get("/").await.status, 303);

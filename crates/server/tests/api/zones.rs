@@ -38,7 +38,7 @@ async fn zone_org(app: &TestApp) {
             totp_secret: None,
         }],
     };
-    portvakt_server::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+    portvakt_server::provisioning::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
         .await
         .unwrap();
 }

@@ -1,0 +1,303 @@
+//! Servicedesk pages: the users of the admin's own organisation, unlock and
+//! end sessions. Every handler starts with the role check, and every lookup
+//! is scoped by the admin's organisation, so an id from another
+//! organisation is simply "not found" (SECURITY.md C1–C2).
+
+use crate::admin::events as admin_events;
+use crate::app::state::AppState;
+use crate::http::error::AppError;
+use crate::http::extract::{Client, CsrfToken, CurrentUser, PageLang, ValidForm};
+use crate::http::i18n::Tr;
+use crate::http::page::Page;
+use crate::http::time_fmt::stockholm;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use portvakt_core::ids::UserId;
+use portvakt_core::store::{EventResult, User};
+use serde::Deserialize;
+
+const PAGE_SIZE: u32 = 50;
+
+struct UserRow {
+    id: String,
+    username: String,
+    display_name: String,
+    status: String,
+}
+
+fn row(t: Tr, u: &User) -> UserRow {
+    UserRow {
+        id: u.id.to_string(),
+        username: u.username.to_string(),
+        display_name: u.display_name.clone(),
+        status: t
+            .get(if u.disabled {
+                "admin.users.disabled"
+            } else {
+                "admin.users.active"
+            })
+            .to_owned(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    p: Page,
+    users: Vec<UserRow>,
+    prev: Option<u32>,
+    next: Option<u32>,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    page: u32,
+}
+
+pub async fn users_get(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    admin: CurrentUser,
+    Query(q): Query<PageQuery>,
+) -> Result<Html<String>, AppError> {
+    let page = q.page.min(100_000);
+    let users = state
+        .store
+        .list_users(&admin.organisation.id, page * PAGE_SIZE, PAGE_SIZE)
+        .await?;
+    let next = (users.len() == PAGE_SIZE as usize).then_some(page + 1);
+    let users = users.iter().map(|u| row(t, u)).collect();
+    let prev = page.checked_sub(1);
+    Ok(Html(
+        UsersPage {
+            p: Page::for_user(t, &csrf, "/admin/users", &admin),
+            users,
+            prev,
+            next,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "admin_user.html")]
+struct UserPage {
+    p: Page,
+    user: UserRow,
+    notice: Option<String>,
+    sessions: Vec<(String, String)>,
+    /// (when, address, zone, method, result)
+    events: Vec<(String, String, String, String, String)>,
+    /// (id, kind, label, added)
+    factors: Vec<(String, String, String, String)>,
+}
+
+async fn render_user(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    admin: &CurrentUser,
+    id: &str,
+    notice: Option<&str>,
+) -> Result<Response, AppError> {
+    let org = &admin.organisation.id;
+    let user = target(state, admin, id).await?;
+    let throttle = state.store.throttle_state(org, &user.username).await?;
+    let mut r = row(t, &user);
+    if throttle.is_hard_locked() || throttle.is_delayed(state.clock.now()) {
+        r.status = t.get("admin.users.locked").to_owned();
+    }
+    let sessions = state
+        .store
+        .list_user_sessions(org, &user.id, state.clock.now())
+        .await?
+        .into_iter()
+        .map(|s| (stockholm(s.created_at), s.ip))
+        .collect();
+    let events = state
+        .store
+        .signin_events_for_user(org, &user.id, 20)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let res = if e.result == EventResult::Success {
+                "admin.user.success"
+            } else {
+                "admin.user.failure"
+            };
+            let zone = if e.zone.is_empty() {
+                t.get("admin.user.outside").to_owned()
+            } else {
+                e.zone
+            };
+            (stockholm(e.at), e.ip, zone, e.method, t.get(res).to_owned())
+        })
+        .collect();
+    let notice = notice.map(|k| t.get(k).to_owned());
+    let factors = state
+        .store
+        .factors(org, &user.id)
+        .await?
+        .into_iter()
+        .filter(|f| f.confirmed)
+        .map(|f| {
+            let kind = t.get(crate::http::texts::kind_key(f.kind));
+            (
+                f.id.to_string(),
+                kind.to_owned(),
+                f.label,
+                stockholm(f.created_at),
+            )
+        })
+        .collect();
+    let back = format!("/admin/users/{}", user.id);
+    Ok(Html(
+        UserPage {
+            p: Page::for_user(t, csrf, &back, admin),
+            user: r,
+            notice,
+            sessions,
+            events,
+            factors,
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
+pub async fn user_get(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    admin: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    render_user(&state, t, &csrf, &admin, &id, None).await
+}
+
+/// Admin forms carry only the CSRF token: anything else (an
+/// `organisation_id`, a `role`) is refused, not ignored (SECURITY.md C3).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionForm {
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+/// A user of the admin's own organisation; any other id is "not found".
+async fn target(state: &AppState, admin: &CurrentUser, id: &str) -> Result<User, AppError> {
+    state
+        .store
+        .user(&admin.organisation.id, &UserId::from_raw(id))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn unlock_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Client(client): Client,
+    admin: CurrentUser,
+    Path(id): Path<String>,
+    ValidForm(_): ValidForm<ActionForm>,
+) -> Result<Response, AppError> {
+    let org = &admin.organisation.id;
+    let user = target(&state, &admin, &id).await?;
+    state.store.clear_failures(org, &user.username).await?;
+    tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, "account unlocked");
+    admin_events::record(
+        &state,
+        &admin,
+        &client,
+        "user.unlock",
+        user.id.as_str(),
+        "ok",
+    )
+    .await;
+    render_user(&state, t, &csrf, &admin, &id, Some("admin.users.unlocked")).await
+}
+
+pub async fn revoke_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Client(client): Client,
+    admin: CurrentUser,
+    Path(id): Path<String>,
+    ValidForm(_): ValidForm<ActionForm>,
+) -> Result<Response, AppError> {
+    let org = &admin.organisation.id;
+    let user = target(&state, &admin, &id).await?;
+    let n = state
+        .store
+        .revoke_user_sessions(org, &user.id, state.clock.now())
+        .await?;
+    tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, sessions = n, "sessions revoked");
+    let detail = format!("sessions={n}");
+    admin_events::record(
+        &state,
+        &admin,
+        &client,
+        "user.end_sessions",
+        user.id.as_str(),
+        &detail,
+    )
+    .await;
+    render_user(&state, t, &csrf, &admin, &id, Some("admin.users.revoked")).await
+}
+
+/// Removes a user's sign-in method (a lost phone); the user adds a new one
+/// from the organisation's network. Unlike the user, servicedesk may remove
+/// the last one.
+pub async fn factor_remove_post(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    csrf: CsrfToken,
+    Client(client): Client,
+    admin: CurrentUser,
+    Path((id, factor)): Path<(String, String)>,
+    ValidForm(_): ValidForm<ActionForm>,
+) -> Result<Response, AppError> {
+    let user = target(&state, &admin, &id).await?;
+    let org = &admin.organisation.id;
+    let fid = portvakt_core::ids::FactorId::from_raw(factor);
+    let f = state
+        .store
+        .factors(org, &user.id)
+        .await?
+        .into_iter()
+        .find(|f| f.id == fid)
+        .ok_or(AppError::NotFound)?;
+    if !state
+        .store
+        .remove_factor(org, &user.id, &fid, false)
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    crate::messaging::notices::notify_removed(&state, org, &f).await?;
+    tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, factor = %fid, "factor removed by servicedesk");
+    let what = format!("{}/{}", user.id, fid);
+    admin_events::record(
+        &state,
+        &admin,
+        &client,
+        "user.remove_factor",
+        &what,
+        f.kind.as_str(),
+    )
+    .await;
+    render_user(
+        &state,
+        t,
+        &csrf,
+        &admin,
+        &id,
+        Some("admin.user.factor_removed"),
+    )
+    .await
+}

@@ -1,0 +1,265 @@
+//! Building and running the application. `build` binds first so callers
+//! (tests, the demo) can read the port before serving starts.
+
+use crate::app::config::Config;
+use crate::app::metrics::Metrics;
+use crate::app::state::{AppState, AppStateInner, CookieNames};
+use crate::gateway::verify_cache::VerifyCache;
+use crate::http::{csrf, headers, router};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use portvakt_core::auth::ip_throttle::IpThrottle;
+use portvakt_core::auth::passkey::Passkeys;
+use portvakt_core::auth::password::PasswordHasher;
+use portvakt_core::auth::signin::AuthService;
+use portvakt_core::domain::Slug;
+use portvakt_core::store::Store;
+use portvakt_core::Clock;
+use portvakt_store::SqlStore;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+pub struct Application {
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    state: AppState,
+}
+
+/// Builds the shared state from config, a store and a clock.
+///
+/// # Errors
+/// When the password parameters are invalid.
+pub fn build_state(
+    config: Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<AppState> {
+    let workers = match config.password.hash_workers {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        n => n,
+    };
+    let hasher = Arc::new(PasswordHasher::new(
+        config.argon2(),
+        workers,
+        config.password.max_queued,
+    )?);
+    let auth = Arc::new(AuthService {
+        store: store.clone(),
+        hasher,
+        clock: clock.clone(),
+        lockout: config.lockout_policy(),
+        sessions: config.session_policy(),
+        ip_throttle: IpThrottle::new(
+            config.lockout.ip_max_failures,
+            config.lockout.ip_window_minutes * 60,
+        ),
+        default_organisation: config.default_organisation.as_deref().and_then(Slug::parse),
+        min_password_length: config.password.min_length,
+        code_validity_secs: config.email.code_minutes * 60,
+        passkeys: match &config.passkeys {
+            Some(p) => Some(Arc::new(
+                Passkeys::new(&p.relying_party().map_err(anyhow::Error::msg)?)
+                    .map_err(anyhow::Error::msg)?,
+            )),
+            None => None,
+        },
+    });
+    let senders = crate::messaging::senders::Senders::from_config(&config.email, &config.sms)
+        .map_err(anyhow::Error::msg)?;
+    Ok(AppState::new(AppStateInner {
+        cookies: CookieNames::new(
+            config.secure_cookies(),
+            config
+                .forward_auth
+                .as_ref()
+                .and_then(|f| f.cookie_domain.as_deref()),
+        ),
+        config: Arc::new(config),
+        store,
+        auth,
+        clock,
+        metrics: Arc::new(Metrics::default()),
+        senders,
+        verify: Arc::new(VerifyCache::new(std::time::Duration::from_secs(1))),
+        upstreams: crate::gateway::proxy::client(),
+    }))
+}
+
+/// The full HTTP application with its layers.
+pub fn app(state: AppState) -> Router {
+    router::router(&state)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::admin::events::refusals,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::layer,
+        ))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::gateway::proxy::layer,
+        ))
+        .with_state(state)
+}
+
+/// Opens the configured database with the secret-sealing key, sealing any
+/// secret still stored in the clear (from before the key was set).
+///
+/// # Errors
+/// Database or migration failures, or a bad `secret_key_file`.
+pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
+    let mut store = SqlStore::connect(&config.database_url).await?;
+    match config.secret_key().map_err(anyhow::Error::msg)? {
+        Some(key) => {
+            store = store.with_secret_key(&key);
+            let n = store.seal_plain_secrets().await?;
+            if n > 0 {
+                tracing::info!(
+                    sealed = n,
+                    "second-factor secrets sealed with the secret key"
+                );
+            }
+        }
+        None => tracing::warn!(
+            "no secret_key_file: second-factor secrets are stored in the clear in the database"
+        ),
+    }
+    Ok(store)
+}
+
+impl Application {
+    /// Connects to the configured database and binds the listeners.
+    ///
+    /// # Errors
+    /// Database, migration or bind failures.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let store: Arc<dyn Store> = Arc::new(open_store(&config).await?);
+        Self::build_with_store(config, store, clock).await
+    }
+
+    /// # Errors
+    /// Bind failures or invalid config.
+    pub async fn build_with_store(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
+        let state = build_state(config, store, clock)?;
+        Ok(Self {
+            listener,
+            metrics_listener,
+            state,
+        })
+    }
+
+    /// # Errors
+    /// When the socket has no local address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    #[must_use]
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets requests in flight finish.
+    ///
+    /// # Errors
+    /// Server I/O errors.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        match wide_zone_warnings(&*self.state.store).await {
+            Ok(warnings) => warnings.iter().for_each(|w| tracing::warn!("{w}")),
+            Err(e) => tracing::warn!(error = %e, "could not check zones for very wide ranges"),
+        }
+        if let Some(ml) = self.metrics_listener {
+            let metrics = self.state.metrics.clone();
+            let r = Router::new().route("/metrics", get(move || async move { metrics.render() }));
+            tokio::spawn(async move { axum::serve(ml, r).await });
+        }
+        if self.state.senders.any() {
+            let senders = self.state.senders.clone();
+            let (store, clock, metrics) = (
+                self.state.store.clone(),
+                self.state.clock.clone(),
+                self.state.metrics.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    crate::messaging::senders::outbox_step(&*store, &senders, &*clock, &metrics)
+                        .await;
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+            });
+        }
+        let _probes = crate::status::probes::runner::spawn(self.state.clone());
+        let config = self.state.config.clone();
+        crate::app::listener::serve(
+            self.listener,
+            app(self.state),
+            &config.connections,
+            &config.trusted_proxies,
+            shutdown_signal(),
+        )
+        .await
+    }
+}
+
+/// The `apply` warning about zones that make everyone "inside", repeated at
+/// every start so a zone set before the warning existed is not missed
+/// (issue 10).
+///
+/// # Errors
+/// Store failures (the caller logs them and serves on).
+pub async fn wide_zone_warnings(
+    store: &dyn Store,
+) -> Result<Vec<String>, portvakt_core::StoreError> {
+    let mut out = Vec::new();
+    for o in store.list_organisations().await? {
+        for z in store.zones(&o.id).await? {
+            let items: Vec<&str> = z.cidrs.split(',').collect();
+            if let Ok(cidrs) = portvakt_core::domain::ZoneCidrs::parse(&items) {
+                let wide = cidrs.too_wide();
+                if !wide.is_empty() {
+                    out.push(portvakt_core::domain::wide_zone_warning(
+                        o.slug.as_str(),
+                        z.slug.as_str(),
+                        &wide,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

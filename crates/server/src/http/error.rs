@@ -1,0 +1,104 @@
+//! One error type for every HTML route, with the status mapping written once.
+//! People see a short Swedish and English message and a reference; the log
+//! gets the detail, tagged with the same reference.
+
+use crate::http::i18n::{Lang, Tr};
+use askama::Template;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use portvakt_core::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("bad request")]
+    BadRequest,
+    #[error("csrf check failed")]
+    Csrf,
+    #[error("forbidden")]
+    Forbidden,
+    /// A signed-in user without the role the page needs (403). The
+    /// response carries who it was ([`RoleRefusal`]), so the admin-events
+    /// layer records it with the request's address (issue 10 L7).
+    #[error("role refused")]
+    RoleRefused(RoleRefusal),
+    #[error("not found")]
+    NotFound,
+    #[error("busy")]
+    Busy,
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+/// Who was refused, in which organisation (see [`AppError::RoleRefused`]).
+#[derive(Debug, Clone)]
+pub struct RoleRefusal {
+    pub organisation: portvakt_core::ids::OrganisationId,
+    pub actor: portvakt_core::ids::UserId,
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(format!("template: {e}"))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    sv: Tr,
+    en: Tr,
+    key: &'a str,
+    reference: Option<String>,
+}
+
+impl AppError {
+    fn status_and_key(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::BadRequest => (StatusCode::BAD_REQUEST, "error.bad_request"),
+            AppError::Csrf => (StatusCode::FORBIDDEN, "error.csrf"),
+            AppError::Forbidden | AppError::RoleRefused(_) => {
+                (StatusCode::FORBIDDEN, "error.forbidden")
+            }
+            AppError::NotFound => (StatusCode::NOT_FOUND, "error.not_found"),
+            AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "login.error.busy"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error.internal"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, key) = self.status_and_key();
+        let reference = if let AppError::Internal(detail) = &self {
+            let r = portvakt_core::ids::EventId::generate().as_str()[4..16].to_owned();
+            tracing::error!(reference = %r, error = %detail, "request failed");
+            Some(r)
+        } else {
+            None
+        };
+        let page = ErrorPage {
+            sv: Tr::new(Lang::Sv),
+            en: Tr::new(Lang::En),
+            key,
+            reference,
+        };
+        let body = page
+            .render()
+            .unwrap_or_else(|_| "Internt fel / Internal error".into());
+        let mut resp = (status, Html(body)).into_response();
+        if matches!(self, AppError::Busy) {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        }
+        if let AppError::RoleRefused(who) = self {
+            resp.extensions_mut().insert(who);
+        }
+        resp
+    }
+}

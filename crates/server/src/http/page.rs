@@ -1,0 +1,59 @@
+//! What every page's frame needs: language, CSRF token, and who is signed in.
+
+use crate::http::extract::{CsrfToken, CurrentUser};
+use crate::http::i18n::Tr;
+use portvakt_core::domain::Role;
+
+pub struct Page {
+    pub t: Tr,
+    pub csrf: String,
+    /// Where the language switch returns to (a local path).
+    pub back: String,
+    pub user_name: Option<String>,
+    pub org_name: Option<String>,
+    pub is_admin: bool,
+    pub is_status_editor: bool,
+}
+
+impl Page {
+    /// A page without forms (no CSRF token): served on an app's host or
+    /// as an error.
+    #[must_use]
+    pub fn bare(t: Tr) -> Self {
+        Self {
+            t,
+            csrf: String::new(),
+            back: "/".into(),
+            user_name: None,
+            org_name: None,
+            is_admin: false,
+            is_status_editor: false,
+        }
+    }
+
+    #[must_use]
+    pub fn anonymous(t: Tr, csrf: &CsrfToken, back: &str) -> Self {
+        Self {
+            t,
+            csrf: csrf.0.clone(),
+            back: back.into(),
+            user_name: None,
+            org_name: None,
+            is_admin: false,
+            is_status_editor: false,
+        }
+    }
+
+    #[must_use]
+    pub fn for_user(t: Tr, csrf: &CsrfToken, back: &str, u: &CurrentUser) -> Self {
+        Self {
+            t,
+            csrf: csrf.0.clone(),
+            back: back.into(),
+            user_name: Some(u.user.display_name.clone()),
+            org_name: Some(u.organisation.name.clone()),
+            is_admin: u.has_role(Role::Servicedesk),
+            is_status_editor: u.has_role(Role::StatusEditor),
+        }
+    }
+}

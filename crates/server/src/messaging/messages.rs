@@ -1,0 +1,196 @@
+//! Texts of outgoing messages, from the catalogue. E-mails carry Swedish
+//! then English; an SMS is short, so it is in the user's own language
+//! (Swedish unless they chose English).
+
+use crate::http::i18n::{Lang, Tr};
+use crate::http::time_fmt;
+use portvakt_core::auth::email_codes::IssuedCode;
+use portvakt_core::ids::{EventId, OrganisationId};
+use portvakt_core::store::{FactorKind, OutboxMessage};
+
+/// The message carrying a one-time code, by the channel it was issued for.
+#[must_use]
+pub fn code_message(
+    org: &OrganisationId,
+    issued: &IssuedCode,
+    lang: Lang,
+    now: i64,
+) -> OutboxMessage {
+    match issued.channel {
+        FactorKind::Sms => {
+            let body = Tr::new(lang)
+                .get("sms.code")
+                .replace("{code}", &issued.code)
+                .replace("{until}", &time_fmt::stockholm_time(issued.expires_at));
+            sms(org, &issued.destination, body, now)
+        }
+        _ => code_email(
+            org,
+            &issued.destination,
+            &issued.code,
+            issued.expires_at,
+            now,
+        ),
+    }
+}
+
+/// An SMS (Swedish: SMS are short, and the number's owner reads Swedish
+/// messages from the organisation today).
+#[must_use]
+pub fn sms(org: &OrganisationId, to_digits: &str, body: String, now: i64) -> OutboxMessage {
+    OutboxMessage {
+        id: EventId::generate().to_string(),
+        organisation_id: org.clone(),
+        channel: "sms".into(),
+        recipient: to_digits.into(),
+        subject: String::new(),
+        body,
+        created_at: now,
+        attempts: 0,
+    }
+}
+
+/// Tells a number that it was added to or removed from an account
+/// (SECURITY.md: notify the old number on change).
+#[must_use]
+pub fn sms_notice(org: &OrganisationId, to_digits: &str, key: &str, now: i64) -> OutboxMessage {
+    sms(org, to_digits, Tr::new(Lang::Sv).get(key).to_owned(), now)
+}
+
+/// A one-time code e-mail for `to` (sign-in or registering an address).
+#[must_use]
+pub fn code_email(
+    org: &OrganisationId,
+    to: &str,
+    code: &str,
+    expires_at: i64,
+    now: i64,
+) -> OutboxMessage {
+    code_email_with(
+        org,
+        to,
+        code,
+        expires_at,
+        now,
+        ["mail.code.subject", "mail.code.intro", "mail.code.not_you"],
+    )
+}
+
+/// The e-mail around a code, Swedish then English; `keys` are the subject,
+/// the introduction and the "was it not you?" line.
+fn code_email_with(
+    org: &OrganisationId,
+    to: &str,
+    code: &str,
+    expires_at: i64,
+    now: i64,
+    keys: [&str; 3],
+) -> OutboxMessage {
+    let (sv, en) = (Tr::new(Lang::Sv), Tr::new(Lang::En));
+    let until = time_fmt::stockholm_time(expires_at);
+    let [subject, intro, not_you] = keys;
+    let body = format!(
+        "{}\n\n    {code}\n\n{} {until}.\n{}\n\n--\n\n{}\n\n    {code}\n\n{} {until} (Swedish time).\n{}\n",
+        sv.get(intro),
+        sv.get("mail.code.valid"),
+        sv.get(not_you),
+        en.get(intro),
+        en.get("mail.code.valid"),
+        en.get(not_you),
+    );
+    OutboxMessage {
+        id: EventId::generate().to_string(),
+        organisation_id: org.clone(),
+        channel: "email".into(),
+        recipient: to.into(),
+        subject: format!("{} / {}", sv.get(subject), en.get(subject)),
+        body,
+        created_at: now,
+        attempts: 0,
+    }
+}
+
+/// The reset code to every registered address and number.
+#[must_use]
+pub fn reset_messages(
+    started: &portvakt_core::auth::reset::ResetStarted,
+    now: i64,
+) -> Vec<OutboxMessage> {
+    let (Some(code), Some(org)) = (&started.code, &started.organisation) else {
+        return Vec::new();
+    };
+    let until = time_fmt::stockholm_time(started.expires_at);
+    let own = Tr::new(Lang::of_user(started.language.as_deref()));
+    started
+        .destinations
+        .iter()
+        .map(|(kind, to)| {
+            if *kind == FactorKind::Sms {
+                sms(
+                    org,
+                    to,
+                    own.get("sms.reset")
+                        .replace("{code}", code)
+                        .replace("{until}", &until),
+                    now,
+                )
+            } else {
+                code_email_with(
+                    org,
+                    to,
+                    code,
+                    started.expires_at,
+                    now,
+                    [
+                        "mail.reset.subject",
+                        "mail.reset.intro",
+                        "mail.reset.not_you",
+                    ],
+                )
+            }
+        })
+        .collect()
+}
+
+/// Tells an address or number that a sign-in method was added to, or it
+/// was removed from, the account (SECURITY.md: notify the old number on change).
+#[must_use]
+pub fn change_notice(
+    org: &OrganisationId,
+    kind: FactorKind,
+    to: &str,
+    added: bool,
+    now: i64,
+) -> Option<OutboxMessage> {
+    let (sv, en) = (Tr::new(Lang::Sv), Tr::new(Lang::En));
+    match kind {
+        FactorKind::Sms => Some(sms_notice(
+            org,
+            to,
+            if added { "sms.added" } else { "sms.removed" },
+            now,
+        )),
+        FactorKind::Email => {
+            let key = if added {
+                "mail.notice.added"
+            } else {
+                "mail.notice.removed"
+            };
+            Some(OutboxMessage {
+                id: EventId::generate().to_string(),
+                organisation_id: org.clone(),
+                channel: "email".into(),
+                recipient: to.into(),
+                subject: format!(
+                    "{} / {}",
+                    sv.get("mail.notice.subject"),
+                    en.get("mail.notice.subject")
+                ),
+                body: format!("{}\n\n--\n\n{}\n", sv.get(key), en.get(key)),
+                created_at: now,
+                attempts: 0,
+            })
+        }
+        FactorKind::Totp | FactorKind::Passkey => None,
+    }
+}

@@ -1,0 +1,282 @@
+//! Delivering queued messages: SMTP (with `lettre`), or a folder of `.eml`
+//! files for the demo. The outbox worker retries failures with back-off, so
+//! a sign-in request never waits for a mail server.
+
+use crate::app::config::{EmailConfig, SmsConfig};
+use crate::app::metrics::Metrics;
+use async_trait::async_trait;
+use lettre::message::{header::ContentType, Mailbox};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use portvakt_core::store::{FactorKind, OutboxMessage, Store};
+use portvakt_core::Clock;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[async_trait]
+pub trait MessageSender: Send + Sync {
+    /// Delivers one message; `Err` carries a reason for the log.
+    async fn send(&self, m: &OutboxMessage) -> Result<(), String>;
+}
+
+pub struct SmtpSender {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl SmtpSender {
+    /// # Errors
+    /// A bad URL or sender address.
+    pub fn new(url: &str, from: &str) -> Result<Self, String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("email.smtp_url: {e}"))?
+            .timeout(Some(std::time::Duration::from_secs(20)))
+            .build();
+        let from = from.parse().map_err(|e| format!("email.from: {e}"))?;
+        Ok(Self { transport, from })
+    }
+}
+
+fn build(from: &Mailbox, m: &OutboxMessage) -> Result<Message, String> {
+    // Recipient and subject come from our own records, but are still
+    // parsed, so no header can be injected through them (SECURITY.md E5).
+    let to: Mailbox = m.recipient.parse().map_err(|e| format!("recipient: {e}"))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(m.subject.replace(['\r', '\n'], " "))
+        .header(ContentType::TEXT_PLAIN)
+        .body(m.body.clone())
+        .map_err(|e| e.to_string())
+}
+
+#[async_trait]
+impl MessageSender for SmtpSender {
+    async fn send(&self, m: &OutboxMessage) -> Result<(), String> {
+        let msg = build(&self.from, m)?;
+        self.transport
+            .send(msg)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Writes each message to `DIR/<id>.eml`; for the demo and for operators
+/// who hand codes over some other way.
+pub struct FileOutbox {
+    dir: PathBuf,
+    from: Mailbox,
+}
+
+impl FileOutbox {
+    /// # Errors
+    /// When the folder cannot be created or the sender address is bad.
+    pub fn new(dir: PathBuf, from: &str) -> Result<Self, String> {
+        crate::app::private_fs::private_dir(&dir).map_err(|e| format!("email.outbox_dir: {e}"))?;
+        Ok(Self {
+            dir,
+            from: from.parse().map_err(|e| format!("email.from: {e}"))?,
+        })
+    }
+}
+
+#[async_trait]
+impl MessageSender for FileOutbox {
+    async fn send(&self, m: &OutboxMessage) -> Result<(), String> {
+        let msg = build(&self.from, m)?;
+        let name: String = m.id.chars().filter(char::is_ascii_alphanumeric).collect();
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        crate::app::private_fs::write_private(&tmp, &msg.formatted())
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::fs::rename(&tmp, self.dir.join(format!("{name}.eml")))
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// An SMS gateway reached over HTTP(S): a POST of a JSON body built from a
+/// template with `{to}` (digits, international) and `{message}`.
+pub struct HttpSmsGateway {
+    client: reqwest::Client,
+    url: String,
+    auth_header: Option<String>,
+    template: String,
+}
+
+impl HttpSmsGateway {
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn new(c: &SmsConfig, url: &str) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("sms: {e}"))?;
+        Ok(Self {
+            client,
+            url: url.to_owned(),
+            auth_header: c.auth_header.clone(),
+            template: c.body_template.clone(),
+        })
+    }
+}
+
+/// A JSON string's contents (without quotes), so a message can never break
+/// out of its place in the template.
+fn json_inner(s: &str) -> String {
+    let quoted = serde_json::Value::String(s.to_owned()).to_string();
+    quoted[1..quoted.len() - 1].to_owned()
+}
+
+#[async_trait]
+impl MessageSender for HttpSmsGateway {
+    async fn send(&self, m: &OutboxMessage) -> Result<(), String> {
+        if !m.recipient.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("recipient is not a number".into());
+        }
+        let body = self
+            .template
+            .replace("{to}", &m.recipient)
+            .replace("{message}", &json_inner(&m.body));
+        let mut req = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(h) = &self.auth_header {
+            req = req.header("authorization", h);
+        }
+        let resp = req.send().await.map_err(|e| e.to_string())?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("gateway answered {}", resp.status()))
+        }
+    }
+}
+
+/// SMS written as text files, for the demo.
+pub struct SmsFileOutbox {
+    dir: PathBuf,
+}
+
+#[async_trait]
+impl MessageSender for SmsFileOutbox {
+    async fn send(&self, m: &OutboxMessage) -> Result<(), String> {
+        let name: String = m.id.chars().filter(char::is_ascii_alphanumeric).collect();
+        let text = format!("To: +{}\n\n{}\n", m.recipient, m.body);
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        crate::app::private_fs::write_private(&tmp, text.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::fs::rename(&tmp, self.dir.join(format!("{name}.sms.txt")))
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The senders the configuration asks for, per channel.
+#[derive(Clone, Default)]
+pub struct Senders {
+    pub email: Option<Arc<dyn MessageSender>>,
+    pub sms: Option<Arc<dyn MessageSender>>,
+}
+
+impl Senders {
+    /// # Errors
+    /// Invalid settings.
+    pub fn from_config(email: &EmailConfig, sms: &SmsConfig) -> Result<Self, String> {
+        let email: Option<Arc<dyn MessageSender>> = match (&email.smtp_url, &email.outbox_dir) {
+            (Some(url), _) => Some(Arc::new(SmtpSender::new(url, &email.from)?)),
+            (None, Some(dir)) => Some(Arc::new(FileOutbox::new(dir.clone(), &email.from)?)),
+            (None, None) => None,
+        };
+        let sms: Option<Arc<dyn MessageSender>> = match (&sms.gateway_url, &sms.outbox_dir) {
+            (Some(url), _) => Some(Arc::new(HttpSmsGateway::new(sms, url)?)),
+            (None, Some(dir)) => {
+                crate::app::private_fs::private_dir(dir)
+                    .map_err(|e| format!("sms.outbox_dir: {e}"))?;
+                Some(Arc::new(SmsFileOutbox { dir: dir.clone() }))
+            }
+            (None, None) => None,
+        };
+        Ok(Self { email, sms })
+    }
+
+    fn for_channel(&self, channel: &str) -> Option<&Arc<dyn MessageSender>> {
+        match channel {
+            "email" => self.email.as_ref(),
+            "sms" => self.sms.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether codes and notices can reach a factor of this kind (apps and
+    /// passkeys have no address).
+    #[must_use]
+    pub fn delivers(&self, kind: FactorKind) -> bool {
+        match kind {
+            FactorKind::Email => self.email.is_some(),
+            FactorKind::Sms => self.sms.is_some(),
+            FactorKind::Totp | FactorKind::Passkey => false,
+        }
+    }
+
+    #[must_use]
+    pub fn any(&self) -> bool {
+        self.email.is_some() || self.sms.is_some()
+    }
+}
+
+/// Most attempts per message before it is given up (about a day of retries).
+const MAX_ATTEMPTS: u32 = 12;
+
+/// Sends what is due, once. Returns how many were delivered. The worker
+/// loop calls this every second; tests call it directly.
+pub async fn outbox_step(
+    store: &dyn Store,
+    senders: &Senders,
+    clock: &dyn Clock,
+    metrics: &Metrics,
+) -> usize {
+    let now = clock.now();
+    let due = match store.due_messages(now, 20).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "outbox: reading due messages failed");
+            return 0;
+        }
+    };
+    let mut sent = 0;
+    for m in due {
+        let result = match senders.for_channel(&m.channel) {
+            Some(sender) => sender.send(&m).await,
+            None => Err(format!("no sender configured for {}", m.channel)),
+        };
+        match result {
+            Ok(()) => {
+                sent += 1;
+                Metrics::inc(&metrics.messages_sent);
+                if let Err(e) = store.mark_sent(&m.id, clock.now()).await {
+                    tracing::error!(error = %e, message = %m.id, "outbox: marking sent failed");
+                }
+            }
+            Err(reason) => {
+                Metrics::inc(&metrics.messages_failed);
+                let attempts = m.attempts + 1;
+                let next = if attempts >= MAX_ATTEMPTS {
+                    tracing::error!(message = %m.id, attempts, reason = %reason, "outbox: giving up");
+                    i64::MAX
+                } else {
+                    tracing::warn!(message = %m.id, attempts, reason = %reason, "outbox: delivery failed, will retry");
+                    now + (15_i64 << attempts.min(12)).min(3600)
+                };
+                if let Err(e) = store.mark_failed(&m.id, &reason, next).await {
+                    tracing::error!(error = %e, message = %m.id, "outbox: marking failure failed");
+                }
+            }
+        }
+    }
+    sent
+}

@@ -1,0 +1,309 @@
+//! `portvakt demo`: a working installation in one command. Creates a data
+//! folder with an SQLite database and the demo organisation
+//! "Exempelkommun", prints the sign-in details once, and serves on
+//! loopback. No fixed password exists anywhere: each is random, generated
+//! at first start (SECURITY.md A6).
+
+use crate::app::config::Config;
+use portvakt_core::access::{Method, ServiceAccess, Window};
+use portvakt_core::apply::{
+    DesiredOrganisation, DesiredService, DesiredUser, DesiredZone, InitialPassword,
+};
+use portvakt_core::auth::password::PasswordHasher;
+use portvakt_core::domain::{MfaPolicy, Role, Slug, Username, ZoneCidrs};
+use rand::Rng;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+pub const ORG: &str = "exempelkommun";
+
+/// A random password of 4 groups of 5 characters, easy to type from a terminal.
+#[must_use]
+pub fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..4)
+        .map(|_| {
+            (0..5)
+                .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+pub fn config_text(data: &Path, listen: &str) -> String {
+    format!(
+        "# Demo installation written by `portvakt demo`. Plain HTTP on loopback only.\n\
+         listen = \"{listen}\"\n\
+         database_url = \"sqlite://{}\"\n\
+         dev_mode = true\n\
+         trusted_proxies = [\"127.0.0.1/32\", \"::1/128\"]\n\
+         default_organisation = \"{ORG}\"\n\
+         # Seals authenticator secrets and passkeys in the database.\n\
+         secret_key_file = \"{}\"\n\
+         [email]\n\
+         # Codes by e-mail are written here instead of being sent.\n\
+         outbox_dir = \"{}\"\n\
+         [sms]\n\
+         # SMS codes are written here instead of going to an SMS gateway.\n\
+         outbox_dir = \"{}\"\n",
+        data.join("portvakt.db").display(),
+        data.join("secret.key").display(),
+        data.join("outbox").display(),
+        data.join("outbox").display()
+    )
+}
+
+/// Passkeys for the demo, reached as `http://localhost:PORT`.
+#[must_use]
+pub fn passkeys(port: u16) -> crate::app::config::PasskeysConfig {
+    crate::app::config::PasskeysConfig {
+        rp_id: "localhost".into(),
+        origins: vec![format!("http://localhost:{port}")],
+        name: "Portvakt demo".into(),
+    }
+}
+
+fn component(
+    s: &str,
+    name: &str,
+    group: &str,
+    alternatives: &str,
+) -> anyhow::Result<portvakt_core::apply::DesiredComponent> {
+    Ok(portvakt_core::apply::DesiredComponent {
+        slug: slug(s)?,
+        name: name.into(),
+        group: group.into(),
+        alternatives: alternatives.into(),
+    })
+}
+
+fn slug(s: &str) -> anyhow::Result<Slug> {
+    Slug::parse(s).ok_or_else(|| anyhow::anyhow!("bad slug {s}"))
+}
+
+/// A health probe for the demo: E-portalen is Portvakt itself, checked
+/// on its own health endpoint every 30 s, so the uptime bars fill in.
+///
+/// # Errors
+/// None in practice (fixed slugs).
+pub fn probes(port: u16) -> anyhow::Result<Vec<portvakt_core::apply::DesiredProbe>> {
+    Ok(vec![portvakt_core::apply::DesiredProbe {
+        slug: slug("e-portalen-http")?,
+        component: slug("e-portalen")?,
+        spec: portvakt_core::probe::ProbeSpec {
+            kind: portvakt_core::probe::ProbeKind::Http {
+                url: format!("http://127.0.0.1:{port}/healthz"),
+                expect_status: vec![200],
+                expect_body: None,
+            },
+            interval_s: 30,
+            timeout_s: 5,
+            failures: 3,
+            recoveries: 2,
+            impact: "major_outage".into(),
+            ca_file: None,
+        },
+    }])
+}
+
+/// The demo organisation, with users' hashed passwords filled in.
+///
+/// # Errors
+/// Hashing failures.
+pub async fn organisation(
+    hasher: &PasswordHasher,
+    passwords: &[(&str, String)],
+) -> anyhow::Result<DesiredOrganisation> {
+    let ped = slug("pedagogisk-personal")?;
+    let ovr = slug("ovrig-personal")?;
+    let both: BTreeSet<Slug> = [ped.clone(), ovr.clone()].into();
+    let svc = |s: &str,
+               name: &str,
+               desc: &str,
+               cat: &str,
+               groups: &BTreeSet<Slug>|
+     -> anyhow::Result<DesiredService> {
+        Ok(DesiredService {
+            slug: slug(s)?,
+            name: name.into(),
+            description: desc.into(),
+            url: format!("https://{s}.exempelkommun.se/"),
+            category: cat.into(),
+            groups: groups.clone(),
+            icon: String::new(),
+            access: ServiceAccess::default(),
+        })
+    };
+    let services = vec![
+        svc(
+            "lonebesked",
+            "Lönebesked",
+            "Se dina lönebesked och lönespecifikationer.",
+            "Personal och lön",
+            &both,
+        )?,
+        svc(
+            "vab",
+            "Anmäl vård av sjukt barn",
+            "Anmäl VAB och annan frånvaro.",
+            "Personal och lön",
+            &both,
+        )?,
+        svc(
+            "webbmejl",
+            "Webbmejl",
+            "E-post och kalender i webbläsaren.",
+            "Kommunikation",
+            &both,
+        )?,
+        svc(
+            "intranat",
+            "Intranätet",
+            "Nyheter, rutiner och kontaktuppgifter.",
+            "Kommunikation",
+            &both,
+        )?,
+        svc(
+            "larplattform",
+            "Lärplattformen",
+            "Scheman, närvaro och kontakt med vårdnadshavare.",
+            "Skola",
+            &[ped.clone()].into(),
+        )?,
+        svc(
+            "arendehantering",
+            "Ärendehantering",
+            "Diarium och handläggning av ärenden.",
+            "Verksamhetssystem",
+            &[ovr.clone()].into(),
+        )?,
+    ];
+    // Two rules to show on the portal: pay slips need a strong sign-in
+    // ("SMS is not enough"), case handling closes outside office hours.
+    let mut services = services;
+    for (s, icon) in services
+        .iter_mut()
+        .zip(["money", "health", "mail", "globe", "school", "folder"])
+    {
+        s.icon = icon.into();
+    }
+    services[0].access.methods = Some([Method::App, Method::Passkey].into());
+    services[5].access.open = vec![Window::parse("mon-fri 07:00-18:00")?];
+    let people: [(&str, &str, BTreeSet<Slug>, BTreeSet<Role>); 3] = [
+        (
+            "anna.andersson",
+            "Anna Andersson",
+            [ovr.clone()].into(),
+            BTreeSet::new(),
+        ),
+        (
+            "erik.larsson",
+            "Erik Larsson",
+            [ped.clone()].into(),
+            BTreeSet::new(),
+        ),
+        (
+            "sara.lind",
+            "Sara Lind",
+            [ovr.clone()].into(),
+            [Role::OrgAdmin, Role::Servicedesk].into(),
+        ),
+    ];
+    let mut users = Vec::new();
+    for (local, name, groups, roles) in people {
+        let pw = passwords
+            .iter()
+            .find(|(u, _)| *u == local)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_else(random_password);
+        users.push(DesiredUser {
+            username: Username::parse(&format!("{local}@exempelkommun.se"))?,
+            display_name: name.into(),
+            email: Some(format!("{local}@exempelkommun.se")),
+            groups,
+            roles,
+            disabled: false,
+            totp_secret: None,
+            initial_password: Some(InitialPassword::Hash(hasher.hash(&pw).await?)),
+        });
+    }
+    Ok(DesiredOrganisation {
+        slug: slug(ORG)?,
+        name: "Exempelkommun".into(),
+        mfa_policy: MfaPolicy::OutsideInternal,
+        domains: vec!["exempelkommun.se".into()],
+        groups: vec![
+            (ped, "Pedagogisk personal".into()),
+            (ovr, "Övrig personal".into()),
+        ],
+        zones: vec![
+            DesiredZone {
+                slug: slug("administrativa-natet")?,
+                name: "Administrativa nätet".into(),
+                cidrs: ZoneCidrs::parse(&["10.10.0.0/16"])?,
+            },
+            DesiredZone {
+                slug: slug("skolnatet")?,
+                name: "Skolnätet".into(),
+                cidrs: ZoneCidrs::parse(&["10.20.0.0/16"])?,
+            },
+            // The demo runs on loopback: this machine counts as the internal
+            // network, so password alone works here and factors can be added.
+            DesiredZone {
+                slug: slug("demo-lokalt")?,
+                name: "Den här datorn (demo)".into(),
+                cidrs: ZoneCidrs::parse(&["127.0.0.0/8", "::1/128"])?,
+            },
+        ],
+        services,
+        users,
+        emergency_team: vec!["it-chef@exempelkommun.se".into(), "kommunikation@exempelkommun.se".into()],
+        probes: Vec::new(),
+        sms_country_codes: vec!["46".into()],
+        status_contact: "Kontaktcenter: 0123-45 60 00 (vardagar 08.00–16.30), kontakt@exempelkommun.se.\n\
+                         Besök receptionen på Storgatan 1, vardagar 08.30–16.00.\n\
+                         Akuta ärenden för skolan: expeditionen, 0123-45 67 00."
+            .into(),
+        emergency_list: vec![
+            "rektor.norra@exempelkommun.se".into(),
+            "rektor.sodra@exempelkommun.se".into(),
+            "forskolechef@exempelkommun.se".into(),
+        ],
+        components: vec![
+            component(
+                "larplattform",
+                "Lärplattform",
+                "Skola",
+                "Scheman och närvaro: fråga mentor eller skolans expedition, 0123-45 67 00 (vardagar 08.00–16.00).",
+            )?,
+            component(
+                "franvaro",
+                "Telefoni – frånvaroanmälan",
+                "Skola",
+                "Anmäl frånvaro via webben eller appen. Akuta ärenden: skolans expedition, 0123-45 67 00.",
+            )?,
+            component(
+                "e-post",
+                "E-post",
+                "Kommunikation",
+                "Ring kontaktcenter, 0123-45 60 00, eller besök receptionen på Storgatan 1 (08.30–16.00).",
+            )?,
+            component(
+                "e-portalen",
+                "E-portalen",
+                "Kommunikation",
+                "Från jobbet fungerar tjänsterna som vanligt. Frågor: servicedesk, 0123-45 69 99.",
+            )?,
+        ],
+    })
+}
+
+/// Loads the demo config written at first start.
+///
+/// # Errors
+/// When the file is missing or invalid.
+pub fn load_config(data: &Path) -> anyhow::Result<Config> {
+    Ok(Config::load(&data.join("portvakt.toml"))?)
+}
