@@ -9,6 +9,7 @@ use portvakt_core::auth::password::Argon2Params;
 use portvakt_core::auth::session::SessionPolicy;
 use portvakt_core::return_url::ReturnPolicy;
 use portvakt_core::store::FactorKind;
+use secrecy::SecretString;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -18,7 +19,8 @@ use std::path::Path;
 pub struct Config {
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    pub database_url: String,
+    /// Secret: a PostgreSQL URL carries the password.
+    pub database_url: SecretString,
     /// Lets cookies go without `Secure` and the `__Host-` prefix, for the
     /// demo over plain HTTP. Refused unless `listen` is a loopback address.
     #[serde(default)]
@@ -74,9 +76,9 @@ pub struct StatusConfig {
     /// e.g. `rsync -a {dir}/ www.exempelkommun.se:/var/www/driftinfo/`.
     pub push_command: Option<String>,
     /// Or: each file PUT to `<push_url>/<organisation>/<file>` (WebDAV).
-    pub push_url: Option<String>,
+    pub push_url: Option<SecretString>,
     /// Sent as `Authorization` with each PUT.
-    pub push_auth_header: Option<String>,
+    pub push_auth_header: Option<SecretString>,
     /// Where the pushed copy is published (`https://www.exempelkommun.se/driftinfo/`),
     /// for the self-check page and as a link.
     pub public_copy_url: Option<String>,
@@ -86,8 +88,9 @@ pub struct StatusConfig {
     /// A well-known address outside the organisation the self-check tries
     /// (an empty 204 answer is best), e.g. `https://www.gstatic.com/generate_204`.
     pub outside_check_url: Option<String>,
-    /// Run the organisations' health probes in this process (default on;
-    /// turn off on all but one server when several share a database).
+    /// Take part in running the organisations' health probes (default
+    /// on). Servers sharing a PostgreSQL database elect one of them to run
+    /// the probes; `false` keeps this one out of the election.
     pub run_probes: Option<bool>,
     /// How often probe figures are written and probe definitions reloaded
     /// (seconds, default 60).
@@ -99,9 +102,9 @@ pub struct StatusConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct SmsConfig {
     /// The gateway's URL; Portvakt POSTs the body template as JSON.
-    pub gateway_url: Option<String>,
+    pub gateway_url: Option<SecretString>,
     /// Sent as the `Authorization` header, e.g. `Bearer …`.
-    pub auth_header: Option<String>,
+    pub auth_header: Option<SecretString>,
     /// JSON with `{to}` (digits, international) and `{message}`.
     pub body_template: String,
     /// Instead of a gateway: write each SMS as a file here.
@@ -127,7 +130,7 @@ pub struct EmailConfig {
     pub from: String,
     /// `smtp://host:25` (plain, loopback only), `smtp://user:pass@host:587?tls=required`
     /// (STARTTLS) or `smtps://user:pass@host:465` (TLS).
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<SecretString>,
     /// Instead of SMTP: write each message as a file here (the demo does).
     pub outbox_dir: Option<std::path::PathBuf>,
     /// How long an e-mailed code is valid (1–10).
@@ -551,6 +554,7 @@ pub fn write_key_file(path: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
     #[test]
     fn env_overrides_and_unknown_keys_are_named() {
@@ -576,6 +580,33 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("dev_mode"));
+    }
+
+    /// Issue 11: a loaded configuration can be logged or printed in a
+    /// panic without giving away a password, token or API key.
+    #[test]
+    fn secrets_never_print() {
+        let text = "database_url = \"postgres://portvakt:db-S3CRET@db/portvakt\"\n\
+            [email]\nsmtp_url = \"smtps://mail:smtp-S3CRET@smtp.example:465\"\n\
+            [sms]\ngateway_url = \"https://sms.example/send?key=url-S3CRET\"\n\
+            auth_header = \"Bearer sms-S3CRET\"\n\
+            [status]\npush_url = \"https://dav:dav-S3CRET@www.example/dav\"\n";
+        let env = [(
+            "PORTVAKT_STATUS__PUSH_AUTH_HEADER".to_owned(),
+            "Basic push-S3CRET".to_owned(),
+        )];
+        let c = Config::from_toml(text, env.into_iter(), "t.toml").unwrap();
+        assert_eq!(
+            c.status
+                .push_auth_header
+                .as_ref()
+                .map(|h| h.expose_secret()),
+            Some("Basic push-S3CRET")
+        );
+        for shown in [format!("{c:?}"), format!("{c:#?}")] {
+            assert!(!shown.contains("S3CRET"), "{shown}");
+            assert!(shown.contains("REDACTED"), "{shown}");
+        }
     }
 
     fn load(text: &str) -> Result<Config, ConfigError> {

@@ -17,6 +17,7 @@ use portvakt_core::domain::Slug;
 use portvakt_core::store::Store;
 use portvakt_core::Clock;
 use portvakt_store::SqlStore;
+use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -116,7 +117,7 @@ pub fn app(state: AppState) -> Router {
 /// # Errors
 /// Database or migration failures, or a bad `secret_key_file`.
 pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
-    let mut store = SqlStore::connect(&config.database_url).await?;
+    let mut store = SqlStore::connect(config.database_url.expose_secret()).await?;
     match config.secret_key().map_err(anyhow::Error::msg)? {
         Some(key) => {
             store = store.with_secret_key(&key);

@@ -9,6 +9,7 @@ use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use portvakt_core::store::{FactorKind, OutboxMessage, Store};
 use portvakt_core::Clock;
+use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -99,15 +100,15 @@ impl MessageSender for FileOutbox {
 /// template with `{to}` (digits, international) and `{message}`.
 pub struct HttpSmsGateway {
     client: reqwest::Client,
-    url: String,
-    auth_header: Option<String>,
+    url: SecretString,
+    auth_header: Option<SecretString>,
     template: String,
 }
 
 impl HttpSmsGateway {
     /// # Errors
     /// When the HTTP client cannot be built.
-    pub fn new(c: &SmsConfig, url: &str) -> Result<Self, String> {
+    pub fn new(c: &SmsConfig, url: &SecretString) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(20))
             .redirect(reqwest::redirect::Policy::none())
@@ -115,7 +116,7 @@ impl HttpSmsGateway {
             .map_err(|e| format!("sms: {e}"))?;
         Ok(Self {
             client,
-            url: url.to_owned(),
+            url: url.clone(),
             auth_header: c.auth_header.clone(),
             template: c.body_template.clone(),
         })
@@ -141,13 +142,15 @@ impl MessageSender for HttpSmsGateway {
             .replace("{message}", &json_inner(&m.body));
         let mut req = self
             .client
-            .post(&self.url)
+            .post(self.url.expose_secret())
             .header("content-type", "application/json")
             .body(body);
         if let Some(h) = &self.auth_header {
-            req = req.header("authorization", h);
+            req = req.header("authorization", h.expose_secret());
         }
-        let resp = req.send().await.map_err(|e| e.to_string())?;
+        // The gateway URL may carry an API key: errors go to logs and the
+        // outbox row without it.
+        let resp = req.send().await.map_err(|e| e.without_url().to_string())?;
         if resp.status().is_success() {
             Ok(())
         } else {
@@ -188,7 +191,7 @@ impl Senders {
     /// Invalid settings.
     pub fn from_config(email: &EmailConfig, sms: &SmsConfig) -> Result<Self, String> {
         let email: Option<Arc<dyn MessageSender>> = match (&email.smtp_url, &email.outbox_dir) {
-            (Some(url), _) => Some(Arc::new(SmtpSender::new(url, &email.from)?)),
+            (Some(url), _) => Some(Arc::new(SmtpSender::new(url.expose_secret(), &email.from)?)),
             (None, Some(dir)) => Some(Arc::new(FileOutbox::new(dir.clone(), &email.from)?)),
             (None, None) => None,
         };

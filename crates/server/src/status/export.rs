@@ -9,6 +9,7 @@ use crate::status::public::{atom_text, body, json_text, StaticStatusPage};
 use anyhow::{anyhow, Context};
 use askama::Template;
 use portvakt_core::store::{Organisation, Store};
+use secrecy::ExposeSecret;
 use std::path::{Path, PathBuf};
 
 /// Writes one file so a reader never sees half of it.
@@ -155,7 +156,11 @@ pub async fn export_and_push(
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(20))
             .build()?;
-        let base = format!("{}/{}/", url.trim_end_matches('/'), org.slug.as_str());
+        let base = format!(
+            "{}/{}/",
+            url.expose_secret().trim_end_matches('/'),
+            org.slug.as_str()
+        );
         // WebDAV servers want each folder made before files go into it
         // (MKCOL); plain PUT targets may not know the method, and one that
         // exists already answers 405, so the answer is only a hint: a PUT
@@ -173,7 +178,7 @@ pub async fn export_and_push(
         for folder in &folders {
             let mut req = client.request(mkcol.clone(), format!("{base}{folder}"));
             if let Some(h) = &config.push_auth_header {
-                req = req.header("Authorization", h);
+                req = req.header("Authorization", h.expose_secret());
             }
             let _ = req.send().await;
         }
@@ -182,11 +187,13 @@ pub async fn export_and_push(
                 .put(format!("{base}{}", f.display()))
                 .body(std::fs::read(dir.join(f))?);
             if let Some(h) = &config.push_auth_header {
-                req = req.header("Authorization", h);
+                req = req.header("Authorization", h.expose_secret());
             }
             let resp = req
                 .send()
                 .await
+                // The push URL may carry credentials.
+                .map_err(reqwest::Error::without_url)
                 .with_context(|| format!("PUT {}", f.display()))?;
             if !resp.status().is_success() {
                 return Err(anyhow!("PUT {}: {}", f.display(), resp.status()));

@@ -4,6 +4,7 @@ use crate::helpers::*;
 use portvakt_core::ids::OrganisationId;
 use portvakt_core::store::OutboxMessage;
 use portvakt_server::messaging::senders::Senders;
+use secrecy::ExposeSecret;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -18,7 +19,13 @@ fn world_readable(p: &Path) {
 #[tokio::test]
 async fn database_and_its_wal_are_created_owner_only() {
     let app = spawn_app().await;
-    let db = Path::new(app.config.database_url.trim_start_matches("sqlite://")).to_owned();
+    let db = Path::new(
+        app.config
+            .database_url
+            .expose_secret()
+            .trim_start_matches("sqlite://"),
+    )
+    .to_owned();
     for suffix in ["", "-wal", "-shm"] {
         let p = Path::new(&format!("{}{suffix}", db.display())).to_owned();
         assert_eq!(mode(&p), 0o600, "{}", p.display());

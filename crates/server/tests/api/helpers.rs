@@ -6,6 +6,7 @@ use portvakt_server::app::startup::Application;
 use portvakt_server::provisioning::{apply_run, demo};
 use portvakt_store::SqlStore;
 use reqwest::redirect::Policy;
+use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -118,7 +119,10 @@ impl TestApp {
         let path = dir.0.join("portvakt.toml");
         std::fs::write(
             &path,
-            format!("database_url = \"{}\"\n{extra}", self.config.database_url),
+            format!(
+                "database_url = \"{}\"\n{extra}",
+                self.config.database_url.expose_secret()
+            ),
         )
         .unwrap();
         path
