@@ -23,6 +23,9 @@ pub enum AppError {
     RoleRefused(RoleRefusal),
     #[error("not found")]
     NotFound,
+    /// A store uniqueness rule refused the change (409, never 500).
+    #[error("conflict on {0}")]
+    Conflict(String),
     #[error("busy")]
     Busy,
     #[error("internal: {0}")]
@@ -38,7 +41,10 @@ pub struct RoleRefusal {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        AppError::Internal(e.to_string())
+        match e {
+            StoreError::Conflict(on) => AppError::Conflict(on),
+            e => AppError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -66,6 +72,7 @@ impl AppError {
                 (StatusCode::FORBIDDEN, "error.forbidden")
             }
             AppError::NotFound => (StatusCode::NOT_FOUND, "error.not_found"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "error.conflict"),
             AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "login.error.busy"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error.internal"),
         }
@@ -80,6 +87,9 @@ impl IntoResponse for AppError {
             tracing::error!(reference = %r, error = %detail, "request failed");
             Some(r)
         } else {
+            if let AppError::Conflict(on) = &self {
+                tracing::info!(constraint = %on, "request refused: store conflict");
+            }
             None
         };
         let page = ErrorPage {
@@ -100,5 +110,25 @@ impl IntoResponse for AppError {
             resp.extensions_mut().insert(who);
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A store conflict is the person's 409 page in both languages, never a
+    /// 500 with a reference.
+    #[tokio::test]
+    async fn a_store_conflict_is_a_409_page_in_swedish_and_english() {
+        let e: AppError = StoreError::Conflict("users_username_key".into()).into();
+        let resp = e.into_response();
+        assert_eq!(resp.status(), StatusCode::CONFLICT);
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        let html = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(html.contains("krockar"), "{html}");
+        assert!(html.contains("clashes"), "{html}");
+        assert!(!html.contains("users_username_key"));
     }
 }

@@ -3,6 +3,7 @@
 //! table.
 
 pub mod access_text;
+pub mod api_error;
 pub mod assets;
 pub mod client_ip;
 pub mod cookies;
