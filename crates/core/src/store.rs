@@ -325,7 +325,9 @@ pub struct AdminEvent {
 }
 
 #[async_trait]
-pub trait Store: crate::handoff::HandoffStore + Send + Sync + 'static {
+pub trait Store:
+    crate::handoff::HandoffStore + crate::coordination::CoordinationStore + Send + Sync + 'static
+{
     // Organisations
     async fn organisation(&self, id: &OrganisationId) -> StoreResult<Option<Organisation>>;
     async fn organisation_by_slug(&self, slug: &Slug) -> StoreResult<Option<Organisation>>;

@@ -14,6 +14,7 @@
 mod admin_events;
 mod apply;
 mod codes;
+mod coordination;
 mod factors;
 pub mod files;
 mod handoff;

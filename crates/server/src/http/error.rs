@@ -125,7 +125,9 @@ mod tests {
         let e: AppError = StoreError::Conflict("users_username_key".into()).into();
         let resp = e.into_response();
         assert_eq!(resp.status(), StatusCode::CONFLICT);
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
         let html = String::from_utf8(bytes.to_vec()).unwrap();
         assert!(html.contains("krockar"), "{html}");
         assert!(html.contains("clashes"), "{html}");
