@@ -7,7 +7,6 @@ pub mod app_path;
 pub mod apply;
 pub mod auth;
 pub mod clock;
-pub mod coordination;
 pub mod domain;
 pub mod error;
 pub mod forward;

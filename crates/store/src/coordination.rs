@@ -1,32 +1,17 @@
 //! Claims on queued messages and the probe leader's lock (see
 //! `portvakt_core::coordination`).
 
-use crate::rows::get;
+use crate::outbox::outbox_message;
 use crate::{db_err, Backend, SqlStore};
 use async_trait::async_trait;
 use portvakt_core::clock::UnixTime;
-use portvakt_core::coordination::{CoordinationStore, Lead};
-use portvakt_core::ids::OrganisationId;
+use portvakt_core::store::{CoordinationStore, Lead};
 use portvakt_core::store::{OutboxMessage, StoreResult};
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Connection, Row};
 
 /// Advisory locks taken by Portvakt use this first key, so they cannot
 /// meet another application's locks on a shared server ("PV").
 const LOCK_CLASS: i32 = 0x5056;
-
-fn outbox_message(r: &AnyRow) -> StoreResult<OutboxMessage> {
-    Ok(OutboxMessage {
-        id: get(r, "id")?,
-        organisation_id: OrganisationId::from_raw(get::<String>(r, "organisation_id")?),
-        channel: get(r, "channel")?,
-        recipient: get(r, "recipient")?,
-        subject: get(r, "subject")?,
-        body: get(r, "body")?,
-        created_at: get(r, "created_at")?,
-        attempts: u32::try_from(get::<i64>(r, "attempts")?).unwrap_or(u32::MAX),
-    })
-}
 
 #[async_trait]
 impl CoordinationStore for SqlStore {

@@ -1,20 +1,16 @@
-//! Zones, second factors and pending-session counters.
+//! Second factors, passkeys among them.
 
 use crate::rows::get;
 use crate::{db_err, SqlStore};
-use portvakt_core::apply::ZoneRecord;
+use async_trait::async_trait;
 use portvakt_core::clock::UnixTime;
-use portvakt_core::domain::Slug;
-use portvakt_core::ids::{FactorId, OrganisationId, UserId, ZoneId};
-use portvakt_core::store::{Factor, FactorKind, StoreResult};
+use portvakt_core::ids::{FactorId, OrganisationId, UserId};
+use portvakt_core::store::{Factor, FactorKind, FactorStore, StoreResult};
 use portvakt_core::StoreError;
 
-pub(crate) const FACTOR_COLUMNS: &str = "id, organisation_id, user_id, kind, label, secret, destination, confirmed, created_at, last_used_at";
+const FACTOR_COLUMNS: &str = "id, organisation_id, user_id, kind, label, secret, destination, confirmed, created_at, last_used_at";
 
-pub(crate) fn factor_from_row(
-    sealer: &crate::Sealer,
-    r: &sqlx::any::AnyRow,
-) -> StoreResult<Factor> {
+fn factor_from_row(sealer: &crate::Sealer, r: &sqlx::any::AnyRow) -> StoreResult<Factor> {
     let user_id = UserId::from_raw(get::<String>(r, "user_id")?);
     let secret: Option<String> = get(r, "secret")?;
     let kind: String = get(r, "kind")?;
@@ -33,44 +29,9 @@ pub(crate) fn factor_from_row(
     })
 }
 
-impl SqlStore {
-    pub(crate) async fn count_mfa_try_impl(&self, token_hash: &str) -> StoreResult<u32> {
-        let row = sqlx::query("UPDATE sessions SET mfa_tries = mfa_tries + 1 WHERE token_hash = $1 RETURNING mfa_tries")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
-        match row {
-            Some(r) => Ok(u32::try_from(get::<i64>(&r, "mfa_tries")?).unwrap_or(u32::MAX)),
-            None => Ok(u32::MAX),
-        }
-    }
-
-    pub(crate) async fn zones_impl(&self, org: &OrganisationId) -> StoreResult<Vec<ZoneRecord>> {
-        sqlx::query(
-            "SELECT id, slug, name, cidrs FROM zones WHERE organisation_id = $1 ORDER BY slug",
-        )
-        .bind(org.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| {
-            Ok(ZoneRecord {
-                id: ZoneId::from_raw(get::<String>(r, "id")?),
-                slug: Slug::from_stored(get(r, "slug")?),
-                name: get(r, "name")?,
-                cidrs: get(r, "cidrs")?,
-            })
-        })
-        .collect()
-    }
-
-    pub(crate) async fn factors_impl(
-        &self,
-        org: &OrganisationId,
-        user: &UserId,
-    ) -> StoreResult<Vec<Factor>> {
+#[async_trait]
+impl FactorStore for SqlStore {
+    async fn factors(&self, org: &OrganisationId, user: &UserId) -> StoreResult<Vec<Factor>> {
         sqlx::query(&format!(
             "SELECT {FACTOR_COLUMNS} FROM factors WHERE organisation_id = $1 AND user_id = $2 ORDER BY created_at, id"
         ))
@@ -84,7 +45,7 @@ impl SqlStore {
         .collect()
     }
 
-    pub(crate) async fn add_factor_impl(&self, f: &Factor) -> StoreResult<()> {
+    async fn add_factor(&self, f: &Factor) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO factors (id, organisation_id, user_id, kind, label, secret, destination, last_step, confirmed, created_at, last_used_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $9, 0, $7, $8, NULL)",
@@ -109,7 +70,7 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(crate) async fn confirm_factor_impl(
+    async fn confirm_factor(
         &self,
         org: &OrganisationId,
         user: &UserId,
@@ -132,7 +93,7 @@ impl SqlStore {
         Ok(r.rows_affected() == 1)
     }
 
-    pub(crate) async fn remove_factor_impl(
+    async fn remove_factor(
         &self,
         org: &OrganisationId,
         user: &UserId,
@@ -170,7 +131,7 @@ impl SqlStore {
         Ok(true)
     }
 
-    pub(crate) async fn consume_totp_step_impl(
+    async fn consume_totp_step(
         &self,
         org: &OrganisationId,
         user: &UserId,
@@ -191,5 +152,41 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn factor_by_credential(&self, credential_id: &str) -> StoreResult<Option<Factor>> {
+        sqlx::query(&format!(
+            "SELECT {FACTOR_COLUMNS} FROM factors WHERE kind = 'passkey' AND destination = $1"
+        ))
+        .bind(credential_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .as_ref()
+        .map(|r| factor_from_row(&self.sealer, r))
+        .transpose()
+    }
+
+    async fn update_factor_secret(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        id: &FactorId,
+        secret: &str,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE factors SET secret = $1, last_used_at = $2 \
+             WHERE organisation_id = $3 AND user_id = $4 AND id = $5",
+        )
+        .bind(self.sealer.seal(user, secret)?)
+        .bind(now)
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
     }
 }

@@ -4,9 +4,8 @@ use crate::rows::get;
 use crate::{db_err, SqlStore};
 use async_trait::async_trait;
 use portvakt_core::clock::UnixTime;
-use portvakt_core::handoff::{AppsTicket, HandoffStore, SessionLink};
 use portvakt_core::ids::OrganisationId;
-use portvakt_core::store::StoreResult;
+use portvakt_core::store::{AppsTicket, HandoffStore, SessionLink, StoreResult};
 
 fn link_from_row(r: &sqlx::any::AnyRow) -> StoreResult<SessionLink> {
     Ok(SessionLink {

@@ -1,6 +1,6 @@
 //! Portvakt's storage: one implementation of [`portvakt_core::store::Store`]
-//! for SQLite (embedded, the default) and PostgreSQL (several nodes on one
-//! database).
+//! (one file per sub-trait) for SQLite (embedded, the default) and
+//! PostgreSQL (several nodes on one database).
 //!
 //! Why one crate and not one per backend: the schema uses only portable
 //! types (text ids, integer Unix seconds, integer flags) and the SQL only
@@ -11,21 +11,24 @@
 //! check. Both backends run the same conformance suite from
 //! `portvakt_core::store_suite`.
 
-mod admin_events;
-mod apply;
-mod codes;
+mod challenges;
 mod coordination;
+mod events;
 mod factors;
 pub mod files;
 mod handoff;
-mod passkeys;
+mod organisations;
+mod outbox;
 mod probes;
+mod provisioning;
 mod rows;
 mod seal;
+mod services;
+mod sessions;
 mod status;
-mod store_impl;
 pub mod testing;
 mod throttle;
+mod users;
 
 use portvakt_core::StoreError;
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
@@ -157,6 +160,12 @@ impl SqlStore {
 
 pub(crate) fn affected(r: &AnyQueryResult) -> u64 {
     r.rows_affected()
+}
+
+/// Listing limits are capped in the store, whatever the caller asks for
+/// (SECURITY.md C4).
+pub(crate) fn clamp_limit(limit: u32) -> i64 {
+    i64::from(limit.min(100))
 }
 
 #[cfg(test)]

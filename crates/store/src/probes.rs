@@ -2,20 +2,19 @@
 //! per-component daily figures.
 
 use crate::rows::get;
-use crate::{db_err, SqlStore};
+use crate::{db_err, Backend, SqlStore};
+use async_trait::async_trait;
 use portvakt_core::domain::Slug;
 use portvakt_core::ids::OrganisationId;
 use portvakt_core::probe::{DayFigure, Probe, ProbeOverview, ProbeSpec, ProbeState};
 use portvakt_core::status::ComponentState;
-use portvakt_core::store::StoreResult;
+use portvakt_core::store::{ProbeStore, StoreResult};
 use portvakt_core::StoreError;
 
-impl SqlStore {
+#[async_trait]
+impl ProbeStore for SqlStore {
     /// One organisation's probes, or every organisation's (the runner).
-    pub(crate) async fn probes_impl(
-        &self,
-        org: Option<&OrganisationId>,
-    ) -> StoreResult<Vec<Probe>> {
+    async fn probes(&self, org: Option<&OrganisationId>) -> StoreResult<Vec<Probe>> {
         sqlx::query(
             "SELECT organisation_id, slug, component, spec FROM status_probes \
              WHERE ($1 = '' OR organisation_id = $1) ORDER BY organisation_id, sort",
@@ -38,51 +37,13 @@ impl SqlStore {
         .collect()
     }
 
-    pub(crate) async fn probe_states_impl(
-        &self,
-        org: &OrganisationId,
-    ) -> StoreResult<Vec<ProbeState>> {
+    async fn probe_states(&self, org: &OrganisationId) -> StoreResult<Vec<ProbeState>> {
         self.states_where(org, "").await
-    }
-
-    async fn states_where(
-        &self,
-        org: &OrganisationId,
-        extra: &str,
-    ) -> StoreResult<Vec<ProbeState>> {
-        sqlx::query(&format!(
-            "SELECT probe, component, down, since, checked_at, last_error, impact, muted FROM probe_states \
-             WHERE organisation_id = $1 {extra} ORDER BY probe"
-        ))
-        .bind(org.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| {
-            let impact: String = get(r, "impact")?;
-            Ok(ProbeState {
-                organisation_id: org.clone(),
-                probe: Slug::from_stored(get(r, "probe")?),
-                component: Slug::from_stored(get(r, "component")?),
-                down: get::<i64>(r, "down")? != 0,
-                since: get(r, "since")?,
-                checked_at: get(r, "checked_at")?,
-                last_error: get(r, "last_error")?,
-                impact: ComponentState::parse(&impact)
-                    .ok_or_else(|| StoreError::Corrupt("probe impact".into()))?,
-                muted: get::<i64>(r, "muted")? != 0,
-            })
-        })
-        .collect()
     }
 
     /// Two small queries however many probes there are: the public page
     /// must not read hundreds of rows that say "fine".
-    pub(crate) async fn probe_overview_impl(
-        &self,
-        org: &OrganisationId,
-    ) -> StoreResult<ProbeOverview> {
+    async fn probe_overview(&self, org: &OrganisationId) -> StoreResult<ProbeOverview> {
         let r = sqlx::query(
             "SELECT COUNT(*) AS n, MAX(checked_at) AS latest FROM probe_states WHERE organisation_id = $1",
         )
@@ -97,7 +58,7 @@ impl SqlStore {
         })
     }
 
-    pub(crate) async fn put_probe_states_impl(&self, states: &[ProbeState]) -> StoreResult<()> {
+    async fn put_probe_states(&self, states: &[ProbeState]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         for s in states {
             // Only probes the organisation file still defines; a state for
@@ -125,10 +86,7 @@ impl SqlStore {
         tx.commit().await.map_err(db_err)
     }
 
-    pub(crate) async fn add_probe_figures_impl(
-        &self,
-        figures: &[(OrganisationId, DayFigure)],
-    ) -> StoreResult<()> {
+    async fn add_probe_figures(&self, figures: &[(OrganisationId, DayFigure)]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         for (org, f) in figures {
             sqlx::query(
@@ -151,14 +109,14 @@ impl SqlStore {
     /// One row per component, its days joined into one string by the
     /// database: a row costs far more than its bytes here (90 days of 50
     /// components took longer to fetch than the rest of the page).
-    pub(crate) async fn probe_days_impl(
+    async fn probe_days(
         &self,
         org: &OrganisationId,
         since_day: &str,
     ) -> StoreResult<Vec<DayFigure>> {
         let joined = match self.backend {
-            crate::Backend::Sqlite => "group_concat(day || ':' || checks || ':' || failures, ',')",
-            crate::Backend::Postgres => {
+            Backend::Sqlite => "group_concat(day || ':' || checks || ':' || failures, ',')",
+            Backend::Postgres => {
                 "string_agg(day || ':' || checks || ':' || failures, ',' ORDER BY day)"
             }
         };
@@ -197,12 +155,46 @@ impl SqlStore {
         Ok(out)
     }
 
-    pub(crate) async fn prune_probe_days_impl(&self, before_day: &str) -> StoreResult<u64> {
+    async fn prune_probe_days(&self, before_day: &str) -> StoreResult<u64> {
         Ok(sqlx::query("DELETE FROM probe_days WHERE day < $1")
             .bind(before_day)
             .execute(&self.pool)
             .await
             .map_err(db_err)?
             .rows_affected())
+    }
+}
+
+impl SqlStore {
+    async fn states_where(
+        &self,
+        org: &OrganisationId,
+        extra: &str,
+    ) -> StoreResult<Vec<ProbeState>> {
+        sqlx::query(&format!(
+            "SELECT probe, component, down, since, checked_at, last_error, impact, muted FROM probe_states \
+             WHERE organisation_id = $1 {extra} ORDER BY probe"
+        ))
+        .bind(org.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            let impact: String = get(r, "impact")?;
+            Ok(ProbeState {
+                organisation_id: org.clone(),
+                probe: Slug::from_stored(get(r, "probe")?),
+                component: Slug::from_stored(get(r, "component")?),
+                down: get::<i64>(r, "down")? != 0,
+                since: get(r, "since")?,
+                checked_at: get(r, "checked_at")?,
+                last_error: get(r, "last_error")?,
+                impact: ComponentState::parse(&impact)
+                    .ok_or_else(|| StoreError::Corrupt("probe impact".into()))?,
+                muted: get::<i64>(r, "muted")? != 0,
+            })
+        })
+        .collect()
     }
 }

@@ -2,17 +2,18 @@
 
 use crate::rows::get;
 use crate::{db_err, SqlStore};
+use async_trait::async_trait;
 use portvakt_core::clock::UnixTime;
 use portvakt_core::domain::Slug;
 use portvakt_core::ids::{EventId, OrganisationId};
 use portvakt_core::status::{Component, ComponentState, Incident, IncidentUpdate, Phase};
-use portvakt_core::store::StoreResult;
+use portvakt_core::store::{StatusStore, StoreResult};
 use portvakt_core::StoreError;
 use std::collections::HashMap;
 
 /// Which incidents to read.
 #[derive(Clone, Copy)]
-pub(crate) enum Which {
+enum Which {
     /// Open ones and those resolved at or after `since`, newest first, at
     /// most `limit`, every update; drafts only or published only.
     Window {
@@ -74,33 +75,7 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 impl SqlStore {
-    pub(crate) async fn status_components_impl(
-        &self,
-        org: &OrganisationId,
-    ) -> StoreResult<Vec<Component>> {
-        sqlx::query(
-            "SELECT slug, name, grp, alternatives, sort FROM status_components \
-             WHERE organisation_id = $1 ORDER BY sort, slug",
-        )
-        .bind(org.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| {
-            Ok(Component {
-                organisation_id: org.clone(),
-                slug: Slug::from_stored(get(r, "slug")?),
-                name: get(r, "name")?,
-                group: get(r, "grp")?,
-                alternatives: get(r, "alternatives")?,
-                sort: get(r, "sort")?,
-            })
-        })
-        .collect()
-    }
-
-    pub(crate) async fn incidents_impl(
+    async fn select_incidents(
         &self,
         org: &OrganisationId,
         which: Which,
@@ -199,8 +174,67 @@ impl SqlStore {
         }
         Ok(incidents)
     }
+}
 
-    pub(crate) async fn create_incident_impl(&self, i: &Incident) -> StoreResult<()> {
+#[async_trait]
+impl StatusStore for SqlStore {
+    async fn status_components(&self, org: &OrganisationId) -> StoreResult<Vec<Component>> {
+        sqlx::query(
+            "SELECT slug, name, grp, alternatives, sort FROM status_components \
+             WHERE organisation_id = $1 ORDER BY sort, slug",
+        )
+        .bind(org.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            Ok(Component {
+                organisation_id: org.clone(),
+                slug: Slug::from_stored(get(r, "slug")?),
+                name: get(r, "name")?,
+                group: get(r, "grp")?,
+                alternatives: get(r, "alternatives")?,
+                sort: get(r, "sort")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn incidents(
+        &self,
+        org: &OrganisationId,
+        since: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Incident>> {
+        self.select_incidents(
+            org,
+            Which::Window {
+                since,
+                limit,
+                drafts: false,
+            },
+        )
+        .await
+    }
+
+    async fn incidents_shown(
+        &self,
+        org: &OrganisationId,
+        since: UnixTime,
+        resolved: u32,
+    ) -> StoreResult<Vec<Incident>> {
+        self.select_incidents(
+            org,
+            Which::Shown {
+                since,
+                resolved: resolved.min(1000),
+            },
+        )
+        .await
+    }
+
+    async fn create_incident(&self, i: &Incident) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query(
             "INSERT INTO incidents (id, organisation_id, title, title_en, maintenance, phase, created_at, resolved_at, draft) \
@@ -236,7 +270,7 @@ impl SqlStore {
         tx.commit().await.map_err(db_err)
     }
 
-    pub(crate) async fn add_incident_update_impl(
+    async fn add_incident_update(
         &self,
         org: &OrganisationId,
         incident: &str,
@@ -262,10 +296,20 @@ impl SqlStore {
         tx.commit().await.map_err(db_err)?;
         Ok(true)
     }
-}
 
-impl SqlStore {
-    pub(crate) async fn publish_draft_impl(
+    async fn draft_incidents(&self, org: &OrganisationId) -> StoreResult<Vec<Incident>> {
+        self.select_incidents(
+            org,
+            Which::Window {
+                since: UnixTime::MAX,
+                limit: 100,
+                drafts: true,
+            },
+        )
+        .await
+    }
+
+    async fn publish_draft(
         &self,
         org: &OrganisationId,
         incident: &str,
@@ -303,7 +347,7 @@ impl SqlStore {
         Ok(true)
     }
 
-    pub(crate) async fn withdraw_draft_impl(
+    async fn withdraw_draft(
         &self,
         org: &OrganisationId,
         incident: &str,
@@ -372,82 +416,4 @@ async fn insert_update(
     .await
     .map_err(db_err)?;
     Ok(())
-}
-
-impl SqlStore {
-    pub(crate) async fn emergency_contacts_impl(
-        &self,
-        org: &OrganisationId,
-    ) -> StoreResult<(Vec<String>, Vec<String>)> {
-        let mut team = Vec::new();
-        let mut list = Vec::new();
-        for r in sqlx::query(
-            "SELECT kind, address FROM emergency_contacts WHERE organisation_id = $1 ORDER BY kind, sort",
-        )
-        .bind(org.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
-        {
-            let kind: String = get(&r, "kind")?;
-            let address: String = get(&r, "address")?;
-            if kind == "team" {
-                team.push(address);
-            } else {
-                list.push(address);
-            }
-        }
-        Ok((team, list))
-    }
-
-    pub(crate) async fn enqueue_batch_impl(
-        &self,
-        batch: &str,
-        messages: &[portvakt_core::store::OutboxMessage],
-    ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        for m in messages {
-            crate::codes::outbox_insert(m, Some(batch))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
-        tx.commit().await.map_err(db_err)
-    }
-
-    pub(crate) async fn batch_reports_impl(
-        &self,
-        org: &OrganisationId,
-        limit: u32,
-    ) -> StoreResult<Vec<portvakt_core::store::BatchReport>> {
-        let rows = sqlx::query(
-            "SELECT batch, MIN(subject) AS subject, MIN(created_at) AS created_at, COUNT(*) AS total, \
-             SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END) AS sent, \
-             SUM(CASE WHEN sent_at IS NULL AND last_error IS NOT NULL THEN 1 ELSE 0 END) AS failing, \
-             MAX(last_error) AS last_error \
-             FROM outbox WHERE organisation_id = $1 AND batch IS NOT NULL \
-             GROUP BY batch ORDER BY MIN(created_at) DESC, batch LIMIT $2",
-        )
-        .bind(org.as_str())
-        .bind(i64::from(limit.min(100)))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                let n = |c: &str| -> StoreResult<u32> {
-                    Ok(u32::try_from(get::<i64>(r, c)?).unwrap_or(u32::MAX))
-                };
-                Ok(portvakt_core::store::BatchReport {
-                    batch: get(r, "batch")?,
-                    subject: get(r, "subject")?,
-                    created_at: get(r, "created_at")?,
-                    total: n("total")?,
-                    sent: n("sent")?,
-                    failing: n("failing")?,
-                    last_error: get(r, "last_error")?,
-                })
-            })
-            .collect()
-    }
 }

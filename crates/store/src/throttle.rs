@@ -3,11 +3,12 @@
 
 use crate::rows::get;
 use crate::{db_err, SqlStore};
+use async_trait::async_trait;
 use portvakt_core::auth::lockout::{LockoutPolicy, ThrottleState, HARD_LOCK};
 use portvakt_core::clock::UnixTime;
 use portvakt_core::domain::Username;
 use portvakt_core::ids::OrganisationId;
-use portvakt_core::store::StoreResult;
+use portvakt_core::store::{StoreResult, ThrottleStore};
 
 /// Counts one more failure (held until commit) and returns the new count
 /// and `locked_until` as it was before.
@@ -54,10 +55,31 @@ async fn set_locked_until(
     Ok(())
 }
 
-impl SqlStore {
+#[async_trait]
+impl ThrottleStore for SqlStore {
+    async fn throttle_state(
+        &self,
+        org: &OrganisationId,
+        username: &Username,
+    ) -> StoreResult<ThrottleState> {
+        let row = sqlx::query("SELECT failures, locked_until FROM login_throttle WHERE organisation_id = $1 AND username = $2")
+            .bind(org.as_str())
+            .bind(username.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        match row {
+            None => Ok(ThrottleState::default()),
+            Some(r) => Ok(ThrottleState {
+                failures: u32::try_from(get::<i64>(&r, "failures")?).unwrap_or(u32::MAX),
+                locked_until: get(&r, "locked_until")?,
+            }),
+        }
+    }
+
     /// The increment happens in the database, so two nodes counting at
     /// once never lose a failure (SECURITY.md G2).
-    pub(crate) async fn record_failure_impl(
+    async fn record_failure(
         &self,
         org: &OrganisationId,
         username: &Username,
@@ -75,7 +97,17 @@ impl SqlStore {
         })
     }
 
-    pub(crate) async fn begin_try_impl(
+    async fn clear_failures(&self, org: &OrganisationId, username: &Username) -> StoreResult<()> {
+        sqlx::query("DELETE FROM login_throttle WHERE organisation_id = $1 AND username = $2")
+            .bind(org.as_str())
+            .bind(username.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn begin_try(
         &self,
         org: &OrganisationId,
         username: &Username,
@@ -104,7 +136,7 @@ impl SqlStore {
         }))
     }
 
-    pub(crate) async fn forgive_try_impl(
+    async fn forgive_try(
         &self,
         org: &OrganisationId,
         username: &Username,

@@ -3,9 +3,9 @@
 //! a task until it lets go (issue 11).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use portvakt_core::coordination::CoordinationStore;
 use portvakt_core::ids::OrganisationId;
-use portvakt_core::store::{OutboxMessage, Store};
+use portvakt_core::store::CoordinationStore;
+use portvakt_core::store::{OutboxMessage, OutboxStore};
 use portvakt_store::SqlStore;
 use std::collections::BTreeSet;
 use std::sync::Arc;

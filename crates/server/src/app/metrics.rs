@@ -13,6 +13,8 @@ pub struct Metrics {
     pub http_server_errors: AtomicU64,
     pub messages_sent: AtomicU64,
     pub messages_failed: AtomicU64,
+    /// 1 while this server runs the probes (the probe leader), else 0.
+    pub probe_leader: AtomicU64,
 }
 
 impl Metrics {
@@ -66,6 +68,12 @@ impl Metrics {
                 let _ = writeln!(s, "{name}{{{labels}}} {v}");
             }
         }
+        let leader = self.probe_leader.load(Ordering::Relaxed);
+        let _ = writeln!(
+            s,
+            "# HELP portvakt_probe_leader 1 while this server runs the probes\n\
+             # TYPE portvakt_probe_leader gauge\nportvakt_probe_leader {leader}"
+        );
         s
     }
 }

@@ -186,10 +186,15 @@ impl Application {
             Ok(warnings) => warnings.iter().for_each(|w| tracing::warn!("{w}")),
             Err(e) => tracing::warn!(error = %e, "could not check zones for very wide ranges"),
         }
+        // The background work ends with the server: a stopped server
+        // neither sends mail nor holds the probe lead.
+        let mut workers = Workers(Vec::new());
         if let Some(ml) = self.metrics_listener {
             let metrics = self.state.metrics.clone();
             let r = Router::new().route("/metrics", get(move || async move { metrics.render() }));
-            tokio::spawn(async move { axum::serve(ml, r).await });
+            workers.push(tokio::spawn(async move {
+                let _ = axum::serve(ml, r).await;
+            }));
         }
         if self.state.senders.any() {
             let senders = self.state.senders.clone();
@@ -198,15 +203,15 @@ impl Application {
                 self.state.clock.clone(),
                 self.state.metrics.clone(),
             );
-            tokio::spawn(async move {
+            workers.push(tokio::spawn(async move {
                 loop {
                     crate::messaging::senders::outbox_step(&*store, &senders, &*clock, &metrics)
                         .await;
                     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                 }
-            });
+            }));
         }
-        let _probes = crate::status::probes::runner::spawn(self.state.clone());
+        workers.extend(crate::status::probes::runner::spawn(self.state.clone()));
         let config = self.state.config.clone();
         crate::app::listener::serve(
             self.listener,
@@ -216,6 +221,27 @@ impl Application {
             shutdown_signal(),
         )
         .await
+    }
+}
+
+/// Tasks that stop when dropped.
+struct Workers(Vec<tokio::task::JoinHandle<()>>);
+
+impl Workers {
+    fn push(&mut self, task: tokio::task::JoinHandle<()>) {
+        self.0.push(task);
+    }
+
+    fn extend(&mut self, tasks: impl IntoIterator<Item = tokio::task::JoinHandle<()>>) {
+        self.0.extend(tasks);
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
     }
 }
 

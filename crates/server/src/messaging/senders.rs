@@ -235,8 +235,15 @@ impl Senders {
 /// Most attempts per message before it is given up (about a day of retries).
 const MAX_ATTEMPTS: u32 = 12;
 
+/// How long a claimed message is this server's to send. Far longer than a
+/// send may take (SMTP and the gateway give up after 20 s each); if the
+/// server dies meanwhile, another sends the message after this.
+const CLAIM_SECS: i64 = 300;
+
 /// Sends what is due, once. Returns how many were delivered. The worker
-/// loop calls this every second; tests call it directly.
+/// loop calls this every half second; tests call it directly. Messages are
+/// claimed before they are sent, so servers sharing a database never send
+/// one twice.
 pub async fn outbox_step(
     store: &dyn Store,
     senders: &Senders,
@@ -244,7 +251,7 @@ pub async fn outbox_step(
     metrics: &Metrics,
 ) -> usize {
     let now = clock.now();
-    let due = match store.due_messages(now, 20).await {
+    let due = match store.claim_due_messages(now, 20, now + CLAIM_SECS).await {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(error = %e, "outbox: reading due messages failed");

@@ -8,7 +8,7 @@ use anyhow::{anyhow, Context};
 use clap::Subcommand;
 use portvakt_core::domain::Slug;
 use portvakt_core::status::{new_incident, new_update, IncidentDraft};
-use portvakt_core::store::Store;
+use portvakt_core::store::{OrgStore, ProbeStore, StatusStore};
 use portvakt_core::{Clock, SystemClock};
 use portvakt_store::SqlStore;
 use std::path::Path;

@@ -28,4 +28,5 @@ mod sessions;
 mod sms;
 mod soft_passkey;
 mod status;
+mod two_servers;
 mod zones;

@@ -12,6 +12,7 @@ use portvakt_core::domain::Slug;
 use portvakt_core::ids::OrganisationId;
 use portvakt_core::probe::{CheckResult, DayFigure, Probe, ProbeState, Tracker, Transition};
 use portvakt_core::status::probe_draft;
+use portvakt_core::store::Lead;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
@@ -19,6 +20,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 type Key = (OrganisationId, Slug);
+
+/// The task name of the probe lead among servers on one database.
+const PROBE_TASK: &str = "probes";
 
 /// Daily figures are kept this long, then pruned.
 const KEEP_DAYS: i64 = 400;
@@ -62,7 +66,14 @@ struct Runner {
 /// this often, so its uptime bars do not go stale between incidents.
 const REFRESH_COPY: Duration = Duration::from_secs(3600);
 
-/// Starts the probes unless `[status] run_probes = false`.
+/// How often a server that does not run the probes asks whether it may,
+/// and the leader checks it still does (at most; never less often than
+/// the flush).
+const ELECTION_SECS: u64 = 5;
+
+/// Starts the probe runner unless `[status] run_probes = false`. Of the
+/// servers sharing a database, only the one holding the probe lead runs
+/// probes; the others wait and take over when it stops.
 #[must_use]
 pub fn spawn(state: AppState) -> Option<JoinHandle<()>> {
     if state.config.status.run_probes == Some(false) {
@@ -72,14 +83,12 @@ pub fn spawn(state: AppState) -> Option<JoinHandle<()>> {
 }
 
 async fn run(state: AppState) {
-    let every = Duration::from_secs(
-        state
-            .config
-            .status
-            .probe_flush_seconds
-            .unwrap_or(60)
-            .clamp(1, 3600),
-    );
+    let flush_secs = state
+        .config
+        .status
+        .probe_flush_seconds
+        .unwrap_or(60)
+        .clamp(1, 3600);
     let (tx, mut rx) = mpsc::channel::<Outcome>(4096);
     let mut r = Runner {
         state,
@@ -90,20 +99,69 @@ async fn run(state: AppState) {
         generation: 0,
         refreshed: HashMap::new(),
     };
-    let mut tick = tokio::time::interval(every);
+    let mut lead: Option<Box<dyn Lead>> = None;
+    let mut tick = tokio::time::interval(Duration::from_secs(flush_secs.min(ELECTION_SECS)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_flush = tokio::time::Instant::now();
     loop {
         tokio::select! {
-            Some(o) = rx.recv() => r.handle(o).await,
+            Some(o) = rx.recv() => {
+                if lead.is_some() {
+                    r.handle(o).await;
+                }
+            }
             _ = tick.tick() => {
-                r.flush().await;
-                r.sync(&tx).await;
+                let was_leading = lead.is_some();
+                r.elect(&mut lead).await;
+                if lead.is_none() {
+                    continue;
+                }
+                let due = !was_leading
+                    || last_flush.elapsed() >= Duration::from_secs(flush_secs);
+                if due {
+                    r.flush().await;
+                    r.sync(&tx).await;
+                    last_flush = tokio::time::Instant::now();
+                }
             }
         }
     }
 }
 
 impl Runner {
+    /// Keeps, takes or gives up the probe lead. A server that loses it
+    /// stops its probes at once (another server may already run them) and
+    /// forgets what it tracked: the next leader resumes from the stored
+    /// states.
+    async fn elect(&mut self, lead: &mut Option<Box<dyn Lead>>) {
+        if let Some(l) = lead.as_mut() {
+            if l.still_leading().await {
+                return;
+            }
+            tracing::warn!(
+                "probes: lost the probe lead (database connection gone); stopping probes"
+            );
+            *lead = None;
+            self.running.clear();
+            self.trackers.clear();
+            self.views.clear();
+            self.figures.clear();
+        }
+        match self.state.store.try_lead(PROBE_TASK).await {
+            Ok(Some(l)) => {
+                tracing::info!("probes: this server now runs the probes");
+                *lead = Some(l);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "probes: could not ask for the probe lead"),
+        }
+        let leading = u64::from(lead.is_some());
+        self.state
+            .metrics
+            .probe_leader
+            .store(leading, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Starts new probes, stops removed ones, restarts changed ones.
     async fn sync(&mut self, tx: &mpsc::Sender<Outcome>) {
         let probes = match self.state.store.probes(None).await {

@@ -1,18 +1,20 @@
 //! Loading an organisation's current state and applying a plan, all in one
-//! transaction.
+//! transaction; and the backend's own consistency check.
 
 use crate::rows::{self, get, SERVICE_COLS, USER_COLS};
-use crate::{db_err, SqlStore};
+use crate::{db_err, Backend, SqlStore};
+use async_trait::async_trait;
 use portvakt_core::apply::{Change, InitialPassword, OrgSnapshot, ServiceSnapshot, UserSnapshot};
 use portvakt_core::domain::{Role, Slug};
 use portvakt_core::ids::{FactorId, GroupId};
-use portvakt_core::store::StoreResult;
+use portvakt_core::store::{OrgStore, ProbeStore, ProvisioningStore, StoreResult};
 use portvakt_core::StoreError;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 use std::collections::{BTreeSet, HashMap};
 
-impl SqlStore {
-    pub(crate) async fn load_snapshot(&self, slug: &Slug) -> StoreResult<OrgSnapshot> {
+#[async_trait]
+impl ProvisioningStore for SqlStore {
+    async fn snapshot(&self, slug: &Slug) -> StoreResult<OrgSnapshot> {
         let row = sqlx::query(
             "SELECT id, slug, name, mfa_policy, status_contact, sms_country_codes FROM organisations WHERE slug = $1",
         )
@@ -37,8 +39,8 @@ impl SqlStore {
         .map(rows::group)
         .collect::<Result<Vec<_>, _>>()?;
 
-        let zones = self.zones_impl(&org.id).await?;
-        let (emergency_team, emergency_list) = self.emergency_contacts_impl(&org.id).await?;
+        let zones = self.zones(&org.id).await?;
+        let (emergency_team, emergency_list) = self.emergency_contacts(&org.id).await?;
         let components = sqlx::query(
             "SELECT id, slug, name, grp, alternatives, sort FROM status_components WHERE organisation_id = $1 ORDER BY sort",
         )
@@ -134,7 +136,7 @@ impl SqlStore {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
 
-        let probes = self.probes_impl(Some(&org.id)).await?;
+        let probes = self.probes(Some(&org.id)).await?;
         Ok(OrgSnapshot {
             organisation: Some(org),
             groups,
@@ -155,12 +157,39 @@ impl SqlStore {
         })
     }
 
-    pub(crate) async fn apply_all(&self, changes: &[Change]) -> StoreResult<()> {
+    async fn apply_changes(&self, changes: &[Change]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         for c in changes {
             apply_one(&mut tx, &self.sealer, c).await?;
         }
         tx.commit().await.map_err(db_err)
+    }
+
+    async fn integrity_check(&self) -> StoreResult<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                let rows = sqlx::query("PRAGMA integrity_check")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                let msgs: Vec<String> = rows
+                    .iter()
+                    .filter_map(|r| r.try_get::<String, _>(0).ok())
+                    .collect();
+                if msgs == ["ok"] {
+                    Ok(())
+                } else {
+                    Err(StoreError::Corrupt(msgs.join("; ")))
+                }
+            }
+            Backend::Postgres => {
+                sqlx::query("SELECT 1")
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+        }
     }
 }
 

@@ -1,58 +1,87 @@
-//! One-time codes and the outgoing message queue.
+//! One-time codes and WebAuthn ceremonies.
 
 use crate::rows::get;
 use crate::{db_err, SqlStore};
+use async_trait::async_trait;
 use portvakt_core::auth::codes;
 use portvakt_core::clock::UnixTime;
-use portvakt_core::ids::OrganisationId;
-use portvakt_core::store::{CodeChallenge, CodeCheck, CodeLimit, OutboxMessage, StoreResult};
+use portvakt_core::ids::{OrganisationId, UserId};
+use portvakt_core::store::{
+    Ceremony, ChallengeStore, CodeChallenge, CodeCheck, CodeLimit, StoreResult,
+};
 
-impl SqlStore {
-    pub(crate) async fn create_challenge_impl(&self, c: &CodeChallenge) -> StoreResult<()> {
+#[async_trait]
+impl ChallengeStore for SqlStore {
+    async fn create_ceremony(&self, c: &Ceremony) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // Unanswered ceremonies are dropped here rather than by a sweeper, so
+        // the table stays as small as the number of ceremonies in flight.
+        sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at < $1")
+            .bind(c.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO webauthn_ceremonies (id, purpose, organisation_id, user_id, session_hash, state, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&c.id)
+        .bind(&c.purpose)
+        .bind(c.user.as_ref().map(|(o, _)| o.as_str().to_owned()))
+        .bind(c.user.as_ref().map(|(_, u)| u.as_str().to_owned()))
+        .bind(c.session_hash.clone())
+        .bind(&c.state)
+        .bind(c.created_at)
+        .bind(c.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn take_ceremony(
+        &self,
+        id: &str,
+        purpose: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<Ceremony>> {
+        // DELETE … RETURNING: of two concurrent answers, one gets the row.
+        let row = sqlx::query(
+            "DELETE FROM webauthn_ceremonies WHERE id = $1 AND purpose = $2 \
+             RETURNING id, purpose, organisation_id, user_id, session_hash, state, created_at, expires_at",
+        )
+        .bind(id)
+        .bind(purpose)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = row else { return Ok(None) };
+        let expires_at: i64 = get(&r, "expires_at")?;
+        if expires_at < now {
+            return Ok(None);
+        }
+        let org: Option<String> = get(&r, "organisation_id")?;
+        let user: Option<String> = get(&r, "user_id")?;
+        Ok(Some(Ceremony {
+            id: get(&r, "id")?,
+            purpose: get(&r, "purpose")?,
+            user: org
+                .zip(user)
+                .map(|(o, u)| (OrganisationId::from_raw(o), UserId::from_raw(u))),
+            session_hash: get(&r, "session_hash")?,
+            state: get(&r, "state")?,
+            created_at: get(&r, "created_at")?,
+            expires_at,
+        }))
+    }
+
+    async fn create_challenge(&self, c: &CodeChallenge) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         insert_challenge(&mut tx, c).await?;
         tx.commit().await.map_err(db_err)
     }
 
-    pub(crate) async fn create_challenge_within_impl(
-        &self,
-        c: &CodeChallenge,
-        limits: &[CodeLimit],
-    ) -> StoreResult<Option<UnixTime>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        // A no-op write to the account's row first: PostgreSQL holds that
-        // row until commit and SQLite takes its writer lock, so two
-        // requests for one account count and insert one after the other.
-        sqlx::query("UPDATE users SET id = id WHERE organisation_id = $1 AND id = $2")
-            .bind(c.organisation_id.as_str())
-            .bind(c.user_id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        for l in limits {
-            let row = sqlx::query(
-                "SELECT COUNT(*) AS n FROM code_challenges \
-                 WHERE organisation_id = $1 AND user_id = $2 AND created_at > $3 \
-                 AND ($4 = '' OR purpose = $4)",
-            )
-            .bind(c.organisation_id.as_str())
-            .bind(c.user_id.as_str())
-            .bind(c.created_at - l.window_secs)
-            .bind(l.purpose)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if get::<i64>(&row, "n")? >= i64::from(l.max) {
-                tx.rollback().await.map_err(db_err)?;
-                return Ok(Some(c.created_at + l.window_secs.min(3600)));
-            }
-        }
-        insert_challenge(&mut tx, c).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(None)
-    }
-
-    pub(crate) async fn latest_challenge_at_impl(
+    async fn latest_challenge_at(
         &self,
         session_hash: &str,
         purpose: &str,
@@ -66,7 +95,7 @@ impl SqlStore {
         get(&row, "t")
     }
 
-    pub(crate) async fn use_challenge_impl(
+    async fn use_challenge(
         &self,
         session_hash: &str,
         purpose: &str,
@@ -75,11 +104,11 @@ impl SqlStore {
         max_tries: u32,
     ) -> StoreResult<CodeCheck> {
         match self
-            .check_challenge_impl(session_hash, purpose, code, now, max_tries)
+            .check_challenge(session_hash, purpose, code, now, max_tries)
             .await?
         {
             CodeCheck::Accepted { id, destination } => {
-                if self.redeem_challenge_impl(&id, now).await? {
+                if self.redeem_challenge(&id, now).await? {
                     Ok(CodeCheck::Accepted { id, destination })
                 } else {
                     Ok(CodeCheck::Void)
@@ -89,7 +118,7 @@ impl SqlStore {
         }
     }
 
-    pub(crate) async fn check_challenge_impl(
+    async fn check_challenge(
         &self,
         session_hash: &str,
         purpose: &str,
@@ -130,7 +159,45 @@ impl SqlStore {
         })
     }
 
-    pub(crate) async fn redeem_challenge_impl(&self, id: &str, now: UnixTime) -> StoreResult<bool> {
+    async fn create_challenge_within(
+        &self,
+        c: &CodeChallenge,
+        limits: &[CodeLimit],
+    ) -> StoreResult<Option<UnixTime>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // A no-op write to the account's row first: PostgreSQL holds that
+        // row until commit and SQLite takes its writer lock, so two
+        // requests for one account count and insert one after the other.
+        sqlx::query("UPDATE users SET id = id WHERE organisation_id = $1 AND id = $2")
+            .bind(c.organisation_id.as_str())
+            .bind(c.user_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        for l in limits {
+            let row = sqlx::query(
+                "SELECT COUNT(*) AS n FROM code_challenges \
+                 WHERE organisation_id = $1 AND user_id = $2 AND created_at > $3 \
+                 AND ($4 = '' OR purpose = $4)",
+            )
+            .bind(c.organisation_id.as_str())
+            .bind(c.user_id.as_str())
+            .bind(c.created_at - l.window_secs)
+            .bind(l.purpose)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if get::<i64>(&row, "n")? >= i64::from(l.max) {
+                tx.rollback().await.map_err(db_err)?;
+                return Ok(Some(c.created_at + l.window_secs.min(3600)));
+            }
+        }
+        insert_challenge(&mut tx, c).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(None)
+    }
+
+    async fn redeem_challenge(&self, id: &str, now: UnixTime) -> StoreResult<bool> {
         let r = sqlx::query(
             "UPDATE code_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1",
         )
@@ -142,10 +209,10 @@ impl SqlStore {
         Ok(r.rows_affected() == 1)
     }
 
-    pub(crate) async fn count_challenges_impl(
+    async fn count_challenges(
         &self,
         org: &OrganisationId,
-        user: &portvakt_core::ids::UserId,
+        user: &UserId,
         purpose: &str,
         since: UnixTime,
     ) -> StoreResult<u32> {
@@ -164,12 +231,12 @@ impl SqlStore {
         Ok(u32::try_from(get::<i64>(&row, "n")?).unwrap_or(u32::MAX))
     }
 
-    pub(crate) async fn challenge_owner_impl(
+    async fn challenge_owner(
         &self,
         session_hash: &str,
         purpose: &str,
         now: UnixTime,
-    ) -> StoreResult<Option<(OrganisationId, portvakt_core::ids::UserId)>> {
+    ) -> StoreResult<Option<(OrganisationId, UserId)>> {
         let row = sqlx::query(
             "SELECT organisation_id, user_id FROM code_challenges \
              WHERE session_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
@@ -185,12 +252,12 @@ impl SqlStore {
             None => Ok(None),
             Some(r) => Ok(Some((
                 OrganisationId::from_raw(get::<String>(&r, "organisation_id")?),
-                portvakt_core::ids::UserId::from_raw(get::<String>(&r, "user_id")?),
+                UserId::from_raw(get::<String>(&r, "user_id")?),
             ))),
         }
     }
 
-    pub(crate) async fn void_challenges_impl(
+    async fn void_challenges(
         &self,
         session_hash: &str,
         purpose: &str,
@@ -205,91 +272,6 @@ impl SqlStore {
             .map_err(db_err)?;
         Ok(())
     }
-
-    pub(crate) async fn enqueue_message_impl(&self, m: &OutboxMessage) -> StoreResult<()> {
-        outbox_insert(m, None)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-
-    pub(crate) async fn due_messages_impl(
-        &self,
-        now: UnixTime,
-        limit: u32,
-    ) -> StoreResult<Vec<OutboxMessage>> {
-        sqlx::query(
-            "SELECT id, organisation_id, channel, recipient, subject, body, created_at, attempts FROM outbox \
-             WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2",
-        )
-        .bind(now)
-        .bind(i64::from(limit.min(100)))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| {
-            Ok(OutboxMessage {
-                id: get(r, "id")?,
-                organisation_id: OrganisationId::from_raw(get::<String>(r, "organisation_id")?),
-                channel: get(r, "channel")?,
-                recipient: get(r, "recipient")?,
-                subject: get(r, "subject")?,
-                body: get(r, "body")?,
-                created_at: get(r, "created_at")?,
-                attempts: u32::try_from(get::<i64>(r, "attempts")?).unwrap_or(u32::MAX),
-            })
-        })
-        .collect()
-    }
-
-    pub(crate) async fn mark_sent_impl(&self, id: &str, now: UnixTime) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, body = '' WHERE id = $2",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(())
-    }
-
-    pub(crate) async fn mark_failed_impl(
-        &self,
-        id: &str,
-        error: &str,
-        next: UnixTime,
-    ) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3")
-            .bind(error)
-            .bind(next)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-}
-
-/// The one INSERT into the outbox, for single messages and batches.
-pub(crate) fn outbox_insert<'q>(
-    m: &'q OutboxMessage,
-    batch: Option<&'q str>,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    sqlx::query(
-        "INSERT INTO outbox (id, organisation_id, channel, recipient, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error, batch) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $7, NULL, NULL, $8)",
-    )
-    .bind(&m.id)
-    .bind(m.organisation_id.as_str())
-    .bind(&m.channel)
-    .bind(&m.recipient)
-    .bind(&m.subject)
-    .bind(&m.body)
-    .bind(m.created_at)
-    .bind(batch)
 }
 
 /// Voids the session's earlier codes for the purpose and stores the new one.

@@ -1,8 +1,8 @@
 //! What several servers on one database agree on through it: who sends a
 //! queued message, and which server runs the probes.
 
+use super::{OutboxMessage, StoreResult};
 use crate::clock::UnixTime;
-use crate::store::{OutboxMessage, StoreResult};
 use async_trait::async_trait;
 
 #[async_trait]

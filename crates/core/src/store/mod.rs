@@ -1,0 +1,86 @@
+//! The storage interface. Each method is one use-case and one transaction in
+//! the backend, so transactions never cross this trait. Every method that
+//! touches organisation data takes the organisation: a query without it does
+//! not exist, which is how one organisation's data stays out of another's
+//! reach (seed 001).
+//!
+//! One sub-trait per concern, each beside its record types; [`Store`] is
+//! all of them, so `dyn Store` callers reach every method without naming
+//! the sub-trait.
+
+mod challenges;
+mod coordination;
+mod events;
+mod factors;
+mod handoff;
+mod organisations;
+mod outbox;
+mod probes;
+mod provisioning;
+mod services;
+mod sessions;
+mod status;
+mod throttle;
+mod users;
+
+pub use challenges::{Ceremony, ChallengeStore, CodeChallenge, CodeCheck, CodeLimit};
+pub use coordination::{CoordinationStore, Lead};
+pub use events::{AdminEvent, EventResult, EventStore, SignInEvent};
+pub use factors::{Factor, FactorKind, FactorStore};
+pub use handoff::{AppsTicket, HandoffStore, SessionLink};
+pub use organisations::{OrgStore, Organisation};
+pub use outbox::{BatchReport, OutboxMessage, OutboxStore};
+pub use probes::ProbeStore;
+pub use provisioning::ProvisioningStore;
+pub use services::{Service, ServiceStore};
+pub use sessions::{NewSession, SessionRecord, SessionStore};
+pub use status::StatusStore;
+pub use throttle::ThrottleStore;
+pub use users::{Group, User, UserStore};
+
+use crate::error::StoreError;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything a backend stores. Implemented by implementing each sub-trait.
+pub trait Store:
+    OrgStore
+    + UserStore
+    + ServiceStore
+    + ThrottleStore
+    + SessionStore
+    + FactorStore
+    + ChallengeStore
+    + OutboxStore
+    + CoordinationStore
+    + EventStore
+    + StatusStore
+    + ProbeStore
+    + ProvisioningStore
+    + HandoffStore
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: OrgStore
+        + UserStore
+        + ServiceStore
+        + ThrottleStore
+        + SessionStore
+        + FactorStore
+        + ChallengeStore
+        + OutboxStore
+        + CoordinationStore
+        + EventStore
+        + StatusStore
+        + ProbeStore
+        + ProvisioningStore
+        + HandoffStore
+        + Send
+        + Sync
+        + 'static
+{
+}

@@ -1,0 +1,113 @@
+use crate::rows::{self, get, SESSION_COLS};
+use crate::{affected, db_err, SqlStore};
+use async_trait::async_trait;
+use portvakt_core::clock::UnixTime;
+use portvakt_core::ids::{OrganisationId, UserId};
+use portvakt_core::store::{NewSession, SessionRecord, SessionStore, StoreResult};
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn create_session(&self, s: &NewSession) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, organisation_id, user_id, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent, amr, pending_mfa, mfa_tries) \
+             VALUES ($1, $2, $3, $4, $4, $5, NULL, $6, $7, $8, $9, 0)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.organisation_id.as_str())
+        .bind(s.user_id.as_str())
+        .bind(s.created_at)
+        .bind(s.expires_at)
+        .bind(&s.ip)
+        .bind(&s.user_agent)
+        .bind(&s.amr)
+        .bind(i64::from(s.pending_mfa))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>> {
+        let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = $1");
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::session).transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &str, now: UnixTime) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL AND last_seen_at < $1")
+            .bind(now)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn revoke_session(&self, token_hash: &str, now: UnixTime) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        now: UnixTime,
+    ) -> StoreResult<u64> {
+        let r = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE organisation_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(affected(&r))
+    }
+
+    async fn list_user_sessions(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        now: UnixTime,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        let sql = format!(
+            "SELECT {SESSION_COLS} FROM sessions WHERE organisation_id = $1 AND user_id = $2 \
+             AND revoked_at IS NULL AND expires_at > $3 ORDER BY created_at DESC LIMIT 100"
+        );
+        sqlx::query(&sql)
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(rows::session)
+            .collect()
+    }
+
+    async fn count_mfa_try(&self, token_hash: &str) -> StoreResult<u32> {
+        let row = sqlx::query("UPDATE sessions SET mfa_tries = mfa_tries + 1 WHERE token_hash = $1 RETURNING mfa_tries")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        match row {
+            Some(r) => Ok(u32::try_from(get::<i64>(&r, "mfa_tries")?).unwrap_or(u32::MAX)),
+            None => Ok(u32::MAX),
+        }
+    }
+}
