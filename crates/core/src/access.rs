@@ -283,6 +283,24 @@ pub fn upstream_url(raw: &str) -> Option<String> {
     ok.then(|| u.as_str().trim_end_matches('/').to_owned())
 }
 
+/// Whether `raw` is an address the portal may link a service to: an
+/// absolute `http://` or `https://` URL with a host, at most 2,000
+/// characters, no spaces or control characters. Kept as typed, so a file
+/// applied again compares equal.
+#[must_use]
+pub fn is_service_url(raw: &str) -> bool {
+    // The WHATWG parser would read `https:x` as `https://x/`.
+    let scheme_ok = ["http://", "https://"].iter().any(|p| {
+        raw.get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p))
+    });
+    scheme_ok
+        && raw.len() <= 2000
+        && !raw.chars().any(|c| c.is_whitespace() || c.is_control())
+        && url::Url::parse(raw)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
 /// Who is asking, from where, when.
 #[derive(Debug, Clone)]
 pub struct Subject<'a> {
@@ -538,5 +556,26 @@ mod tests {
             ..who
         };
         assert!(decide(&rule, &who).is_err());
+    }
+
+    #[test]
+    fn service_urls_are_absolute_web_addresses_kept_as_typed() {
+        for ok in [
+            "https://lon.kommun.se/",
+            "http://10.1.2.3:8080/x?y=1",
+            "https://Lön.kommun.se",
+        ] {
+            assert!(is_service_url(ok), "{ok}");
+        }
+        for bad in [
+            "https://",
+            "ftp://x.se/",
+            "javascript:alert(1)",
+            "https://a b.se/",
+            "//x.se/",
+            "https:x",
+        ] {
+            assert!(!is_service_url(bad), "{bad}");
+        }
     }
 }

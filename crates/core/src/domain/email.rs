@@ -7,8 +7,8 @@
 //! address literals or IP addresses, and international domain names only in
 //! Latin script as read (no punycode typed in, no look-alike scripts).
 
+use super::domain_name::DomainError;
 use thiserror::Error;
-use url::Host;
 
 /// RFC 5321 §4.5.3.1: 64 octets before `@`, 254 for a whole forward path.
 const MAX_LOCAL: usize = 64;
@@ -77,40 +77,11 @@ fn check_local(local: &str) -> Result<(), EmailError> {
 }
 
 fn check_domain(domain: &str) -> Result<(), EmailError> {
-    // Letters of Latin script (å, ä, ö, é, ü …) as typed; anything else that
-    // is not ASCII is where look-alike domains hide.
-    // Only what a host name is made of: the WHATWG parser below would
-    // otherwise decode `%2e` into a dot the stored address does not have.
-    let latin = |c: char| {
-        c.is_ascii_alphanumeric()
-            || c == '-'
-            || c == '.'
-            || (c.is_alphabetic() && ('\u{00C0}'..='\u{024F}').contains(&c))
-    };
-    if !domain.chars().all(latin) || domain.split('.').any(|l| l.starts_with("xn--")) {
-        return Err(EmailError::BadDomain);
+    match super::DomainName::parse(domain) {
+        Ok(_) => Ok(()),
+        Err(DomainError::AddressLiteral) => Err(EmailError::AddressLiteral),
+        Err(DomainError::NotAName) => Err(EmailError::BadDomain),
     }
-    // The WHATWG host parser applies UTS #46 as browsers and mail clients
-    // do, and reads "127.1" or "0x7f.0.0.1" as the IP addresses they are.
-    let ascii = match Host::parse(domain) {
-        Ok(Host::Domain(d)) => d,
-        Ok(Host::Ipv4(_) | Host::Ipv6(_)) => return Err(EmailError::AddressLiteral),
-        Err(_) => return Err(EmailError::BadDomain),
-    };
-    let labels: Vec<&str> = ascii.split('.').collect();
-    let ldh = |l: &str| {
-        (1..=63).contains(&l.len())
-            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    let tld_ok = labels.last().is_some_and(|t| {
-        t.len() >= 2 && (t.chars().all(|c| c.is_ascii_alphabetic()) || t.starts_with("xn--"))
-    });
-    if ascii.len() > 253 || labels.len() < 2 || !labels.iter().all(|l| ldh(l)) || !tld_ok {
-        return Err(EmailError::BadDomain);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

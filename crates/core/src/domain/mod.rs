@@ -1,5 +1,6 @@
 //! Values that parse once at the edge and are trusted afterwards.
 
+mod domain_name;
 mod email;
 mod mfa_policy;
 mod phone;
@@ -8,6 +9,7 @@ mod slug;
 mod username;
 mod zone;
 
+pub use domain_name::{DomainError, DomainName};
 pub use email::{EmailAddress, EmailError};
 pub use mfa_policy::MfaPolicy;
 pub use phone::{PhoneError, PhoneNumber};

@@ -3,7 +3,7 @@
 //! option, and for scripts).
 
 use crate::app::config::Config;
-use crate::status::public::rfc3339;
+use crate::status::feeds::rfc3339;
 use anyhow::{anyhow, Context};
 use clap::Subcommand;
 use portvakt_core::domain::Slug;

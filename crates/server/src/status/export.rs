@@ -5,7 +5,8 @@
 
 use crate::app::config::StatusConfig;
 use crate::http::i18n::{Lang, Tr};
-use crate::status::public::{atom_text, body, json_text, StaticStatusPage};
+use crate::status::feeds::{atom_text, json_text};
+use crate::status::view::{body, StaticStatusPage};
 use anyhow::{anyhow, Context};
 use askama::Template;
 use portvakt_core::store::{Organisation, Store};
@@ -44,7 +45,7 @@ pub async fn export_with(
     now: i64,
     config: &StatusConfig,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    let data = crate::status::public::load_from(store, org, now, false).await?;
+    let data = crate::status::view::load_from(store, org, now, false).await?;
     std::fs::create_dir_all(dir.join("en"))
         .with_context(|| format!("creating {}", dir.display()))?;
     let mut files = Vec::new();

@@ -4,11 +4,14 @@
 
 pub mod cli;
 pub mod editor;
+mod editor_page;
 pub mod export;
+pub mod feeds;
 pub mod notify;
 pub mod probes;
 pub mod public;
 pub mod selfcheck;
+pub mod view;
 
 use crate::http::router::{Access, Routes};
 use axum::routing::{get, post};

@@ -63,14 +63,6 @@ impl Drop for Sink {
     }
 }
 
-fn code_in(mail: &str) -> String {
-    mail.lines()
-        .map(str::trim)
-        .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
-        .expect("a code in the mail")
-        .to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_registered_beforehand_receives_sign_in_codes() {
     let sink = Sink::start();

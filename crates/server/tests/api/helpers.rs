@@ -290,3 +290,28 @@ pub fn free_port() -> u16 {
         }
     }
 }
+
+/// Runs `portvakt status ARGS --config CONFIG` (the real binary).
+pub fn status_cli(config: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_portvakt"))
+        .arg("status")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap()
+}
+
+/// The six-digit code in a mail or SMS: a line of its own, else the first
+/// six-digit word.
+pub fn code_in(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+        .or_else(|| {
+            text.split(|c: char| !c.is_ascii_digit())
+                .find(|w| w.len() == 6)
+        })
+        .expect("a code")
+        .to_owned()
+}

@@ -591,16 +591,6 @@ async fn tls_probes_check_the_chain_and_the_days_left() {
     server.wait().ok();
 }
 
-fn cli(config: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_portvakt"))
-        .arg("status")
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .output()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drafts_are_listed_confirmed_and_dismissed_from_the_cli() {
     let app = spawn_app().await;
@@ -625,12 +615,12 @@ async fn drafts_are_listed_confirmed_and_dismissed_from_the_cli() {
     app.store.create_incident(&first).await.unwrap();
     app.store.create_incident(&second).await.unwrap();
 
-    let out = cli(&config, &["probes", "--org", "exempelkommun"]);
+    let out = status_cli(&config, &["probes", "--org", "exempelkommun"]);
     let listed = String::from_utf8_lossy(&out.stdout);
     assert!(listed.contains(&format!("draft\t{}", first.id)), "{listed}");
 
     // An empty title is refused and nothing changes.
-    let out = cli(
+    let out = status_cli(
         &config,
         &[
             "confirm",
@@ -645,7 +635,7 @@ async fn drafts_are_listed_confirmed_and_dismissed_from_the_cli() {
     assert!(!out.status.success());
     assert_eq!(app.store.draft_incidents(&org.id).await.unwrap().len(), 2);
 
-    let out = cli(
+    let out = status_cli(
         &config,
         &[
             "confirm",
@@ -671,7 +661,7 @@ async fn drafts_are_listed_confirmed_and_dismissed_from_the_cli() {
         "the draft's own text"
     );
 
-    let out = cli(
+    let out = status_cli(
         &config,
         &[
             "dismiss",
@@ -692,7 +682,7 @@ async fn drafts_are_listed_confirmed_and_dismissed_from_the_cli() {
         1,
         "dismissed stays hidden"
     );
-    let out = cli(
+    let out = status_cli(
         &config,
         &[
             "dismiss",

@@ -73,13 +73,6 @@ async fn with_gateway() -> (Gateway, TestApp) {
     (gw, app)
 }
 
-fn code_in(sms: &str) -> String {
-    sms.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .expect("a code")
-        .to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_numbers_digits_only_and_the_user_picks_one_at_sign_in() {
     let (gw, app) = with_gateway().await;

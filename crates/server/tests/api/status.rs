@@ -14,17 +14,7 @@ const COPY_FILES: [&str; 8] = [
     "status.json",
     "status.atom",
 ];
-use std::process::{Command, Output};
-
-fn cli(config: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_portvakt"))
-        .arg("status")
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .output()
-        .unwrap()
-}
+use std::process::Command;
 
 #[tokio::test]
 async fn an_incident_from_open_to_resolved_on_the_page_and_in_json() {
@@ -49,7 +39,7 @@ async fn an_incident_from_open_to_resolved_on_the_page_and_in_json() {
         "the organisation's contact ways are always there"
     );
 
-    let out = cli(
+    let out = status_cli(
         &config,
         &[
             "open",
@@ -103,7 +93,7 @@ async fn an_incident_from_open_to_resolved_on_the_page_and_in_json() {
         .unwrap()
         .ends_with('Z'));
 
-    let out = cli(
+    let out = status_cli(
         &config,
         &[
             "update",
@@ -204,12 +194,12 @@ async fn bad_input_is_refused_and_changes_nothing() {
     ] {
         let mut all = vec!["open", "--org", "exempelkommun", "--title", "T"];
         all.extend(args);
-        let out = cli(&config, &all);
+        let out = status_cli(&config, &all);
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(expect), "{expect}: {err}");
     }
-    let out = cli(
+    let out = status_cli(
         &config,
         &[
             "update",
@@ -232,7 +222,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
     );
 
     // Markup in texts is shown as text, never run.
-    let out = cli(
+    let out = status_cli(
         &config,
         &[
             "open",
@@ -307,7 +297,7 @@ async fn the_static_copy_is_complete_served_by_a_plain_server_and_pushed() {
             pushed.display()
         ),
     );
-    let out = cli(
+    let out = status_cli(
         &config,
         &[
             "open",
@@ -689,7 +679,7 @@ async fn the_copy_is_pushed_to_a_real_webdav_host() {
         )
     };
     let open = |config: &std::path::Path| {
-        cli(
+        status_cli(
             config,
             &[
                 "open",
