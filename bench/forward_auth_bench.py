@@ -33,6 +33,7 @@ NGINX = "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else "nginx"
 USER = "bench.user@bench.se"
 PASSWORD = "ett långt lösenord för mätningar"
 PV_PORT, NGINX_PORT, TINY_PORT = 18490, 18491, 18492
+STORM_USERS = 8
 
 
 def sh(*args, **kw):
@@ -79,10 +80,22 @@ methods = ["password", "app", "passkey"]
 open = ["mon-sun 00:00-24:00"]
 host = "app.bench.se"
 [[organisation.user]]
+username = "seed@bench.se"
+name = "Seed"
+groups = ["staff"]
+initial_password = "{PASSWORD}"
+"""
+
+# The measured user has a permanent password: one given as
+# `initial_password` must be changed at first sign-in, and until then no
+# service lets the session through (issue 10 L4). Its hash is the seed
+# user's, made by the first apply.
+BENCH_USER = f"""
+[[organisation.user]]
 username = "{USER}"
 name = "Bench"
 groups = ["staff"]
-initial_password = "{PASSWORD}"
+password_hash = "HASH"
 """
 
 
@@ -188,6 +201,20 @@ def sign_in():
     raise RuntimeError("no session cookie")
 
 
+def add_bench_user(work, org, config):
+    import sqlite3
+    conn = sqlite3.connect(os.path.join(work, "bench.db"))
+    (seed_hash,) = conn.execute("SELECT password_hash FROM users LIMIT 1").fetchone()
+    conn.close()
+    with open(org, "a") as f:
+        f.write(BENCH_USER.replace("HASH", seed_hash))
+        # Accounts for the sign-in storm of (b): one account's parallel
+        # tries beyond five are refused by design (issue 10).
+        for i in range(STORM_USERS):
+            f.write(BENCH_USER.replace("HASH", seed_hash).replace(USER, f"storm{i}@bench.se"))
+    sh(BIN, "apply", org, "--config", config)
+
+
 def main():
     subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "portvakt"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="portvakt-fa-bench-")
@@ -205,6 +232,7 @@ def main():
     with open(org, "w") as f:
         f.write(ORG)
     sh(BIN, "apply", org, "--config", config)
+    add_bench_user(work, org, config)
     server = subprocess.Popen(["taskset", "-c", "1", BIN, "serve", "--config", config],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(PV_PORT)
@@ -231,8 +259,18 @@ def main():
         base.append(run(f"127.0.0.1:{TINY_PORT}"))
         ours.append(run(f"127.0.0.1:{PV_PORT}"))
 
+    med = lambda xs, i: statistics.median(x[i] for x in xs)
+    print("(a) nginx auth_request, 1 nginx worker + upstream on core 1, wrk -t1 -c50 on core 0")
+    print(f"    baseline (separate tiny nginx upstream, empty 200): {med(base, 0):,.0f} req/s  p99 {med(base, 1):.2f} ms"
+          f"  runs {', '.join(f'{b[0]:,.0f}' for b in base)}")
+    print(f"    Portvakt /auth/verify:               {med(ours, 0):,.0f} req/s  p99 {med(ours, 1):.2f} ms"
+          f"  runs {', '.join(f'{o[0]:,.0f}' for o in ours)}")
+    print(f"    Portvakt CPU per check: {med(ours, 2):.1f} us")
+    print(f"    ratio: {med(ours, 0) / med(base, 0):.2f}  (target >= 0.9)", flush=True)
+
     # (b) the same, while wrk storms sign-in (password hashing saturated).
-    env = dict(os.environ, BENCH_USER=urllib.parse.quote(USER),
+    storm_users = ",".join(urllib.parse.quote(f"storm{i}@bench.se") for i in range(STORM_USERS))
+    env = dict(os.environ, BENCH_USERS=storm_users,
                BENCH_PASSWORD=urllib.parse.quote_plus(PASSWORD))
     storm_args = ["taskset", "-c", "0", "wrk", "-t1", "-c8", "-d16s", "-s",
                   os.path.join(ROOT, "bench", "signin.lua"), f"http://127.0.0.1:{PV_PORT}/login"]
@@ -249,14 +287,6 @@ def main():
     tiny.terminate(); tiny.wait()
     shutil.rmtree(work, ignore_errors=True)
 
-    med = lambda xs, i: statistics.median(x[i] for x in xs)
-    print("(a) nginx auth_request, 1 nginx worker + upstream on core 1, wrk -t1 -c50 on core 0")
-    print(f"    baseline (separate tiny nginx upstream, empty 200): {med(base, 0):,.0f} req/s  p99 {med(base, 1):.2f} ms"
-          f"  runs {', '.join(f'{b[0]:,.0f}' for b in base)}")
-    print(f"    Portvakt /auth/verify:               {med(ours, 0):,.0f} req/s  p99 {med(ours, 1):.2f} ms"
-          f"  runs {', '.join(f'{o[0]:,.0f}' for o in ours)}")
-    print(f"    Portvakt CPU per check: {med(ours, 2):.1f} us")
-    print(f"    ratio: {med(ours, 0) / med(base, 0):.2f}  (target >= 0.8)")
     print("(b) p99 of (a) while a sign-in storm (wrk -c8 on /login) saturates hashing")
     print(f"    at rest p99 {med(ours, 1):.2f} ms; during storm p99 {med(stormed, 1):.2f} ms"
           f" ({med(stormed, 0):,.0f} req/s)")

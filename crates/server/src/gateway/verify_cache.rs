@@ -62,8 +62,15 @@ struct Entry<T> {
     value: Option<Arc<T>>,
 }
 
+/// Loads after a miss wait on one of these, chosen by key: when an entry
+/// goes stale under load, one request re-reads it and the others take
+/// what it read, instead of every request in flight asking the database
+/// at once.
+const LOAD_GATES: usize = 64;
+
 pub struct VerifyCache {
     ttl: Duration,
+    gates: [tokio::sync::Mutex<()>; LOAD_GATES],
     /// Hosts the built-in proxy serves, and when they were read.
     hosts: RwLock<(Option<Instant>, std::collections::HashSet<String>)>,
     sessions: RwLock<HashMap<String, Entry<ActiveSession>>>,
@@ -106,6 +113,7 @@ impl VerifyCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
+            gates: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             hosts: RwLock::new((None, std::collections::HashSet::new())),
             sessions: RwLock::new(HashMap::new()),
             links: RwLock::new(HashMap::new()),
@@ -123,12 +131,26 @@ impl VerifyCache {
             .read()
             .map_or(true, |h| h.0.is_none_or(|at| at.elapsed() >= self.ttl));
         if stale {
+            let _loading = self.gate("proxied hosts").lock().await;
+            let still_stale = self
+                .hosts
+                .read()
+                .map_or(true, |h| h.0.is_none_or(|at| at.elapsed() >= self.ttl));
+            if !still_stale {
+                return Ok(());
+            }
             let hosts = store.proxied_hosts().await?;
             if let Ok(mut h) = self.hosts.write() {
                 *h = (Some(Instant::now()), hosts.into_iter().collect());
             }
         }
         Ok(())
+    }
+
+    fn gate<K: std::hash::Hash + ?Sized>(&self, key: &K) -> &tokio::sync::Mutex<()> {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let h = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key);
+        &self.gates[(h % LOAD_GATES as u64) as usize]
     }
 
     #[must_use]
@@ -158,6 +180,10 @@ impl VerifyCache {
         hash: &str,
     ) -> Result<Option<Arc<ActiveSession>>, StoreError> {
         let hash = hash.to_owned();
+        if let Some(hit) = fresh(&self.sessions, &hash, self.ttl) {
+            return Ok(hit);
+        }
+        let _loading = self.gate(&hash).lock().await;
         if let Some(hit) = fresh(&self.sessions, &hash, self.ttl) {
             return Ok(hit);
         }
@@ -213,6 +239,10 @@ impl VerifyCache {
         store: &dyn Store,
         id: &OrganisationId,
     ) -> Result<Option<Arc<OrgView>>, StoreError> {
+        if let Some(hit) = fresh(&self.orgs, id, self.ttl) {
+            return Ok(hit);
+        }
+        let _loading = self.gate(id).lock().await;
         if let Some(hit) = fresh(&self.orgs, id, self.ttl) {
             return Ok(hit);
         }
