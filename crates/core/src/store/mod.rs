@@ -29,7 +29,7 @@ pub use events::{AdminEvent, EventResult, EventStore, SignInEvent};
 pub use factors::{Factor, FactorKind, FactorStore};
 pub use handoff::{AppsTicket, HandoffStore, SessionLink};
 pub use organisations::{OrgStore, Organisation};
-pub use outbox::{BatchReport, OutboxMessage, OutboxStore};
+pub use outbox::{BatchReport, Channel, OutboxMessage, OutboxStore};
 pub use probes::ProbeStore;
 pub use provisioning::ProvisioningStore;
 pub use services::{Service, ServiceStore};
