@@ -2,7 +2,7 @@
 //! corrupt rather than silently skipped.
 
 use portvakt_core::access::{Method, ServiceAccess, Window};
-use portvakt_core::domain::{Slug, Username};
+use portvakt_core::domain::{Language, Slug, Username};
 use portvakt_core::ids::{GroupId, OrganisationId, ServiceId, UserId};
 use portvakt_core::store::{EventResult, Group, Service, SessionRecord, SignInEvent, User};
 use portvakt_core::StoreError;
@@ -21,6 +21,11 @@ pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
 pub(crate) const USER_COLS: &str = "id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at, language";
 
 pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
+    let language = get::<Option<String>>(row, "language")?
+        .map(|l| {
+            Language::parse(&l).ok_or_else(|| StoreError::Corrupt(format!("user language {l}")))
+        })
+        .transpose()?;
     Ok(User {
         id: UserId::from_raw(get::<String>(row, "id")?),
         organisation_id: OrganisationId::from_raw(get::<String>(row, "organisation_id")?),
@@ -31,7 +36,7 @@ pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
         must_change_password: get::<i64>(row, "must_change_password")? != 0,
         disabled: get::<i64>(row, "disabled")? != 0,
         created_at: get(row, "created_at")?,
-        language: get(row, "language")?,
+        language,
     })
 }
 

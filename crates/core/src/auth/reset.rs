@@ -10,7 +10,7 @@ use super::password::HashError;
 use super::password_rules::{check_new_password_of, PasswordContext, PasswordRuleError};
 use super::session::SessionToken;
 use super::signin::{AuthService, ClientInfo};
-use crate::domain::Username;
+use crate::domain::{Language, Username};
 use crate::error::StoreError;
 use crate::ids::EventId;
 use crate::store::{CodeChallenge, CodeCheck, CodeLimit, EventResult, FactorKind};
@@ -43,7 +43,7 @@ pub struct ResetStarted {
     /// Registered addresses and numbers, each to get the code.
     pub destinations: Vec<(FactorKind, String)>,
     /// The account's own language, for the texts that carry the code.
-    pub language: Option<String>,
+    pub language: Option<Language>,
 }
 
 #[derive(Debug, Error)]
@@ -175,7 +175,7 @@ impl AuthService {
         started.destinations = destinations;
         started.code = Some(code);
         started.organisation = Some(org.id.clone());
-        started.language.clone_from(&user.language);
+        started.language = user.language;
         self.event_for(
             "reset",
             Some(&org.id),

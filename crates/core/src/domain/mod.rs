@@ -1,6 +1,7 @@
 //! Values that parse once at the edge and are trusted afterwards.
 
 mod email;
+mod language;
 mod mfa_policy;
 mod phone;
 mod role;
@@ -9,6 +10,7 @@ mod username;
 mod zone;
 
 pub use email::{EmailAddress, EmailError};
+pub use language::Language;
 pub use mfa_policy::MfaPolicy;
 pub use phone::{PhoneError, PhoneNumber};
 pub use role::Role;

@@ -120,7 +120,7 @@ pub fn reset_messages(
         return Vec::new();
     };
     let until = time_fmt::stockholm_time(started.expires_at);
-    let own = Tr::new(Lang::of_user(started.language.as_deref()));
+    let own = Tr::new(started.language.unwrap_or_default());
     started
         .destinations
         .iter()
