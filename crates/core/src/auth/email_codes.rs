@@ -13,7 +13,7 @@ use crate::domain::PhoneNumber;
 use crate::error::StoreError;
 use crate::ids::{EventId, FactorId};
 use crate::store::{
-    CodeChallenge, CodeCheck, EventResult, Factor, FactorKind, SessionRecord, User,
+    CodeChallenge, CodeCheck, EventResult, Factor, FactorKind, Purpose, SessionRecord, User,
 };
 use thiserror::Error;
 
@@ -78,14 +78,14 @@ impl AuthService {
         &self,
         session: &SessionRecord,
         user: &User,
-        purpose: &str,
+        purpose: Purpose,
         channel: FactorKind,
         destination: &str,
     ) -> Result<IssuedCode, SendCodeError> {
         let now = self.clock.now();
         if let Some(last) = self
             .store
-            .latest_challenge_at(&session.token_hash, purpose)
+            .latest_challenge_at(&session.token_hash, &purpose)
             .await?
         {
             if now - last < RESEND_SECS {
@@ -111,7 +111,7 @@ impl AuthService {
                     organisation_id: user.organisation_id.clone(),
                     user_id: user.id.clone(),
                     session_hash: session.token_hash.clone(),
-                    purpose: purpose.into(),
+                    purpose,
                     channel,
                     destination: destination.into(),
                     created_at: now,
@@ -167,7 +167,7 @@ impl AuthService {
             })
             .ok_or(SendCodeError::NotFound)?;
         let destination = f.destination.clone().ok_or(SendCodeError::NotFound)?;
-        self.issue(&session, &user, "signin", f.kind, &destination)
+        self.issue(&session, &user, Purpose::SignIn, f.kind, &destination)
             .await
     }
 
@@ -190,7 +190,7 @@ impl AuthService {
             .store
             .use_challenge(
                 &session.token_hash,
-                "signin",
+                &Purpose::SignIn,
                 &codes::normalise(code),
                 now,
                 MAX_TRIES,
@@ -266,8 +266,8 @@ impl AuthService {
             created_at: self.clock.now(),
             last_used_at: None,
         };
-        let purpose = format!("register:{}", factor.id);
-        let issued = match self.issue(session, user, &purpose, kind, destination).await {
+        let purpose = Purpose::Confirm(factor.id.clone());
+        let issued = match self.issue(session, user, purpose, kind, destination).await {
             Ok(i) => i,
             Err(SendCodeError::Store(e)) => return Err(e.into()),
             Err(SendCodeError::TooMany { .. }) => return Err(FactorError::TooManyCodes),
@@ -358,7 +358,7 @@ impl AuthService {
                     && matches!(f.kind, FactorKind::Email | FactorKind::Sms)
             })
             .ok_or(FactorError::NotFound)?;
-        let purpose = format!("register:{}", f.id);
+        let purpose = Purpose::Confirm(f.id.clone());
         match self
             .store
             .use_challenge(

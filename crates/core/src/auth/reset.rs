@@ -13,10 +13,8 @@ use super::signin::{AuthService, ClientInfo};
 use crate::domain::{Language, Username};
 use crate::error::StoreError;
 use crate::ids::EventId;
-use crate::store::{CodeChallenge, CodeCheck, CodeLimit, EventResult, FactorKind};
+use crate::store::{CodeChallenge, CodeCheck, CodeLimit, EventResult, FactorKind, Purpose};
 use thiserror::Error;
-
-pub const PURPOSE: &str = "reset";
 
 /// What proved the right to reset, to be used up once the password is accepted.
 enum Proof {
@@ -128,7 +126,7 @@ impl AuthService {
         // stored in one step so a burst cannot overshoot it (H1).
         let id = EventId::generate().to_string();
         let code = codes::generate();
-        let limits: Vec<CodeLimit> = RESET_BUDGET.iter().chain(&CODE_BUDGET).copied().collect();
+        let limits: Vec<CodeLimit> = RESET_BUDGET.iter().chain(&CODE_BUDGET).cloned().collect();
         let over = self
             .store
             .create_challenge_within(
@@ -138,7 +136,7 @@ impl AuthService {
                     organisation_id: org.id.clone(),
                     user_id: user.id.clone(),
                     session_hash,
-                    purpose: PURPOSE.into(),
+                    purpose: Purpose::Reset,
                     channel: FactorKind::Email,
                     destination: String::new(),
                     created_at: now,
@@ -215,7 +213,7 @@ impl AuthService {
     ) -> Result<(), ResetError> {
         let now = self.clock.now();
         let hash = token.hash();
-        let owner = self.store.challenge_owner(&hash, PURPOSE, now).await?;
+        let owner = self.store.challenge_owner(&hash, &Purpose::Reset, now).await?;
         let user = match &owner {
             Some((org_id, user_id)) => self.store.user(org_id, user_id).await?,
             None => None,
@@ -231,7 +229,7 @@ impl AuthService {
         let normalised = codes::normalise(code);
         let proof = match self
             .store
-            .check_challenge(&hash, PURPOSE, &normalised, now, MAX_TRIES)
+            .check_challenge(&hash, &Purpose::Reset, &normalised, now, MAX_TRIES)
             .await?
         {
             CodeCheck::Accepted { id, .. } => Some(Proof::Sent(id)),
@@ -277,7 +275,7 @@ impl AuthService {
                     .consume_totp_step(&org.id, &user.id, &factor, step, now)
                     .await?;
                 if ok {
-                    self.store.void_challenges(&hash, PURPOSE, now).await?;
+                    self.store.void_challenges(&hash, &Purpose::Reset, now).await?;
                 }
                 ok
             }

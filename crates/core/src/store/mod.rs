@@ -23,7 +23,7 @@ mod status;
 mod throttle;
 mod users;
 
-pub use challenges::{Ceremony, ChallengeStore, CodeChallenge, CodeCheck, CodeLimit};
+pub use challenges::{Ceremony, ChallengeStore, CodeChallenge, CodeCheck, CodeLimit, Purpose};
 pub use coordination::{CoordinationStore, Lead};
 pub use events::{AdminEvent, EventResult, EventStore, SignInEvent};
 pub use factors::{Factor, FactorKind, FactorStore};
