@@ -4,7 +4,7 @@
 use portvakt_core::access::{Method, ServiceAccess, Window};
 use portvakt_core::domain::{Language, Slug, Username};
 use portvakt_core::ids::{GroupId, OrganisationId, ServiceId, UserId};
-use portvakt_core::store::{EventResult, Group, Service, SessionRecord, SignInEvent, User};
+use portvakt_core::store::{Amr, EventResult, Group, Service, SessionRecord, SignInEvent, User};
 use portvakt_core::StoreError;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -130,7 +130,7 @@ pub(crate) fn session(row: &AnyRow) -> Result<SessionRecord, StoreError> {
         revoked_at: get(row, "revoked_at")?,
         ip: get(row, "ip")?,
         user_agent: get(row, "user_agent")?,
-        amr: get(row, "amr")?,
+        amr: Amr::from_stored(&get::<String>(row, "amr")?),
         pending_mfa: get::<i64>(row, "pending_mfa")? != 0,
         mfa_tries: u32::try_from(get::<i64>(row, "mfa_tries")?).unwrap_or(u32::MAX),
     })

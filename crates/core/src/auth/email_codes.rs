@@ -9,6 +9,7 @@ use super::guard::CODE_BUDGET;
 use super::mfa::{FactorError, SecondFactorError};
 use super::session::SessionToken;
 use super::signin::{AuthService, ClientInfo, SessionCheck};
+use crate::access::Method;
 use crate::domain::PhoneNumber;
 use crate::error::StoreError;
 use crate::ids::{EventId, FactorId};
@@ -204,9 +205,9 @@ impl AuthService {
                     .find(|f| f.destination.as_deref() == Some(destination.as_str()))
                     .map_or(FactorKind::Email, |f| f.kind);
                 let method = if kind == FactorKind::Sms {
-                    "sms"
+                    Method::Sms
                 } else {
-                    "email"
+                    Method::Email
                 };
                 Ok(self
                     .complete_second_factor(&session, &user, client, method)

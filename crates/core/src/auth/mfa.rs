@@ -6,6 +6,7 @@ use super::guard::Refusal;
 use super::session::SessionToken;
 use super::signin::{AuthService, ClientInfo, SessionCheck, PENDING_MFA_SECS};
 use super::totp::TotpSecret;
+use crate::access::Method;
 use crate::domain::{MfaPolicy, ZoneCidrs};
 use crate::error::StoreError;
 use crate::ids::{FactorId, OrganisationId};
@@ -158,7 +159,7 @@ impl AuthService {
         let now = self.clock.now();
         if self.consume_any_totp(&user, code, now).await? {
             return Ok(self
-                .complete_second_factor(&session, &user, client, "otp")
+                .complete_second_factor(&session, &user, client, Method::App)
                 .await?);
         }
         self.wrong_code(
@@ -274,14 +275,9 @@ impl AuthService {
         pending: &SessionRecord,
         user: &User,
         client: &ClientInfo,
-        method: &str,
+        method: Method,
     ) -> Result<SessionToken, StoreError> {
-        let mut tokens: Vec<&str> = pending.amr.split_whitespace().collect();
-        if !tokens.contains(&method) {
-            tokens.push(method);
-        }
-        let amr = tokens.join(" ");
-        let amr = amr.as_str();
+        let amr = pending.amr.clone().with(method);
         let now = self.clock.now();
         self.store.revoke_session(&pending.token_hash, now).await?;
         self.store
@@ -289,7 +285,7 @@ impl AuthService {
             .await?;
         let token = self.create_session(user, client, amr, false).await?;
         self.event_for(
-            method,
+            method.amr(),
             Some(&user.organisation_id),
             Some(user),
             client,
@@ -317,7 +313,7 @@ impl AuthService {
             .revoke_session(&session.token_hash, self.clock.now())
             .await?;
         let token = self
-            .create_session(user, client, &session.amr, true)
+            .create_session(user, client, session.amr.clone(), true)
             .await?;
         self.event_for(
             "step_up",
@@ -389,7 +385,7 @@ impl AuthService {
             .revoke_session(&session.token_hash, self.clock.now())
             .await?;
         let token = self
-            .create_session(user, client, &session.amr, false)
+            .create_session(user, client, session.amr.clone(), false)
             .await?;
         self.event(
             Some(&user.organisation_id),

@@ -9,10 +9,11 @@
 use super::password_rules::PasswordRuleError;
 use super::session::SessionToken;
 use super::signin::{AuthService, ClientInfo, SessionCheck, SignedIn};
+use crate::access::Method;
 use crate::error::StoreError;
 use crate::ids::FactorId;
 use crate::store::{
-    Ceremony, EventResult, Factor, FactorKind, Organisation, Purpose, SessionRecord, User,
+    Amr, Ceremony, EventResult, Factor, FactorKind, Organisation, Purpose, SessionRecord, User,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -465,7 +466,7 @@ impl AuthService {
                 if let Some((f, k)) = factor.and_then(|f| stored_passkey(&f).map(|k| (f, k))) {
                     self.record_use(&f, k, &result).await?;
                     return Ok(self
-                        .complete_second_factor(&session, &user, client, "passkey")
+                        .complete_second_factor(&session, &user, client, Method::Passkey)
                         .await?);
                 }
                 "unknown_credential".to_owned()
@@ -619,7 +620,9 @@ impl AuthService {
                 .await?;
             return Err(PasskeyError::Locked);
         }
-        let token = self.create_session(&user, client, "passkey", false).await?;
+        let token = self
+            .create_session(&user, client, Amr::of(Method::Passkey), false)
+            .await?;
         self.passkey_event(Some(&user), client, EventResult::Success, "ok")
             .await?;
         Ok(SignedIn {

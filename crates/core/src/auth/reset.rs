@@ -213,7 +213,10 @@ impl AuthService {
     ) -> Result<(), ResetError> {
         let now = self.clock.now();
         let hash = token.hash();
-        let owner = self.store.challenge_owner(&hash, &Purpose::Reset, now).await?;
+        let owner = self
+            .store
+            .challenge_owner(&hash, &Purpose::Reset, now)
+            .await?;
         let user = match &owner {
             Some((org_id, user_id)) => self.store.user(org_id, user_id).await?,
             None => None,
@@ -275,7 +278,9 @@ impl AuthService {
                     .consume_totp_step(&org.id, &user.id, &factor, step, now)
                     .await?;
                 if ok {
-                    self.store.void_challenges(&hash, &Purpose::Reset, now).await?;
+                    self.store
+                        .void_challenges(&hash, &Purpose::Reset, now)
+                        .await?;
                 }
                 ok
             }

@@ -33,7 +33,7 @@ pub use outbox::{BatchReport, Channel, OutboxMessage, OutboxStore};
 pub use probes::ProbeStore;
 pub use provisioning::ProvisioningStore;
 pub use services::{Service, ServiceStore};
-pub use sessions::{NewSession, SessionRecord, SessionStore};
+pub use sessions::{Amr, NewSession, SessionRecord, SessionStore};
 pub use status::StatusStore;
 pub use throttle::ThrottleStore;
 pub use users::{Group, User, UserStore};

@@ -31,10 +31,15 @@ pub(super) async fn checked_codes_are_redeemed_once_and_counted_per_account(stor
     let s = &*store;
     let org = org_named(s, "alpha").await;
     let user = s.list_users(&org.id, 0, 1).await.unwrap().remove(0);
-    let before = s.count_challenges(&org.id, &user.id, None, 0).await.unwrap();
+    let before = s
+        .count_challenges(&org.id, &user.id, None, 0)
+        .await
+        .unwrap();
     challenge(s, "sess-r", "424242", 5000).await;
     assert_eq!(
-        s.count_challenges(&org.id, &user.id, None, 0).await.unwrap(),
+        s.count_challenges(&org.id, &user.id, None, 0)
+            .await
+            .unwrap(),
         before + 1
     );
     assert_eq!(
@@ -95,7 +100,9 @@ pub(super) async fn codes_are_bound_single_use_and_limited(store: Arc<dyn Store>
     let s = &*store;
     challenge(s, "sess-a", "123456", 1000).await;
     assert_eq!(
-        s.latest_challenge_at("sess-a", &Purpose::SignIn).await.unwrap(),
+        s.latest_challenge_at("sess-a", &Purpose::SignIn)
+            .await
+            .unwrap(),
         Some(1000)
     );
     assert_eq!(

@@ -67,7 +67,11 @@ pub(super) async fn a_users_language_is_theirs(store: &dyn Store) {
         .unwrap());
     apply_org(store, &d, 50).await;
     let again = store.user(&org.id, &anna.id).await.unwrap().unwrap();
-    assert_eq!(again.language.map(Language::as_str), Some("en"), "apply keeps it");
+    assert_eq!(
+        again.language.map(Language::as_str),
+        Some("en"),
+        "apply keeps it"
+    );
     store
         .set_user_language(&org.id, &anna.id, None)
         .await

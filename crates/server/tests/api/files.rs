@@ -88,7 +88,10 @@ async fn outbox_folders_are_owner_only_and_messages_0600() {
         .await
         .unwrap();
     let sms_sender = senders.sms.as_ref().unwrap();
-    sms_sender.send(&msg(Channel::Sms, "46701234567")).await.unwrap();
+    sms_sender
+        .send(&msg(Channel::Sms, "46701234567"))
+        .await
+        .unwrap();
     assert_eq!(mode(&mail.join("msgemail.eml")), 0o600);
     assert_eq!(mode(&sms.join("msgsms.sms.txt")), 0o600);
 }
