@@ -4,7 +4,9 @@
 use portvakt_core::access::{Method, ServiceAccess, Window};
 use portvakt_core::domain::{Language, Slug, Username};
 use portvakt_core::ids::{GroupId, OrganisationId, ServiceId, UserId};
-use portvakt_core::store::{Amr, EventResult, Group, Service, SessionRecord, SignInEvent, User};
+use portvakt_core::store::{
+    Amr, EventResult, Group, Service, SessionRecord, SignInEvent, SignInMethod, User,
+};
 use portvakt_core::StoreError;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -136,7 +138,14 @@ pub(crate) fn session(row: &AnyRow) -> Result<SessionRecord, StoreError> {
     })
 }
 
+/// A sign-in or admin event's result.
+pub(crate) fn event_result(row: &AnyRow) -> Result<EventResult, StoreError> {
+    let stored: String = get(row, "result")?;
+    EventResult::parse(&stored).ok_or_else(|| StoreError::Corrupt(format!("event result {stored}")))
+}
+
 pub(crate) fn event(row: &AnyRow) -> Result<SignInEvent, StoreError> {
+    let method: String = get(row, "method")?;
     Ok(SignInEvent {
         id: portvakt_core::ids::EventId::from_raw(get::<String>(row, "id")?),
         organisation_id: get::<Option<String>>(row, "organisation_id")?
@@ -145,12 +154,9 @@ pub(crate) fn event(row: &AnyRow) -> Result<SignInEvent, StoreError> {
         at: get(row, "at")?,
         ip: get(row, "ip")?,
         user_agent: get(row, "user_agent")?,
-        method: get(row, "method")?,
-        result: if get::<String>(row, "result")? == "success" {
-            EventResult::Success
-        } else {
-            EventResult::Failure
-        },
+        method: SignInMethod::parse(&method)
+            .ok_or_else(|| StoreError::Corrupt(format!("sign-in event method {method}")))?,
+        result: event_result(row)?,
         reason: get(row, "reason")?,
         zone: get(row, "zone")?,
     })

@@ -14,7 +14,8 @@ use crate::domain::PhoneNumber;
 use crate::error::StoreError;
 use crate::ids::{EventId, FactorId};
 use crate::store::{
-    CodeChallenge, CodeCheck, EventResult, Factor, FactorKind, Purpose, SessionRecord, User,
+    CodeChallenge, CodeCheck, EventResult, Factor, FactorKind, Purpose, SessionRecord,
+    SignInMethod, User,
 };
 use thiserror::Error;
 
@@ -214,7 +215,7 @@ impl AuthService {
                     .await?)
             }
             CodeCheck::Wrong { tries_left } => {
-                self.wrong_code(&session, &user, client, "sent_code", tries_left)
+                self.wrong_code(&session, &user, client, SignInMethod::SentCode, tries_left)
                     .await
             }
             CodeCheck::Void => {
@@ -382,7 +383,7 @@ impl AuthService {
                     return Err(FactorError::NotFound);
                 }
                 self.event_for(
-                    "email",
+                    SignInMethod::Email,
                     Some(&user.organisation_id),
                     Some(user),
                     client,

@@ -10,7 +10,9 @@ use crate::access::Method;
 use crate::domain::{MfaPolicy, ZoneCidrs};
 use crate::error::StoreError;
 use crate::ids::{FactorId, OrganisationId};
-use crate::store::{EventResult, Factor, FactorKind, Organisation, SessionRecord, User};
+use crate::store::{
+    EventResult, Factor, FactorKind, Organisation, SessionRecord, SignInMethod, User,
+};
 use std::net::IpAddr;
 use thiserror::Error;
 
@@ -166,7 +168,7 @@ impl AuthService {
             &session,
             &user,
             client,
-            "otp",
+            SignInMethod::App,
             MAX_CODE_TRIES.saturating_sub(tries),
         )
         .await
@@ -186,7 +188,7 @@ impl AuthService {
             Ok(()) => Ok(()),
             Err(r) => {
                 self.event_for(
-                    "otp",
+                    SignInMethod::App,
                     Some(&user.organisation_id),
                     Some(user),
                     client,
@@ -206,7 +208,7 @@ impl AuthService {
         session: &SessionRecord,
         user: &User,
         client: &ClientInfo,
-        method: &str,
+        method: SignInMethod,
         tries_left: u32,
     ) -> Result<SessionToken, SecondFactorError> {
         let now = self.clock.now();
@@ -285,7 +287,7 @@ impl AuthService {
             .await?;
         let token = self.create_session(user, client, amr, false).await?;
         self.event_for(
-            method.amr(),
+            method.into(),
             Some(&user.organisation_id),
             Some(user),
             client,
@@ -316,7 +318,7 @@ impl AuthService {
             .create_session(user, client, session.amr.clone(), true)
             .await?;
         self.event_for(
-            "step_up",
+            SignInMethod::StepUp,
             Some(&user.organisation_id),
             Some(user),
             client,
@@ -479,7 +481,7 @@ impl AuthService {
             return Err(FactorError::NotFound);
         }
         self.event_for(
-            "otp",
+            SignInMethod::App,
             Some(&user.organisation_id),
             Some(user),
             client,
@@ -516,7 +518,7 @@ impl AuthService {
             return Err(FactorError::LastFactor);
         }
         self.event_for(
-            "otp",
+            SignInMethod::App,
             Some(&org.id),
             Some(user),
             client,

@@ -13,7 +13,8 @@ use crate::access::Method;
 use crate::error::StoreError;
 use crate::ids::FactorId;
 use crate::store::{
-    Amr, Ceremony, EventResult, Factor, FactorKind, Organisation, Purpose, SessionRecord, User,
+    Amr, Ceremony, EventResult, Factor, FactorKind, Organisation, Purpose, SessionRecord,
+    SignInMethod, User,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -241,7 +242,7 @@ impl AuthService {
         reason: &str,
     ) -> Result<(), StoreError> {
         self.event_for(
-            "passkey",
+            SignInMethod::Passkey,
             user.map(|u| &u.organisation_id),
             user,
             client,
@@ -668,7 +669,7 @@ impl AuthService {
         {
             self.ip_throttle.record_failure(client.ip, now);
             self.event_for(
-                "reset",
+                SignInMethod::Reset,
                 Some(&org.id),
                 Some(&user),
                 client,

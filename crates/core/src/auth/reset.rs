@@ -13,7 +13,9 @@ use super::signin::{AuthService, ClientInfo};
 use crate::domain::{Language, Username};
 use crate::error::StoreError;
 use crate::ids::EventId;
-use crate::store::{CodeChallenge, CodeCheck, CodeLimit, EventResult, FactorKind, Purpose};
+use crate::store::{
+    CodeChallenge, CodeCheck, CodeLimit, EventResult, FactorKind, Purpose, SignInMethod,
+};
 use thiserror::Error;
 
 /// What proved the right to reset, to be used up once the password is accepted.
@@ -111,7 +113,7 @@ impl AuthService {
         let confirmed: Vec<_> = factors.into_iter().filter(|f| f.confirmed).collect();
         if confirmed.is_empty() {
             self.event_for(
-                "reset",
+                SignInMethod::Reset,
                 Some(&org.id),
                 Some(&user),
                 client,
@@ -147,7 +149,7 @@ impl AuthService {
             .await?;
         if over.is_some() {
             self.event_for(
-                "reset",
+                SignInMethod::Reset,
                 Some(&org.id),
                 Some(&user),
                 client,
@@ -175,7 +177,7 @@ impl AuthService {
         started.organisation = Some(org.id.clone());
         started.language = user.language;
         self.event_for(
-            "reset",
+            SignInMethod::Reset,
             Some(&org.id),
             Some(&user),
             client,
@@ -251,7 +253,7 @@ impl AuthService {
                 Err(r) => refusal_reason(r),
             };
             self.event_for(
-                "reset",
+                SignInMethod::Reset,
                 Some(&org.id),
                 Some(&user),
                 client,
@@ -319,7 +321,7 @@ impl AuthService {
             Err(r) => refusal_reason(r),
         };
         self.event_for(
-            "reset",
+            SignInMethod::Reset,
             Some(&org.id),
             user.as_ref(),
             client,
@@ -369,7 +371,7 @@ impl AuthService {
             .await?;
         self.store.clear_failures(org, &user.username).await?;
         self.event_for(
-            "reset",
+            SignInMethod::Reset,
             Some(org),
             Some(user),
             client,

@@ -16,7 +16,8 @@ use crate::domain::{Slug, Username};
 use crate::error::StoreError;
 use crate::ids::{EventId, OrganisationId};
 use crate::store::{
-    Amr, EventResult, NewSession, Organisation, SessionRecord, SignInEvent, Store, User,
+    Amr, EventResult, NewSession, Organisation, SessionRecord, SignInEvent, SignInMethod, Store,
+    User,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -180,14 +181,14 @@ impl AuthService {
         result: EventResult,
         reason: &str,
     ) -> Result<(), StoreError> {
-        self.event_for("pwd", org, user, client, result, reason)
+        self.event_for(SignInMethod::Password, org, user, client, result, reason)
             .await
     }
 
-    /// Records an event for an authentication method (`pwd`, `otp`, …).
+    /// Records an event for an authentication method, or a step around one.
     pub(crate) async fn event_for(
         &self,
-        method: &str,
+        method: SignInMethod,
         org: Option<&OrganisationId>,
         user: Option<&User>,
         client: &ClientInfo,
@@ -206,7 +207,7 @@ impl AuthService {
                 at: self.clock.now(),
                 ip: client.ip.to_string(),
                 user_agent: clip(&client.user_agent),
-                method: method.into(),
+                method,
                 result,
                 reason: reason.into(),
                 zone,

@@ -25,7 +25,7 @@ mod users;
 
 pub use challenges::{Ceremony, ChallengeStore, CodeChallenge, CodeCheck, CodeLimit, Purpose};
 pub use coordination::{CoordinationStore, Lead};
-pub use events::{AdminEvent, EventResult, EventStore, SignInEvent};
+pub use events::{AdminEvent, EventResult, EventStore, SignInEvent, SignInMethod};
 pub use factors::{Factor, FactorKind, FactorStore};
 pub use handoff::{AppsTicket, HandoffStore, SessionLink};
 pub use organisations::{OrgStore, Organisation};
