@@ -6,6 +6,7 @@
 //! unknown satisfies no method requirement.
 
 use crate::domain::Slug;
+use crate::store::Amr;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -58,13 +59,18 @@ impl Method {
         }
     }
 
-    /// The methods a session's `amr` records; unknown tokens are ignored,
-    /// so they can never satisfy a requirement.
+    /// The method an `amr` token stands for; `None` for one this version
+    /// does not know.
+    #[must_use]
+    pub fn from_amr_token(token: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.amr() == token)
+    }
+
+    /// The methods a stored `amr` records; unknown tokens are ignored, so
+    /// they can never satisfy a requirement (see [`Amr`]).
     #[must_use]
     pub fn from_amr(amr: &str) -> BTreeSet<Method> {
-        amr.split_whitespace()
-            .filter_map(|t| Self::ALL.into_iter().find(|m| m.amr() == t))
-            .collect()
+        Amr::from_stored(amr).methods()
     }
 }
 

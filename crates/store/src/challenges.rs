@@ -7,8 +7,9 @@ use portvakt_core::auth::codes;
 use portvakt_core::clock::UnixTime;
 use portvakt_core::ids::{OrganisationId, UserId};
 use portvakt_core::store::{
-    Ceremony, ChallengeStore, CodeChallenge, CodeCheck, CodeLimit, StoreResult,
+    Ceremony, ChallengeStore, CodeChallenge, CodeCheck, CodeLimit, Purpose, StoreResult,
 };
+use portvakt_core::StoreError;
 
 #[async_trait]
 impl ChallengeStore for SqlStore {
@@ -26,7 +27,7 @@ impl ChallengeStore for SqlStore {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&c.id)
-        .bind(&c.purpose)
+        .bind(c.purpose.to_string())
         .bind(c.user.as_ref().map(|(o, _)| o.as_str().to_owned()))
         .bind(c.user.as_ref().map(|(_, u)| u.as_str().to_owned()))
         .bind(c.session_hash.clone())
@@ -42,7 +43,7 @@ impl ChallengeStore for SqlStore {
     async fn take_ceremony(
         &self,
         id: &str,
-        purpose: &str,
+        purpose: &Purpose,
         now: UnixTime,
     ) -> StoreResult<Option<Ceremony>> {
         // DELETE … RETURNING: of two concurrent answers, one gets the row.
@@ -51,7 +52,7 @@ impl ChallengeStore for SqlStore {
              RETURNING id, purpose, organisation_id, user_id, session_hash, state, created_at, expires_at",
         )
         .bind(id)
-        .bind(purpose)
+        .bind(purpose.to_string())
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?;
@@ -62,9 +63,11 @@ impl ChallengeStore for SqlStore {
         }
         let org: Option<String> = get(&r, "organisation_id")?;
         let user: Option<String> = get(&r, "user_id")?;
+        let stored: String = get(&r, "purpose")?;
         Ok(Some(Ceremony {
             id: get(&r, "id")?,
-            purpose: get(&r, "purpose")?,
+            purpose: Purpose::parse(&stored)
+                .ok_or_else(|| StoreError::Corrupt(format!("ceremony purpose {stored}")))?,
             user: org
                 .zip(user)
                 .map(|(o, u)| (OrganisationId::from_raw(o), UserId::from_raw(u))),
@@ -84,11 +87,11 @@ impl ChallengeStore for SqlStore {
     async fn latest_challenge_at(
         &self,
         session_hash: &str,
-        purpose: &str,
+        purpose: &Purpose,
     ) -> StoreResult<Option<UnixTime>> {
         let row = sqlx::query("SELECT MAX(created_at) AS t FROM code_challenges WHERE session_hash = $1 AND purpose = $2")
             .bind(session_hash)
-            .bind(purpose)
+            .bind(purpose.to_string())
             .fetch_one(&self.pool)
             .await
             .map_err(db_err)?;
@@ -98,7 +101,7 @@ impl ChallengeStore for SqlStore {
     async fn use_challenge(
         &self,
         session_hash: &str,
-        purpose: &str,
+        purpose: &Purpose,
         code: &str,
         now: UnixTime,
         max_tries: u32,
@@ -121,7 +124,7 @@ impl ChallengeStore for SqlStore {
     async fn check_challenge(
         &self,
         session_hash: &str,
-        purpose: &str,
+        purpose: &Purpose,
         code: &str,
         now: UnixTime,
         max_tries: u32,
@@ -136,7 +139,7 @@ impl ChallengeStore for SqlStore {
              RETURNING id, code_hash, tries, destination",
         )
         .bind(session_hash)
-        .bind(purpose)
+        .bind(purpose.to_string())
         .bind(now)
         .bind(i64::from(max_tries))
         .fetch_optional(&self.pool)
@@ -183,7 +186,7 @@ impl ChallengeStore for SqlStore {
             .bind(c.organisation_id.as_str())
             .bind(c.user_id.as_str())
             .bind(c.created_at - l.window_secs)
-            .bind(l.purpose)
+            .bind(any_purpose(l.purpose.as_ref()))
             .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -213,7 +216,7 @@ impl ChallengeStore for SqlStore {
         &self,
         org: &OrganisationId,
         user: &UserId,
-        purpose: &str,
+        purpose: Option<&Purpose>,
         since: UnixTime,
     ) -> StoreResult<u32> {
         let row = sqlx::query(
@@ -224,7 +227,7 @@ impl ChallengeStore for SqlStore {
         .bind(org.as_str())
         .bind(user.as_str())
         .bind(since)
-        .bind(purpose)
+        .bind(any_purpose(purpose))
         .fetch_one(&self.pool)
         .await
         .map_err(db_err)?;
@@ -234,7 +237,7 @@ impl ChallengeStore for SqlStore {
     async fn challenge_owner(
         &self,
         session_hash: &str,
-        purpose: &str,
+        purpose: &Purpose,
         now: UnixTime,
     ) -> StoreResult<Option<(OrganisationId, UserId)>> {
         let row = sqlx::query(
@@ -243,7 +246,7 @@ impl ChallengeStore for SqlStore {
              ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(session_hash)
-        .bind(purpose)
+        .bind(purpose.to_string())
         .bind(now)
         .fetch_optional(&self.pool)
         .await
@@ -260,18 +263,24 @@ impl ChallengeStore for SqlStore {
     async fn void_challenges(
         &self,
         session_hash: &str,
-        purpose: &str,
+        purpose: &Purpose,
         now: UnixTime,
     ) -> StoreResult<()> {
         sqlx::query("UPDATE code_challenges SET used_at = $1 WHERE session_hash = $2 AND purpose = $3 AND used_at IS NULL")
             .bind(now)
             .bind(session_hash)
-            .bind(purpose)
+            .bind(purpose.to_string())
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
         Ok(())
     }
+}
+
+/// A purpose to count codes for, where the empty text (no purpose is
+/// stored as that) stands for every purpose.
+fn any_purpose(purpose: Option<&Purpose>) -> String {
+    purpose.map(ToString::to_string).unwrap_or_default()
 }
 
 /// Voids the session's earlier codes for the purpose and stores the new one.
@@ -282,7 +291,7 @@ async fn insert_challenge(
     sqlx::query("UPDATE code_challenges SET used_at = $1 WHERE session_hash = $2 AND purpose = $3 AND used_at IS NULL")
             .bind(c.created_at)
             .bind(&c.session_hash)
-            .bind(&c.purpose)
+            .bind(c.purpose.to_string())
             .execute(&mut **tx)
             .await
             .map_err(db_err)?;
@@ -294,7 +303,7 @@ async fn insert_challenge(
         .bind(c.organisation_id.as_str())
         .bind(c.user_id.as_str())
         .bind(&c.session_hash)
-        .bind(&c.purpose)
+        .bind(c.purpose.to_string())
         .bind(c.channel.as_str())
         .bind(&c.destination)
         .bind(&c.code_hash)

@@ -5,7 +5,7 @@ use crate::rows::{self, get};
 use crate::{clamp_limit, db_err, SqlStore};
 use async_trait::async_trait;
 use portvakt_core::ids::{EventId, OrganisationId, UserId};
-use portvakt_core::store::{AdminEvent, EventResult, EventStore, SignInEvent, StoreResult};
+use portvakt_core::store::{AdminEvent, EventStore, SignInEvent, StoreResult};
 
 const ADMIN_EVENT_COLS: &str =
     "id, organisation_id, actor_id, at, ip, user_agent, action, target, result, detail";
@@ -20,11 +20,7 @@ fn admin_event_from_row(r: &sqlx::any::AnyRow) -> StoreResult<AdminEvent> {
         user_agent: get(r, "user_agent")?,
         action: get(r, "action")?,
         target: get(r, "target")?,
-        result: if get::<String>(r, "result")? == "success" {
-            EventResult::Success
-        } else {
-            EventResult::Failure
-        },
+        result: rows::event_result(r)?,
         detail: get(r, "detail")?,
     })
 }
@@ -42,7 +38,7 @@ impl EventStore for SqlStore {
         .bind(e.at)
         .bind(&e.ip)
         .bind(&e.user_agent)
-        .bind(&e.method)
+        .bind(e.method.as_str())
         .bind(e.result.as_str())
         .bind(&e.reason)
         .bind(&e.zone)

@@ -3,7 +3,8 @@ use crate::{db_err, SqlStore};
 use async_trait::async_trait;
 use portvakt_core::clock::UnixTime;
 use portvakt_core::ids::OrganisationId;
-use portvakt_core::store::{BatchReport, OutboxMessage, OutboxStore, StoreResult};
+use portvakt_core::store::{BatchReport, Channel, OutboxMessage, OutboxStore, StoreResult};
+use portvakt_core::StoreError;
 use sqlx::any::AnyRow;
 
 #[async_trait]
@@ -113,7 +114,7 @@ fn outbox_insert<'q>(
     )
     .bind(&m.id)
     .bind(m.organisation_id.as_str())
-    .bind(&m.channel)
+    .bind(m.channel.as_str())
     .bind(&m.recipient)
     .bind(&m.subject)
     .bind(&m.body)
@@ -123,10 +124,12 @@ fn outbox_insert<'q>(
 
 /// An outbox row as read by `due_messages` and `claim_due_messages`.
 pub(crate) fn outbox_message(r: &AnyRow) -> StoreResult<OutboxMessage> {
+    let channel: String = get(r, "channel")?;
     Ok(OutboxMessage {
         id: get(r, "id")?,
         organisation_id: OrganisationId::from_raw(get::<String>(r, "organisation_id")?),
-        channel: get(r, "channel")?,
+        channel: Channel::parse(&channel)
+            .ok_or_else(|| StoreError::Corrupt(format!("outbox channel {channel}")))?,
         recipient: get(r, "recipient")?,
         subject: get(r, "subject")?,
         body: get(r, "body")?,

@@ -2,9 +2,11 @@
 //! corrupt rather than silently skipped.
 
 use portvakt_core::access::{Method, ServiceAccess, Window};
-use portvakt_core::domain::{Slug, Username};
+use portvakt_core::domain::{Language, Slug, Username};
 use portvakt_core::ids::{GroupId, OrganisationId, ServiceId, UserId};
-use portvakt_core::store::{EventResult, Group, Service, SessionRecord, SignInEvent, User};
+use portvakt_core::store::{
+    Amr, EventResult, Group, Service, SessionRecord, SignInEvent, SignInMethod, User,
+};
 use portvakt_core::StoreError;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -21,6 +23,11 @@ pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
 pub(crate) const USER_COLS: &str = "id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at, language";
 
 pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
+    let language = get::<Option<String>>(row, "language")?
+        .map(|l| {
+            Language::parse(&l).ok_or_else(|| StoreError::Corrupt(format!("user language {l}")))
+        })
+        .transpose()?;
     Ok(User {
         id: UserId::from_raw(get::<String>(row, "id")?),
         organisation_id: OrganisationId::from_raw(get::<String>(row, "organisation_id")?),
@@ -31,7 +38,7 @@ pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
         must_change_password: get::<i64>(row, "must_change_password")? != 0,
         disabled: get::<i64>(row, "disabled")? != 0,
         created_at: get(row, "created_at")?,
-        language: get(row, "language")?,
+        language,
     })
 }
 
@@ -125,13 +132,20 @@ pub(crate) fn session(row: &AnyRow) -> Result<SessionRecord, StoreError> {
         revoked_at: get(row, "revoked_at")?,
         ip: get(row, "ip")?,
         user_agent: get(row, "user_agent")?,
-        amr: get(row, "amr")?,
+        amr: Amr::from_stored(&get::<String>(row, "amr")?),
         pending_mfa: get::<i64>(row, "pending_mfa")? != 0,
         mfa_tries: u32::try_from(get::<i64>(row, "mfa_tries")?).unwrap_or(u32::MAX),
     })
 }
 
+/// A sign-in or admin event's result.
+pub(crate) fn event_result(row: &AnyRow) -> Result<EventResult, StoreError> {
+    let stored: String = get(row, "result")?;
+    EventResult::parse(&stored).ok_or_else(|| StoreError::Corrupt(format!("event result {stored}")))
+}
+
 pub(crate) fn event(row: &AnyRow) -> Result<SignInEvent, StoreError> {
+    let method: String = get(row, "method")?;
     Ok(SignInEvent {
         id: portvakt_core::ids::EventId::from_raw(get::<String>(row, "id")?),
         organisation_id: get::<Option<String>>(row, "organisation_id")?
@@ -140,12 +154,9 @@ pub(crate) fn event(row: &AnyRow) -> Result<SignInEvent, StoreError> {
         at: get(row, "at")?,
         ip: get(row, "ip")?,
         user_agent: get(row, "user_agent")?,
-        method: get(row, "method")?,
-        result: if get::<String>(row, "result")? == "success" {
-            EventResult::Success
-        } else {
-            EventResult::Failure
-        },
+        method: SignInMethod::parse(&method)
+            .ok_or_else(|| StoreError::Corrupt(format!("sign-in event method {method}")))?,
+        result: event_result(row)?,
         reason: get(row, "reason")?,
         zone: get(row, "zone")?,
     })

@@ -19,7 +19,7 @@ impl SessionStore for SqlStore {
         .bind(s.expires_at)
         .bind(&s.ip)
         .bind(&s.user_agent)
-        .bind(&s.amr)
+        .bind(s.amr.to_string())
         .bind(i64::from(s.pending_mfa))
         .execute(&self.pool)
         .await

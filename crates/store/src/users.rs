@@ -1,7 +1,7 @@
 use crate::rows::{self, get, USER_COLS};
 use crate::{clamp_limit, db_err, SqlStore};
 use async_trait::async_trait;
-use portvakt_core::domain::{Role, Username};
+use portvakt_core::domain::{Language, Role, Username};
 use portvakt_core::ids::{OrganisationId, UserId};
 use portvakt_core::store::{Group, StoreResult, User, UserStore};
 use portvakt_core::StoreError;
@@ -123,11 +123,11 @@ impl UserStore for SqlStore {
         &self,
         org: &OrganisationId,
         user: &UserId,
-        language: Option<&str>,
+        language: Option<Language>,
     ) -> StoreResult<bool> {
         let r =
             sqlx::query("UPDATE users SET language = $1 WHERE organisation_id = $2 AND id = $3")
-                .bind(language.map(str::to_owned))
+                .bind(language.map(|l| l.as_str().to_owned()))
                 .bind(org.as_str())
                 .bind(user.as_str())
                 .execute(&self.pool)

@@ -5,7 +5,7 @@
 
 use portvakt_core::ids::OrganisationId;
 use portvakt_core::store::CoordinationStore;
-use portvakt_core::store::{OutboxMessage, OutboxStore};
+use portvakt_core::store::{Channel, OutboxMessage, OutboxStore};
 use portvakt_store::SqlStore;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -39,7 +39,7 @@ async fn claims_are_exclusive(a: Arc<SqlStore>, b: Arc<SqlStore>) {
         a.enqueue_message(&OutboxMessage {
             id: format!("msg-{i:02}"),
             organisation_id: org.clone(),
-            channel: "email".into(),
+            channel: Channel::Email,
             recipient: format!("p{i}@example.se"),
             subject: "Kod".into(),
             body: "123456".into(),

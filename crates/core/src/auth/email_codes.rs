@@ -9,11 +9,13 @@ use super::guard::CODE_BUDGET;
 use super::mfa::{FactorError, SecondFactorError};
 use super::session::SessionToken;
 use super::signin::{AuthService, ClientInfo, SessionCheck};
+use crate::access::Method;
 use crate::domain::PhoneNumber;
 use crate::error::StoreError;
 use crate::ids::{EventId, FactorId};
 use crate::store::{
-    CodeChallenge, CodeCheck, EventResult, Factor, FactorKind, SessionRecord, User,
+    CodeChallenge, CodeCheck, EventResult, Factor, FactorKind, Purpose, SessionRecord,
+    SignInMethod, User,
 };
 use thiserror::Error;
 
@@ -78,14 +80,14 @@ impl AuthService {
         &self,
         session: &SessionRecord,
         user: &User,
-        purpose: &str,
+        purpose: Purpose,
         channel: FactorKind,
         destination: &str,
     ) -> Result<IssuedCode, SendCodeError> {
         let now = self.clock.now();
         if let Some(last) = self
             .store
-            .latest_challenge_at(&session.token_hash, purpose)
+            .latest_challenge_at(&session.token_hash, &purpose)
             .await?
         {
             if now - last < RESEND_SECS {
@@ -111,7 +113,7 @@ impl AuthService {
                     organisation_id: user.organisation_id.clone(),
                     user_id: user.id.clone(),
                     session_hash: session.token_hash.clone(),
-                    purpose: purpose.into(),
+                    purpose,
                     channel,
                     destination: destination.into(),
                     created_at: now,
@@ -167,7 +169,7 @@ impl AuthService {
             })
             .ok_or(SendCodeError::NotFound)?;
         let destination = f.destination.clone().ok_or(SendCodeError::NotFound)?;
-        self.issue(&session, &user, "signin", f.kind, &destination)
+        self.issue(&session, &user, Purpose::SignIn, f.kind, &destination)
             .await
     }
 
@@ -190,7 +192,7 @@ impl AuthService {
             .store
             .use_challenge(
                 &session.token_hash,
-                "signin",
+                &Purpose::SignIn,
                 &codes::normalise(code),
                 now,
                 MAX_TRIES,
@@ -204,16 +206,16 @@ impl AuthService {
                     .find(|f| f.destination.as_deref() == Some(destination.as_str()))
                     .map_or(FactorKind::Email, |f| f.kind);
                 let method = if kind == FactorKind::Sms {
-                    "sms"
+                    Method::Sms
                 } else {
-                    "email"
+                    Method::Email
                 };
                 Ok(self
                     .complete_second_factor(&session, &user, client, method)
                     .await?)
             }
             CodeCheck::Wrong { tries_left } => {
-                self.wrong_code(&session, &user, client, "sent_code", tries_left)
+                self.wrong_code(&session, &user, client, SignInMethod::SentCode, tries_left)
                     .await
             }
             CodeCheck::Void => {
@@ -266,8 +268,8 @@ impl AuthService {
             created_at: self.clock.now(),
             last_used_at: None,
         };
-        let purpose = format!("register:{}", factor.id);
-        let issued = match self.issue(session, user, &purpose, kind, destination).await {
+        let purpose = Purpose::Confirm(factor.id.clone());
+        let issued = match self.issue(session, user, purpose, kind, destination).await {
             Ok(i) => i,
             Err(SendCodeError::Store(e)) => return Err(e.into()),
             Err(SendCodeError::TooMany { .. }) => return Err(FactorError::TooManyCodes),
@@ -358,7 +360,7 @@ impl AuthService {
                     && matches!(f.kind, FactorKind::Email | FactorKind::Sms)
             })
             .ok_or(FactorError::NotFound)?;
-        let purpose = format!("register:{}", f.id);
+        let purpose = Purpose::Confirm(f.id.clone());
         match self
             .store
             .use_challenge(
@@ -381,7 +383,7 @@ impl AuthService {
                     return Err(FactorError::NotFound);
                 }
                 self.event_for(
-                    "email",
+                    SignInMethod::Email,
                     Some(&user.organisation_id),
                     Some(user),
                     client,

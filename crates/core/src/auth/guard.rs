@@ -15,7 +15,7 @@ use crate::clock::UnixTime;
 use crate::domain::Username;
 use crate::error::StoreError;
 use crate::ids::OrganisationId;
-use crate::store::CodeLimit;
+use crate::store::{CodeLimit, Purpose};
 use thiserror::Error;
 
 /// Why a secret was not even looked at.
@@ -38,17 +38,17 @@ pub enum Refusal {
 /// restarts flows to make Portvakt send messages hits them at once.
 pub const CODE_BUDGET: [CodeLimit; 3] = [
     CodeLimit {
-        purpose: "",
+        purpose: None,
         window_secs: 60,
         max: 5,
     },
     CodeLimit {
-        purpose: "",
+        purpose: None,
         window_secs: 3600,
         max: 8,
     },
     CodeLimit {
-        purpose: "",
+        purpose: None,
         window_secs: 24 * 3600,
         max: 20,
     },
@@ -57,12 +57,12 @@ pub const CODE_BUDGET: [CodeLimit; 3] = [
 /// (each one is a code sent or an app-code chance), on top of [`CODE_BUDGET`].
 pub const RESET_BUDGET: [CodeLimit; 2] = [
     CodeLimit {
-        purpose: super::reset::PURPOSE,
+        purpose: Some(Purpose::Reset),
         window_secs: 3600,
         max: 3,
     },
     CodeLimit {
-        purpose: super::reset::PURPOSE,
+        purpose: Some(Purpose::Reset),
         window_secs: 24 * 3600,
         max: 10,
     },

@@ -6,10 +6,13 @@ use super::guard::Refusal;
 use super::session::SessionToken;
 use super::signin::{AuthService, ClientInfo, SessionCheck, PENDING_MFA_SECS};
 use super::totp::TotpSecret;
+use crate::access::Method;
 use crate::domain::{MfaPolicy, ZoneCidrs};
 use crate::error::StoreError;
 use crate::ids::{FactorId, OrganisationId};
-use crate::store::{EventResult, Factor, FactorKind, Organisation, SessionRecord, User};
+use crate::store::{
+    EventResult, Factor, FactorKind, Organisation, SessionRecord, SignInMethod, User,
+};
 use std::net::IpAddr;
 use thiserror::Error;
 
@@ -158,14 +161,14 @@ impl AuthService {
         let now = self.clock.now();
         if self.consume_any_totp(&user, code, now).await? {
             return Ok(self
-                .complete_second_factor(&session, &user, client, "otp")
+                .complete_second_factor(&session, &user, client, Method::App)
                 .await?);
         }
         self.wrong_code(
             &session,
             &user,
             client,
-            "otp",
+            SignInMethod::App,
             MAX_CODE_TRIES.saturating_sub(tries),
         )
         .await
@@ -185,7 +188,7 @@ impl AuthService {
             Ok(()) => Ok(()),
             Err(r) => {
                 self.event_for(
-                    "otp",
+                    SignInMethod::App,
                     Some(&user.organisation_id),
                     Some(user),
                     client,
@@ -205,7 +208,7 @@ impl AuthService {
         session: &SessionRecord,
         user: &User,
         client: &ClientInfo,
-        method: &str,
+        method: SignInMethod,
         tries_left: u32,
     ) -> Result<SessionToken, SecondFactorError> {
         let now = self.clock.now();
@@ -274,14 +277,9 @@ impl AuthService {
         pending: &SessionRecord,
         user: &User,
         client: &ClientInfo,
-        method: &str,
+        method: Method,
     ) -> Result<SessionToken, StoreError> {
-        let mut tokens: Vec<&str> = pending.amr.split_whitespace().collect();
-        if !tokens.contains(&method) {
-            tokens.push(method);
-        }
-        let amr = tokens.join(" ");
-        let amr = amr.as_str();
+        let amr = pending.amr.clone().with(method);
         let now = self.clock.now();
         self.store.revoke_session(&pending.token_hash, now).await?;
         self.store
@@ -289,7 +287,7 @@ impl AuthService {
             .await?;
         let token = self.create_session(user, client, amr, false).await?;
         self.event_for(
-            method,
+            method.into(),
             Some(&user.organisation_id),
             Some(user),
             client,
@@ -317,10 +315,10 @@ impl AuthService {
             .revoke_session(&session.token_hash, self.clock.now())
             .await?;
         let token = self
-            .create_session(user, client, &session.amr, true)
+            .create_session(user, client, session.amr.clone(), true)
             .await?;
         self.event_for(
-            "step_up",
+            SignInMethod::StepUp,
             Some(&user.organisation_id),
             Some(user),
             client,
@@ -389,7 +387,7 @@ impl AuthService {
             .revoke_session(&session.token_hash, self.clock.now())
             .await?;
         let token = self
-            .create_session(user, client, &session.amr, false)
+            .create_session(user, client, session.amr.clone(), false)
             .await?;
         self.event(
             Some(&user.organisation_id),
@@ -483,7 +481,7 @@ impl AuthService {
             return Err(FactorError::NotFound);
         }
         self.event_for(
-            "otp",
+            SignInMethod::App,
             Some(&user.organisation_id),
             Some(user),
             client,
@@ -520,7 +518,7 @@ impl AuthService {
             return Err(FactorError::LastFactor);
         }
         self.event_for(
-            "otp",
+            SignInMethod::App,
             Some(&org.id),
             Some(user),
             client,

@@ -9,9 +9,13 @@
 use super::password_rules::PasswordRuleError;
 use super::session::SessionToken;
 use super::signin::{AuthService, ClientInfo, SessionCheck, SignedIn};
+use crate::access::Method;
 use crate::error::StoreError;
 use crate::ids::FactorId;
-use crate::store::{Ceremony, EventResult, Factor, FactorKind, Organisation, SessionRecord, User};
+use crate::store::{
+    Amr, Ceremony, EventResult, Factor, FactorKind, Organisation, Purpose, SessionRecord,
+    SignInMethod, User,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
@@ -111,13 +115,6 @@ impl From<super::password::HashError> for PasskeyError {
     }
 }
 
-mod purpose {
-    pub const REGISTER: &str = "register";
-    pub const SECOND: &str = "second";
-    pub const SIGNIN: &str = "signin";
-    pub const RESET: &str = "reset";
-}
-
 /// The WebAuthn user handle for an account: derived, so it reveals no id
 /// and needs no column, and compared with the credential's owner.
 fn user_handle(user: &User) -> Uuid {
@@ -193,7 +190,7 @@ impl AuthService {
 
     async fn save_ceremony<T: Serialize>(
         &self,
-        purpose: &str,
+        purpose: Purpose,
         user: Option<&User>,
         session_hash: Option<String>,
         state: &T,
@@ -208,7 +205,7 @@ impl AuthService {
         self.store
             .create_ceremony(&Ceremony {
                 id: id.clone(),
-                purpose: purpose.into(),
+                purpose,
                 user: user.map(|u| (u.organisation_id.clone(), u.id.clone())),
                 session_hash,
                 state,
@@ -225,7 +222,7 @@ impl AuthService {
     async fn take_ceremony<T: DeserializeOwned>(
         &self,
         id: &str,
-        purpose: &str,
+        purpose: &Purpose,
     ) -> Result<(Ceremony, T), PasskeyError> {
         let c = self
             .store
@@ -245,7 +242,7 @@ impl AuthService {
         reason: &str,
     ) -> Result<(), StoreError> {
         self.event_for(
-            "passkey",
+            SignInMethod::Passkey,
             user.map(|u| &u.organisation_id),
             user,
             client,
@@ -307,7 +304,7 @@ impl AuthService {
             .map_err(|e| StoreError::Backend(format!("passkey registration: {e:?}")))?;
         let options = browser_options(&ccr, true)?;
         self.save_ceremony(
-            purpose::REGISTER,
+            Purpose::Register,
             Some(user),
             Some(session.token_hash.clone()),
             &state,
@@ -335,7 +332,7 @@ impl AuthService {
         let reg: RegisterPublicKeyCredential =
             serde_json::from_str(answer).map_err(|_| PasskeyError::NotAccepted)?;
         let (c, state): (Ceremony, PasskeyRegistration) =
-            self.take_ceremony(ceremony, purpose::REGISTER).await?;
+            self.take_ceremony(ceremony, &Purpose::Register).await?;
         let owner = Some((user.organisation_id.clone(), user.id.clone()));
         if c.user != owner || c.session_hash.as_deref() != Some(session.token_hash.as_str()) {
             return Err(PasskeyError::NotAccepted);
@@ -422,7 +419,7 @@ impl AuthService {
             .map_err(|e| StoreError::Backend(format!("passkey authentication: {e:?}")))?;
         let options = browser_options(&rcr, false)?;
         self.save_ceremony(
-            purpose::SECOND,
+            Purpose::SecondFactor,
             Some(&user),
             Some(session.token_hash.clone()),
             &state,
@@ -449,7 +446,7 @@ impl AuthService {
         let verified = async {
             let answer = Answer::parse(answer)?;
             let (c, state): (Ceremony, PasskeyAuthentication) =
-                self.take_ceremony(ceremony, purpose::SECOND).await?;
+                self.take_ceremony(ceremony, &Purpose::SecondFactor).await?;
             if c.session_hash.as_deref() != Some(session.token_hash.as_str()) {
                 return Err(PasskeyError::NotAccepted);
             }
@@ -470,7 +467,7 @@ impl AuthService {
                 if let Some((f, k)) = factor.and_then(|f| stored_passkey(&f).map(|k| (f, k))) {
                     self.record_use(&f, k, &result).await?;
                     return Ok(self
-                        .complete_second_factor(&session, &user, client, "passkey")
+                        .complete_second_factor(&session, &user, client, Method::Passkey)
                         .await?);
                 }
                 "unknown_credential".to_owned()
@@ -507,9 +504,9 @@ impl AuthService {
             .map_err(|e| StoreError::Backend(format!("passkey discovery: {e:?}")))?;
         let options = browser_options(&rcr, false)?;
         let purpose = if for_reset {
-            purpose::RESET
+            Purpose::Reset
         } else {
-            purpose::SIGNIN
+            Purpose::SignIn
         };
         self.save_ceremony(purpose, None, None, &state, options)
             .await
@@ -555,7 +552,7 @@ impl AuthService {
         &self,
         answer: &Answer,
         ceremony: &str,
-        purpose: &str,
+        purpose: &Purpose,
         factor: &Factor,
         key: Passkey,
     ) -> Result<(), String> {
@@ -599,7 +596,7 @@ impl AuthService {
             }
         };
         if let Err(reason) = self
-            .verify_discovered(&answer, ceremony, purpose::SIGNIN, &factor, key)
+            .verify_discovered(&answer, ceremony, &Purpose::SignIn, &factor, key)
             .await
         {
             self.ip_throttle.record_failure(client.ip, now);
@@ -624,7 +621,9 @@ impl AuthService {
                 .await?;
             return Err(PasskeyError::Locked);
         }
-        let token = self.create_session(&user, client, "passkey", false).await?;
+        let token = self
+            .create_session(&user, client, Amr::of(Method::Passkey), false)
+            .await?;
         self.passkey_event(Some(&user), client, EventResult::Success, "ok")
             .await?;
         Ok(SignedIn {
@@ -665,12 +664,12 @@ impl AuthService {
         }
         self.check_reset_password(&org, &user, new_password)?;
         if let Err(reason) = self
-            .verify_discovered(&answer, ceremony, purpose::RESET, &factor, key)
+            .verify_discovered(&answer, ceremony, &Purpose::Reset, &factor, key)
             .await
         {
             self.ip_throttle.record_failure(client.ip, now);
             self.event_for(
-                "reset",
+                SignInMethod::Reset,
                 Some(&org.id),
                 Some(&user),
                 client,

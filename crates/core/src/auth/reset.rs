@@ -10,13 +10,13 @@ use super::password::HashError;
 use super::password_rules::{check_new_password_of, PasswordContext, PasswordRuleError};
 use super::session::SessionToken;
 use super::signin::{AuthService, ClientInfo};
-use crate::domain::Username;
+use crate::domain::{Language, Username};
 use crate::error::StoreError;
 use crate::ids::EventId;
-use crate::store::{CodeChallenge, CodeCheck, CodeLimit, EventResult, FactorKind};
+use crate::store::{
+    CodeChallenge, CodeCheck, CodeLimit, EventResult, FactorKind, Purpose, SignInMethod,
+};
 use thiserror::Error;
-
-pub const PURPOSE: &str = "reset";
 
 /// What proved the right to reset, to be used up once the password is accepted.
 enum Proof {
@@ -43,7 +43,7 @@ pub struct ResetStarted {
     /// Registered addresses and numbers, each to get the code.
     pub destinations: Vec<(FactorKind, String)>,
     /// The account's own language, for the texts that carry the code.
-    pub language: Option<String>,
+    pub language: Option<Language>,
 }
 
 #[derive(Debug, Error)]
@@ -113,7 +113,7 @@ impl AuthService {
         let confirmed: Vec<_> = factors.into_iter().filter(|f| f.confirmed).collect();
         if confirmed.is_empty() {
             self.event_for(
-                "reset",
+                SignInMethod::Reset,
                 Some(&org.id),
                 Some(&user),
                 client,
@@ -128,7 +128,7 @@ impl AuthService {
         // stored in one step so a burst cannot overshoot it (H1).
         let id = EventId::generate().to_string();
         let code = codes::generate();
-        let limits: Vec<CodeLimit> = RESET_BUDGET.iter().chain(&CODE_BUDGET).copied().collect();
+        let limits: Vec<CodeLimit> = RESET_BUDGET.iter().chain(&CODE_BUDGET).cloned().collect();
         let over = self
             .store
             .create_challenge_within(
@@ -138,7 +138,7 @@ impl AuthService {
                     organisation_id: org.id.clone(),
                     user_id: user.id.clone(),
                     session_hash,
-                    purpose: PURPOSE.into(),
+                    purpose: Purpose::Reset,
                     channel: FactorKind::Email,
                     destination: String::new(),
                     created_at: now,
@@ -149,7 +149,7 @@ impl AuthService {
             .await?;
         if over.is_some() {
             self.event_for(
-                "reset",
+                SignInMethod::Reset,
                 Some(&org.id),
                 Some(&user),
                 client,
@@ -175,9 +175,9 @@ impl AuthService {
         started.destinations = destinations;
         started.code = Some(code);
         started.organisation = Some(org.id.clone());
-        started.language.clone_from(&user.language);
+        started.language = user.language;
         self.event_for(
-            "reset",
+            SignInMethod::Reset,
             Some(&org.id),
             Some(&user),
             client,
@@ -215,7 +215,10 @@ impl AuthService {
     ) -> Result<(), ResetError> {
         let now = self.clock.now();
         let hash = token.hash();
-        let owner = self.store.challenge_owner(&hash, PURPOSE, now).await?;
+        let owner = self
+            .store
+            .challenge_owner(&hash, &Purpose::Reset, now)
+            .await?;
         let user = match &owner {
             Some((org_id, user_id)) => self.store.user(org_id, user_id).await?,
             None => None,
@@ -231,7 +234,7 @@ impl AuthService {
         let normalised = codes::normalise(code);
         let proof = match self
             .store
-            .check_challenge(&hash, PURPOSE, &normalised, now, MAX_TRIES)
+            .check_challenge(&hash, &Purpose::Reset, &normalised, now, MAX_TRIES)
             .await?
         {
             CodeCheck::Accepted { id, .. } => Some(Proof::Sent(id)),
@@ -250,7 +253,7 @@ impl AuthService {
                 Err(r) => refusal_reason(r),
             };
             self.event_for(
-                "reset",
+                SignInMethod::Reset,
                 Some(&org.id),
                 Some(&user),
                 client,
@@ -277,7 +280,9 @@ impl AuthService {
                     .consume_totp_step(&org.id, &user.id, &factor, step, now)
                     .await?;
                 if ok {
-                    self.store.void_challenges(&hash, PURPOSE, now).await?;
+                    self.store
+                        .void_challenges(&hash, &Purpose::Reset, now)
+                        .await?;
                 }
                 ok
             }
@@ -316,7 +321,7 @@ impl AuthService {
             Err(r) => refusal_reason(r),
         };
         self.event_for(
-            "reset",
+            SignInMethod::Reset,
             Some(&org.id),
             user.as_ref(),
             client,
@@ -366,7 +371,7 @@ impl AuthService {
             .await?;
         self.store.clear_failures(org, &user.username).await?;
         self.event_for(
-            "reset",
+            SignInMethod::Reset,
             Some(org),
             Some(user),
             client,

@@ -99,7 +99,9 @@ impl SessionPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::Method;
     use crate::ids::{OrganisationId, UserId};
+    use crate::store::Amr;
 
     fn rec(created: i64, seen: i64) -> SessionRecord {
         SessionRecord {
@@ -112,7 +114,7 @@ mod tests {
             revoked_at: None,
             ip: String::new(),
             user_agent: String::new(),
-            amr: "pwd".into(),
+            amr: Amr::of(Method::Password),
             pending_mfa: false,
             mfa_tries: 0,
         }

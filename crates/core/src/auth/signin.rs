@@ -10,12 +10,14 @@ use super::lockout::LockoutPolicy;
 use super::password::{HashError, PasswordHasher};
 use super::password_rules::{check_new_password_of, PasswordContext, PasswordRuleError};
 use super::session::{SessionPolicy, SessionState, SessionToken};
+use crate::access::Method;
 use crate::clock::{Clock, UnixTime};
 use crate::domain::{Slug, Username};
 use crate::error::StoreError;
 use crate::ids::{EventId, OrganisationId};
 use crate::store::{
-    EventResult, NewSession, Organisation, SessionRecord, SignInEvent, Store, User,
+    Amr, EventResult, NewSession, Organisation, SessionRecord, SignInEvent, SignInMethod, Store,
+    User,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -179,14 +181,14 @@ impl AuthService {
         result: EventResult,
         reason: &str,
     ) -> Result<(), StoreError> {
-        self.event_for("pwd", org, user, client, result, reason)
+        self.event_for(SignInMethod::Password, org, user, client, result, reason)
             .await
     }
 
-    /// Records an event for an authentication method (`pwd`, `otp`, …).
+    /// Records an event for an authentication method, or a step around one.
     pub(crate) async fn event_for(
         &self,
-        method: &str,
+        method: SignInMethod,
         org: Option<&OrganisationId>,
         user: Option<&User>,
         client: &ClientInfo,
@@ -205,7 +207,7 @@ impl AuthService {
                 at: self.clock.now(),
                 ip: client.ip.to_string(),
                 user_agent: clip(&client.user_agent),
-                method: method.into(),
+                method,
                 result,
                 reason: reason.into(),
                 zone,
@@ -340,7 +342,7 @@ impl AuthService {
             self.store.clear_failures(&org.id, &username).await?;
         }
         let token = self
-            .create_session(&user, client, "pwd", pending_mfa)
+            .create_session(&user, client, Amr::of(Method::Password), pending_mfa)
             .await?;
         let reason = if pending_mfa {
             "password_ok_second_factor_next"
@@ -388,7 +390,7 @@ impl AuthService {
         &self,
         user: &User,
         client: &ClientInfo,
-        amr: &str,
+        amr: Amr,
         pending_mfa: bool,
     ) -> Result<SessionToken, StoreError> {
         let now = self.clock.now();
@@ -402,7 +404,7 @@ impl AuthService {
                 expires_at: now + self.sessions.absolute_secs,
                 ip: client.ip.to_string(),
                 user_agent: clip(&client.user_agent),
-                amr: amr.into(),
+                amr,
                 pending_mfa,
             })
             .await?;
@@ -551,7 +553,9 @@ impl AuthService {
         self.store
             .revoke_user_sessions(&organisation.id, &user.id, now)
             .await?;
-        let token = self.create_session(user, client, "pwd", false).await?;
+        let token = self
+            .create_session(user, client, Amr::of(Method::Password), false)
+            .await?;
         self.event(
             Some(&organisation.id),
             Some(user),

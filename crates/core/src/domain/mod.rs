@@ -2,6 +2,7 @@
 
 mod domain_name;
 mod email;
+mod language;
 mod mfa_policy;
 mod phone;
 mod role;
@@ -11,6 +12,7 @@ mod zone;
 
 pub use domain_name::{DomainError, DomainName};
 pub use email::{EmailAddress, EmailError};
+pub use language::Language;
 pub use mfa_policy::MfaPolicy;
 pub use phone::{PhoneError, PhoneNumber};
 pub use role::Role;

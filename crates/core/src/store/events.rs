@@ -1,4 +1,5 @@
 use super::StoreResult;
+use crate::access::Method;
 use crate::clock::UnixTime;
 use crate::ids::{EventId, OrganisationId, UserId};
 use async_trait::async_trait;
@@ -17,6 +18,78 @@ impl EventResult {
             EventResult::Failure => "failure",
         }
     }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [EventResult::Success, EventResult::Failure]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// What a sign-in event is about: a way of signing in (named by its `amr`
+/// token), or a step around signing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInMethod {
+    Password,
+    /// An authenticator app; also a refusal before any second-factor
+    /// code is looked at, and removing a factor of any kind.
+    App,
+    Sms,
+    /// A code by e-mail; also confirming a new address or number.
+    Email,
+    Passkey,
+    /// A wrong code sent by e-mail or SMS (which of them is not looked up).
+    SentCode,
+    /// A forgotten password, by code or passkey.
+    Reset,
+    /// A step-up begun for a service that asks for a stronger method.
+    StepUp,
+}
+
+impl SignInMethod {
+    pub const ALL: [SignInMethod; 8] = [
+        SignInMethod::Password,
+        SignInMethod::App,
+        SignInMethod::Sms,
+        SignInMethod::Email,
+        SignInMethod::Passkey,
+        SignInMethod::SentCode,
+        SignInMethod::Reset,
+        SignInMethod::StepUp,
+    ];
+
+    /// The stored form.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignInMethod::Password => "pwd",
+            SignInMethod::App => "otp",
+            SignInMethod::Sms => "sms",
+            SignInMethod::Email => "email",
+            SignInMethod::Passkey => "passkey",
+            SignInMethod::SentCode => "sent_code",
+            SignInMethod::Reset => "reset",
+            SignInMethod::StepUp => "step_up",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+impl From<Method> for SignInMethod {
+    fn from(m: Method) -> Self {
+        match m {
+            Method::Password => SignInMethod::Password,
+            Method::App => SignInMethod::App,
+            Method::Sms => SignInMethod::Sms,
+            Method::Email => SignInMethod::Email,
+            Method::Passkey => SignInMethod::Passkey,
+        }
+    }
 }
 
 /// One sign-in attempt, kept for sign-in history, investigations and the
@@ -30,9 +103,10 @@ pub struct SignInEvent {
     pub at: UnixTime,
     pub ip: String,
     pub user_agent: String,
-    pub method: String,
+    pub method: SignInMethod,
     pub result: EventResult,
-    /// Machine-readable reason (`ok`, `bad_password`, `unknown_user`, `throttled`, …).
+    /// Machine-readable reason (`ok`, `bad_password`, `unknown_user`,
+    /// `throttled`, …), some with a verifier's detail (`rejected:…`).
     pub reason: String,
     /// The network zone (slug) the client was in; empty when outside all.
     pub zone: String,
@@ -76,4 +150,28 @@ pub trait EventStore: Send + Sync {
     async fn record_admin_event(&self, event: &AdminEvent) -> StoreResult<()>;
     /// The organisation's admin events, newest first.
     async fn admin_events(&self, org: &OrganisationId, limit: u32) -> StoreResult<Vec<AdminEvent>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_words_round_trip() {
+        for m in SignInMethod::ALL {
+            assert_eq!(SignInMethod::parse(m.as_str()), Some(m));
+        }
+        for r in [EventResult::Success, EventResult::Failure] {
+            assert_eq!(EventResult::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(SignInMethod::parse("password"), None);
+        assert_eq!(EventResult::parse("Success"), None);
+    }
+
+    #[test]
+    fn a_method_is_recorded_by_its_amr_token() {
+        for m in Method::ALL {
+            assert_eq!(SignInMethod::from(m).as_str(), m.amr());
+        }
+    }
 }

@@ -1,7 +1,82 @@
 use super::StoreResult;
+use crate::access::Method;
 use crate::clock::UnixTime;
 use crate::ids::{OrganisationId, UserId};
 use async_trait::async_trait;
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// How a session was signed in (its `amr`): the methods in the order they
+/// were used, stored as their tokens separated by spaces (`pwd otp`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amr(Vec<AmrToken>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum AmrToken {
+    Known(Method),
+    /// A token this version does not know: kept, so a session carried on
+    /// (step-up, re-authentication) keeps it, but it counts for nothing.
+    Unknown(String),
+}
+
+impl Amr {
+    /// A sign-in with one method.
+    #[must_use]
+    pub fn of(method: Method) -> Self {
+        Self(vec![AmrToken::Known(method)])
+    }
+
+    /// A stored `amr`. Nothing is refused: an unknown token is kept and
+    /// can never satisfy a rule.
+    #[must_use]
+    pub fn from_stored(s: &str) -> Self {
+        Self(
+            s.split_whitespace()
+                .map(|t| {
+                    Method::from_amr_token(t)
+                        .map_or_else(|| AmrToken::Unknown(t.to_owned()), AmrToken::Known)
+                })
+                .collect(),
+        )
+    }
+
+    /// The methods used that this version knows.
+    #[must_use]
+    pub fn methods(&self) -> BTreeSet<Method> {
+        self.0
+            .iter()
+            .filter_map(|t| match t {
+                AmrToken::Known(m) => Some(*m),
+                AmrToken::Unknown(_) => None,
+            })
+            .collect()
+    }
+
+    /// These methods, then `method` unless it was used already.
+    #[must_use]
+    pub fn with(mut self, method: Method) -> Self {
+        if !self.0.contains(&AmrToken::Known(method)) {
+            self.0.push(AmrToken::Known(method));
+        }
+        self
+    }
+}
+
+impl fmt::Display for Amr {
+    /// The stored form.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, t) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(match t {
+                AmrToken::Known(m) => m.amr(),
+                AmrToken::Unknown(u) => u,
+            })?;
+        }
+        Ok(())
+    }
+}
 
 /// A session as created at sign-in. Only the hash of the token is stored, so
 /// a copy of the database does not let anyone take over a session.
@@ -14,8 +89,7 @@ pub struct NewSession {
     pub expires_at: UnixTime,
     pub ip: String,
     pub user_agent: String,
-    /// Authentication methods used, space separated (`pwd`, `otp`, later `sms`, `hwk`).
-    pub amr: String,
+    pub amr: Amr,
     /// Password accepted but a second factor still to come: such a session
     /// opens nothing but the second-factor page.
     pub pending_mfa: bool,
@@ -32,7 +106,7 @@ pub struct SessionRecord {
     pub revoked_at: Option<UnixTime>,
     pub ip: String,
     pub user_agent: String,
-    pub amr: String,
+    pub amr: Amr,
     pub pending_mfa: bool,
     /// Wrong second-factor codes entered in this (pending) session.
     pub mfa_tries: u32,
@@ -60,4 +134,23 @@ pub trait SessionStore: Send + Sync {
 
     /// Counts one wrong second-factor code in a pending session; returns the new count.
     async fn count_mfa_try(&self, token_hash: &str) -> StoreResult<u32>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amr_is_stored_as_before_and_unknown_tokens_count_for_nothing() {
+        let amr = Amr::of(Method::Password).with(Method::App);
+        assert_eq!(amr.to_string(), "pwd otp");
+        assert_eq!(Amr::from_stored("pwd otp"), amr);
+        assert_eq!(amr.methods(), [Method::Password, Method::App].into());
+        assert_eq!(amr.clone().with(Method::App), amr, "once only");
+        let odd = Amr::from_stored("hwk pwd").with(Method::Sms);
+        assert_eq!(odd.to_string(), "hwk pwd sms");
+        assert_eq!(odd.methods(), [Method::Password, Method::Sms].into());
+        assert!(Amr::from_stored("hwk mfa").methods().is_empty());
+        assert_eq!(Amr::from_stored("").to_string(), "");
+    }
 }

@@ -1,6 +1,6 @@
 use super::StoreResult;
 use crate::clock::UnixTime;
-use crate::domain::{Role, Slug, Username};
+use crate::domain::{Language, Role, Slug, Username};
 use crate::ids::{GroupId, OrganisationId, UserId};
 use async_trait::async_trait;
 
@@ -17,9 +17,9 @@ pub struct User {
     pub must_change_password: bool,
     pub disabled: bool,
     pub created_at: UnixTime,
-    /// The user's own choice of language ("sv", "en"), `None` to follow
-    /// the browser. Applied at sign-in; `apply` never changes it.
-    pub language: Option<String>,
+    /// The user's own choice of language, `None` to follow the browser.
+    /// Applied at sign-in; `apply` never changes it.
+    pub language: Option<Language>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,12 +60,12 @@ pub trait UserStore: Send + Sync {
     /// so every password check can do the same work (issue 10 M4).
     async fn bcrypt_prefixes(&self) -> StoreResult<Vec<String>>;
 
-    /// Sets a user's language ("sv", "en" or `None`); false when there is
-    /// no such user in the organisation.
+    /// Sets a user's language (`None`: follow the browser); false when
+    /// there is no such user in the organisation.
     async fn set_user_language(
         &self,
         org: &OrganisationId,
         user: &UserId,
-        language: Option<&str>,
+        language: Option<Language>,
     ) -> StoreResult<bool>;
 }

@@ -1,6 +1,6 @@
 use super::org_named;
 use crate::auth::codes;
-use crate::store::{CodeChallenge, CodeCheck, FactorKind, Store};
+use crate::store::{CodeChallenge, CodeCheck, FactorKind, Purpose, Store};
 use std::sync::Arc;
 
 async fn challenge(store: &dyn Store, session: &str, code: &str, at: i64) {
@@ -14,7 +14,7 @@ async fn challenge(store: &dyn Store, session: &str, code: &str, at: i64) {
             organisation_id: org.id.clone(),
             user_id: user.id.clone(),
             session_hash: session.into(),
-            purpose: "signin".into(),
+            purpose: Purpose::SignIn,
             channel: FactorKind::Email,
             destination: "anna@alpha.example".into(),
             created_at: at,
@@ -31,33 +31,38 @@ pub(super) async fn checked_codes_are_redeemed_once_and_counted_per_account(stor
     let s = &*store;
     let org = org_named(s, "alpha").await;
     let user = s.list_users(&org.id, 0, 1).await.unwrap().remove(0);
-    let before = s.count_challenges(&org.id, &user.id, "", 0).await.unwrap();
+    let before = s
+        .count_challenges(&org.id, &user.id, None, 0)
+        .await
+        .unwrap();
     challenge(s, "sess-r", "424242", 5000).await;
     assert_eq!(
-        s.count_challenges(&org.id, &user.id, "", 0).await.unwrap(),
+        s.count_challenges(&org.id, &user.id, None, 0)
+            .await
+            .unwrap(),
         before + 1
     );
     assert_eq!(
-        s.count_challenges(&org.id, &user.id, "signin", 5000)
+        s.count_challenges(&org.id, &user.id, Some(&Purpose::SignIn), 5000)
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        s.count_challenges(&org.id, &user.id, "reset", 0)
+        s.count_challenges(&org.id, &user.id, Some(&Purpose::Reset), 0)
             .await
             .unwrap(),
         0
     );
     assert_eq!(
-        s.count_challenges(&org.id, &user.id, "", 5001)
+        s.count_challenges(&org.id, &user.id, None, 5001)
             .await
             .unwrap(),
         0,
         "older than the window"
     );
     let CodeCheck::Accepted { id, .. } = s
-        .check_challenge("sess-r", "signin", "424242", 5001, 5)
+        .check_challenge("sess-r", &Purpose::SignIn, "424242", 5001, 5)
         .await
         .unwrap()
     else {
@@ -65,7 +70,7 @@ pub(super) async fn checked_codes_are_redeemed_once_and_counted_per_account(stor
     };
     // Checked, not used: a second check still finds it.
     assert!(matches!(
-        s.check_challenge("sess-r", "signin", "424242", 5002, 5)
+        s.check_challenge("sess-r", &Purpose::SignIn, "424242", 5002, 5)
             .await
             .unwrap(),
         CodeCheck::Accepted { .. }
@@ -84,7 +89,7 @@ pub(super) async fn checked_codes_are_redeemed_once_and_counted_per_account(stor
     }
     assert_eq!(won, 1);
     assert_eq!(
-        s.check_challenge("sess-r", "signin", "424242", 5004, 5)
+        s.check_challenge("sess-r", &Purpose::SignIn, "424242", 5004, 5)
             .await
             .unwrap(),
         CodeCheck::Void
@@ -95,30 +100,32 @@ pub(super) async fn codes_are_bound_single_use_and_limited(store: Arc<dyn Store>
     let s = &*store;
     challenge(s, "sess-a", "123456", 1000).await;
     assert_eq!(
-        s.latest_challenge_at("sess-a", "signin").await.unwrap(),
+        s.latest_challenge_at("sess-a", &Purpose::SignIn)
+            .await
+            .unwrap(),
         Some(1000)
     );
     assert_eq!(
-        s.use_challenge("sess-b", "signin", "123456", 1001, 5)
+        s.use_challenge("sess-b", &Purpose::SignIn, "123456", 1001, 5)
             .await
             .unwrap(),
         CodeCheck::Void,
         "another attempt's code"
     );
     assert_eq!(
-        s.use_challenge("sess-a", "signin", "654321", 1001, 5)
+        s.use_challenge("sess-a", &Purpose::SignIn, "654321", 1001, 5)
             .await
             .unwrap(),
         CodeCheck::Wrong { tries_left: 4 }
     );
     assert!(matches!(
-        s.use_challenge("sess-a", "signin", "123456", 1002, 5)
+        s.use_challenge("sess-a", &Purpose::SignIn, "123456", 1002, 5)
             .await
             .unwrap(),
         CodeCheck::Accepted { destination, .. } if destination == "anna@alpha.example"
     ));
     assert_eq!(
-        s.use_challenge("sess-a", "signin", "123456", 1003, 5)
+        s.use_challenge("sess-a", &Purpose::SignIn, "123456", 1003, 5)
             .await
             .unwrap(),
         CodeCheck::Void,
@@ -127,7 +134,7 @@ pub(super) async fn codes_are_bound_single_use_and_limited(store: Arc<dyn Store>
 
     challenge(s, "sess-c", "111111", 2000).await;
     assert_eq!(
-        s.use_challenge("sess-c", "signin", "111111", 2300, 5)
+        s.use_challenge("sess-c", &Purpose::SignIn, "111111", 2300, 5)
             .await
             .unwrap(),
         CodeCheck::Void,
@@ -137,14 +144,14 @@ pub(super) async fn codes_are_bound_single_use_and_limited(store: Arc<dyn Store>
     challenge(s, "sess-d", "222222", 3000).await;
     for left in (0..5).rev() {
         assert_eq!(
-            s.use_challenge("sess-d", "signin", "000000", 3001, 5)
+            s.use_challenge("sess-d", &Purpose::SignIn, "000000", 3001, 5)
                 .await
                 .unwrap(),
             CodeCheck::Wrong { tries_left: left }
         );
     }
     assert_eq!(
-        s.use_challenge("sess-d", "signin", "222222", 3002, 5)
+        s.use_challenge("sess-d", &Purpose::SignIn, "222222", 3002, 5)
             .await
             .unwrap(),
         CodeCheck::Void,
@@ -154,7 +161,7 @@ pub(super) async fn codes_are_bound_single_use_and_limited(store: Arc<dyn Store>
     challenge(s, "sess-e", "333333", 4000).await;
     challenge(s, "sess-e", "444444", 4010).await;
     assert_eq!(
-        s.use_challenge("sess-e", "signin", "333333", 4011, 5)
+        s.use_challenge("sess-e", &Purpose::SignIn, "333333", 4011, 5)
             .await
             .unwrap(),
         CodeCheck::Wrong { tries_left: 4 },
@@ -166,7 +173,7 @@ pub(super) async fn codes_are_bound_single_use_and_limited(store: Arc<dyn Store>
     for _ in 0..50 {
         let st = store.clone();
         tasks.push(tokio::spawn(async move {
-            st.use_challenge("sess-e", "signin", "444444", 4012, 100)
+            st.use_challenge("sess-e", &Purpose::SignIn, "444444", 4012, 100)
                 .await
                 .unwrap()
         }));

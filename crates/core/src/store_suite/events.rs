@@ -1,6 +1,6 @@
 use super::org_named;
 use crate::ids::EventId;
-use crate::store::{AdminEvent, EventResult, SignInEvent, Store};
+use crate::store::{AdminEvent, EventResult, SignInEvent, SignInMethod, Store};
 
 pub(super) async fn events_are_scoped(store: &dyn Store) {
     let org = org_named(store, "sessions").await;
@@ -15,7 +15,7 @@ pub(super) async fn events_are_scoped(store: &dyn Store) {
                 at: 5000 + i,
                 ip: "192.0.2.1".into(),
                 user_agent: "ua".into(),
-                method: "pwd".into(),
+                method: SignInMethod::Password,
                 result: EventResult::Success,
                 reason: "ok".into(),
                 zone: "skolnatet".into(),

@@ -1,6 +1,6 @@
 use super::org_named;
 use crate::ids::FactorId;
-use crate::store::{Ceremony, Factor, FactorKind, Store};
+use crate::store::{Ceremony, Factor, FactorKind, Purpose, Store};
 use std::sync::Arc;
 
 pub(super) async fn factors_are_single_use_and_scoped(store: Arc<dyn Store>) {
@@ -138,7 +138,7 @@ pub(super) async fn passkeys_are_unique_and_ceremonies_single_use(store: Arc<dyn
 
     let c = |id: &str, at: i64| Ceremony {
         id: id.into(),
-        purpose: "signin".into(),
+        purpose: Purpose::SignIn,
         user: None,
         session_hash: None,
         state: "{}".into(),
@@ -148,15 +148,15 @@ pub(super) async fn passkeys_are_unique_and_ceremonies_single_use(store: Arc<dyn
     store.create_ceremony(&c("c1", 100)).await.unwrap();
     assert!(
         store
-            .take_ceremony("c1", "reset", 110)
+            .take_ceremony("c1", &Purpose::Reset, 110)
             .await
             .unwrap()
             .is_none(),
         "purpose is checked"
     );
     let (x, y) = tokio::join!(
-        store.take_ceremony("c1", "signin", 110),
-        store.take_ceremony("c1", "signin", 110)
+        store.take_ceremony("c1", &Purpose::SignIn, 110),
+        store.take_ceremony("c1", &Purpose::SignIn, 110)
     );
     assert_eq!(
         usize::from(x.unwrap().is_some()) + usize::from(y.unwrap().is_some()),
@@ -166,7 +166,7 @@ pub(super) async fn passkeys_are_unique_and_ceremonies_single_use(store: Arc<dyn
     store.create_ceremony(&c("c2", 100)).await.unwrap();
     assert!(
         store
-            .take_ceremony("c2", "signin", 401)
+            .take_ceremony("c2", &Purpose::SignIn, 401)
             .await
             .unwrap()
             .is_none(),
@@ -177,7 +177,7 @@ pub(super) async fn passkeys_are_unique_and_ceremonies_single_use(store: Arc<dyn
     bound.session_hash = Some("h".into());
     store.create_ceremony(&bound).await.unwrap();
     let back = store
-        .take_ceremony("c3", "signin", 1001)
+        .take_ceremony("c3", &Purpose::SignIn, 1001)
         .await
         .unwrap()
         .unwrap();

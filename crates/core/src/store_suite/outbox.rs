@@ -1,12 +1,12 @@
 use super::org_named;
-use crate::store::{OutboxMessage, Store};
+use crate::store::{Channel, OutboxMessage, Store};
 
 pub(super) async fn outbox_retries_until_sent(store: &dyn Store) {
     let org = org_named(store, "alpha").await;
     let m = OutboxMessage {
         id: "msg-1".into(),
         organisation_id: org.id.clone(),
-        channel: "email".into(),
+        channel: Channel::Email,
         recipient: "anna@alpha.example".into(),
         subject: "Kod".into(),
         body: "123456".into(),

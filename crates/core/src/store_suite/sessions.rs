@@ -1,5 +1,6 @@
 use super::{apply_org, org_named, sample_org};
-use crate::store::{NewSession, Store};
+use crate::access::Method;
+use crate::store::{Amr, NewSession, Store};
 
 pub(super) async fn sessions_lifecycle(store: &dyn Store) {
     let d = sample_org("sessions", "CANARY-S");
@@ -20,7 +21,7 @@ pub(super) async fn sessions_lifecycle(store: &dyn Store) {
                 expires_at: 50_000,
                 ip: "10.0.0.1".into(),
                 user_agent: "test".into(),
-                amr: "pwd".into(),
+                amr: Amr::of(Method::Password),
                 pending_mfa: false,
             })
             .await

@@ -1,4 +1,5 @@
 use super::{apply_org, org_named, sample_org};
+use crate::domain::Language;
 use crate::store::Store;
 
 pub(super) async fn lookups_are_scoped_by_organisation(store: &dyn Store) {
@@ -55,18 +56,22 @@ pub(super) async fn a_users_language_is_theirs(store: &dyn Store) {
     assert_eq!(anna.language, None);
     assert!(
         !store
-            .set_user_language(&other.id, &anna.id, Some("en"))
+            .set_user_language(&other.id, &anna.id, Some(Language::En))
             .await
             .unwrap(),
         "not from another organisation"
     );
     assert!(store
-        .set_user_language(&org.id, &anna.id, Some("en"))
+        .set_user_language(&org.id, &anna.id, Some(Language::En))
         .await
         .unwrap());
     apply_org(store, &d, 50).await;
     let again = store.user(&org.id, &anna.id).await.unwrap().unwrap();
-    assert_eq!(again.language.as_deref(), Some("en"), "apply keeps it");
+    assert_eq!(
+        again.language.map(Language::as_str),
+        Some("en"),
+        "apply keeps it"
+    );
     store
         .set_user_language(&org.id, &anna.id, None)
         .await

@@ -5,7 +5,7 @@ use crate::app::state::AppState;
 use crate::http::cookies;
 use crate::http::error::AppError;
 use crate::http::extract::{with_cookie, Client, CsrfToken, CurrentUser, PageLang, ValidForm};
-use crate::http::i18n::Tr;
+use crate::http::i18n::{Lang, Tr};
 use crate::http::page::Page;
 use crate::http::return_to::local_path;
 use crate::http::time_fmt::stockholm;
@@ -39,7 +39,7 @@ struct SettingsPage {
     sms_enabled: bool,
     passkeys_enabled: bool,
     /// The user's language choice: "", "sv" or "en".
-    language: String,
+    language: &'static str,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -77,7 +77,7 @@ async fn settings_page(
         email_enabled: state.senders.email.is_some(),
         sms_enabled: state.senders.sms.is_some(),
         passkeys_enabled: state.auth.passkeys_enabled(),
-        language: user.user.language.clone().unwrap_or_default(),
+        language: user.user.language.map_or("", Lang::as_str),
         notice: notice.map(|k| t.get(k).to_owned()),
         error: error.map(|k| t.get(k).to_owned()),
     }
@@ -496,7 +496,7 @@ async fn start_code_factor(
     };
     match started {
         Ok((factor, issued)) => {
-            let lang = crate::http::i18n::Lang::of_user(user.user.language.as_deref());
+            let lang = user.user.language.unwrap_or_default();
             let m = crate::messaging::messages::code_message(
                 &user.organisation.id,
                 &issued,
@@ -632,11 +632,11 @@ pub async fn language_post(
 ) -> Result<Response, AppError> {
     let lang = match form.language.as_str() {
         "" => None,
-        other => Some(crate::http::i18n::Lang::parse(other).ok_or(AppError::BadRequest)?),
+        other => Some(Lang::from_tag(other).ok_or(AppError::BadRequest)?),
     };
     state
         .store
-        .set_user_language(&user.organisation.id, &user.user.id, lang.map(|l| l.code()))
+        .set_user_language(&user.organisation.id, &user.user.id, lang)
         .await?;
     let resp = Redirect::to("/settings?done=language").into_response();
     Ok(match lang {

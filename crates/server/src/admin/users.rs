@@ -133,7 +133,8 @@ async fn render_user(
             } else {
                 e.zone
             };
-            (stockholm(e.at), e.ip, zone, e.method, t.get(res).to_owned())
+            let method = e.method.as_str().to_owned();
+            (stockholm(e.at), e.ip, zone, method, t.get(res).to_owned())
         })
         .collect();
     let notice = notice.map(|k| t.get(k).to_owned());

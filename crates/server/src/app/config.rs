@@ -7,6 +7,7 @@ use portvakt_core::auth::lockout::LockoutPolicy;
 use portvakt_core::auth::passkey::{PasskeyConfig, Passkeys, Url};
 use portvakt_core::auth::password::Argon2Params;
 use portvakt_core::auth::session::SessionPolicy;
+use portvakt_core::domain::Language;
 use portvakt_core::return_url::ReturnPolicy;
 use portvakt_core::store::FactorKind;
 use secrecy::SecretString;
@@ -28,8 +29,9 @@ pub struct Config {
     /// Organisation for usernames whose domain matches none (slug).
     #[serde(default)]
     pub default_organisation: Option<String>,
-    #[serde(default = "default_language")]
-    pub default_language: String,
+    /// For people who chose no language and whose browser asks for none of ours.
+    #[serde(default)]
+    pub default_language: Language,
     /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed (SECURITY.md E1).
     #[serde(default)]
     pub trusted_proxies: Vec<IpNet>,
@@ -327,10 +329,6 @@ fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
 
-fn default_language() -> String {
-    "sv".into()
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: {message}")]
@@ -413,9 +411,6 @@ impl Config {
         self.connections.validate()?;
         if self.password.min_length < 8 {
             return Err("password.min_length: must be at least 8".into());
-        }
-        if !matches!(self.default_language.as_str(), "sv" | "en") {
-            return Err("default_language: must be \"sv\" or \"en\"".into());
         }
         if !(1..=10).contains(&self.email.code_minutes) {
             return Err("email.code_minutes: must be between 1 and 10".into());
@@ -615,6 +610,18 @@ mod tests {
             std::iter::empty(),
             "t.toml",
         )
+    }
+
+    #[test]
+    fn the_default_language_is_one_of_ours() {
+        assert_eq!(load("").unwrap().default_language, Language::Sv);
+        assert_eq!(
+            load("default_language = \"en\"").unwrap().default_language,
+            Language::En
+        );
+        let err = load("default_language = \"de\"").unwrap_err().to_string();
+        assert!(err.contains("default_language"), "{err}");
+        assert!(err.contains("`sv` or `en`"), "{err}");
     }
 
     #[test]

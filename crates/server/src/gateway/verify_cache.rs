@@ -197,7 +197,7 @@ impl VerifyCache {
                     .map(|g| g.slug)
                     .collect();
                 Some(Arc::new(ActiveSession {
-                    methods: Method::from_amr(&session.amr),
+                    methods: session.amr.methods(),
                     session: *session,
                     user: *user,
                     groups,

@@ -61,7 +61,7 @@ impl FromRequestParts<AppState> for PageLang {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let lang = cookies::read(&parts.headers, state.cookies.lang)
-            .and_then(|v| Lang::parse(&v))
+            .and_then(|v| Lang::from_tag(&v))
             .or_else(|| {
                 parts
                     .headers
@@ -69,8 +69,7 @@ impl FromRequestParts<AppState> for PageLang {
                     .and_then(|h| h.to_str().ok())
                     .and_then(Lang::from_accept_language)
             })
-            .or_else(|| Lang::parse(&state.config.default_language))
-            .unwrap_or(Lang::Sv);
+            .unwrap_or(state.config.default_language);
         Ok(PageLang(
             Tr::new(lang).with_min_password(state.config.password.min_length),
         ))

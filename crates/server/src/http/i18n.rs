@@ -4,65 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Sv,
-    En,
-}
-
-impl Lang {
-    #[must_use]
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Sv => "sv",
-            Lang::En => "en",
-        }
-    }
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "sv" | "sv-se" | "sv-fi" => Some(Lang::Sv),
-            "en" | "en-gb" | "en-us" => Some(Lang::En),
-            other if other.starts_with("sv-") => Some(Lang::Sv),
-            other if other.starts_with("en-") => Some(Lang::En),
-            _ => None,
-        }
-    }
-    /// The language a user chose for themselves, Swedish when none.
-    #[must_use]
-    pub fn of_user(language: Option<&str>) -> Self {
-        language.and_then(Self::parse).unwrap_or(Lang::Sv)
-    }
-
-    #[must_use]
-    pub fn other(self) -> Self {
-        match self {
-            Lang::Sv => Lang::En,
-            Lang::En => Lang::Sv,
-        }
-    }
-
-    /// Picks the best of our languages from an `Accept-Language` header,
-    /// honouring q-values.
-    #[must_use]
-    pub fn from_accept_language(header: &str) -> Option<Self> {
-        let mut best: Option<(f32, Lang)> = None;
-        for part in header.split(',').take(20) {
-            let mut it = part.split(';');
-            let tag = it.next().unwrap_or_default();
-            let q = it
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if let Some(l) = Lang::parse(tag) {
-                if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, l));
-                }
-            }
-        }
-        best.map(|(_, l)| l)
-    }
-}
+/// The page language is the domain's: one type from the stored choice to
+/// the catalogue, so no language code travels as text past its parsing.
+pub use portvakt_core::domain::Language as Lang;
 
 type Catalogue = HashMap<String, String>;
 
@@ -143,7 +87,7 @@ impl Tr {
 
     #[must_use]
     pub fn code(&self) -> &'static str {
-        self.lang.code()
+        self.lang.as_str()
     }
 }
 
@@ -176,18 +120,5 @@ mod tests {
         assert!(Tr::new(Lang::Sv)
             .get("password.error.short")
             .contains("{min}"));
-    }
-
-    #[test]
-    fn accept_language_respects_quality() {
-        assert_eq!(
-            Lang::from_accept_language("en-US,en;q=0.9,sv;q=0.8"),
-            Some(Lang::En)
-        );
-        assert_eq!(
-            Lang::from_accept_language("de, sv-SE;q=0.5, en;q=0.3"),
-            Some(Lang::Sv)
-        );
-        assert_eq!(Lang::from_accept_language("de, fr"), None);
     }
 }

@@ -29,7 +29,7 @@ pub(crate) fn language_cookie(state: &AppState, lang: Lang, resp: Response) -> R
         cookies::build(
             &state.cookies,
             state.cookies.lang,
-            lang.code(),
+            lang.as_str(),
             SameSite::Lax,
             Some(365 * 24 * 3600),
         ),
@@ -40,7 +40,7 @@ pub async fn language_post(
     State(state): State<AppState>,
     ValidForm(form): ValidForm<LanguageForm>,
 ) -> Result<Response, AppError> {
-    let lang = Lang::parse(&form.lang).ok_or(AppError::BadRequest)?;
+    let lang = Lang::from_tag(&form.lang).ok_or(AppError::BadRequest)?;
     Ok(language_cookie(
         &state,
         lang,

@@ -6,7 +6,7 @@ use crate::http::i18n::{Lang, Tr};
 use crate::http::time_fmt;
 use portvakt_core::auth::email_codes::IssuedCode;
 use portvakt_core::ids::{EventId, OrganisationId};
-use portvakt_core::store::{FactorKind, OutboxMessage};
+use portvakt_core::store::{Channel, FactorKind, OutboxMessage};
 
 /// The message carrying a one-time code, by the channel it was issued for.
 #[must_use]
@@ -41,7 +41,7 @@ pub fn sms(org: &OrganisationId, to_digits: &str, body: String, now: i64) -> Out
     OutboxMessage {
         id: EventId::generate().to_string(),
         organisation_id: org.clone(),
-        channel: "sms".into(),
+        channel: Channel::Sms,
         recipient: to_digits.into(),
         subject: String::new(),
         body,
@@ -101,7 +101,7 @@ fn code_email_with(
     OutboxMessage {
         id: EventId::generate().to_string(),
         organisation_id: org.clone(),
-        channel: "email".into(),
+        channel: Channel::Email,
         recipient: to.into(),
         subject: format!("{} / {}", sv.get(subject), en.get(subject)),
         body,
@@ -120,7 +120,7 @@ pub fn reset_messages(
         return Vec::new();
     };
     let until = time_fmt::stockholm_time(started.expires_at);
-    let own = Tr::new(Lang::of_user(started.language.as_deref()));
+    let own = Tr::new(started.language.unwrap_or_default());
     started
         .destinations
         .iter()
@@ -179,7 +179,7 @@ pub fn change_notice(
             Some(OutboxMessage {
                 id: EventId::generate().to_string(),
                 organisation_id: org.clone(),
-                channel: "email".into(),
+                channel: Channel::Email,
                 recipient: to.into(),
                 subject: format!(
                     "{} / {}",

@@ -7,7 +7,7 @@ use crate::app::metrics::Metrics;
 use async_trait::async_trait;
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use portvakt_core::store::{FactorKind, OutboxMessage, Store};
+use portvakt_core::store::{Channel, FactorKind, OutboxMessage, Store};
 use portvakt_core::Clock;
 use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
@@ -207,11 +207,10 @@ impl Senders {
         Ok(Self { email, sms })
     }
 
-    fn for_channel(&self, channel: &str) -> Option<&Arc<dyn MessageSender>> {
+    fn for_channel(&self, channel: Channel) -> Option<&Arc<dyn MessageSender>> {
         match channel {
-            "email" => self.email.as_ref(),
-            "sms" => self.sms.as_ref(),
-            _ => None,
+            Channel::Email => self.email.as_ref(),
+            Channel::Sms => self.sms.as_ref(),
         }
     }
 
@@ -260,9 +259,9 @@ pub async fn outbox_step(
     };
     let mut sent = 0;
     for m in due {
-        let result = match senders.for_channel(&m.channel) {
+        let result = match senders.for_channel(m.channel) {
             Some(sender) => sender.send(&m).await,
-            None => Err(format!("no sender configured for {}", m.channel)),
+            None => Err(format!("no sender configured for {}", m.channel.as_str())),
         };
         match result {
             Ok(()) => {

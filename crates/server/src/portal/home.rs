@@ -12,7 +12,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use cookie::SameSite;
-use portvakt_core::access::{decide, Denial, LocalTime, Method, Subject};
+use portvakt_core::access::{decide, Denial, LocalTime, Subject};
 use portvakt_core::domain::Slug;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -59,7 +59,7 @@ pub async fn portal_get(
         .zone_of(org, client.ip)
         .await?
         .and_then(|z| Slug::parse(&z));
-    let methods = Method::from_amr(&user.session.amr);
+    let methods = user.session.amr.methods();
     let who = Subject {
         groups: &groups,
         methods: &methods,

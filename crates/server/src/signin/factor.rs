@@ -221,7 +221,7 @@ pub async fn send_email_post(
     {
         Ok(issued) => {
             let now = state.clock.now();
-            let lang = crate::http::i18n::Lang::of_user(step.0.user.language.as_deref());
+            let lang = step.0.user.language.unwrap_or_default();
             let m = messages::code_message(&step.0.organisation.id, &issued, lang, now);
             state.store.enqueue_message(&m).await?;
             Ok(Redirect::to(&format!("/login/factor?sent={id}")).into_response())

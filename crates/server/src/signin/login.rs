@@ -180,12 +180,7 @@ pub(crate) fn signed_in(state: &AppState, signed: &SignedIn, headers: &HeaderMap
     let resp = with_cookie(Redirect::to(to).into_response(), session);
     let resp = with_cookie(resp, csrf_cookie);
     // The account's own language follows the user to any device.
-    let resp = match signed
-        .user
-        .language
-        .as_deref()
-        .and_then(crate::http::i18n::Lang::parse)
-    {
+    let resp = match signed.user.language {
         Some(l) => crate::http::language::language_cookie(state, l, resp),
         None => resp,
     };

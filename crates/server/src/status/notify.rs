@@ -8,14 +8,14 @@ use crate::http::i18n::{Lang, Tr};
 use crate::http::time_fmt::stockholm;
 use portvakt_core::ids::EventId;
 use portvakt_core::status::{body, title, IncidentUpdate, StatusError};
-use portvakt_core::store::{Organisation, OutboxMessage, Store};
+use portvakt_core::store::{Channel, Organisation, OutboxMessage, Store};
 use portvakt_core::StoreError;
 
 fn message(org: &Organisation, to: &str, subject: &str, text: &str, now: i64) -> OutboxMessage {
     OutboxMessage {
         id: EventId::generate().to_string(),
         organisation_id: org.id.clone(),
-        channel: "email".into(),
+        channel: Channel::Email,
         recipient: to.into(),
         subject: subject.into(),
         body: text.into(),

@@ -182,7 +182,7 @@ async fn h1_resets_and_their_messages_are_limited_per_account() {
     let (org, user) = app.org_and_user(ANNA).await;
     let codes = app
         .store
-        .count_challenges(&org.id, &user.id, "", 0)
+        .count_challenges(&org.id, &user.id, None, 0)
         .await
         .unwrap();
     assert_eq!(codes, 3);
@@ -385,7 +385,7 @@ async fn h1_a_burst_of_resets_cannot_overshoot_the_budget_g3() {
     assert_eq!(handled, 40);
     let codes = app
         .store
-        .count_challenges(&org.id, &user.id, "", 0)
+        .count_challenges(&org.id, &user.id, None, 0)
         .await
         .unwrap();
     assert_eq!(codes, 3, "three resets an hour, however fast they come");

@@ -142,7 +142,7 @@ async fn an_address_registered_beforehand_receives_sign_in_codes() {
         .await
         .unwrap();
     assert!(
-        sessions.iter().any(|s| s.amr == "pwd email"),
+        sessions.iter().any(|s| s.amr.to_string() == "pwd email"),
         "e-mail recorded as the method"
     );
 }

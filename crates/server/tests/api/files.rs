@@ -2,7 +2,7 @@
 //! secrets and codes; only the service account may read them.
 use crate::helpers::*;
 use portvakt_core::ids::OrganisationId;
-use portvakt_core::store::OutboxMessage;
+use portvakt_core::store::{Channel, OutboxMessage};
 use portvakt_server::messaging::senders::Senders;
 use secrecy::ExposeSecret;
 use std::os::unix::fs::PermissionsExt;
@@ -72,10 +72,10 @@ async fn outbox_folders_are_owner_only_and_messages_0600() {
     assert_eq!(mode(&mail), 0o700);
     assert_eq!(mode(&sms), 0o700);
     assert_eq!(mode(&old), 0o600, "files from before are tightened");
-    let msg = |channel: &str, recipient: &str| OutboxMessage {
-        id: format!("msg{channel}"),
+    let msg = |channel: Channel, recipient: &str| OutboxMessage {
+        id: format!("msg{}", channel.as_str()),
         organisation_id: OrganisationId::from_raw("org_x"),
-        channel: channel.into(),
+        channel,
         recipient: recipient.into(),
         subject: "Kod".into(),
         body: "123456".into(),
@@ -84,11 +84,14 @@ async fn outbox_folders_are_owner_only_and_messages_0600() {
     };
     let email = senders.email.as_ref().unwrap();
     email
-        .send(&msg("email", "anna@exempelkommun.se"))
+        .send(&msg(Channel::Email, "anna@exempelkommun.se"))
         .await
         .unwrap();
     let sms_sender = senders.sms.as_ref().unwrap();
-    sms_sender.send(&msg("sms", "46701234567")).await.unwrap();
+    sms_sender
+        .send(&msg(Channel::Sms, "46701234567"))
+        .await
+        .unwrap();
     assert_eq!(mode(&mail.join("msgemail.eml")), 0o600);
     assert_eq!(mode(&sms.join("msgsms.sms.txt")), 0o600);
 }

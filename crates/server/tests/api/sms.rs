@@ -190,7 +190,7 @@ async fn two_numbers_digits_only_and_the_user_picks_one_at_sign_in() {
         .list_user_sessions(&org.id, &user.id, START + 1000)
         .await
         .unwrap();
-    assert!(sessions.iter().any(|s| s.amr == "pwd sms"));
+    assert!(sessions.iter().any(|s| s.amr.to_string() == "pwd sms"));
 
     // A forgotten password right after: both numbers get the code (the
     // account's code budget leaves room for what a person does in a minute).

@@ -7,7 +7,7 @@ use portvakt_core::apply::DesiredProbe;
 use portvakt_core::domain::Slug;
 use portvakt_core::ids::OrganisationId;
 use portvakt_core::probe::{ProbeKind, ProbeSpec};
-use portvakt_core::store::{OutboxMessage, OutboxStore, Store};
+use portvakt_core::store::{Channel, OutboxMessage, OutboxStore, Store};
 use portvakt_core::ManualClock;
 use portvakt_server::app::startup::Application;
 use portvakt_server::app::state::AppState;
@@ -90,7 +90,7 @@ async fn two_servers_deliver_each_of_200_queued_messages_exactly_once() {
             .enqueue_message(&OutboxMessage {
                 id: format!("msg-{i:03}"),
                 organisation_id: org.clone(),
-                channel: "email".into(),
+                channel: Channel::Email,
                 recipient: format!("person{i:03}@exempelkommun.se"),
                 subject: format!("Meddelande {i:03}"),
                 body: format!("Hej nummer {i:03}"),

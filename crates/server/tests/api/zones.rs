@@ -132,7 +132,7 @@ async fn sign_in_events_record_the_zone_and_the_method() {
         events
             .iter()
             .find(|e| e.ip == ip)
-            .map(|e| (e.zone.clone(), e.method.clone()))
+            .map(|e| (e.zone.clone(), e.method.as_str().to_owned()))
             .unwrap()
     };
     assert_eq!(zone_of("10.20.3.4"), ("skolnatet".into(), "pwd".into()));
