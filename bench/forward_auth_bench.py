@@ -109,7 +109,7 @@ http {{
     access_log off;
     client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp;
     fastcgi_temp_path {work}/tmp; uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
-    upstream auth {{ server {auth_upstream}; keepalive 32; }}
+    upstream auth {{ server {auth_upstream}; keepalive 128; }}
     server {{
         listen 127.0.0.1:{NGINX_PORT};
         server_name app.bench.se;

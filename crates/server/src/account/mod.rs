@@ -1,8 +1,11 @@
 //! A signed-in person's own account: settings, second factors, passkey
 //! registration, re-authentication and password change.
 
+pub mod factors;
 pub mod password;
+pub mod reauth;
 pub mod settings;
+pub(crate) mod settings_page;
 
 use crate::http::router::{Access, Routes};
 use axum::routing::{get, post};
@@ -21,31 +24,31 @@ pub fn routes(r: Routes) -> Routes {
             &["POST"],
             "/settings/totp",
             SignedIn,
-            post(settings::totp_start_post),
+            post(factors::totp_start_post),
         )
         .add(
             &["POST"],
             "/settings/email",
             SignedIn,
-            post(settings::email_start_post),
+            post(factors::email_start_post),
         )
         .add(
             &["POST"],
             "/settings/sms",
             SignedIn,
-            post(settings::sms_start_post),
+            post(factors::sms_start_post),
         )
         .add(
             &["GET", "POST"],
             "/settings/verify/{id}",
             SignedIn,
-            get(settings::email_get).post(settings::email_confirm_post),
+            get(factors::email_get).post(factors::email_confirm_post),
         )
         .add(
             &["GET", "POST"],
             "/settings/totp/{id}",
             SignedIn,
-            get(settings::totp_get).post(settings::totp_confirm_post),
+            get(factors::totp_get).post(factors::totp_confirm_post),
         )
         .add(
             &["POST"],
@@ -57,7 +60,7 @@ pub fn routes(r: Routes) -> Routes {
             &["GET", "POST"],
             "/reauth",
             SignedIn,
-            get(settings::reauth_get).post(settings::reauth_post),
+            get(reauth::reauth_get).post(reauth::reauth_post),
         )
         .add(
             &["GET", "POST"],

@@ -73,9 +73,6 @@ pub async fn record(
 /// recorded as `refused` with the method and path asked for, wherever the
 /// role check sits.
 pub async fn refusals(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if crate::http::csrf::is_forward_auth(&req) {
-        return next.run(req).await;
-    }
     let (mut parts, body) = req.into_parts();
     let client = Client::from_request_parts(&mut parts, &state).await;
     let target = format!("{} {}", parts.method, parts.uri.path());

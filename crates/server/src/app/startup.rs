@@ -89,8 +89,14 @@ pub fn build_state(
 }
 
 /// The full HTTP application with its layers.
+///
+/// `/auth/verify` is asked once per request to every protected app, so it
+/// is routed before the page layers (CSRF, security headers, the record of
+/// refusals, the body limit), which it would only pass through: its answer
+/// has no body and sets no cookie. The apps-origin check in the proxy layer
+/// still comes first.
 pub fn app(state: AppState) -> Router {
-    router::router(&state)
+    let pages = router::router(&state)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::admin::events::refusals,
@@ -104,6 +110,13 @@ pub fn app(state: AppState) -> Router {
             headers::layer,
         ))
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(state.clone());
+    Router::new()
+        .route(
+            "/auth/verify",
+            axum::routing::get(crate::gateway::verify::verify),
+        )
+        .fallback_service(pages)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::gateway::proxy::layer,

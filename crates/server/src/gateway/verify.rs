@@ -5,60 +5,56 @@
 //! on); 403 when signed in but not allowed. No password hashing and no
 //! database work per request: see `verify_cache`.
 
+use crate::app::metrics::Metrics;
 use crate::app::state::AppState;
 use crate::http::cookies;
 use crate::http::error::AppError;
-use crate::http::extract::{Client, PageLang};
-use axum::extract::{ConnectInfo, State};
+use crate::http::extract::{client_ip_of, page_lang};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, Method as HttpMethod, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portvakt_core::access::{LocalTime, Subject};
 use portvakt_core::auth::session::SessionToken;
 use portvakt_core::forward::{original_url, ForwardedHeaders};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 fn h<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A forward-auth check: a proxy's sub-request for some app's page, which
+/// the proxy layer lets through to [`verify`] whatever the host.
+pub(crate) fn is_forward_auth(req: &Request) -> bool {
+    req.uri().path() == "/auth/verify" && req.method() == HttpMethod::GET
 }
 
 fn empty(status: StatusCode) -> Response {
     (status, [(header::CACHE_CONTROL, "no-store")]).into_response()
 }
 
-pub async fn verify(
-    state: State<AppState>,
-    lang: PageLang,
-    client: Client,
-    peer: ConnectInfo<SocketAddr>,
-    method: HttpMethod,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    check(state, lang, client, peer, method, headers, false).await
+/// Called once per request to every protected app, so it reads the
+/// request's parts in place (no header map copied, the page language only
+/// worked out for the denied page) and runs without the page layers (see
+/// `app::startup::app`).
+pub async fn verify(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
+    Metrics::inc(&state.metrics.http_requests);
+    check(&state, &req.into_parts().0, false).await
 }
 
 /// The same check, always answered with the explanatory page: nginx's
 /// `error_page 403` points here, since `auth_request` drops bodies.
-pub async fn denied(
-    state: State<AppState>,
-    lang: PageLang,
-    client: Client,
-    peer: ConnectInfo<SocketAddr>,
-    method: HttpMethod,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    check(state, lang, client, peer, method, headers, true).await
+pub async fn denied(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
+    check(&state, &req.into_parts().0, true).await
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn check(
-    State(state): State<AppState>,
-    PageLang(t): PageLang,
-    Client(client): Client,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: HttpMethod,
-    headers: HeaderMap,
-    explain: bool,
-) -> Result<Response, AppError> {
+async fn check(state: &AppState, parts: &Parts, explain: bool) -> Result<Response, AppError> {
+    let headers = &parts.headers;
+    let method = &parts.method;
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
     let Some(fa) = state.config.forward_auth.as_ref() else {
         return Err(AppError::NotFound);
     };
@@ -66,21 +62,21 @@ async fn check(
         .config
         .trusted_proxies
         .iter()
-        .any(|n| n.contains(&peer.ip()));
+        .any(|n| n.contains(&peer));
     let nginx = headers.contains_key("x-original-url");
     let url = trusted
         .then(|| {
             original_url(&ForwardedHeaders {
-                original_url: h(&headers, "x-original-url"),
-                proto: h(&headers, "x-forwarded-proto"),
-                host: h(&headers, "x-forwarded-host"),
-                uri: h(&headers, "x-forwarded-uri"),
+                original_url: h(headers, "x-original-url"),
+                proto: h(headers, "x-forwarded-proto"),
+                host: h(headers, "x-forwarded-host"),
+                uri: h(headers, "x-forwarded-uri"),
             })
         })
         .flatten();
 
     let token =
-        cookies::read(&headers, state.cookies.session).map(|v| SessionToken::from_cookie(&v));
+        cookies::read(headers, state.cookies.session).map(|v| SessionToken::from_cookie(&v));
     let active = match &token {
         Some(t) => state.verify.session(&state.auth, t).await?,
         None => None,
@@ -91,7 +87,7 @@ async fn check(
         let back = url
             .as_ref()
             .and_then(|u| fa.return_policy().check(u.as_str()));
-        if !nginx && matches!(method, HttpMethod::GET | HttpMethod::HEAD) {
+        if !nginx && matches!(*method, HttpMethod::GET | HttpMethod::HEAD) {
             if let Some(back) = back {
                 let to = format!(
                     "{}/login?rd={}",
@@ -126,7 +122,7 @@ async fn check(
     let who = Subject {
         groups: &active.groups,
         methods: &active.methods,
-        zone: org.zone_of(client.ip),
+        zone: org.zone_of(client_ip_of(parts, state)),
         at: LocalTime::stockholm(state.clock.now()),
     };
     match service.access.decide(groups, &who) {
@@ -150,6 +146,12 @@ async fn check(
         }
         Ok(()) => Ok(empty(StatusCode::OK)),
         Err(_) if nginx && !explain => Ok(empty(StatusCode::FORBIDDEN)),
-        Err(denials) => super::denied::denied_page(&state, t, service, &denials, &org.zones),
+        Err(denials) => super::denied::denied_page(
+            state,
+            page_lang(headers, state),
+            service,
+            &denials,
+            &org.zones,
+        ),
     }
 }

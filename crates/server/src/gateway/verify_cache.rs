@@ -149,7 +149,8 @@ impl VerifyCache {
 
     fn gate<K: std::hash::Hash + ?Sized>(&self, key: &K) -> &tokio::sync::Mutex<()> {
         use std::hash::{BuildHasher, BuildHasherDefault};
-        let h = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key);
+        let h = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+            .hash_one(key);
         &self.gates[(h % LOAD_GATES as u64) as usize]
     }
 

@@ -75,16 +75,7 @@ fn cross_site(req: &Request, scheme: &str) -> bool {
     }
 }
 
-/// Forward-auth checks are a proxy's sub-requests for some app's pages:
-/// no token to issue, no page headers to add (and they are the hot path).
-pub(crate) fn is_forward_auth(req: &Request) -> bool {
-    req.uri().path() == "/auth/verify" && req.method() == Method::GET
-}
-
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if is_forward_auth(&req) {
-        return next.run(req).await;
-    }
     let existing = cookies::read(req.headers(), state.cookies.csrf).filter(|v| v.len() == 43);
     let (token, fresh) = match existing {
         Some(t) => (t, false),

@@ -30,23 +30,37 @@ impl FromRequestParts<AppState> for Client {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
-        let xff = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|h| h.to_str().ok());
-        let ip = client_ip::resolve(peer, xff, &state.config.trusted_proxies);
-        let user_agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        Ok(Client(ClientInfo { ip, user_agent }))
+        Ok(Client(client_of(parts, state)))
     }
+}
+
+/// Who sent the request: the address (through trusted proxies) and the
+/// browser. A function too, for handlers that read the request's parts
+/// themselves.
+#[must_use]
+pub fn client_of(parts: &Parts, state: &AppState) -> ClientInfo {
+    let ip = client_ip_of(parts, state);
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    ClientInfo { ip, user_agent }
+}
+
+/// The client's address: the peer, or what a trusted proxy says it is.
+#[must_use]
+pub fn client_ip_of(parts: &Parts, state: &AppState) -> IpAddr {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let xff = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|h| h.to_str().ok());
+    client_ip::resolve(peer, xff, &state.config.trusted_proxies)
 }
 
 /// The page language: the browser's choice cookie, then `Accept-Language`,
@@ -60,20 +74,23 @@ impl FromRequestParts<AppState> for PageLang {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let lang = cookies::read(&parts.headers, state.cookies.lang)
-            .and_then(|v| Lang::from_tag(&v))
-            .or_else(|| {
-                parts
-                    .headers
-                    .get(header::ACCEPT_LANGUAGE)
-                    .and_then(|h| h.to_str().ok())
-                    .and_then(Lang::from_accept_language)
-            })
-            .unwrap_or(state.config.default_language);
-        Ok(PageLang(
-            Tr::new(lang).with_min_password(state.config.password.min_length),
-        ))
+        Ok(PageLang(page_lang(&parts.headers, state)))
     }
+}
+
+/// The texts in the page language (see [`PageLang`]).
+#[must_use]
+pub fn page_lang(headers: &axum::http::HeaderMap, state: &AppState) -> Tr {
+    let lang = cookies::read(headers, state.cookies.lang)
+        .and_then(|v| Lang::from_tag(&v))
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|h| h.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or(state.config.default_language);
+    Tr::new(lang).with_min_password(state.config.password.min_length)
 }
 
 /// The CSRF token for forms on this page (set by [`crate::http::csrf`]).

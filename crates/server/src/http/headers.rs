@@ -13,9 +13,6 @@ pub(crate) const CSP: &str =
 
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     Metrics::inc(&state.metrics.http_requests);
-    if crate::http::csrf::is_forward_auth(&req) {
-        return next.run(req).await;
-    }
     let mut resp = next.run(req).await;
     if resp.status().is_server_error() {
         Metrics::inc(&state.metrics.http_server_errors);

@@ -304,7 +304,7 @@ async fn register_page(
         .may_register(&user.organisation, &user.session, client.ip, inside_only)
         .await
     {
-        return crate::account::settings::refused(state, t, csrf, user, e, "/settings").await;
+        return crate::account::settings_page::refused(state, t, csrf, user, e, "/settings").await;
     }
     let prompt = state
         .auth
@@ -338,7 +338,8 @@ pub async fn register_finish(
         .may_register(&user.organisation, &user.session, client.ip, inside_only)
         .await
     {
-        return crate::account::settings::refused(&state, t, &csrf, &user, e, "/settings").await;
+        return crate::account::settings_page::refused(&state, t, &csrf, &user, e, "/settings")
+            .await;
     }
     let label: String = form.label.chars().take(200).collect();
     match state

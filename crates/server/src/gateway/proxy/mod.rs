@@ -132,7 +132,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         // Nothing of the portal is served on the apps origin.
         return handoff::apps_origin(state, req).await;
     }
-    if crate::http::csrf::is_forward_auth(&req) {
+    if crate::gateway::verify::is_forward_auth(&req) {
         return next.run(req).await;
     }
     if let Err(e) = state.verify.refresh_proxied_hosts(&*state.store).await {
