@@ -36,6 +36,14 @@ pub fn normalise(input: &str) -> String {
         .collect()
 }
 
+/// Whether a tidied code has the shape of a sign-in code (six digits). One
+/// that does not cannot be right, so it is refused without using a try
+/// (issue 12: "12345" cost an attempt and got "the code is wrong").
+#[must_use]
+pub fn is_well_formed(normalised: &str) -> bool {
+    normalised.len() == CODE_DIGITS && normalised.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +58,13 @@ mod tests {
         assert_ne!(hash("a", "123456"), hash("b", "123456"));
         assert_eq!(normalise(" 123-456 "), "123456");
         assert_eq!(normalise("ab12"), "AB12");
+    }
+
+    #[test]
+    fn only_six_digits_are_a_code() {
+        assert!(is_well_formed(&normalise(" 123-456 ")));
+        for bad in ["12345", "1234567", "12345A", "", "１２３４５６"] {
+            assert!(!is_well_formed(&normalise(bad)), "{bad}");
+        }
     }
 }

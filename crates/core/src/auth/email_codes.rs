@@ -186,6 +186,9 @@ impl AuthService {
         let SessionCheck::Pending { session, user } = self.check_session(token).await? else {
             return Err(SecondFactorError::AttemptOver);
         };
+        if !codes::is_well_formed(&codes::normalise(code)) {
+            return Err(SecondFactorError::Malformed);
+        }
         self.second_factor_gate(&user, client).await?;
         let now = self.clock.now();
         match self

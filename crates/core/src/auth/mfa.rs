@@ -31,6 +31,9 @@ pub enum SecondFactorError {
     /// No live code: expired, already used, or replaced by a newer one.
     #[error("code no longer valid")]
     CodeVoid,
+    /// Not six digits: nothing was checked and no try was used.
+    #[error("not a six-digit code")]
+    Malformed,
     /// The account or the address has failed too often.
     #[error(transparent)]
     Refused(Refusal),
@@ -147,6 +150,9 @@ impl AuthService {
         let SessionCheck::Pending { session, user } = self.check_session(token).await? else {
             return Err(SecondFactorError::AttemptOver);
         };
+        if !super::codes::is_well_formed(&super::codes::normalise(code)) {
+            return Err(SecondFactorError::Malformed);
+        }
         // The try is counted (atomically, in the store) before the code is
         // looked at, so parallel guesses cannot exceed the limit (M1, G3),
         // first for this attempt, then for the account.

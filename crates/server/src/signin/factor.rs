@@ -189,6 +189,10 @@ pub async fn factor_post(
             .get("factor.error.wrong")
             .replace("{n}", &tries_left.to_string()),
         Err(SecondFactorError::CodeVoid) => t.get("factor.error.void").to_owned(),
+        Err(SecondFactorError::Malformed) => {
+            status = StatusCode::BAD_REQUEST;
+            t.get("factor.error.shape").to_owned()
+        }
         Err(SecondFactorError::AttemptOver) => return Ok(attempt_over(&state)),
         Err(SecondFactorError::Store(e)) => return Err(e.into()),
     };

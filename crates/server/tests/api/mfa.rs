@@ -610,3 +610,35 @@ async fn the_secret_key_is_rotated_in_one_go() {
     assert!(!out.status.success());
     assert_eq!(raw_secrets(&db), after);
 }
+
+/// Issue 12: a code of the wrong shape ("12345", a letter, seven digits)
+/// says the code has six digits and uses no try, so the person can still
+/// sign in with the right code after more such slips than the five tries
+/// an attempt has. Six wrong digits still count as before.
+#[tokio::test]
+async fn a_code_of_the_wrong_length_says_so_and_uses_no_try() {
+    let app = spawn_app().await;
+    let secret = enrol(&app).await;
+    app.clock.advance(30);
+    let c = app.client_from(OUTSIDE);
+    c.sign_in(ANNA, ANNA_PW).await;
+    for bad in ["12345", "1234567", "12345a", "", "123 45"] {
+        for _ in 0..2 {
+            let r = c.post_form("/login/factor", &[("code", bad)]).await;
+            assert_eq!(r.status, 400, "{bad:?}");
+            assert!(
+                r.body.contains("Koden ska vara 6 siffror"),
+                "{bad:?}: {}",
+                r.body
+            );
+            assert!(!r.body.contains("Koden stämmer inte"), "{bad:?}");
+        }
+    }
+    let wrong = c.post_form("/login/factor", &[("code", "000000")]).await;
+    assert!(wrong.body.contains("Koden stämmer inte"), "{}", wrong.body);
+    // Spaces and dashes are tidied away, as everywhere codes are typed.
+    let code = oathtool(&secret, START + 30);
+    let spaced = format!("{} {}", &code[..3], &code[3..]);
+    let r = c.post_form("/login/factor", &[("code", &spaced)]).await;
+    assert_eq!(r.location.as_deref(), Some("/"), "{}", r.body);
+}

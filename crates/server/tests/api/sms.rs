@@ -173,6 +173,26 @@ async fn two_numbers_digits_only_and_the_user_picks_one_at_sign_in() {
     );
     let (to, msg) = gw.sms(before + 1).await;
     assert_eq!(to, "46739998877");
+    // Issue 12: a code of the wrong length says so, and six such slips
+    // (more than the tries a code has) leave the right code working.
+    for _ in 0..6 {
+        let short = c
+            .post_form(
+                "/login/factor",
+                &[
+                    ("method", "sent"),
+                    ("factor", &second_id),
+                    ("code", "12345"),
+                ],
+            )
+            .await;
+        assert_eq!(short.status, 400);
+        assert!(
+            short.body.contains("Koden ska vara 6 siffror"),
+            "{}",
+            short.body
+        );
+    }
     let r = c
         .post_form(
             "/login/factor",
