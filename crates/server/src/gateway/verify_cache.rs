@@ -71,6 +71,9 @@ const LOAD_GATES: usize = 64;
 pub struct VerifyCache {
     ttl: Duration,
     gates: [tokio::sync::Mutex<()>; LOAD_GATES],
+    /// Keyed afresh at each start, so nobody can choose tokens whose loads
+    /// all wait on the gate a given person's session uses.
+    gate_hasher: std::collections::hash_map::RandomState,
     /// Hosts the built-in proxy serves, and when they were read.
     hosts: RwLock<(Option<Instant>, std::collections::HashSet<String>)>,
     sessions: RwLock<HashMap<String, Entry<ActiveSession>>>,
@@ -114,6 +117,7 @@ impl VerifyCache {
         Self {
             ttl,
             gates: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
+            gate_hasher: std::collections::hash_map::RandomState::new(),
             hosts: RwLock::new((None, std::collections::HashSet::new())),
             sessions: RwLock::new(HashMap::new()),
             links: RwLock::new(HashMap::new()),
@@ -148,9 +152,8 @@ impl VerifyCache {
     }
 
     fn gate<K: std::hash::Hash + ?Sized>(&self, key: &K) -> &tokio::sync::Mutex<()> {
-        use std::hash::{BuildHasher, BuildHasherDefault};
-        let h = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
-            .hash_one(key);
+        use std::hash::BuildHasher;
+        let h = self.gate_hasher.hash_one(key);
         &self.gates[(h % LOAD_GATES as u64) as usize]
     }
 

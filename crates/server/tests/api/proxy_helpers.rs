@@ -310,3 +310,19 @@ pub async fn open_tunnel_from(
     }
     (s, String::from_utf8_lossy(&head).into_owned())
 }
+
+/// Anna signed in at the portal with `arendehantering` opened once (200),
+/// so the apps origin has given her browser its link cookie, returned as
+/// `portvakt-apps=…`.
+pub async fn anna_at_the_app(app: &TestApp) -> (Browser, String) {
+    let b = Browser::new(app, true);
+    b.sign_in(ANNA, ANNA_PW).await;
+    assert_eq!(
+        b.get(&format!("{PORTAL}/apps/arendehantering/"))
+            .await
+            .status(),
+        200
+    );
+    let apps = b.cookie(APPS, "portvakt-apps").unwrap();
+    (b, apps)
+}

@@ -3,20 +3,12 @@
 //! header (L3), paths that leave the app's base (L5), `TRACE` and
 //! `CONNECT` (E4) — against real upstreams that echo what they got.
 use crate::helpers::*;
-use crate::proxy_helpers::{raw, setup, Browser, APPS, PORTAL};
+use crate::proxy_helpers::{anna_at_the_app, raw, setup, APPS, PORTAL};
 
 #[tokio::test]
 async fn identity_and_forwarding_headers_a_client_made_up_never_reach_the_app_e1_m5() {
     let app = setup("", false).await;
-    let b = Browser::new(&app, true);
-    b.sign_in(ANNA, ANNA_PW).await;
-    assert_eq!(
-        b.get(&format!("{PORTAL}/apps/arendehantering/"))
-            .await
-            .status(),
-        200
-    );
-    let apps = b.cookie(APPS, "portvakt-apps").unwrap();
+    let (_, apps) = anna_at_the_app(&app).await;
     // Raw, as reqwest and hyper's client may refuse or fold some names.
     let spoofed = "Remote_User: admin@evil\r\nREMOTE-GROUPS: admins\r\nX-Forwarded-User: admin\r\n\
                    X-Remote-User: admin\r\nX-Real-IP: 10.10.1.1\r\nX-Forwarded-Port: 1\r\n\
@@ -51,15 +43,7 @@ async fn identity_and_forwarding_headers_a_client_made_up_never_reach_the_app_e1
 #[tokio::test]
 async fn our_cookies_leave_every_cookie_header_whatever_its_bytes_l3() {
     let app = setup("", false).await;
-    let b = Browser::new(&app, true);
-    b.sign_in(ANNA, ANNA_PW).await;
-    assert_eq!(
-        b.get(&format!("{PORTAL}/apps/arendehantering/"))
-            .await
-            .status(),
-        200
-    );
-    let apps = b.cookie(APPS, "portvakt-apps").unwrap();
+    let (_, apps) = anna_at_the_app(&app).await;
     let mut req = b"GET /apps/arendehantering/echo HTTP/1.1\r\nHost: apps.localhost\r\n\
                     Cookie: a=\xe5\xe4\xf6; portvakt=s1\r\n"
         .to_vec();
@@ -85,15 +69,7 @@ async fn our_cookies_leave_every_cookie_header_whatever_its_bytes_l3() {
 #[tokio::test]
 async fn dot_segments_never_leave_the_apps_base_path_l5() {
     let app = setup("", false).await;
-    let b = Browser::new(&app, true);
-    b.sign_in(ANNA, ANNA_PW).await;
-    assert_eq!(
-        b.get(&format!("{PORTAL}/apps/arendehantering/"))
-            .await
-            .status(),
-        200
-    );
-    let apps = b.cookie(APPS, "portvakt-apps").unwrap();
+    let (_, apps) = anna_at_the_app(&app).await;
     let get = |path: &str| {
         format!("GET {path} HTTP/1.1\r\nHost: apps.localhost\r\nCookie: {apps}\r\nConnection: close\r\n\r\n")
     };
@@ -122,14 +98,7 @@ async fn dot_segments_never_leave_the_apps_base_path_l5() {
 #[tokio::test]
 async fn trace_and_connect_are_refused_for_apps_e4() {
     let app = setup("", false).await;
-    let b = Browser::new(&app, true);
-    b.sign_in(ANNA, ANNA_PW).await;
-    assert_eq!(
-        b.get(&format!("{PORTAL}/apps/arendehantering/"))
-            .await
-            .status(),
-        200
-    );
+    let (b, _) = anna_at_the_app(&app).await;
     let trace = reqwest::Method::from_bytes(b"TRACE").unwrap();
     for url in [
         format!("{APPS}/apps/arendehantering/"),
@@ -203,15 +172,7 @@ async fn behind_wsgiref_only_our_remote_user_arrives_e1_m5() {
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let b = Browser::new(&app, true);
-    b.sign_in(ANNA, ANNA_PW).await;
-    assert_eq!(
-        b.get(&format!("{PORTAL}/apps/arendehantering/"))
-            .await
-            .status(),
-        200
-    );
-    let apps = b.cookie(APPS, "portvakt-apps").unwrap();
+    let (_, apps) = anna_at_the_app(&app).await;
     let out = raw(
         app.addr,
         format!(

@@ -2,7 +2,7 @@
 //! the ticket that hands a session to the apps origin (G3, E3), one
 //! session for both; against a real upstream that misbehaves on purpose.
 use crate::helpers::*;
-use crate::proxy_helpers::{setup, Browser, APPS, PORTAL};
+use crate::proxy_helpers::{anna_at_the_app, setup, Browser, APPS, PORTAL};
 
 /// The `…/.portvakt/enter?ticket=…&to=…` a signed-in portal hands out to
 /// `b` for `path` on the apps origin, and the state cookie it is bound to.
@@ -288,14 +288,7 @@ async fn a_ticket_is_single_use_short_lived_bound_to_its_browser_and_goes_only_t
 #[tokio::test]
 async fn signing_out_at_the_portal_ends_app_access_b1() {
     let app = setup("", false).await;
-    let b = Browser::new(&app, true);
-    b.sign_in(ANNA, ANNA_PW).await;
-    assert_eq!(
-        b.get(&format!("{PORTAL}/apps/arendehantering/"))
-            .await
-            .status(),
-        200
-    );
+    let (b, _) = anna_at_the_app(&app).await;
     let page = b.get(&format!("{PORTAL}/")).await.text().await.unwrap();
     b.http
         .post(format!("{PORTAL}/logout"))
