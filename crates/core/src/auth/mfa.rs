@@ -75,6 +75,23 @@ pub enum FactorError {
     Store(#[from] StoreError),
 }
 
+/// What a person can complete a second step with (see
+/// [`AuthService::usable_factors`]).
+#[derive(Debug, Default)]
+pub struct UsableFactors {
+    pub app: bool,
+    pub passkey: bool,
+    /// Addresses and numbers a code can be sent to, in registration order.
+    pub sent: Vec<Factor>,
+}
+
+impl UsableFactors {
+    #[must_use]
+    pub fn any(&self) -> bool {
+        self.app || self.passkey || !self.sent.is_empty()
+    }
+}
+
 impl AuthService {
     async fn internal_zones(&self, org: &Organisation) -> Result<Vec<ZoneCidrs>, StoreError> {
         let zones = self.store.zones(&org.id).await?;
@@ -134,6 +151,32 @@ impl AuthService {
             .await?
             .iter()
             .any(|f| f.confirmed))
+    }
+
+    /// The second factors this person can use right now: confirmed, and of
+    /// a kind this installation can serve (`delivers` says which kinds of
+    /// sent code have a working sender; passkeys need passkeys configured).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn usable_factors(
+        &self,
+        user: &User,
+        delivers: impl Fn(FactorKind) -> bool,
+    ) -> Result<UsableFactors, StoreError> {
+        let mut usable = UsableFactors::default();
+        for f in self.store.factors(&user.organisation_id, &user.id).await? {
+            if !f.confirmed {
+                continue;
+            }
+            match f.kind {
+                FactorKind::Totp => usable.app = true,
+                FactorKind::Passkey => usable.passkey |= self.passkeys_enabled(),
+                kind if delivers(kind) && f.destination.is_some() => usable.sent.push(f),
+                _ => {}
+            }
+        }
+        Ok(usable)
     }
 
     /// Checks an authenticator code for a pending sign-in and, when right,
@@ -304,10 +347,16 @@ impl AuthService {
         Ok(token)
     }
 
-    /// Starts a step-up for a service that needs a stronger method: the
-    /// session becomes a pending one that keeps the methods already used,
-    /// and a second factor completes it with one more (seed 004: services
-    /// depend on "what you signed in with").
+    /// Starts a step-up for a service that needs a stronger method: a new
+    /// pending session that keeps the methods already used, completed by
+    /// a second factor with one more (seed 004: services depend on "what
+    /// you signed in with"). The session it started from stays valid until
+    /// the step-up completes, so the person can cancel and carry on
+    /// ([`Self::resume_after_step_up`]).
+    ///
+    /// `None` (and nothing changes) when the person has no second factor to
+    /// step up with: a pending session they could not complete would lock
+    /// them out of their own portal.
     ///
     /// # Errors
     /// Store failures.
@@ -316,10 +365,10 @@ impl AuthService {
         session: &SessionRecord,
         user: &User,
         client: &ClientInfo,
-    ) -> Result<SessionToken, StoreError> {
-        self.store
-            .revoke_session(&session.token_hash, self.clock.now())
-            .await?;
+    ) -> Result<Option<SessionToken>, StoreError> {
+        if !self.has_confirmed_factor(user).await? {
+            return Ok(None);
+        }
         let token = self
             .create_session(user, client, session.amr.clone(), true)
             .await?;
@@ -332,7 +381,51 @@ impl AuthService {
             "started",
         )
         .await?;
-        Ok(token)
+        Ok(Some(token))
+    }
+
+    /// A step-up completed: the session it started from ends (only if it is
+    /// the same person's; a stray token is left alone).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn end_replaced_session(
+        &self,
+        pending: &SessionRecord,
+        previous: &SessionToken,
+    ) -> Result<(), StoreError> {
+        let hash = previous.hash();
+        if let Some(old) = self.store.session(&hash).await? {
+            if old.user_id == pending.user_id && old.organisation_id == pending.organisation_id {
+                self.store.revoke_session(&hash, self.clock.now()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancels a step-up: the pending session ends and, when `previous` is
+    /// still a live full session of the same person, it is handed back.
+    /// Anything else (another person's token, an ended session, a pending
+    /// one) gives `false`, so a cancelled sign-in never becomes a session.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn resume_after_step_up(
+        &self,
+        pending: &SessionRecord,
+        previous: &SessionToken,
+    ) -> Result<bool, StoreError> {
+        self.store
+            .revoke_session(&pending.token_hash, self.clock.now())
+            .await?;
+        Ok(match self.check_session(previous).await? {
+            SessionCheck::Active { session, .. } => {
+                session.user_id == pending.user_id
+                    && session.organisation_id == pending.organisation_id
+                    && session.token_hash != pending.token_hash
+            }
+            _ => false,
+        })
     }
 
     /// Whether the session's sign-in is recent enough for sensitive changes.

@@ -34,7 +34,7 @@ pub async fn totp_start_post(
         .may_register(&user.organisation, &user.session, client.ip, inside_only)
         .await
     {
-        return refused(&state, t, &csrf, &user, e, "/settings").await;
+        return refused(&state, t, &csrf, &user, e, "/settings?continue=app#apps").await;
     }
     let factor = state.auth.start_totp(&user.user).await?;
     Ok(Redirect::to(&format!("/settings/totp/{}", factor.id)).into_response())
@@ -202,6 +202,11 @@ async fn start_code_factor(
     kind: FactorKind,
     value: &str,
 ) -> Result<Response, AppError> {
+    let back = if kind == FactorKind::Sms {
+        "/settings?continue=sms#sms"
+    } else {
+        "/settings?continue=email#email"
+    };
     if !state.senders.delivers(kind) {
         return Err(AppError::NotFound);
     }
@@ -211,7 +216,7 @@ async fn start_code_factor(
         .may_register(&user.organisation, &user.session, client.ip, inside_only)
         .await
     {
-        return refused(state, t, csrf, user, e, "/settings").await;
+        return refused(state, t, csrf, user, e, back).await;
     }
     let started = if kind == FactorKind::Sms {
         state
@@ -244,7 +249,7 @@ async fn start_code_factor(
             state.store.enqueue_message(&m).await?;
             Ok(Redirect::to(&format!("/settings/verify/{}", factor.id)).into_response())
         }
-        Err(e) => refused(state, t, csrf, user, e, "/settings").await,
+        Err(e) => refused(state, t, csrf, user, e, back).await,
     }
 }
 

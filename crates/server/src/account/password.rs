@@ -140,7 +140,7 @@ pub async fn password_post(
         }
         Err(ChangePasswordError::WrongCurrent) => bad("password.error.current", "current"),
         Err(ChangePasswordError::Refused(r)) => {
-            let (status, text) = crate::http::texts::refusal_text(t, r);
+            let (status, text) = crate::http::texts::refusal_text(t, r, state.clock.now());
             let body = page_with_message(&state, t, &csrf, &user, &text)?;
             Ok((status, Html(body)).into_response())
         }

@@ -89,7 +89,9 @@ pub async fn reauth_post(
         Err(e @ (FactorError::NotFresh | FactorError::Refused(_))) => {
             let username = user.user.username.to_string();
             let (status, error) = match e {
-                FactorError::Refused(r) => crate::http::texts::refusal_text(t, r),
+                FactorError::Refused(r) => {
+                    crate::http::texts::refusal_text(t, r, state.clock.now())
+                }
                 _ => (StatusCode::UNAUTHORIZED, t.get("reauth.error").to_owned()),
             };
             let error = Some(error);

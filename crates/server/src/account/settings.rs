@@ -14,6 +14,8 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 pub struct SettingsQuery {
     done: Option<String>,
+    /// Back from `/reauth` in the middle of a change.
+    r#continue: Option<String>,
 }
 
 pub async fn settings_get(
@@ -27,6 +29,7 @@ pub async fn settings_get(
         Some("added") => Some("settings.added"),
         Some("removed") => Some("settings.removed"),
         Some("language") => Some("settings.language_saved"),
+        _ if q.r#continue.is_some() => Some("settings.reauthed"),
         _ => None,
     };
     Ok(Html(
@@ -51,7 +54,9 @@ pub async fn factor_remove_post(
     ValidForm(_): ValidForm<CsrfForm>,
 ) -> Result<Response, AppError> {
     if !state.auth.is_fresh(&user.session) {
-        return Ok(Redirect::to("/reauth?next=/settings").into_response());
+        return Ok(
+            Redirect::to("/reauth?next=%2Fsettings%3Fcontinue%3Dremove%23methods").into_response(),
+        );
     }
     let fid = FactorId::from_raw(id);
     let removed = state

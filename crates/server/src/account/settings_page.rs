@@ -100,6 +100,9 @@ pub(crate) async fn refused(
     next: &str,
 ) -> Result<Response, AppError> {
     if matches!(e, FactorError::NotFresh) {
+        // Back to the same place afterwards (the settings page opened at
+        // the change the person was making), not to the top of settings.
+        let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
         return Ok(Redirect::to(&format!("/reauth?next={next}")).into_response());
     }
     let key = factor_error(e)?;

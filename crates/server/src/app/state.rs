@@ -58,6 +58,10 @@ pub struct CookieNames {
     /// Binds a hand-over ticket to the browser on the apps origin that
     /// asked for it (as OAuth's `state`).
     pub apps_state: &'static str,
+    /// During a step-up: the full session it started from, handed back if
+    /// the person cancels, ended once the step-up completes. Host-only, so
+    /// forward-auth apps under `session_domain` never see it.
+    pub step_up: &'static str,
     pub secure: bool,
     /// Forward-auth single sign-on: the session cookie is sent to every
     /// host under this domain (so it cannot carry the `__Host-` prefix).
@@ -81,6 +85,7 @@ impl CookieNames {
                 return_to: "__Host-portvakt-return",
                 apps: "__Host-portvakt-apps",
                 apps_state: "__Host-portvakt-apps-state",
+                step_up: "__Host-portvakt-stepup",
                 secure,
                 session_domain,
             }
@@ -93,6 +98,7 @@ impl CookieNames {
                 return_to: "portvakt-return",
                 apps: "portvakt-apps",
                 apps_state: "portvakt-apps-state",
+                step_up: "portvakt-stepup",
                 secure,
                 session_domain,
             }

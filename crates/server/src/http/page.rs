@@ -3,6 +3,7 @@
 use crate::http::extract::{CsrfToken, CurrentUser};
 use crate::http::i18n::Tr;
 use portvakt_core::domain::Role;
+use portvakt_core::store::Organisation;
 
 pub struct Page {
     pub t: Tr,
@@ -13,6 +14,9 @@ pub struct Page {
     pub org_name: Option<String>,
     pub is_admin: bool,
     pub is_status_editor: bool,
+    /// How to reach the organisation (its status page's contact lines),
+    /// shown wherever a page tells someone to contact servicedesk.
+    pub contact: Vec<String>,
 }
 
 impl Page {
@@ -28,6 +32,7 @@ impl Page {
             org_name: None,
             is_admin: false,
             is_status_editor: false,
+            contact: Vec::new(),
         }
     }
 
@@ -41,6 +46,7 @@ impl Page {
             org_name: None,
             is_admin: false,
             is_status_editor: false,
+            contact: Vec::new(),
         }
     }
 
@@ -54,6 +60,24 @@ impl Page {
             org_name: Some(u.organisation.name.clone()),
             is_admin: u.has_role(Role::Servicedesk),
             is_status_editor: u.has_role(Role::StatusEditor),
+            contact: contact_lines(&u.organisation),
         }
     }
+
+    /// The page with `org`'s contact lines, for pages where the person is
+    /// known but not (yet) fully signed in.
+    #[must_use]
+    pub fn with_contact(mut self, org: &Organisation) -> Self {
+        self.contact = contact_lines(org);
+        self
+    }
+}
+
+fn contact_lines(org: &Organisation) -> Vec<String> {
+    org.status_contact
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
 }

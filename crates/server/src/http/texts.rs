@@ -11,6 +11,7 @@ use portvakt_core::store::FactorKind;
 pub(crate) fn refusal_text(
     t: Tr,
     r: portvakt_core::auth::guard::Refusal,
+    now: i64,
 ) -> (axum::http::StatusCode, String) {
     use axum::http::StatusCode;
     use portvakt_core::auth::guard::Refusal;
@@ -20,7 +21,7 @@ pub(crate) fn refusal_text(
             format!(
                 "{} {}.",
                 t.get("login.error.throttled"),
-                crate::http::time_fmt::stockholm(until)
+                crate::http::time_fmt::moment(t, until, now)
             ),
         ),
         Refusal::Locked => (StatusCode::LOCKED, t.get("login.error.locked").to_owned()),

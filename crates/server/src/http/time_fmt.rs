@@ -21,8 +21,54 @@ pub fn stockholm_time(unix: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A moment for a sentence, as people say it: "kl. 18:04" today, "den 29
+/// november kl. 00:10" on another day (English: "at 18:04", "on 29
+/// November at 00:10"), so every page writes a time the same way.
+#[must_use]
+pub fn moment(t: crate::http::i18n::Tr, unix: i64, now: i64) -> String {
+    let tz = portvakt_core::clock::stockholm();
+    let (Ok(at), Ok(today)) = (Timestamp::from_second(unix), Timestamp::from_second(now)) else {
+        return String::new();
+    };
+    let (at, today) = (at.to_zoned(tz.clone()), today.to_zoned(tz.clone()));
+    let time = at.strftime("%H:%M").to_string();
+    if at.date() == today.date() {
+        return t.get("time.at").replace("{time}", &time);
+    }
+    let month = t
+        .get("time.months")
+        .split(',')
+        .nth(usize::try_from(at.month() - 1).unwrap_or(0))
+        .unwrap_or_default()
+        .trim();
+    t.get("time.on_at")
+        .replace("{day}", &at.day().to_string())
+        .replace("{month}", month)
+        .replace("{time}", &time)
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::http::i18n::{Lang, Tr};
+
+    #[test]
+    fn a_moment_today_is_a_clock_time_and_another_day_has_its_date() {
+        // 2026-11-28 18:04 and 2026-11-29 00:10 in Stockholm (UTC+1).
+        let (evening, after_midnight) = (1_795_885_440, 1_795_907_400);
+        let sv = Tr::new(Lang::Sv);
+        let en = Tr::new(Lang::En);
+        assert_eq!(super::moment(sv, evening, evening - 60), "kl. 18:04");
+        assert_eq!(super::moment(en, evening, evening - 60), "at 18:04");
+        assert_eq!(
+            super::moment(sv, after_midnight, evening),
+            "den 29 november kl. 00:10"
+        );
+        assert_eq!(
+            super::moment(en, after_midnight, evening),
+            "on 29 November at 00:10"
+        );
+    }
+
     #[test]
     fn summer_and_winter_offsets() {
         assert_eq!(super::stockholm(1_782_820_800), "2026-06-30 14:00");

@@ -33,6 +33,9 @@ struct PortalPage {
     categories: Vec<(String, Vec<Tile>)>,
     /// Some closed service would open with a stronger sign-in.
     step_up: bool,
+    /// ... and the person has a second factor to do it with; without one,
+    /// the page says how to get one instead of offering a dead end.
+    can_step_up: bool,
 }
 
 /// The services the user's groups give access to, grouped by category in
@@ -97,11 +100,18 @@ pub async fn portal_get(
             None => categories.push((s.category, vec![tile])),
         }
     }
+    let can_step_up = step_up
+        && state
+            .auth
+            .usable_factors(&user.user, |k| state.senders.delivers(k))
+            .await?
+            .any();
     Ok(Html(
         PortalPage {
             p: Page::for_user(t, &csrf, "/", &user),
             categories,
             step_up,
+            can_step_up,
         }
         .render()?,
     ))
@@ -114,25 +124,45 @@ pub struct CsrfOnly {
 }
 
 /// Step-up: confirm with a second factor to open services that need it.
+/// The session it starts from is kept aside (see `CookieNames::step_up`)
+/// so that cancelling returns to it.
 pub async fn step_up_post(
     State(state): State<AppState>,
     Client(client): Client,
     user: CurrentUser,
     ValidForm(_): ValidForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    let token = state
+    let usable = state
+        .auth
+        .usable_factors(&user.user, |k| state.senders.delivers(k))
+        .await?;
+    if !usable.any() {
+        // Nothing to step up with: the portal says how to get a method.
+        return Ok(Redirect::to("/").into_response());
+    }
+    let Some(token) = state
         .auth
         .step_up(&user.session, &user.user, &client)
-        .await?;
-    let c = cookies::build(
+        .await?
+    else {
+        return Ok(Redirect::to("/").into_response());
+    };
+    let pending = cookies::build(
         &state.cookies,
         state.cookies.session,
         token.as_str(),
         SameSite::Lax,
         None,
     );
+    let previous = cookies::build(
+        &state.cookies,
+        state.cookies.step_up,
+        user.token.as_str(),
+        SameSite::Strict,
+        Some(portvakt_core::auth::signin::PENDING_MFA_SECS),
+    );
     Ok(with_cookie(
-        Redirect::to("/login/factor").into_response(),
-        c,
+        with_cookie(Redirect::to("/login/factor").into_response(), pending),
+        previous,
     ))
 }

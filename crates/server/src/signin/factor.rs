@@ -11,7 +11,7 @@ use crate::http::time_fmt;
 use crate::messaging::messages;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use cookie::SameSite;
 use portvakt_core::auth::email_codes::{masked, SendCodeError};
@@ -26,7 +26,11 @@ use serde::Deserialize;
 #[template(path = "factor.html")]
 struct FactorPage {
     p: Page,
-    expires: String,
+    /// Why a second step is asked for: a step-up, outside the zones, or
+    /// the organisation's policy.
+    lead: &'static str,
+    /// "… senast kl. 18:05": when the pending sign-in ends.
+    deadline: String,
     has_app: bool,
     has_passkey: bool,
     /// (factor id, masked destination, button text)
@@ -34,6 +38,7 @@ struct FactorPage {
     sent_to: Option<String>,
     sent_id: String,
     error: Option<String>,
+    step_up: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -41,22 +46,48 @@ pub struct FactorQuery {
     sent: Option<String>,
 }
 
+/// Whether this pending session is a step-up from a full session of the
+/// same browser (the kept-aside cookie is there).
+fn is_step_up(state: &AppState, headers: &HeaderMap) -> bool {
+    cookies::read(headers, state.cookies.step_up).is_some()
+}
+
+/// Where the person is and whether this is a step-up: what the factor
+/// page's first sentence depends on.
+pub struct Situation {
+    ip: std::net::IpAddr,
+    step_up: bool,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Situation {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self {
+            ip: crate::http::extract::client_ip_of(parts, state),
+            step_up: is_step_up(state, &parts.headers),
+        })
+    }
+}
+
 async fn render(
     state: &AppState,
     t: Tr,
     csrf: &CsrfToken,
     step: &SecondFactorStep,
-    sent: Option<&str>,
-    error: Option<String>,
+    page: PageContext<'_>,
 ) -> Result<String, AppError> {
     let u = &step.0;
-    let factors = state.store.factors(&u.organisation.id, &u.user.id).await?;
-    let confirmed = factors.iter().filter(|f| f.confirmed);
-    let has_app = confirmed.clone().any(|f| f.kind == FactorKind::Totp);
-    let has_passkey =
-        state.auth.passkeys_enabled() && confirmed.clone().any(|f| f.kind == FactorKind::Passkey);
-    let emails: Vec<(String, String, String)> = confirmed
-        .filter(|f| state.senders.delivers(f.kind))
+    let usable = state
+        .auth
+        .usable_factors(&u.user, |k| state.senders.delivers(k))
+        .await?;
+    let emails: Vec<(String, String, String)> = usable
+        .sent
+        .iter()
         .filter_map(|f| {
             let d = f.destination.as_deref()?;
             let (shown, verb) = if f.kind == FactorKind::Sms {
@@ -70,37 +101,65 @@ async fn render(
             Some((f.id.to_string(), shown.clone(), format!("{verb} {shown}")))
         })
         .collect();
-    let sent_to = sent.and_then(|id| {
+    let sent_to = page.sent.and_then(|id| {
         emails
             .iter()
             .find(|(fid, _, _)| fid == id)
             .map(|(_, m, _)| m.clone())
     });
-    let sent_id = sent.unwrap_or_default().to_owned();
-    let expires = time_fmt::stockholm_time(pending_expires_at(&u.session));
+    let sent_id = page.sent.unwrap_or_default().to_owned();
+    let now = state.clock.now();
+    let lead = if page.step_up {
+        "factor.lead_step_up"
+    } else if state
+        .auth
+        .zone_of(&u.organisation.id, page.ip)
+        .await?
+        .is_none()
+    {
+        "factor.lead_outside"
+    } else {
+        "factor.lead_policy"
+    };
     Ok(FactorPage {
-        p: Page::anonymous(t, csrf, "/login/factor"),
-        expires,
-        has_app,
-        has_passkey,
+        p: Page::anonymous(t, csrf, "/login/factor").with_contact(&u.organisation),
+        lead: t.get(lead),
+        deadline: time_fmt::moment(t, pending_expires_at(&u.session), now),
+        has_app: usable.app,
+        has_passkey: usable.passkey,
         emails,
         sent_to,
         sent_id,
-        error,
+        error: page.error,
+        step_up: page.step_up,
     }
     .render()?)
+}
+
+/// What the factor page shows besides the person's methods.
+struct PageContext<'a> {
+    sent: Option<&'a str>,
+    error: Option<String>,
+    step_up: bool,
+    ip: std::net::IpAddr,
 }
 
 pub async fn factor_get(
     State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
+    Client(client): Client,
+    headers: HeaderMap,
     step: SecondFactorStep,
     Query(q): Query<FactorQuery>,
 ) -> Result<Html<String>, AppError> {
-    Ok(Html(
-        render(&state, t, &csrf, &step, q.sent.as_deref(), None).await?,
-    ))
+    let page = PageContext {
+        sent: q.sent.as_deref(),
+        error: None,
+        step_up: is_step_up(&state, &headers),
+        ip: client.ip,
+    };
+    Ok(Html(render(&state, t, &csrf, &step, page).await?))
 }
 
 #[derive(Deserialize)]
@@ -115,13 +174,22 @@ pub struct CodeForm {
     code: String,
 }
 
-/// The second factor was accepted: the full session replaces the pending one.
-pub(crate) fn completed(
+/// The second factor was accepted: the full session replaces the pending
+/// one, and a step-up's earlier session ends.
+pub(crate) async fn completed(
     state: &AppState,
     step: &SecondFactorStep,
     token: &SessionToken,
-    headers: &axum::http::HeaderMap,
-) -> Response {
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
+    let previous = cookies::read(headers, state.cookies.step_up);
+    if let Some(previous) = &previous {
+        let previous = SessionToken::from_cookie(previous);
+        state
+            .auth
+            .end_replaced_session(&step.0.session, &previous)
+            .await?;
+    }
     let c = cookies::build(
         &state.cookies,
         state.cookies.session,
@@ -134,12 +202,66 @@ pub(crate) fn completed(
     } else {
         "/"
     };
-    super::login::finish_at(
+    let resp = super::login::finish_at(
         state,
         headers,
         to,
         with_cookie(Redirect::to(to).into_response(), c),
+    );
+    Ok(match previous {
+        Some(_) => with_cookie(resp, clear_step_up(state)),
+        None => resp,
+    })
+}
+
+fn clear_step_up(state: &AppState) -> axum::http::HeaderValue {
+    cookies::build(
+        &state.cookies,
+        state.cookies.step_up,
+        "",
+        SameSite::Strict,
+        Some(0),
     )
+}
+
+/// "Avbryt": a step-up goes back to the session it started from; a
+/// sign-in ends, and the sign-in page is free for someone else.
+pub async fn cancel_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    step: SecondFactorStep,
+    ValidForm(_): ValidForm<CsrfOnly>,
+) -> Result<Response, AppError> {
+    let previous =
+        cookies::read(&headers, state.cookies.step_up).map(|p| SessionToken::from_cookie(&p));
+    let resumed = match &previous {
+        Some(previous) => {
+            state
+                .auth
+                .resume_after_step_up(&step.0.session, previous)
+                .await?
+        }
+        None => {
+            state.auth.sign_out(&step.0.token).await?;
+            false
+        }
+    };
+    let (to, session) = match (resumed, &previous) {
+        (true, Some(previous)) => ("/", previous.as_str()),
+        _ => ("/login", ""),
+    };
+    let session = cookies::build(
+        &state.cookies,
+        state.cookies.session,
+        session,
+        SameSite::Lax,
+        if session.is_empty() { Some(0) } else { None },
+    );
+    let resp = with_cookie(Redirect::to(to).into_response(), session);
+    Ok(match previous {
+        Some(_) => with_cookie(resp, clear_step_up(&state)),
+        None => resp,
+    })
 }
 
 /// Too many failures or too late: back to the start, session cookie cleared.
@@ -162,7 +284,7 @@ pub async fn factor_post(
     PageLang(t): PageLang,
     csrf: CsrfToken,
     Client(client): Client,
-    headers: axum::http::HeaderMap,
+    headers: HeaderMap,
     step: SecondFactorStep,
     ValidForm(form): ValidForm<CodeForm>,
 ) -> Result<Response, AppError> {
@@ -179,14 +301,18 @@ pub async fn factor_post(
     let sent = matches!(form.method.as_str(), "sent" | "email").then_some(form.factor.as_str());
     let mut status = StatusCode::UNAUTHORIZED;
     let msg = match result {
-        Ok(token) => return Ok(completed(&state, &step, &token, &headers)),
+        Ok(token) => return completed(&state, &step, &token, &headers).await,
         Err(SecondFactorError::Refused(r)) => {
-            let (s, text) = crate::http::texts::refusal_text(t, r);
+            let (s, text) = crate::http::texts::refusal_text(t, r, state.clock.now());
             status = s;
             text
         }
         Err(SecondFactorError::WrongCode { tries_left }) => t
-            .get("factor.error.wrong")
+            .get(if sent.is_some() {
+                "factor.error.wrong_sent"
+            } else {
+                "factor.error.wrong"
+            })
             .replace("{n}", &tries_left.to_string()),
         Err(SecondFactorError::CodeVoid) => t.get("factor.error.void").to_owned(),
         Err(SecondFactorError::Malformed) => {
@@ -196,7 +322,13 @@ pub async fn factor_post(
         Err(SecondFactorError::AttemptOver) => return Ok(attempt_over(&state)),
         Err(SecondFactorError::Store(e)) => return Err(e.into()),
     };
-    let body = render(&state, t, &csrf, &step, sent, Some(msg)).await?;
+    let page = PageContext {
+        sent,
+        error: Some(msg),
+        step_up: is_step_up(&state, &headers),
+        ip: client.ip,
+    };
+    let body = render(&state, t, &csrf, &step, page).await?;
     Ok((status, Html(body)).into_response())
 }
 
@@ -211,6 +343,7 @@ pub async fn send_email_post(
     State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
+    here: Situation,
     step: SecondFactorStep,
     Path(id): Path<String>,
     ValidForm(_): ValidForm<CsrfOnly>,
@@ -240,15 +373,15 @@ pub async fn send_email_post(
                 SendCodeError::NumberRefused => "settings.error.phone_country",
                 _ => "factor.error.too_soon",
             };
-            let body = render(
-                &state,
-                t,
-                &csrf,
-                &step,
-                Some(&id),
-                Some(t.get(key).to_owned()),
-            )
-            .await?;
+            // "Too soon" means a code went out a moment ago: its form stays.
+            let sent = matches!(e, SendCodeError::TooSoon { .. }).then_some(id.as_str());
+            let page = PageContext {
+                sent,
+                error: Some(t.get(key).to_owned()),
+                step_up: here.step_up,
+                ip: here.ip,
+            };
+            let body = render(&state, t, &csrf, &step, page).await?;
             Ok((StatusCode::TOO_MANY_REQUESTS, Html(body)).into_response())
         }
         Err(SendCodeError::NotFound) => Err(AppError::NotFound),

@@ -223,7 +223,7 @@ pub async fn login_post(
                 SignInError::Throttled { until } => (
                     StatusCode::TOO_MANY_REQUESTS,
                     "login.error.throttled",
-                    Some(time_fmt::stockholm(until)),
+                    Some(time_fmt::moment(t, until, state.clock.now())),
                 ),
                 SignInError::Locked => (StatusCode::LOCKED, "login.error.locked", None),
                 SignInError::IpThrottled => (StatusCode::TOO_MANY_REQUESTS, "login.error.ip", None),

@@ -66,6 +66,12 @@ pub fn routes(r: Routes) -> Routes {
     )
     .add(
         &["POST"],
+        "/login/factor/cancel",
+        SignedIn,
+        post(factor::cancel_post),
+    )
+    .add(
+        &["POST"],
         "/login/factor/send/{id}",
         SignedIn,
         post(factor::send_email_post),

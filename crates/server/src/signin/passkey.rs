@@ -264,7 +264,7 @@ pub async fn second_finish(
         .finish_passkey_second_factor(&step.0.token, &form.ceremony, &form.credential, &client)
         .await
     {
-        Ok(token) => Ok(super::factor::completed(&state, &step, &token, &headers)),
+        Ok(token) => super::factor::completed(&state, &step, &token, &headers).await,
         Err(PasskeyError::AttemptOver) => Ok(super::factor::attempt_over(&state)),
         Err(e) => {
             let (status, key, field) = passkey_failure(e)?;
@@ -304,7 +304,15 @@ async fn register_page(
         .may_register(&user.organisation, &user.session, client.ip, inside_only)
         .await
     {
-        return crate::account::settings_page::refused(state, t, csrf, user, e, "/settings").await;
+        return crate::account::settings_page::refused(
+            state,
+            t,
+            csrf,
+            user,
+            e,
+            "/settings?continue=passkey#passkeys",
+        )
+        .await;
     }
     let prompt = state
         .auth

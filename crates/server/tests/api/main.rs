@@ -29,4 +29,5 @@ mod sms;
 mod soft_passkey;
 mod status;
 mod two_servers;
+mod wayfinding;
 mod zones;

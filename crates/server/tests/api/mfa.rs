@@ -264,7 +264,10 @@ async fn registering_needs_a_fresh_sign_in_and_the_internal_network() {
     inside.sign_in(ANNA, ANNA_PW).await;
     app.clock.advance(6 * 60);
     let r = inside.post_form("/settings/totp", &[]).await;
-    assert_eq!(r.location.as_deref(), Some("/reauth?next=/settings"));
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/reauth?next=%2Fsettings%3Fcontinue%3Dapp%23apps")
+    );
     let bad = inside
         .post_form(
             "/reauth",
