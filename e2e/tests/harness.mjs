@@ -92,8 +92,8 @@ export async function startBrowser() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const newContext = ({ javaScript = true, locale = 'sv-SE', bypassCSP = false } = {}) =>
-    browser.newContext({ javaScriptEnabled: javaScript, locale, bypassCSP, viewport: { width: 1280, height: 900 } });
+  const newContext = ({ javaScript = true, locale = 'sv-SE', bypassCSP = false, ...rest } = {}) =>
+    browser.newContext({ javaScriptEnabled: javaScript, locale, bypassCSP, viewport: { width: 1280, height: 900 }, ...rest });
   return {
     context: await newContext(),
     newContext,
@@ -117,9 +117,12 @@ export function closePage(page) {
   return bounded(page.close());
 }
 
-/** Runs axe-core (WCAG 2.1 A/AA rules) and fails on serious or critical findings. */
+/**
+ * Runs axe-core (WCAG 2.1 A/AA rules, and 2.2 AA's target size) and fails
+ * on serious or critical findings.
+ */
 export async function assertAccessible(page, name) {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(
     bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),

@@ -73,6 +73,14 @@ pub enum Command {
         #[command(subcommand)]
         command: SecretKeyCommand,
     },
+    /// Print every route with who may reach it (public, signed in, or a
+    /// role), as the router enforces it: for reviewing what an installation
+    /// exposes and for the browser tests that visit every page.
+    Routes {
+        /// One JSON array instead of aligned text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the database's integrity.
     CheckDb {
         #[arg(long, env = "PORTVAKT_CONFIG")]
@@ -198,6 +206,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if !report.allowed {
                 std::process::exit(3);
             }
+            Ok(())
+        }
+        Command::Routes { json } => {
+            print!("{}", routes_listing(json));
             Ok(())
         }
         Command::Unlock { config, org, user } => {
@@ -347,4 +359,29 @@ async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
     let app = Application::build_with_store(cfg, store, Arc::new(SystemClock)).await?;
     app.run_until_stopped().await?;
     Ok(())
+}
+
+fn routes_listing(json: bool) -> String {
+    use crate::http::router::{route_table, Access};
+    let rows: Vec<(&str, &str, String)> = route_table()
+        .into_iter()
+        .map(|r| {
+            let access = match r.access {
+                Access::Public => "public".to_owned(),
+                Access::SignedIn => "signed_in".to_owned(),
+                Access::Role(role) => format!("role:{}", role.as_str()),
+            };
+            (r.method, r.path, access)
+        })
+        .collect();
+    if json {
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(m, p, a)| serde_json::json!({ "method": m, "path": p, "access": a }))
+            .collect();
+        return format!("{}\n", serde_json::Value::Array(list));
+    }
+    rows.iter()
+        .map(|(m, p, a)| format!("{m:<6} {p:<45} {a}\n"))
+        .collect()
 }

@@ -22,10 +22,11 @@ struct DeniedPage {
 pub(crate) fn denied_page(
     state: &AppState,
     t: crate::http::i18n::Tr,
+    org: &super::verify_cache::OrgView,
     service: &portvakt_core::store::Service,
     denials: &[portvakt_core::access::Denial],
-    zones: &[portvakt_core::apply::ZoneRecord],
 ) -> Result<Response, AppError> {
+    let zones = &org.zones;
     let mut reasons = access_text::reasons(t, denials, zones);
     if reasons.is_empty() {
         reasons.push(t.get("denied.not_yours").to_owned());
@@ -35,7 +36,7 @@ pub(crate) fn denied_page(
         |fa| fa.portal_url.trim_end_matches('/').to_owned() + "/",
     );
     let body = DeniedPage {
-        p: Page::bare(t),
+        p: Page::bare(t).with_contact(&org.organisation),
         service: service.name.clone(),
         reasons,
         portal,

@@ -146,12 +146,8 @@ async fn check(state: &AppState, parts: &Parts, explain: bool) -> Result<Respons
         }
         Ok(()) => Ok(empty(StatusCode::OK)),
         Err(_) if nginx && !explain => Ok(empty(StatusCode::FORBIDDEN)),
-        Err(denials) => super::denied::denied_page(
-            state,
-            page_lang(headers, state),
-            service,
-            &denials,
-            &org.zones,
-        ),
+        Err(denials) => {
+            super::denied::denied_page(state, page_lang(headers, state), &org, service, &denials)
+        }
     }
 }

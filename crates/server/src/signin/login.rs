@@ -25,7 +25,7 @@ struct LoginPage {
     passkeys: bool,
 }
 
-fn render(
+async fn render(
     state: &AppState,
     t: Tr,
     csrf: &CsrfToken,
@@ -34,14 +34,38 @@ fn render(
     until: Option<String>,
 ) -> Result<String, AppError> {
     let error = error.map(|k| t.get(k));
+    let mut p = Page::anonymous(t, csrf, "/login");
+    if let Some(org) = organisation_to_contact(state, &username).await? {
+        p = p.with_contact(&org);
+    }
     Ok(LoginPage {
-        p: Page::anonymous(t, csrf, "/login"),
+        p,
         username,
         error,
         until,
         passkeys: state.auth.passkeys_enabled(),
     }
     .render()?)
+}
+
+/// Whose contact lines the sign-in page shows: the organisation the typed
+/// name's domain belongs to (public knowledge, so nothing about the account
+/// is revealed), or the installation's only organisation.
+async fn organisation_to_contact(
+    state: &AppState,
+    username: &str,
+) -> Result<Option<portvakt_core::store::Organisation>, AppError> {
+    if let Some((_, domain)) = username.rsplit_once('@') {
+        if let Some(org) = state
+            .store
+            .organisation_by_domain(&domain.to_lowercase())
+            .await?
+        {
+            return Ok(Some(org));
+        }
+    }
+    let mut all = state.store.list_organisations().await?;
+    Ok(if all.len() == 1 { all.pop() } else { None })
 }
 
 #[derive(Deserialize, Default)]
@@ -97,7 +121,7 @@ pub async fn login_get(
         }
         return Ok(Redirect::to("/").into_response());
     }
-    let page = Html(render(&state, t, &csrf, String::new(), None, None)?).into_response();
+    let page = Html(render(&state, t, &csrf, String::new(), None, None).await?).into_response();
     // Remembered in a short-lived cookie through the password and the
     // second step, and used once.
     Ok(match back {
@@ -210,7 +234,8 @@ pub async fn login_post(
             username,
             Some("login.error.missing"),
             None,
-        )?;
+        )
+        .await?;
         return Ok((StatusCode::BAD_REQUEST, Html(body)).into_response());
     }
     match state.auth.sign_in(&username, &form.password, &client).await {
@@ -233,7 +258,8 @@ pub async fn login_post(
                 }
                 SignInError::Busy => {
                     Metrics::inc(&state.metrics.signin_busy);
-                    let body = render(&state, t, &csrf, username, Some("login.error.busy"), None)?;
+                    let body =
+                        render(&state, t, &csrf, username, Some("login.error.busy"), None).await?;
                     let mut r = (StatusCode::SERVICE_UNAVAILABLE, Html(body)).into_response();
                     r.headers_mut()
                         .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
@@ -243,7 +269,7 @@ pub async fn login_post(
                 SignInError::Hash(e) => return Err(AppError::Internal(e)),
             };
             Metrics::inc(&state.metrics.signin_failure);
-            let body = render(&state, t, &csrf, username, Some(key), until)?;
+            let body = render(&state, t, &csrf, username, Some(key), until).await?;
             Ok((status, Html(body)).into_response())
         }
     }

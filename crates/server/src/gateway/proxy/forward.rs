@@ -133,7 +133,7 @@ pub async fn forward(
         at: LocalTime::stockholm(state.clock.now()),
     };
     if let Err(denials) = service.access.decide(groups, &who) {
-        return crate::gateway::denied::denied_page(&state, tr, service, &denials, &org.zones);
+        return crate::gateway::denied::denied_page(&state, tr, &org, service, &denials);
     }
     if t.slug.is_some() && t.path_and_query == "/" && !parts.uri.path().ends_with('/') {
         // `/apps/lon` → `/apps/lon/`, so the app's relative links resolve.
