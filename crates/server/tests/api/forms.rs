@@ -245,3 +245,30 @@ async fn admin_forms_refuse_extra_fields() {
         .await;
     assert_eq!(r.status, 400, "mass assignment refused (C3)");
 }
+
+/// Issue 12: the hint says seasons and months with years cannot be used;
+/// with the shortest minimum an installation may set, the ones people
+/// reported are refused for that reason, at `/password`.
+#[tokio::test]
+async fn seasons_and_months_with_years_are_refused_as_the_hint_says() {
+    let app = spawn_with(
+        "[password]\nmin_length = 8\nmemory_kib = 64\niterations = 1\nparallelism = 1\n",
+    )
+    .await;
+    let c = app.client();
+    c.sign_in(ANNA, ANNA_PW).await;
+    let hint = c.get("/password").await.body;
+    assert!(hint.contains("årstider och månader med årtal"));
+    for p in ["vinter2026vinter2026", "Sommar2027!", "januari2026januari"] {
+        let r = c
+            .post_form(
+                "/password",
+                &[("current", ANNA_PW), ("new", p), ("confirm", p)],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{p}");
+        assert!(r.body.contains("kända läckor"), "{p}");
+        assert!(r.body.contains("aria-invalid=\"true\""), "{p}");
+    }
+    assert_eq!(app.client().sign_in(ANNA, ANNA_PW).await.status, 303);
+}
