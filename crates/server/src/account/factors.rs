@@ -8,6 +8,7 @@ use crate::http::error::AppError;
 use crate::http::extract::{Client, CsrfToken, CurrentUser, PageLang, ValidForm};
 use crate::http::i18n::Tr;
 use crate::http::page::Page;
+use crate::messaging::notice_text::Change;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -151,7 +152,10 @@ pub async fn totp_confirm_post(
         )
         .await
     {
-        Ok(()) => Ok(Redirect::to("/settings?done=added").into_response()),
+        Ok(()) => {
+            tell_added(&state, &user, FactorKind::Totp, &FactorId::from_raw(id)).await;
+            Ok(Redirect::to("/settings?done=added").into_response())
+        }
         Err(e) => {
             let key = factor_error(e)?;
             let body = totp_page(&state, t, &csrf, &user, &id, &label, Some(key)).await?;
@@ -235,7 +239,7 @@ async fn start_code_factor(
     match started {
         Ok((factor, issued)) => {
             let lang = user.user.language.unwrap_or_default();
-            let m = crate::messaging::messages::code_message(
+            let m = crate::messaging::messages::confirm_code_message(
                 &user.organisation.id,
                 &issued,
                 lang,
@@ -313,13 +317,21 @@ pub async fn email_confirm_post(
 ) -> Result<Response, AppError> {
     let code: String = form.code.chars().take(64).collect();
     let fid = FactorId::from_raw(id.clone());
+    // Read before the change, so nothing after it can fail the request.
+    let kind = state
+        .store
+        .factors(&user.organisation.id, &user.user.id)
+        .await?
+        .into_iter()
+        .find(|f| f.id == fid)
+        .map_or(FactorKind::Email, |f| f.kind);
     match state
         .auth
         .confirm_sent_factor(&user.session, &user.user, &fid, &code, &client)
         .await
     {
         Ok(()) => {
-            crate::messaging::notices::notify_other_contacts(&state, &user, &fid).await?;
+            tell_added(&state, &user, kind, &fid).await;
             Ok(Redirect::to("/settings?done=added").into_response())
         }
         Err(e) => {
@@ -351,4 +363,17 @@ pub async fn sms_start_post(
 ) -> Result<Response, AppError> {
     let number: String = form.number.chars().take(40).collect();
     start_code_factor(&state, t, &csrf, &client, &user, FactorKind::Sms, &number).await
+}
+
+/// The person's other addresses and numbers hear that a method was added;
+/// the new one itself is not the warning (its owner may be the stranger).
+async fn tell_added(state: &AppState, user: &CurrentUser, kind: FactorKind, added: &FactorId) {
+    crate::messaging::notices::tell_contacts(
+        state,
+        &user.organisation,
+        &user.user,
+        Change::Added(kind),
+        Some(added),
+    )
+    .await;
 }

@@ -34,6 +34,40 @@ pub fn code_message(
     }
 }
 
+/// The message carrying the code that confirms a new number or address
+/// under "Mina inställningar". Its words are its own: a sign-in warning
+/// ("Har du inte försökt logga in?") would alarm someone whose number was
+/// typed by mistake, and send them to change a password no one knows.
+#[must_use]
+pub fn confirm_code_message(
+    org: &OrganisationId,
+    issued: &IssuedCode,
+    lang: Lang,
+    now: i64,
+) -> OutboxMessage {
+    match issued.channel {
+        FactorKind::Sms => {
+            let body = Tr::new(lang)
+                .get("sms.confirm")
+                .replace("{code}", &issued.code)
+                .replace("{until}", &time_fmt::stockholm_time(issued.expires_at));
+            sms(org, &issued.destination, body, now)
+        }
+        _ => code_email_with(
+            org,
+            &issued.destination,
+            &issued.code,
+            issued.expires_at,
+            now,
+            [
+                "mail.confirm.subject",
+                "mail.confirm.intro",
+                "mail.confirm.not_you",
+            ],
+        ),
+    }
+}
+
 /// An SMS (Swedish: SMS are short, and the number's owner reads Swedish
 /// messages from the organisation today).
 #[must_use]
@@ -50,14 +84,7 @@ pub fn sms(org: &OrganisationId, to_digits: &str, body: String, now: i64) -> Out
     }
 }
 
-/// Tells a number that it was added to or removed from an account
-/// (SECURITY.md: notify the old number on change).
-#[must_use]
-pub fn sms_notice(org: &OrganisationId, to_digits: &str, key: &str, now: i64) -> OutboxMessage {
-    sms(org, to_digits, Tr::new(Lang::Sv).get(key).to_owned(), now)
-}
-
-/// A one-time code e-mail for `to` (sign-in or registering an address).
+/// A one-time code e-mail for `to`, for signing in.
 #[must_use]
 pub fn code_email(
     org: &OrganisationId,
@@ -150,47 +177,4 @@ pub fn reset_messages(
             }
         })
         .collect()
-}
-
-/// Tells an address or number that a sign-in method was added to, or it
-/// was removed from, the account (SECURITY.md: notify the old number on change).
-#[must_use]
-pub fn change_notice(
-    org: &OrganisationId,
-    kind: FactorKind,
-    to: &str,
-    added: bool,
-    now: i64,
-) -> Option<OutboxMessage> {
-    let (sv, en) = (Tr::new(Lang::Sv), Tr::new(Lang::En));
-    match kind {
-        FactorKind::Sms => Some(sms_notice(
-            org,
-            to,
-            if added { "sms.added" } else { "sms.removed" },
-            now,
-        )),
-        FactorKind::Email => {
-            let key = if added {
-                "mail.notice.added"
-            } else {
-                "mail.notice.removed"
-            };
-            Some(OutboxMessage {
-                id: EventId::generate().to_string(),
-                organisation_id: org.clone(),
-                channel: Channel::Email,
-                recipient: to.into(),
-                subject: format!(
-                    "{} / {}",
-                    sv.get("mail.notice.subject"),
-                    en.get("mail.notice.subject")
-                ),
-                body: format!("{}\n\n--\n\n{}\n", sv.get(key), en.get(key)),
-                created_at: now,
-                attempts: 0,
-            })
-        }
-        FactorKind::Totp | FactorKind::Passkey => None,
-    }
 }
