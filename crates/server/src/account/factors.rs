@@ -2,7 +2,7 @@
 //! e-mail address or a mobile number confirmed with a code.
 
 use super::settings::CsrfForm;
-use super::settings_page::{factor_error, refused};
+use super::settings_page::{factor_error, refused, refused_at};
 use crate::app::state::AppState;
 use crate::http::error::AppError;
 use crate::http::extract::{Client, CsrfToken, CurrentUser, PageLang, ValidForm};
@@ -248,7 +248,7 @@ async fn start_code_factor(
             state.store.enqueue_message(&m).await?;
             Ok(Redirect::to(&format!("/settings/verify/{}", factor.id)).into_response())
         }
-        Err(e) => refused(state, t, csrf, user, e, "/settings").await,
+        Err(e) => refused_at(state, t, csrf, user, e, kind, value).await,
     }
 }
 
