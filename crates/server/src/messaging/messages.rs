@@ -16,22 +16,7 @@ pub fn code_message(
     lang: Lang,
     now: i64,
 ) -> OutboxMessage {
-    match issued.channel {
-        FactorKind::Sms => {
-            let body = Tr::new(lang)
-                .get("sms.code")
-                .replace("{code}", &issued.code)
-                .replace("{until}", &time_fmt::stockholm_time(issued.expires_at));
-            sms(org, &issued.destination, body, now)
-        }
-        _ => code_email(
-            org,
-            &issued.destination,
-            &issued.code,
-            issued.expires_at,
-            now,
-        ),
-    }
+    issued_code_message(org, issued, lang, now, SIGN_IN)
 }
 
 /// The message carrying the code that confirms a new number or address
@@ -45,10 +30,36 @@ pub fn confirm_code_message(
     lang: Lang,
     now: i64,
 ) -> OutboxMessage {
+    issued_code_message(org, issued, lang, now, CONFIRM)
+}
+
+/// The SMS text, then the e-mail's subject, introduction and "was it not
+/// you?" line, for one purpose of a code.
+type CodeWords = (&'static str, [&'static str; 3]);
+const SIGN_IN: CodeWords = (
+    "sms.code",
+    ["mail.code.subject", "mail.code.intro", "mail.code.not_you"],
+);
+const CONFIRM: CodeWords = (
+    "sms.confirm",
+    [
+        "mail.confirm.subject",
+        "mail.confirm.intro",
+        "mail.confirm.not_you",
+    ],
+);
+
+fn issued_code_message(
+    org: &OrganisationId,
+    issued: &IssuedCode,
+    lang: Lang,
+    now: i64,
+    (sms_key, mail_keys): CodeWords,
+) -> OutboxMessage {
     match issued.channel {
         FactorKind::Sms => {
             let body = Tr::new(lang)
-                .get("sms.confirm")
+                .get(sms_key)
                 .replace("{code}", &issued.code)
                 .replace("{until}", &time_fmt::stockholm_time(issued.expires_at));
             sms(org, &issued.destination, body, now)
@@ -59,11 +70,7 @@ pub fn confirm_code_message(
             &issued.code,
             issued.expires_at,
             now,
-            [
-                "mail.confirm.subject",
-                "mail.confirm.intro",
-                "mail.confirm.not_you",
-            ],
+            mail_keys,
         ),
     }
 }
@@ -93,14 +100,7 @@ pub fn code_email(
     expires_at: i64,
     now: i64,
 ) -> OutboxMessage {
-    code_email_with(
-        org,
-        to,
-        code,
-        expires_at,
-        now,
-        ["mail.code.subject", "mail.code.intro", "mail.code.not_you"],
-    )
+    code_email_with(org, to, code, expires_at, now, SIGN_IN.1)
 }
 
 /// The e-mail around a code, Swedish then English; `keys` are the subject,

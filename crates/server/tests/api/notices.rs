@@ -163,24 +163,8 @@ async fn a_password_change_is_told_to_every_confirmed_number_and_address() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_is_told_in_the_persons_own_language_without_the_code() {
     let w = world().await;
-    let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    let secret = crate::reset::add_app(&w.app, ANNA).await;
     let (org, user) = w.app.org_and_user(ANNA).await;
-    w.app
-        .store
-        .add_factor(&Factor {
-            id: FactorId::generate(),
-            organisation_id: org.id.clone(),
-            user_id: user.id.clone(),
-            kind: FactorKind::Totp,
-            label: "Jobbtelefonen".into(),
-            secret: Some(secret.into()),
-            destination: None,
-            confirmed: true,
-            created_at: START,
-            last_used_at: None,
-        })
-        .await
-        .unwrap();
     give(&w.app, FactorKind::Sms, MOBILE, true).await;
     w.app
         .store
@@ -192,7 +176,7 @@ async fn a_reset_is_told_in_the_persons_own_language_without_the_code() {
     c.post_form("/reset", &[("username", ANNA)]).await;
     let (_, code_sms) = sms_with(&w.sms_dir, "code for changing").await;
     let sent_code = code_in(&code_sms);
-    let app_code = oathtool(secret, START);
+    let app_code = oathtool(&secret, START);
     let ok = c
         .post_form(
             "/reset/code",

@@ -12,7 +12,8 @@ fn oathtool(secret: &str, unix: i64) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-async fn add_app(app: &TestApp, username: &str) -> String {
+/// Gives `username` a confirmed authenticator app; returns its secret.
+pub async fn add_app(app: &TestApp, username: &str) -> String {
     let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
     let (org, user) = app.org_and_user(username).await;
     let f = portvakt_core::store::Factor {
