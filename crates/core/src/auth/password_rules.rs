@@ -259,6 +259,79 @@ mod tests {
         }
     }
 
+    /// The hint promises that seasons and months with years cannot be
+    /// used (issue 12): every season and month, in Swedish and English, in
+    /// the shapes people build from them.
+    #[test]
+    fn seasons_and_months_with_years_are_refused_as_the_hint_says() {
+        let short = PasswordContext {
+            min_length: 8,
+            ..ctx()
+        };
+        let words = [
+            "vår",
+            "våren",
+            "sommar",
+            "sommaren",
+            "höst",
+            "hösten",
+            "vinter",
+            "vintern",
+            "spring",
+            "summer",
+            "autumn",
+            "fall",
+            "winter",
+            "januari",
+            "februari",
+            "mars",
+            "april",
+            "maj",
+            "juni",
+            "juli",
+            "augusti",
+            "september",
+            "oktober",
+            "november",
+            "december",
+            "january",
+            "february",
+            "march",
+            "may",
+            "june",
+            "july",
+            "august",
+            "october",
+        ];
+        for w in words {
+            let cap = format!("{}{}", w[..1].to_uppercase(), &w[1..]);
+            for p in [
+                format!("{w}2026{w}2026"),
+                format!("{cap}2027!"),
+                format!("{w}2026{w}"),
+                format!("{cap}-2026-{w}-2026"),
+                format!("2026{w}2026{w}"),
+            ] {
+                assert_eq!(
+                    check_new_password(&p, &short),
+                    Err(PasswordRuleError::Common),
+                    "{p}"
+                );
+            }
+        }
+        for p in ["vinter2026vinter2026", "januari2026januari"] {
+            assert_eq!(
+                check_new_password(p, &ctx()),
+                Err(PasswordRuleError::Common),
+                "{p}"
+            );
+        }
+        assert_eq!(
+            check_new_password("Sommar2027!", &short),
+            Err(PasswordRuleError::Common)
+        );
+    }
+
     #[test]
     fn password_rules_l8_breached_list_is_used() {
         let short = PasswordContext {

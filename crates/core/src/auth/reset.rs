@@ -190,7 +190,8 @@ impl AuthService {
 
     /// Sets a new password for the attempt's account when `code` is the sent
     /// code or a current code from one of its authenticator apps. Ends every
-    /// session of the account and lifts a lock.
+    /// session of the account and lifts a lock. Answers with the account
+    /// (as it was read before the change), whose contacts are then told.
     ///
     /// Order matters (issue 10): the try is counted against the name typed
     /// at `/reset` before any code is looked at, whether or not an account
@@ -212,7 +213,7 @@ impl AuthService {
         code: &str,
         new_password: &str,
         client: &ClientInfo,
-    ) -> Result<(), ResetError> {
+    ) -> Result<crate::store::User, ResetError> {
         let now = self.clock.now();
         let hash = token.hash();
         let owner = self
@@ -298,11 +299,11 @@ impl AuthService {
     /// name without a registered method, an expired attempt): the same
     /// answer, and the try counted against the name typed, as for a real
     /// account (A1).
-    async fn no_reset_attempt(
+    async fn no_reset_attempt<T>(
         &self,
         typed_username: &str,
         client: &ClientInfo,
-    ) -> Result<(), ResetError> {
+    ) -> Result<T, ResetError> {
         let username = Username::parse(typed_username).ok();
         let org = match &username {
             Some(u) => self.resolve_organisation(u).await?,
@@ -353,14 +354,15 @@ impl AuthService {
     }
 
     /// The end of every reset, by code or passkey: the new password, every
-    /// session ended, a lock lifted, and an event.
+    /// session ended, a lock lifted, and an event. Answers with the person
+    /// whose password it was, so they can be told.
     pub(crate) async fn complete_reset<E: From<HashError> + From<StoreError>>(
         &self,
         user: &crate::store::User,
         new_password: &str,
         client: &ClientInfo,
         reason: &str,
-    ) -> Result<(), E> {
+    ) -> Result<crate::store::User, E> {
         let (org, id) = (&user.organisation_id, &user.id);
         let new_hash = self.hasher.hash(new_password).await?;
         self.store
@@ -379,6 +381,6 @@ impl AuthService {
             reason,
         )
         .await?;
-        Ok(())
+        Ok(user.clone())
     }
 }

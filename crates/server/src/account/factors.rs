@@ -2,12 +2,13 @@
 //! e-mail address or a mobile number confirmed with a code.
 
 use super::settings::CsrfForm;
-use super::settings_page::{factor_error, refused};
+use super::settings_page::{factor_error, refused, refused_at};
 use crate::app::state::AppState;
 use crate::http::error::AppError;
 use crate::http::extract::{Client, CsrfToken, CurrentUser, PageLang, ValidForm};
 use crate::http::i18n::Tr;
 use crate::http::page::Page;
+use crate::messaging::notice_text::Change;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -151,7 +152,10 @@ pub async fn totp_confirm_post(
         )
         .await
     {
-        Ok(()) => Ok(Redirect::to("/settings?done=added").into_response()),
+        Ok(()) => {
+            tell_added(&state, &user, FactorKind::Totp, &FactorId::from_raw(id)).await;
+            Ok(Redirect::to("/settings?done=added").into_response())
+        }
         Err(e) => {
             let key = factor_error(e)?;
             let body = totp_page(&state, t, &csrf, &user, &id, &label, Some(key)).await?;
@@ -202,11 +206,6 @@ async fn start_code_factor(
     kind: FactorKind,
     value: &str,
 ) -> Result<Response, AppError> {
-    let back = if kind == FactorKind::Sms {
-        "/settings?continue=sms#sms"
-    } else {
-        "/settings?continue=email#email"
-    };
     if !state.senders.delivers(kind) {
         return Err(AppError::NotFound);
     }
@@ -216,7 +215,7 @@ async fn start_code_factor(
         .may_register(&user.organisation, &user.session, client.ip, inside_only)
         .await
     {
-        return refused(state, t, csrf, user, e, back).await;
+        return refused_at(state, t, csrf, user, e, kind, value).await;
     }
     let started = if kind == FactorKind::Sms {
         state
@@ -240,7 +239,7 @@ async fn start_code_factor(
     match started {
         Ok((factor, issued)) => {
             let lang = user.user.language.unwrap_or_default();
-            let m = crate::messaging::messages::code_message(
+            let m = crate::messaging::messages::confirm_code_message(
                 &user.organisation.id,
                 &issued,
                 lang,
@@ -249,7 +248,7 @@ async fn start_code_factor(
             state.store.enqueue_message(&m).await?;
             Ok(Redirect::to(&format!("/settings/verify/{}", factor.id)).into_response())
         }
-        Err(e) => refused(state, t, csrf, user, e, back).await,
+        Err(e) => refused_at(state, t, csrf, user, e, kind, value).await,
     }
 }
 
@@ -318,13 +317,21 @@ pub async fn email_confirm_post(
 ) -> Result<Response, AppError> {
     let code: String = form.code.chars().take(64).collect();
     let fid = FactorId::from_raw(id.clone());
+    // Read before the change, so nothing after it can fail the request.
+    let kind = state
+        .store
+        .factors(&user.organisation.id, &user.user.id)
+        .await?
+        .into_iter()
+        .find(|f| f.id == fid)
+        .map_or(FactorKind::Email, |f| f.kind);
     match state
         .auth
         .confirm_sent_factor(&user.session, &user.user, &fid, &code, &client)
         .await
     {
         Ok(()) => {
-            crate::messaging::notices::notify_other_contacts(&state, &user, &fid).await?;
+            tell_added(&state, &user, kind, &fid).await;
             Ok(Redirect::to("/settings?done=added").into_response())
         }
         Err(e) => {
@@ -356,4 +363,17 @@ pub async fn sms_start_post(
 ) -> Result<Response, AppError> {
     let number: String = form.number.chars().take(40).collect();
     start_code_factor(&state, t, &csrf, &client, &user, FactorKind::Sms, &number).await
+}
+
+/// The person's other addresses and numbers hear that a method was added;
+/// the new one itself is not the warning (its owner may be the stranger).
+async fn tell_added(state: &AppState, user: &CurrentUser, kind: FactorKind, added: &FactorId) {
+    crate::messaging::notices::tell_contacts(
+        state,
+        &user.organisation,
+        &user.user,
+        Change::Added(kind),
+        Some(added),
+    )
+    .await;
 }

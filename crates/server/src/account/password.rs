@@ -4,6 +4,7 @@ use crate::http::error::AppError;
 use crate::http::extract::{with_cookie, Client, CsrfToken, PageLang, PendingUser, ValidForm};
 use crate::http::i18n::Tr;
 use crate::http::page::Page;
+use crate::messaging::notice_text::Change;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -126,6 +127,14 @@ pub async fn password_post(
         .await;
     match result {
         Ok(token) => {
+            crate::messaging::notices::tell_contacts(
+                &state,
+                &user.organisation,
+                &user.user,
+                Change::PasswordChanged,
+                None,
+            )
+            .await;
             let mut updated = user;
             updated.user.must_change_password = false;
             let body = page(&state, t, &csrf, &updated, None, true)?;

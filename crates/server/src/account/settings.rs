@@ -71,11 +71,17 @@ pub async fn factor_remove_post(
         .await
     {
         Ok(()) => {
-            // The removed address or number hears about it: a stranger
-            // removing the owner's contact would otherwise go unnoticed.
-            if let Some(f) = removed.filter(|f| f.confirmed) {
-                crate::messaging::notices::notify_removed(&state, &user.organisation.id, &f)
-                    .await?;
+            // The removed address or number hears about it, and so do the
+            // person's other contacts: a stranger removing the owner's
+            // contact would otherwise go unnoticed.
+            if let Some(f) = removed {
+                crate::messaging::notices::factor_removed(
+                    &state,
+                    &user.organisation,
+                    &user.user,
+                    &f,
+                )
+                .await;
             }
             Ok(Redirect::to("/settings?done=removed").into_response())
         }

@@ -10,7 +10,9 @@ use crate::http::time_fmt::stockholm;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use portvakt_core::auth::email_codes::MAX_NUMBERS;
 use portvakt_core::auth::mfa::FactorError;
+use portvakt_core::store::FactorKind;
 
 pub(super) struct FactorRow {
     id: String,
@@ -32,6 +34,22 @@ pub(super) struct SettingsPage {
     language: &'static str,
     notice: Option<String>,
     error: Option<String>,
+    /// The person already has as many numbers as allowed: no form, a line
+    /// saying why.
+    sms_full: bool,
+    /// What was typed in the number and address fields when it was
+    /// refused, and why, shown at the field.
+    sms_value: String,
+    sms_error: Option<String>,
+    email_value: String,
+    email_error: Option<String>,
+}
+
+/// An add-form that was refused: which one, what was typed, and why.
+pub(super) struct FieldError<'a> {
+    pub kind: FactorKind,
+    pub value: &'a str,
+    pub key: &'static str,
 }
 
 pub(super) async fn settings_page(
@@ -42,12 +60,35 @@ pub(super) async fn settings_page(
     notice: Option<&str>,
     error: Option<&str>,
 ) -> Result<String, AppError> {
-    let factors = state
+    settings_page_at(state, t, csrf, user, notice, error, None).await
+}
+
+/// The page, with a refusal shown at the field it is about.
+async fn settings_page_at(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    user: &CurrentUser,
+    notice: Option<&str>,
+    error: Option<&str>,
+    field: Option<FieldError<'_>>,
+) -> Result<String, AppError> {
+    let confirmed: Vec<_> = state
         .store
         .factors(&user.organisation.id, &user.user.id)
         .await?
         .into_iter()
         .filter(|f| f.confirmed)
+        .collect();
+    let numbers = confirmed
+        .iter()
+        .filter(|f| f.kind == FactorKind::Sms)
+        .count();
+    let at = |kind| field.as_ref().filter(|f| f.kind == kind);
+    let value = |kind| at(kind).map_or_else(String::new, |f| f.value.to_owned());
+    let message = |kind| at(kind).map(|f| t.get(f.key).to_owned());
+    let factors = confirmed
+        .into_iter()
         .map(|f| FactorRow {
             id: f.id.to_string(),
             kind: t.get(crate::http::texts::kind_key(f.kind)).to_owned(),
@@ -65,6 +106,11 @@ pub(super) async fn settings_page(
         language: user.user.language.map_or("", Lang::as_str),
         notice: notice.map(|k| t.get(k).to_owned()),
         error: error.map(|k| t.get(k).to_owned()),
+        sms_full: numbers >= MAX_NUMBERS,
+        sms_value: value(FactorKind::Sms),
+        sms_error: message(FactorKind::Sms),
+        email_value: value(FactorKind::Email),
+        email_error: message(FactorKind::Email),
     }
     .render()?)
 }
@@ -116,4 +162,33 @@ pub(crate) async fn refused(
         Html(settings_page(state, t, csrf, user, None, Some(key)).await?),
     )
         .into_response())
+}
+
+/// A refused number or address: the page again with what was typed kept
+/// and the reason next to the field (WCAG 3.3.1). Where the person is or
+/// how fresh the sign-in is concerns the whole page, as with `refused`.
+pub(super) async fn refused_at(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    user: &CurrentUser,
+    e: FactorError,
+    kind: FactorKind,
+    value: &str,
+) -> Result<Response, AppError> {
+    if matches!(e, FactorError::NotFresh | FactorError::OutsideInternal) {
+        let back = if kind == FactorKind::Sms {
+            "/settings?continue=sms#sms"
+        } else {
+            "/settings?continue=email#email"
+        };
+        return refused(state, t, csrf, user, e, back).await;
+    }
+    let field = FieldError {
+        kind,
+        value,
+        key: factor_error(e)?,
+    };
+    let body = settings_page_at(state, t, csrf, user, None, None, Some(field)).await?;
+    Ok((StatusCode::BAD_REQUEST, Html(body)).into_response())
 }

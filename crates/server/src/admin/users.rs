@@ -280,7 +280,7 @@ pub async fn factor_remove_post(
     {
         return Err(AppError::NotFound);
     }
-    crate::messaging::notices::notify_removed(&state, org, &f).await?;
+    crate::messaging::notices::factor_removed(&state, &admin.organisation, &user, &f).await;
     tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, factor = %fid, "factor removed by servicedesk");
     let what = format!("{}/{}", user.id, fid);
     admin_events::record(

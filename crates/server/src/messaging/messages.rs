@@ -16,20 +16,61 @@ pub fn code_message(
     lang: Lang,
     now: i64,
 ) -> OutboxMessage {
+    issued_code_message(org, issued, lang, now, SIGN_IN)
+}
+
+/// The message carrying the code that confirms a new number or address
+/// under "Mina inställningar". Its words are its own: a sign-in warning
+/// ("Har du inte försökt logga in?") would alarm someone whose number was
+/// typed by mistake, and send them to change a password no one knows.
+#[must_use]
+pub fn confirm_code_message(
+    org: &OrganisationId,
+    issued: &IssuedCode,
+    lang: Lang,
+    now: i64,
+) -> OutboxMessage {
+    issued_code_message(org, issued, lang, now, CONFIRM)
+}
+
+/// The SMS text, then the e-mail's subject, introduction and "was it not
+/// you?" line, for one purpose of a code.
+type CodeWords = (&'static str, [&'static str; 3]);
+const SIGN_IN: CodeWords = (
+    "sms.code",
+    ["mail.code.subject", "mail.code.intro", "mail.code.not_you"],
+);
+const CONFIRM: CodeWords = (
+    "sms.confirm",
+    [
+        "mail.confirm.subject",
+        "mail.confirm.intro",
+        "mail.confirm.not_you",
+    ],
+);
+
+fn issued_code_message(
+    org: &OrganisationId,
+    issued: &IssuedCode,
+    lang: Lang,
+    now: i64,
+    (sms_key, mail_keys): CodeWords,
+) -> OutboxMessage {
     match issued.channel {
         FactorKind::Sms => {
             let body = Tr::new(lang)
-                .get("sms.code")
+                .get(sms_key)
                 .replace("{code}", &issued.code)
                 .replace("{until}", &time_fmt::stockholm_time(issued.expires_at));
             sms(org, &issued.destination, body, now)
         }
-        _ => code_email(
+        _ => code_email_with(
             org,
             &issued.destination,
             &issued.code,
             issued.expires_at,
             now,
+            mail_keys,
         ),
     }
 }
@@ -50,14 +91,7 @@ pub fn sms(org: &OrganisationId, to_digits: &str, body: String, now: i64) -> Out
     }
 }
 
-/// Tells a number that it was added to or removed from an account
-/// (SECURITY.md: notify the old number on change).
-#[must_use]
-pub fn sms_notice(org: &OrganisationId, to_digits: &str, key: &str, now: i64) -> OutboxMessage {
-    sms(org, to_digits, Tr::new(Lang::Sv).get(key).to_owned(), now)
-}
-
-/// A one-time code e-mail for `to` (sign-in or registering an address).
+/// A one-time code e-mail for `to`, for signing in.
 #[must_use]
 pub fn code_email(
     org: &OrganisationId,
@@ -66,14 +100,7 @@ pub fn code_email(
     expires_at: i64,
     now: i64,
 ) -> OutboxMessage {
-    code_email_with(
-        org,
-        to,
-        code,
-        expires_at,
-        now,
-        ["mail.code.subject", "mail.code.intro", "mail.code.not_you"],
-    )
+    code_email_with(org, to, code, expires_at, now, SIGN_IN.1)
 }
 
 /// The e-mail around a code, Swedish then English; `keys` are the subject,
@@ -150,47 +177,4 @@ pub fn reset_messages(
             }
         })
         .collect()
-}
-
-/// Tells an address or number that a sign-in method was added to, or it
-/// was removed from, the account (SECURITY.md: notify the old number on change).
-#[must_use]
-pub fn change_notice(
-    org: &OrganisationId,
-    kind: FactorKind,
-    to: &str,
-    added: bool,
-    now: i64,
-) -> Option<OutboxMessage> {
-    let (sv, en) = (Tr::new(Lang::Sv), Tr::new(Lang::En));
-    match kind {
-        FactorKind::Sms => Some(sms_notice(
-            org,
-            to,
-            if added { "sms.added" } else { "sms.removed" },
-            now,
-        )),
-        FactorKind::Email => {
-            let key = if added {
-                "mail.notice.added"
-            } else {
-                "mail.notice.removed"
-            };
-            Some(OutboxMessage {
-                id: EventId::generate().to_string(),
-                organisation_id: org.clone(),
-                channel: Channel::Email,
-                recipient: to.into(),
-                subject: format!(
-                    "{} / {}",
-                    sv.get("mail.notice.subject"),
-                    en.get("mail.notice.subject")
-                ),
-                body: format!("{}\n\n--\n\n{}\n", sv.get(key), en.get(key)),
-                created_at: now,
-                attempts: 0,
-            })
-        }
-        FactorKind::Totp | FactorKind::Passkey => None,
-    }
 }

@@ -10,6 +10,7 @@ use crate::http::extract::{Client, CsrfToken, CurrentUser, PageLang, SecondFacto
 use crate::http::i18n::Tr;
 use crate::http::page::Page;
 use crate::http::texts::rule_key;
+use crate::messaging::notice_text::Change;
 use crate::signin::login::signed_in;
 use askama::Template;
 use axum::extract::State;
@@ -363,7 +364,14 @@ pub async fn register_finish(
         .await
     {
         Ok(factor) => {
-            crate::messaging::notices::notify_other_contacts(&state, &user, &factor.id).await?;
+            crate::messaging::notices::tell_contacts(
+                &state,
+                &user.organisation,
+                &user.user,
+                Change::Added(FactorKind::Passkey),
+                Some(&factor.id),
+            )
+            .await;
             Ok(Redirect::to("/settings?done=added").into_response())
         }
         Err(e) => {
@@ -412,7 +420,10 @@ pub async fn reset_finish(
         .finish_passkey_reset(&form.ceremony, &form.credential, &form.new, &client)
         .await
     {
-        Ok(()) => Ok(Redirect::to("/signed-out?reason=reset").into_response()),
+        Ok(user) => {
+            super::reset::tell_of_reset(&state, &user).await;
+            Ok(Redirect::to("/signed-out?reason=reset").into_response())
+        }
         Err(e) => {
             let (status, key, field) = passkey_failure(e)?;
             start_anonymous(&state, t, &csrf, Flow::Reset, Some((status, key, field))).await

@@ -179,7 +179,8 @@ pub async fn reset_code_post(
         .finish_reset(&token, &typed, &code, &form.new, &client)
         .await
     {
-        Ok(()) => {
+        Ok(user) => {
+            tell_of_reset(&state, &user).await;
             let clear = cookies::build(
                 &state.cookies,
                 state.cookies.reset,
@@ -196,5 +197,25 @@ pub async fn reset_code_post(
         Err(ResetError::Rule(r)) => bad(crate::http::texts::rule_key(&r), "new"),
         Err(ResetError::Busy) => Err(AppError::Busy),
         Err(ResetError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// Tells the account's contacts that its password was reset, whichever way
+/// (a code or a passkey); only ever after a reset that succeeded, so the
+/// notice says nothing about accounts to someone guessing names.
+pub(crate) async fn tell_of_reset(state: &AppState, user: &portvakt_core::store::User) {
+    match state.store.organisation(&user.organisation_id).await {
+        Ok(Some(org)) => {
+            crate::messaging::notices::tell_contacts(
+                state,
+                &org,
+                user,
+                crate::messaging::notice_text::Change::PasswordReset,
+                None,
+            )
+            .await;
+        }
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, user = %user.id, "reset notice not queued"),
     }
 }

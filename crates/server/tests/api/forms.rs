@@ -245,3 +245,124 @@ async fn admin_forms_refuse_extra_fields() {
         .await;
     assert_eq!(r.status, 400, "mass assignment refused (C3)");
 }
+
+/// Issue 12: the hint says seasons and months with years cannot be used;
+/// with the shortest minimum an installation may set, the ones people
+/// reported are refused for that reason, at `/password`.
+#[tokio::test]
+async fn seasons_and_months_with_years_are_refused_as_the_hint_says() {
+    let app = spawn_with(
+        "[password]\nmin_length = 8\nmemory_kib = 64\niterations = 1\nparallelism = 1\n",
+    )
+    .await;
+    let c = app.client();
+    c.sign_in(ANNA, ANNA_PW).await;
+    let hint = c.get("/password").await.body;
+    assert!(hint.contains("årstider och månader med årtal"));
+    for p in ["vinter2026vinter2026", "Sommar2027!", "januari2026januari"] {
+        let r = c
+            .post_form(
+                "/password",
+                &[("current", ANNA_PW), ("new", p), ("confirm", p)],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{p}");
+        assert!(r.body.contains("kända läckor"), "{p}");
+        assert!(r.body.contains("aria-invalid=\"true\""), "{p}");
+    }
+    assert_eq!(app.client().sign_in(ANNA, ANNA_PW).await.status, 303);
+}
+
+/// The app with both kinds of codes written to folders.
+async fn with_senders(dir: &TempDir) -> TestApp {
+    spawn_with(&format!(
+        "[email]\noutbox_dir = \"{}\"\n[sms]\noutbox_dir = \"{}\"\n",
+        dir.0.join("mail").display(),
+        dir.0.join("sms").display()
+    ))
+    .await
+}
+
+/// Issue 12: a refused number or address keeps what was typed, and the
+/// reason stands at the field, tied to it for screen readers.
+#[tokio::test]
+async fn a_refused_number_or_address_is_kept_and_explained_at_the_field() {
+    let dir = TempDir::new();
+    let app = with_senders(&dir).await;
+    let c = app.client();
+    c.sign_in(ANNA, ANNA_PW).await;
+    let page = c.get("/settings").await.body;
+    assert!(page.contains(
+        "<input id=\"number\" name=\"number\" type=\"tel\" autocomplete=\"tel\" value=\"\" required aria-describedby=\"sms-lead\">"
+    ), "{page}");
+    assert!(page.contains("id=\"address\" name=\"address\" type=\"email\" autocomplete=\"email\""));
+    assert!(!page.contains("aria-invalid"));
+
+    let r = c
+        .post_form("/settings/sms", &[("number", "070-ABC 45 \"67")])
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains(
+        "<p class=\"hint field-error\" id=\"number-error\" role=\"alert\">Skriv mobilnumret med siffror"
+    ), "{}", r.body);
+    assert!(r.body.contains(
+        "value=\"070-ABC 45 &#34;67\" required aria-describedby=\"sms-lead number-error\" aria-invalid=\"true\" autofocus>"
+    ), "{}", r.body);
+    assert!(
+        !r.body.contains("class=\"alert\""),
+        "not only at the top of the page"
+    );
+    assert!(!r.body.contains("id=\"address-error\""));
+
+    let r = c
+        .post_form("/settings/email", &[("address", "anna@localhost")])
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r
+        .body
+        .contains("id=\"address-error\" role=\"alert\">Skriv en e-postadress"));
+    assert!(r.body.contains(
+        "value=\"anna@localhost\" required aria-describedby=\"email-lead address-error\" aria-invalid=\"true\""
+    ), "{}", r.body);
+    assert!(!r.body.contains("id=\"number-error\""));
+}
+
+/// Issue 12 (seed: two SMS numbers at most): with two numbers the form to
+/// add one gives way to a line saying why.
+#[tokio::test]
+async fn with_two_numbers_the_add_form_gives_way_to_a_reason() {
+    let dir = TempDir::new();
+    let app = with_senders(&dir).await;
+    let (org, user) = app.org_and_user(ANNA).await;
+    let c = app.client();
+    c.sign_in(ANNA, ANNA_PW).await;
+    for (i, number) in ["46701234567", "46739998877"].into_iter().enumerate() {
+        assert!(c
+            .get("/settings")
+            .await
+            .body
+            .contains("action=\"/settings/sms\""));
+        let f = portvakt_core::store::Factor {
+            id: portvakt_core::ids::FactorId::generate(),
+            organisation_id: org.id.clone(),
+            user_id: user.id.clone(),
+            kind: portvakt_core::store::FactorKind::Sms,
+            label: format!("Nummer {i}"),
+            secret: None,
+            destination: Some(number.into()),
+            confirmed: true,
+            created_at: START,
+            last_used_at: None,
+        };
+        app.store.add_factor(&f).await.unwrap();
+    }
+    let page = c.get("/settings").await.body;
+    assert!(!page.contains("action=\"/settings/sms\""));
+    assert!(page.contains(
+        "Du har två nummer, som är det högsta. Ta bort ett för att lägga till ett nytt."
+    ));
+    assert!(
+        page.contains("action=\"/settings/email\""),
+        "the address form stays"
+    );
+}

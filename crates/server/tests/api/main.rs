@@ -16,6 +16,7 @@ mod helpers;
 mod isolation;
 mod login;
 mod mfa;
+mod notices;
 mod passkeys;
 mod probes;
 mod proxy;

@@ -5,9 +5,9 @@
 use crate::helpers::{spawn_with, Client, TestApp, ANNA, ANNA_PW, ERIK_PW};
 use crate::soft_passkey::{Prompt, SoftPasskey};
 
-const RP: &str = "portal.exempelkommun.se";
-const ORIGIN: &str = "https://portal.exempelkommun.se";
-const PASSKEYS: &str = "[passkeys]\nrp_id = \"portal.exempelkommun.se\"\n\
+pub const RP: &str = "portal.exempelkommun.se";
+pub const ORIGIN: &str = "https://portal.exempelkommun.se";
+pub const PASSKEYS: &str = "[passkeys]\nrp_id = \"portal.exempelkommun.se\"\n\
                         origins = [\"https://portal.exempelkommun.se\"]\n";
 /// Outside every zone of the demo organisation.
 const OUTSIDE: &str = "198.51.100.7";
@@ -17,7 +17,7 @@ async fn app() -> TestApp {
 }
 
 /// Signs Anna in from inside and registers a software passkey.
-async fn enrol(app: &TestApp) -> (Client, SoftPasskey) {
+pub async fn enrol(app: &TestApp) -> (Client, SoftPasskey) {
     let c = app.client();
     assert_eq!(c.sign_in(ANNA, ANNA_PW).await.status, 303);
     let page = c.post_form("/settings/passkey", &[]).await;

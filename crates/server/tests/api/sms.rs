@@ -91,7 +91,10 @@ async fn two_numbers_digits_only_and_the_user_picks_one_at_sign_in() {
     let verify = r.location.expect("to the confirmation page");
     let (to, msg) = gw.sms(1).await;
     assert_eq!(to, "46701234567", "normalised to digits only");
-    assert!(msg.starts_with("Portvakt: din engångskod är"));
+    assert!(
+        msg.starts_with("Koden för att lägga till det här numret i Portvakt är"),
+        "issue 12: the code for a new number is not a sign-in warning: {msg}"
+    );
     assert_eq!(
         inside
             .post_form(&verify, &[("code", &code_in(&msg))])
@@ -113,7 +116,10 @@ async fn two_numbers_digits_only_and_the_user_picks_one_at_sign_in() {
         to, "46701234567",
         "the first number hears about the new one"
     );
-    assert!(notice.contains("nytt mobilnummer"));
+    assert!(
+        notice.contains("Ett nytt mobilnummer lades till"),
+        "{notice}"
+    );
 
     app.clock.advance(61);
     let third = inside
@@ -271,7 +277,10 @@ async fn codes_by_sms_come_in_the_users_own_language() {
         .location
         .unwrap();
     let (_, msg) = gw.sms(1).await;
-    assert!(msg.starts_with("Portvakt: your one-time code is"), "{msg}");
+    assert!(
+        msg.starts_with("The code for adding this number to Portvakt is"),
+        "{msg}"
+    );
     inside.post_form(&verify, &[("code", &code_in(&msg))]).await;
 
     // Signing in from outside: the code SMS is in English too.

@@ -158,7 +158,8 @@ impl AuthService {
 
     /// Sets a new password for the account whose passkey answered. Rules
     /// are checked before the ceremony is used; every session ends and a
-    /// lock is lifted, as with a reset by code.
+    /// lock is lifted, as with a reset by code. Answers with the account,
+    /// whose contacts are then told.
     ///
     /// # Errors
     /// `NotAccepted` for any passkey problem; password rule violations.
@@ -168,7 +169,7 @@ impl AuthService {
         answer: &str,
         new_password: &str,
         client: &ClientInfo,
-    ) -> Result<(), PasskeyError> {
+    ) -> Result<crate::store::User, PasskeyError> {
         let now = self.clock.now();
         if self.ip_throttle.is_blocked(client.ip, now) {
             return Err(PasskeyError::NotAccepted);
