@@ -124,7 +124,10 @@ async fn render(
     Ok(FactorPage {
         p: Page::anonymous(t, csrf, "/login/factor").with_contact(&u.organisation),
         lead: t.get(lead),
-        deadline: time_fmt::moment(t, pending_expires_at(&u.session), now),
+        deadline: t.get("factor.deadline").replace(
+            "{time}",
+            &time_fmt::moment(t, pending_expires_at(&u.session), now),
+        ),
         has_app: usable.app,
         has_passkey: usable.passkey,
         emails,

@@ -51,7 +51,7 @@ async fn render(
 /// Whose contact lines the sign-in page shows: the organisation the typed
 /// name's domain belongs to (public knowledge, so nothing about the account
 /// is revealed), or the installation's only organisation.
-async fn organisation_to_contact(
+pub(super) async fn organisation_to_contact(
     state: &AppState,
     username: &str,
 ) -> Result<Option<portvakt_core::store::Organisation>, AppError> {

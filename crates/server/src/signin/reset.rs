@@ -31,9 +31,13 @@ pub async fn reset_get(
     PageLang(t): PageLang,
     csrf: CsrfToken,
 ) -> Result<Html<String>, AppError> {
+    let mut p = Page::anonymous(t, &csrf, "/reset");
+    if let Some(org) = super::login::organisation_to_contact(&state, "").await? {
+        p = p.with_contact(&org);
+    }
     Ok(Html(
         ResetPage {
-            p: Page::anonymous(t, &csrf, "/reset"),
+            p,
             passkeys: state.auth.passkeys_enabled(),
         }
         .render()?,
