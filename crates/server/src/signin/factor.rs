@@ -177,6 +177,23 @@ pub struct CodeForm {
     code: String,
 }
 
+/// Ends the session a step-up kept aside, if this browser holds one of
+/// `session`'s person, and gives the header that forgets it. Signing out,
+/// running out of tries and completing the step-up all end it: a live
+/// session must not outlast the person's "Logga ut" in a cookie.
+pub(crate) async fn end_kept_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: &portvakt_core::store::SessionRecord,
+) -> Result<Option<axum::http::HeaderValue>, AppError> {
+    let Some(previous) = cookies::read(headers, state.cookies.step_up) else {
+        return Ok(None);
+    };
+    let previous = SessionToken::from_cookie(&previous);
+    state.auth.end_replaced_session(session, &previous).await?;
+    Ok(Some(clear_step_up(state)))
+}
+
 /// The second factor was accepted: the full session replaces the pending
 /// one, and a step-up's earlier session ends.
 pub(crate) async fn completed(
@@ -185,14 +202,7 @@ pub(crate) async fn completed(
     token: &SessionToken,
     headers: &HeaderMap,
 ) -> Result<Response, AppError> {
-    let previous = cookies::read(headers, state.cookies.step_up);
-    if let Some(previous) = &previous {
-        let previous = SessionToken::from_cookie(previous);
-        state
-            .auth
-            .end_replaced_session(&step.0.session, &previous)
-            .await?;
-    }
+    let forget = end_kept_session(state, headers, &step.0.session).await?;
     let c = cookies::build(
         &state.cookies,
         state.cookies.session,
@@ -211,8 +221,8 @@ pub(crate) async fn completed(
         to,
         with_cookie(Redirect::to(to).into_response(), c),
     );
-    Ok(match previous {
-        Some(_) => with_cookie(resp, clear_step_up(state)),
+    Ok(match forget {
+        Some(h) => with_cookie(resp, h),
         None => resp,
     })
 }
@@ -267,8 +277,13 @@ pub async fn cancel_post(
     })
 }
 
-/// Too many failures or too late: back to the start, session cookie cleared.
-pub(crate) fn attempt_over(state: &AppState) -> Response {
+/// Too many failures or too late: back to the start, session cookie
+/// cleared (and a step-up's kept session ended with it).
+pub(crate) async fn attempt_over(
+    state: &AppState,
+    step: &SecondFactorStep,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
     let clear = cookies::build(
         &state.cookies,
         state.cookies.session,
@@ -276,9 +291,15 @@ pub(crate) fn attempt_over(state: &AppState) -> Response {
         SameSite::Lax,
         Some(0),
     );
-    with_cookie(
+    let resp = with_cookie(
         Redirect::to("/signed-out?reason=codes").into_response(),
         clear,
+    );
+    Ok(
+        match end_kept_session(state, headers, &step.0.session).await? {
+            Some(h) => with_cookie(resp, h),
+            None => resp,
+        },
     )
 }
 
@@ -322,7 +343,7 @@ pub async fn factor_post(
             status = StatusCode::BAD_REQUEST;
             t.get("factor.error.shape").to_owned()
         }
-        Err(SecondFactorError::AttemptOver) => return Ok(attempt_over(&state)),
+        Err(SecondFactorError::AttemptOver) => return attempt_over(&state, &step, &headers).await,
         Err(SecondFactorError::Store(e)) => return Err(e.into()),
     };
     let page = PageContext {

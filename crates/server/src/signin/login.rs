@@ -283,10 +283,12 @@ pub struct CsrfOnly {
 
 pub async fn logout_post(
     State(state): State<AppState>,
+    headers: HeaderMap,
     PendingUser(user): PendingUser,
     ValidForm(_): ValidForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     state.auth.sign_out(&user.token).await?;
+    let forget = super::factor::end_kept_session(&state, &headers, &user.session).await?;
     let clear = cookies::build(
         &state.cookies,
         state.cookies.session,
@@ -294,8 +296,12 @@ pub async fn logout_post(
         SameSite::Lax,
         Some(0),
     );
-    Ok(with_cookie(
+    let resp = with_cookie(
         Redirect::to("/signed-out?reason=logout").into_response(),
         clear,
-    ))
+    );
+    Ok(match forget {
+        Some(h) => with_cookie(resp, h),
+        None => resp,
+    })
 }

@@ -266,7 +266,9 @@ pub async fn second_finish(
         .await
     {
         Ok(token) => super::factor::completed(&state, &step, &token, &headers).await,
-        Err(PasskeyError::AttemptOver) => Ok(super::factor::attempt_over(&state)),
+        Err(PasskeyError::AttemptOver) => {
+            super::factor::attempt_over(&state, &step, &headers).await
+        }
         Err(e) => {
             let (status, key, field) = passkey_failure(e)?;
             second_page(&state, t, &csrf, &step, Some((status, key, field))).await

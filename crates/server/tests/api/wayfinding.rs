@@ -351,3 +351,32 @@ async fn the_delay_message_writes_the_time_as_kl() {
     assert!(last.body.contains("tidigast kl. 13:"), "{}", last.body);
     assert!(!last.body.contains("tidigast 2026-"), "{}", last.body);
 }
+
+/// Running out of tries in a step-up ends the session kept aside too: the
+/// person is told they are signed out, and nothing live is left behind in
+/// the browser's cookies.
+#[tokio::test]
+async fn running_out_of_tries_in_a_step_up_ends_the_kept_session_too() {
+    let app = spawn_app().await;
+    give_anna(&app, FactorKind::Totp, Some(SECRET), None).await;
+    let c = app.client();
+    c.sign_in(ANNA, ANNA_PW).await;
+    c.post_form("/step-up", &[]).await;
+    let mut last = None;
+    for _ in 0..5 {
+        last = Some(c.post_form("/login/factor", &[("code", "000000")]).await);
+    }
+    let out = last.unwrap();
+    assert_eq!(out.location.as_deref(), Some("/signed-out?reason=codes"));
+    assert!(out
+        .set_cookies
+        .iter()
+        .any(|c| c.starts_with("portvakt-stepup=;")));
+    let (org, anna) = app.org_and_user(ANNA).await;
+    let live = app
+        .store
+        .list_user_sessions(&org.id, &anna.id, START)
+        .await
+        .unwrap();
+    assert!(live.is_empty(), "{live:?}");
+}
