@@ -133,7 +133,7 @@ async fn render_user(
             } else {
                 e.zone
             };
-            let method = e.method.as_str().to_owned();
+            let method = t.get(&method_key(e.method)).to_owned();
             (stockholm(e.at), e.ip, zone, method, t.get(res).to_owned())
         })
         .collect();
@@ -301,4 +301,25 @@ pub async fn factor_remove_post(
         Some("admin.user.factor_removed"),
     )
     .await
+}
+
+/// The catalogue key for how a sign-in event was made ("Lösenord", not "pwd").
+fn method_key(m: portvakt_core::store::SignInMethod) -> String {
+    format!("event.method.{}", m.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::http::i18n::{Lang, Tr};
+    use portvakt_core::store::SignInMethod;
+
+    #[test]
+    fn every_sign_in_method_has_words_in_both_languages() {
+        for m in SignInMethod::ALL {
+            let key = super::method_key(m);
+            for t in [Tr::new(Lang::Sv), Tr::new(Lang::En)] {
+                assert_ne!(t.get(&key), key, "{key}");
+            }
+        }
+    }
 }
