@@ -21,28 +21,24 @@ enum Which {
         limit: u32,
         drafts: bool,
     },
-    /// What the status page shows: every open published incident with all
-    /// its updates, and the `resolved` newest resolved at or after `since`
-    /// with their newest update only.
+    /// What the status page shows: every open published incident, and the
+    /// `resolved` newest resolved at or after `since`, with all updates.
     Shown { since: UnixTime, resolved: u32 },
 }
 
 impl Which {
     /// The condition on `incidents i` (organisation `$1`, then the
-    /// variant's binds), and whether resolved ones get only their newest
-    /// update.
-    fn predicate(self) -> (&'static str, bool) {
+    /// variant's binds).
+    fn predicate(self) -> &'static str {
         match self {
-            Which::Window { .. } => (
-                "i.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) AND i.draft = $3",
-                false,
-            ),
-            Which::Shown { .. } => (
+            Which::Window { .. } => {
+                "i.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) AND i.draft = $3"
+            }
+            Which::Shown { .. } => {
                 "i.organisation_id = $1 AND i.draft = 0 AND (i.resolved_at IS NULL OR i.id IN \
                  (SELECT r.id FROM incidents r WHERE r.organisation_id = $1 AND r.draft = 0 \
-                 AND r.resolved_at >= $2 ORDER BY r.created_at DESC, r.id LIMIT $3))",
-                true,
-            ),
+                 AND r.resolved_at >= $2 ORDER BY r.created_at DESC, r.id LIMIT $3))"
+            }
         }
     }
 }
@@ -80,7 +76,7 @@ impl SqlStore {
         org: &OrganisationId,
         which: Which,
     ) -> StoreResult<Vec<Incident>> {
-        let (pred, newest_only) = which.predicate();
+        let pred = which.predicate();
         let limit = if matches!(which, Which::Window { .. }) {
             " LIMIT $4"
         } else {
@@ -143,16 +139,9 @@ impl SqlStore {
                 ));
             }
         }
-        let newest = if newest_only {
-            // Resolved ones: only their last word.
-            " AND (i.resolved_at IS NULL OR u.seq = \
-             (SELECT MAX(x.seq) FROM incident_updates x WHERE x.incident_id = u.incident_id))"
-        } else {
-            ""
-        };
         let sql = format!(
             "SELECT u.incident_id, u.at, u.phase, u.body, u.body_en FROM incidents i \
-             CROSS JOIN incident_updates u WHERE u.incident_id = i.id AND {pred}{newest} \
+             CROSS JOIN incident_updates u WHERE u.incident_id = i.id AND {pred} \
              ORDER BY u.at DESC, u.seq DESC"
         );
         for r in which

@@ -16,9 +16,9 @@ pub trait StatusStore: Send + Sync {
         since: UnixTime,
         limit: u32,
     ) -> StoreResult<Vec<Incident>>;
-    /// What the status page shows: every open published incident with all
-    /// its updates, and the `resolved` newest resolved at or after `since`
-    /// with only their newest update; newest first.
+    /// What the status page shows: every open published incident and the
+    /// `resolved` newest resolved at or after `since`, each with all its
+    /// updates; newest first.
     async fn incidents_shown(
         &self,
         org: &OrganisationId,

@@ -66,11 +66,11 @@ pub(super) async fn incidents_are_scoped_and_resolve_once(store: &dyn Store) {
         store.incidents(&org.id, 1201, 10).await.unwrap().is_empty(),
         "resolved before `since`"
     );
-    // The page's view: a resolved incident with its last word only.
+    // The page's view: a resolved incident with its whole history.
     let shown = store.incidents_shown(&org.id, 0, 10).await.unwrap();
     assert_eq!(shown.len(), 1);
-    assert_eq!(shown[0].updates.len(), 1);
-    assert_eq!(shown[0].updates[0].at, 1200);
+    assert_eq!(shown[0].updates.len(), 3);
+    assert_eq!(shown[0].updates[0].at, 1200, "newest first");
     assert_eq!(shown[0].affected, incident.affected);
     assert!(
         store
