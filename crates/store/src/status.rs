@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use portvakt_core::clock::UnixTime;
 use portvakt_core::domain::Slug;
 use portvakt_core::ids::{EventId, OrganisationId};
-use portvakt_core::status::{Component, ComponentState, Incident, IncidentUpdate, Phase};
+use portvakt_core::status::{
+    Component, ComponentState, Correction, Incident, IncidentUpdate, Phase,
+};
 use portvakt_core::store::{StatusStore, StoreResult};
 use portvakt_core::StoreError;
 use std::collections::HashMap;
@@ -241,18 +243,7 @@ impl StatusStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        for (c, impact) in &i.affected {
-            sqlx::query(
-                "INSERT INTO incident_components (incident_id, organisation_id, component, impact) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&i.id)
-            .bind(i.organisation_id.as_str())
-            .bind(c.as_str())
-            .bind(impact.name())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
+        insert_components(&mut tx, &i.organisation_id, &i.id, &i.affected).await?;
         for u in &i.updates {
             insert_update(&mut tx, &i.organisation_id, &i.id, u).await?;
         }
@@ -281,6 +272,42 @@ impl StatusStore for SqlStore {
         if r.rows_affected() != 1 {
             return Ok(false);
         }
+        insert_update(&mut tx, org, incident, u).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn correct_incident(
+        &self,
+        org: &OrganisationId,
+        incident: &str,
+        c: &Correction,
+        u: &IncidentUpdate,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let r = sqlx::query(
+            "UPDATE incidents SET title = $1, title_en = $2 \
+             WHERE organisation_id = $3 AND id = $4 AND resolved_at IS NULL AND draft = 0",
+        )
+        .bind(&c.title)
+        .bind(&c.title_en)
+        .bind(org.as_str())
+        .bind(incident)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "DELETE FROM incident_components WHERE organisation_id = $1 AND incident_id = $2",
+        )
+        .bind(org.as_str())
+        .bind(incident)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        insert_components(&mut tx, org, incident, &c.affected).await?;
         insert_update(&mut tx, org, incident, u).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(true)
@@ -371,6 +398,27 @@ impl StatusStore for SqlStore {
         tx.commit().await.map_err(db_err)?;
         Ok(true)
     }
+}
+
+async fn insert_components(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org: &OrganisationId,
+    incident: &str,
+    affected: &[(Slug, ComponentState)],
+) -> StoreResult<()> {
+    for (component, impact) in affected {
+        sqlx::query(
+            "INSERT INTO incident_components (incident_id, organisation_id, component, impact) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(incident)
+        .bind(org.as_str())
+        .bind(component.as_str())
+        .bind(impact.name())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(())
 }
 
 async fn insert_update(

@@ -1,7 +1,7 @@
 //! Issue 12, the public status page as citizens read it: a resolved
 //! incident's whole history, what the uptime bars measure, a self-check
-//! that says what it checked, labels for machines' links and the site's
-//! icon.
+//! that says what it checked, labels for machines' links, the team's mail
+//! and the site's icon.
 use crate::helpers::*;
 use portvakt_core::probe::{DayFigure, ProbeState};
 use portvakt_core::status::ComponentState;
@@ -249,6 +249,51 @@ async fn links_for_machines_are_labelled_as_such() {
     assert!(copy.contains(
         "För system: <a href=\"status.json\">JSON</a>, <a href=\"status.atom\">Atom-flöde</a>"
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_teams_mail_links_to_the_public_page_and_names_the_services() {
+    use crate::email::{wait_for, Sink};
+    let sink = Sink::start();
+    let app = spawn_with(&format!(
+        "[status]\nportal_url = \"https://portal.exempelkommun.se/\"\n\
+         [email]\nsmtp_url = \"smtp://127.0.0.1:{}\"\nfrom = \"Portvakt <portvakt@exempelkommun.se>\"\n",
+        sink.port
+    ))
+    .await;
+    let sara = editor(&app).await;
+    let r = sara
+        .post_form(
+            "/admin/status/incidents",
+            &[
+                ("title", "Skolans system krånglar"),
+                ("title_en", "School systems trouble"),
+                ("body", "Vi felsöker."),
+                ("body_en", "We are investigating."),
+                ("impact_franvaro", "major_outage"),
+                ("impact_larplattform", "degraded"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let dir = sink.dir.0.clone();
+    let (_, text) = tokio::task::spawn_blocking(move || wait_for(&dir, 1))
+        .await
+        .unwrap();
+    assert!(
+        text.contains("https://portal.exempelkommun.se/status/exempelkommun"),
+        "{text}"
+    );
+    assert!(!text.contains("\n/status/"), "no relative link: {text}");
+    assert!(
+        text.contains(
+            "Berör: Lärplattform (Begränsad funktion), Telefoni – frånvaroanmälan (Större avbrott)"
+        ) || text.contains(
+            "Berör: Telefoni – frånvaroanmälan (Större avbrott), Lärplattform (Begränsad funktion)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Affects: "), "{text}");
 }
 
 #[tokio::test]
