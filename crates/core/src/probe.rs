@@ -256,6 +256,9 @@ pub struct ProbeState {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProbeOverview {
     pub watching: u32,
+    /// The components the probes watch (that have reported), by slug, so
+    /// the self-check can say what was checked.
+    pub components: Vec<Slug>,
     pub checked_at: Option<UnixTime>,
     pub down: Vec<ProbeState>,
 }

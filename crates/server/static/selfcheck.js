@@ -17,17 +17,21 @@
     }, function () { clearTimeout(timer); return false; });
   }
 
+  // A check this page cannot make (not set up here, or no answer to ask)
+  // is left out: "not configured" means nothing to the person reading.
   function show(id, result, names) {
-    var el = document.querySelector('#' + id + ' .result');
-    var key = result === null ? 'skip' : (result ? 'ok' : 'fail');
+    var li = document.getElementById(id);
+    if (!li) { return; }
+    if (result === null) { li.hidden = true; return; }
+    var el = li.querySelector('.result');
+    var key = result ? 'ok' : 'fail';
     el.textContent = el.getAttribute('data-' + key).replace('{names}', names || '');
-    // "skip" is taken by the skip link's class.
-    el.className = 'result ' + (key === 'skip' ? 'unset' : key);
+    el.className = 'result ' + key;
   }
 
   ['check-outside', 'check-portvakt', 'check-copy', 'check-probes'].forEach(function (id) {
     var el = document.querySelector('#' + id + ' .result');
-    el.textContent = el.getAttribute('data-wait');
+    if (el) { el.textContent = el.getAttribute('data-wait'); }
   });
 
   // Paths on this site can be read; other sites answer opaquely, which
@@ -57,12 +61,17 @@
       var comps = s.components || [];
       var bad = comps.some(function (c) { return c.state !== 'operational'; });
       var probes = s.probes || { watching: 0 };
-      var down = comps.filter(function (c) { return c.detected_by_probe; })
-        .map(function (c) { return c.name; }).join(', ');
-      if (!probes.watching) { show('check-probes', null); } else { show('check-probes', !down, down); }
+      var names = function (keep) {
+        return comps.filter(keep).map(function (c) { return c.name; }).join(', ');
+      };
+      var down = names(function (c) { return c.detected_by_probe; });
+      // Say what was checked: only the services the probes watch.
+      var watched = names(function (c) { return c.checked_automatically; });
+      if (!probes.watching || !watched) { show('check-probes', null); } else { show('check-probes', !down, down || watched); }
       if (down) { say('probe-down', down); return; }
       if (bad) { say('disruption'); return; }
-      say(probes.watching ? 'fine-probes' : 'fine');
+      if (probes.watching && watched) { say('fine-probes', watched); return; }
+      say('fine');
     }, function () { show('check-probes', null); say('fine'); });
   });
 }());

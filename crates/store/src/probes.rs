@@ -51,8 +51,19 @@ impl ProbeStore for SqlStore {
         .fetch_one(&self.pool)
         .await
         .map_err(db_err)?;
+        let components = sqlx::query(
+            "SELECT DISTINCT component FROM probe_states WHERE organisation_id = $1 ORDER BY component",
+        )
+        .bind(org.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| get(r, "component").map(Slug::from_stored))
+        .collect::<StoreResult<Vec<_>>>()?;
         Ok(ProbeOverview {
             watching: u32::try_from(get::<i64>(&r, "n")?).unwrap_or(u32::MAX),
+            components,
             checked_at: get(&r, "latest")?,
             down: self.states_where(org, "AND down = 1 AND muted = 0").await?,
         })

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use portvakt_core::clock::UnixTime;
 use portvakt_core::domain::Slug;
 use portvakt_core::ids::{EventId, OrganisationId};
-use portvakt_core::status::{Component, ComponentState, Incident, IncidentUpdate, Phase};
+use portvakt_core::status::{
+    Component, ComponentState, Correction, Incident, IncidentUpdate, Phase,
+};
 use portvakt_core::store::{StatusStore, StoreResult};
 use portvakt_core::StoreError;
 use std::collections::HashMap;
@@ -21,28 +23,24 @@ enum Which {
         limit: u32,
         drafts: bool,
     },
-    /// What the status page shows: every open published incident with all
-    /// its updates, and the `resolved` newest resolved at or after `since`
-    /// with their newest update only.
+    /// What the status page shows: every open published incident, and the
+    /// `resolved` newest resolved at or after `since`, with all updates.
     Shown { since: UnixTime, resolved: u32 },
 }
 
 impl Which {
     /// The condition on `incidents i` (organisation `$1`, then the
-    /// variant's binds), and whether resolved ones get only their newest
-    /// update.
-    fn predicate(self) -> (&'static str, bool) {
+    /// variant's binds).
+    fn predicate(self) -> &'static str {
         match self {
-            Which::Window { .. } => (
-                "i.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) AND i.draft = $3",
-                false,
-            ),
-            Which::Shown { .. } => (
+            Which::Window { .. } => {
+                "i.organisation_id = $1 AND (i.resolved_at IS NULL OR i.resolved_at >= $2) AND i.draft = $3"
+            }
+            Which::Shown { .. } => {
                 "i.organisation_id = $1 AND i.draft = 0 AND (i.resolved_at IS NULL OR i.id IN \
                  (SELECT r.id FROM incidents r WHERE r.organisation_id = $1 AND r.draft = 0 \
-                 AND r.resolved_at >= $2 ORDER BY r.created_at DESC, r.id LIMIT $3))",
-                true,
-            ),
+                 AND r.resolved_at >= $2 ORDER BY r.created_at DESC, r.id LIMIT $3))"
+            }
         }
     }
 }
@@ -80,7 +78,7 @@ impl SqlStore {
         org: &OrganisationId,
         which: Which,
     ) -> StoreResult<Vec<Incident>> {
-        let (pred, newest_only) = which.predicate();
+        let pred = which.predicate();
         let limit = if matches!(which, Which::Window { .. }) {
             " LIMIT $4"
         } else {
@@ -143,16 +141,9 @@ impl SqlStore {
                 ));
             }
         }
-        let newest = if newest_only {
-            // Resolved ones: only their last word.
-            " AND (i.resolved_at IS NULL OR u.seq = \
-             (SELECT MAX(x.seq) FROM incident_updates x WHERE x.incident_id = u.incident_id))"
-        } else {
-            ""
-        };
         let sql = format!(
             "SELECT u.incident_id, u.at, u.phase, u.body, u.body_en FROM incidents i \
-             CROSS JOIN incident_updates u WHERE u.incident_id = i.id AND {pred}{newest} \
+             CROSS JOIN incident_updates u WHERE u.incident_id = i.id AND {pred} \
              ORDER BY u.at DESC, u.seq DESC"
         );
         for r in which
@@ -252,18 +243,7 @@ impl StatusStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        for (c, impact) in &i.affected {
-            sqlx::query(
-                "INSERT INTO incident_components (incident_id, organisation_id, component, impact) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&i.id)
-            .bind(i.organisation_id.as_str())
-            .bind(c.as_str())
-            .bind(impact.name())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
+        insert_components(&mut tx, &i.organisation_id, &i.id, &i.affected).await?;
         for u in &i.updates {
             insert_update(&mut tx, &i.organisation_id, &i.id, u).await?;
         }
@@ -292,6 +272,42 @@ impl StatusStore for SqlStore {
         if r.rows_affected() != 1 {
             return Ok(false);
         }
+        insert_update(&mut tx, org, incident, u).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn correct_incident(
+        &self,
+        org: &OrganisationId,
+        incident: &str,
+        c: &Correction,
+        u: &IncidentUpdate,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let r = sqlx::query(
+            "UPDATE incidents SET title = $1, title_en = $2 \
+             WHERE organisation_id = $3 AND id = $4 AND resolved_at IS NULL AND draft = 0",
+        )
+        .bind(&c.title)
+        .bind(&c.title_en)
+        .bind(org.as_str())
+        .bind(incident)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "DELETE FROM incident_components WHERE organisation_id = $1 AND incident_id = $2",
+        )
+        .bind(org.as_str())
+        .bind(incident)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        insert_components(&mut tx, org, incident, &c.affected).await?;
         insert_update(&mut tx, org, incident, u).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(true)
@@ -382,6 +398,27 @@ impl StatusStore for SqlStore {
         tx.commit().await.map_err(db_err)?;
         Ok(true)
     }
+}
+
+async fn insert_components(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org: &OrganisationId,
+    incident: &str,
+    affected: &[(Slug, ComponentState)],
+) -> StoreResult<()> {
+    for (component, impact) in affected {
+        sqlx::query(
+            "INSERT INTO incident_components (incident_id, organisation_id, component, impact) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(incident)
+        .bind(org.as_str())
+        .bind(component.as_str())
+        .bind(impact.name())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(())
 }
 
 async fn insert_update(

@@ -126,7 +126,8 @@ pub struct AdminEvent {
     pub user_agent: String,
     /// `user.unlock`, `user.end_sessions`, `user.remove_factor`,
     /// `incident.open`, `incident.update`, `incident.publish_draft`,
-    /// `incident.withdraw_draft`, `emergency.message`, `refused`.
+    /// `incident.withdraw_draft`, `incident.correct`, `emergency.message`,
+    /// `refused`.
     pub action: String,
     /// What it was done to: a user id, a user/factor pair, an incident id,
     /// or (for `refused`) the method and path asked for.

@@ -1,7 +1,7 @@
 use super::StoreResult;
 use crate::clock::UnixTime;
 use crate::ids::OrganisationId;
-use crate::status::{Component, Incident, IncidentUpdate};
+use crate::status::{Component, Correction, Incident, IncidentUpdate};
 use async_trait::async_trait;
 
 /// The status page: its components, and incidents with their updates.
@@ -16,9 +16,9 @@ pub trait StatusStore: Send + Sync {
         since: UnixTime,
         limit: u32,
     ) -> StoreResult<Vec<Incident>>;
-    /// What the status page shows: every open published incident with all
-    /// its updates, and the `resolved` newest resolved at or after `since`
-    /// with only their newest update; newest first.
+    /// What the status page shows: every open published incident and the
+    /// `resolved` newest resolved at or after `since`, each with all its
+    /// updates; newest first.
     async fn incidents_shown(
         &self,
         org: &OrganisationId,
@@ -35,6 +35,17 @@ pub trait StatusStore: Send + Sync {
         &self,
         org: &OrganisationId,
         incident: &str,
+        update: &IncidentUpdate,
+    ) -> StoreResult<bool>;
+    /// Corrects an open published incident's titles and affected
+    /// components and adds `update` (which says what was corrected), in
+    /// one transaction; the phase stays. False when there is no such open
+    /// incident in this organisation.
+    async fn correct_incident(
+        &self,
+        org: &OrganisationId,
+        incident: &str,
+        correction: &Correction,
         update: &IncidentUpdate,
     ) -> StoreResult<bool>;
 

@@ -136,6 +136,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     services::service_rules_round_trip(&*store).await;
     status::incidents_are_scoped_and_resolve_once(&*store).await;
     status::drafts_stay_hidden_until_published(&*store).await;
+    status::corrections_change_title_and_components_with_a_record(&*store).await;
     users::a_users_language_is_theirs(&*store).await;
     probes::probe_states_and_days(&*store).await;
     handoff::apps_tickets_are_single_use_and_links_expire(store.clone()).await;

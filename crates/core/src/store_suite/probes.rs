@@ -33,6 +33,7 @@ pub(super) async fn probe_states_and_days(store: &dyn Store) {
     );
     let overview = store.probe_overview(&org.id).await.unwrap();
     assert_eq!(overview.watching, 1);
+    assert_eq!(overview.components, vec![slug("payslip-status")]);
     assert_eq!(overview.checked_at, Some(130));
     assert_eq!(overview.down, vec![state("payslip-http", true)]);
     store
@@ -42,6 +43,12 @@ pub(super) async fn probe_states_and_days(store: &dyn Store) {
     assert!(!store.probe_states(&org.id).await.unwrap()[0].down);
     assert!(store.probe_overview(&org.id).await.unwrap().down.is_empty());
     assert_eq!(store.probe_overview(&other.id).await.unwrap().watching, 0);
+    assert!(store
+        .probe_overview(&other.id)
+        .await
+        .unwrap()
+        .components
+        .is_empty());
 
     // Dismissing a draft mutes the probe while it stays down; coming up
     // clears that, so the next outage counts again.

@@ -66,11 +66,11 @@ pub(super) async fn incidents_are_scoped_and_resolve_once(store: &dyn Store) {
         store.incidents(&org.id, 1201, 10).await.unwrap().is_empty(),
         "resolved before `since`"
     );
-    // The page's view: a resolved incident with its last word only.
+    // The page's view: a resolved incident with its whole history.
     let shown = store.incidents_shown(&org.id, 0, 10).await.unwrap();
     assert_eq!(shown.len(), 1);
-    assert_eq!(shown[0].updates.len(), 1);
-    assert_eq!(shown[0].updates[0].at, 1200);
+    assert_eq!(shown[0].updates.len(), 3);
+    assert_eq!(shown[0].updates[0].at, 1200, "newest first");
     assert_eq!(shown[0].affected, incident.affected);
     assert!(
         store
@@ -86,6 +86,69 @@ pub(super) async fn incidents_are_scoped_and_resolve_once(store: &dyn Store) {
         .unwrap()
         .is_empty());
     assert!(store.incidents(&other.id, 0, 10).await.unwrap().is_empty());
+}
+
+pub(super) async fn corrections_change_title_and_components_with_a_record(store: &dyn Store) {
+    use crate::status::{ComponentState, Correction, IncidentUpdate, Phase};
+    let org = org_named(store, "alpha").await;
+    let other = org_named(store, "scope-b").await;
+    let comps = store.status_components(&org.id).await.unwrap();
+    let incident = crate::status::new_incident(
+        &comps,
+        &crate::status::IncidentDraft {
+            title: "Fel i lönen".into(),
+            body: "Vi felsöker.".into(),
+            affected: vec![("payslip-status".into(), "degraded".into())],
+            ..Default::default()
+        },
+        7000,
+    )
+    .unwrap();
+    store.create_incident(&incident).await.unwrap();
+    let fix = Correction {
+        title: "Lönebeskeden syns inte".into(),
+        title_en: "Payslips not shown".into(),
+        affected: vec![(slug("payslip-status"), ComponentState::MajorOutage)],
+        title_changed: true,
+        affected_changed: true,
+    };
+    let note = IncidentUpdate {
+        at: 7100,
+        phase: Phase::Investigating,
+        body: "Rubriken ändrad".into(),
+        body_en: String::new(),
+    };
+    assert!(
+        !store
+            .correct_incident(&other.id, &incident.id, &fix, &note)
+            .await
+            .unwrap(),
+        "another organisation cannot correct it"
+    );
+    assert!(store
+        .correct_incident(&org.id, &incident.id, &fix, &note)
+        .await
+        .unwrap());
+    let got = store.incidents(&org.id, 0, 10).await.unwrap();
+    let got = got.iter().find(|i| i.id == incident.id).unwrap();
+    assert_eq!(got.title, "Lönebeskeden syns inte");
+    assert_eq!(got.title_en, "Payslips not shown");
+    assert_eq!(got.affected, fix.affected);
+    assert_eq!(got.phase, Phase::Investigating, "the phase stays");
+    assert_eq!(got.updates.len(), 2, "the correction is in the history");
+    assert_eq!(got.updates[0].body, "Rubriken ändrad");
+    let done = crate::status::new_update("resolved", "Klart", "", 7200).unwrap();
+    assert!(store
+        .add_incident_update(&org.id, &incident.id, &done)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .correct_incident(&org.id, &incident.id, &fix, &note)
+            .await
+            .unwrap(),
+        "a resolved incident is not corrected"
+    );
 }
 
 pub(super) async fn drafts_stay_hidden_until_published(store: &dyn Store) {

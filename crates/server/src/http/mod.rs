@@ -24,7 +24,7 @@ use crate::http::router::{Access, Routes};
 use axum::routing::{get, post};
 use Access::Public;
 
-/// The shared stylesheet and the language switch.
+/// The shared stylesheet, the site's icon and the language switch.
 pub fn routes(r: Routes) -> Routes {
     r.add(
         &["GET"],
@@ -32,6 +32,8 @@ pub fn routes(r: Routes) -> Routes {
         Public,
         get(assets::stylesheet),
     )
+    .add(&["GET"], "/favicon.svg", Public, get(assets::favicon))
+    .add(&["GET"], "/favicon.ico", Public, get(assets::favicon_ico))
     .add(
         &["POST"],
         "/language",

@@ -47,6 +47,24 @@ pub fn moment(t: crate::http::i18n::Tr, unix: i64, now: i64) -> String {
         .replace("{time}", &time)
 }
 
+/// How long something lasted: "2 tim 10 min", "1 dygn 3 tim", "under en
+/// minut" (and the English equivalents), to the minute.
+#[must_use]
+pub fn duration_words(t: crate::http::i18n::Tr, secs: i64) -> String {
+    let minutes = secs.max(0) / 60;
+    let (d, h, m) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let parts: Vec<String> = [("time.days", d), ("time.hours", h), ("time.minutes", m)]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(key, n)| t.get(key).replace("{n}", &n.to_string()))
+        .collect();
+    if parts.is_empty() {
+        t.get("time.under_a_minute").to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::http::i18n::{Lang, Tr};
@@ -67,6 +85,17 @@ mod tests {
             super::moment(en, after_midnight, evening),
             "on 29 November at 00:10"
         );
+    }
+
+    #[test]
+    fn durations_in_words() {
+        let (sv, en) = (Tr::new(Lang::Sv), Tr::new(Lang::En));
+        assert_eq!(
+            super::duration_words(sv, 2 * 3600 + 10 * 60 + 59),
+            "2 tim 10 min"
+        );
+        assert_eq!(super::duration_words(en, 26 * 3600), "1 d 2 h");
+        assert_eq!(super::duration_words(sv, 30), "under en minut");
     }
 
     #[test]

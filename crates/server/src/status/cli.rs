@@ -166,8 +166,8 @@ pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
                 crate::status::notify::notify_team(
                     &store,
                     &o,
-                    &incident.id,
-                    &incident.title,
+                    cfg.public_url(),
+                    &incident,
                     first,
                     SystemClock.now(),
                 )
@@ -191,8 +191,15 @@ pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
                 ));
             }
             println!("{} {}", incident, update.phase.name());
-            crate::status::notify::notify_update(&store, &o, &incident, &update, SystemClock.now())
-                .await?;
+            crate::status::notify::notify_update(
+                &store,
+                &o,
+                cfg.public_url(),
+                &incident,
+                &update,
+                SystemClock.now(),
+            )
+            .await?;
             publish(&store, &cfg, &o).await
         }
         StatusCommand::Probes { config, org } => {
@@ -248,6 +255,7 @@ pub async fn run(command: StatusCommand) -> anyhow::Result<()> {
             match crate::status::notify::confirm_draft(
                 &store,
                 &o,
+                cfg.public_url(),
                 &incident,
                 (&title, &title_en),
                 (&body, &body_en),

@@ -3,7 +3,7 @@
 //! Swedish and optionally English, add updates and resolve. Every change
 //! is followed by the static copy and its push.
 
-use super::editor_page::{error_key, refused, refused_text, render, TEMPLATES};
+use super::editor_page::{error_key, refused, render, Form, Typed, TEMPLATES};
 use crate::admin::events as admin_events;
 use crate::app::state::AppState;
 use crate::http::error::AppError;
@@ -27,7 +27,7 @@ pub async fn editor_get(
     user: CurrentUser,
     Query(q): Query<EditorQuery>,
 ) -> Result<Html<String>, AppError> {
-    let mut draft = IncidentDraft::default();
+    let mut typed = Typed::default();
     if let Some((key, maintenance)) = q
         .template
         .as_deref()
@@ -42,25 +42,26 @@ pub async fn editor_get(
             lang.get(&format!("status.template.{key}.{part}"))
                 .to_owned()
         };
-        draft = IncidentDraft {
+        typed = Typed::new_incident(&IncidentDraft {
             title: k(sv, "title"),
             title_en: k(en, "title"),
             body: k(sv, "body"),
             body_en: k(en, "body"),
             maintenance: *maintenance,
             affected: Vec::new(),
-        };
+        });
     }
     let notice = match q.done.as_deref() {
         Some("opened") => Some("status.admin.opened"),
         Some("updated") => Some("status.admin.updated"),
+        Some("corrected") => Some("status.admin.corrected"),
         Some("sent") => Some("status.admin.sent"),
         Some("confirmed") => Some("status.admin.confirmed"),
         Some("withdrawn") => Some("status.admin.withdrawn"),
         _ => None,
     };
     Ok(Html(
-        render(&state, t, &csrf, &user, &draft, notice, None).await?,
+        render(&state, t, &csrf, &user, &typed, notice, None).await?,
     ))
 }
 
@@ -97,8 +98,8 @@ pub async fn open_post(
                 crate::status::notify::notify_team(
                     &*state.store,
                     &user.organisation,
-                    &incident.id,
-                    &incident.title,
+                    state.config.public_url(),
+                    &incident,
                     first,
                     state.clock.now(),
                 )
@@ -108,7 +109,10 @@ pub async fn open_post(
             admin_events::record(&state, &user, &client, "incident.open", &incident.id, "ok").await;
             Ok(Redirect::to("/admin/status?done=opened").into_response())
         }
-        Err(e) => refused(&state, t, &csrf, &user, &draft, error_key(&e)).await,
+        Err(e) => {
+            let typed = Typed::new_incident(&draft).at(&e);
+            refused(&state, t, &csrf, &user, &typed, error_key(&e)).await
+        }
     }
 }
 
@@ -135,7 +139,18 @@ pub async fn update_post(
 ) -> Result<Response, AppError> {
     let update = match new_update(&form.phase, &form.body, &form.body_en, state.clock.now()) {
         Ok(u) => u,
-        Err(e) => return refused_text(&state, t, &csrf, &user, &e).await,
+        Err(e) => {
+            // The phase and texts chosen stay in that incident's form.
+            let typed = Typed {
+                form: Form::Update(id),
+                phase: form.phase,
+                body: form.body,
+                body_en: form.body_en,
+                ..Typed::default()
+            }
+            .at(&e);
+            return refused(&state, t, &csrf, &user, &typed, error_key(&e)).await;
+        }
     };
     // Another organisation's incident id looks exactly like no incident.
     if !state
@@ -148,6 +163,7 @@ pub async fn update_post(
     crate::status::notify::notify_update(
         &*state.store,
         &user.organisation,
+        state.config.public_url(),
         &id,
         &update,
         state.clock.now(),
@@ -200,7 +216,7 @@ pub async fn message_post(
                 }
                 _ => "status.admin.error.body",
             };
-            refused(&state, t, &csrf, &user, &IncidentDraft::default(), key).await
+            refused(&state, t, &csrf, &user, &Typed::default(), key).await
         }
     }
 }
@@ -234,6 +250,7 @@ pub async fn draft_publish(
     match crate::status::notify::confirm_draft(
         &*state.store,
         org,
+        state.config.public_url(),
         &id,
         (&form.title, &form.title_en),
         (&form.body, &form.body_en),
@@ -243,7 +260,16 @@ pub async fn draft_publish(
     {
         Ok(()) => {}
         Err(crate::status::notify::ConfirmError::Text(e)) => {
-            return refused_text(&state, t, &csrf, &user, &e).await
+            let typed = Typed {
+                form: Form::Draft(id),
+                title: form.title,
+                title_en: form.title_en,
+                body: form.body,
+                body_en: form.body_en,
+                ..Typed::default()
+            }
+            .at(&e);
+            return refused(&state, t, &csrf, &user, &typed, error_key(&e)).await;
         }
         // Another organisation's draft looks exactly like no draft.
         Err(crate::status::notify::ConfirmError::NotFound) => return Err(AppError::NotFound),

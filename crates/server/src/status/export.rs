@@ -1,5 +1,5 @@
 //! The static copy of the status page: plain files (HTML in Swedish and
-//! English, CSS, JSON, Atom) that any web server can serve, so citizens can
+//! English, CSS, icon, JSON, Atom) that any web server can serve, so citizens can
 //! read it when Portvakt itself is down. Written after every change and
 //! pushed to a separate host by a command or HTTP PUT (seeds 000, 002).
 
@@ -108,6 +108,7 @@ pub async fn export_with(
             "portvakt.css",
             include_str!("../../static/portvakt.css").to_owned(),
         ),
+        ("favicon.svg", crate::http::assets::FAVICON.to_owned()),
         ("status.json", json_text(org, &data, now)),
         (
             "status.atom",

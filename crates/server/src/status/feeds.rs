@@ -97,6 +97,8 @@ pub(crate) fn json_text(org: &Organisation, data: &StatusData, now: i64) -> Stri
                 "group": c.group,
                 "state": st.name(),
                 "detected_by_probe": probed(c),
+                // Watched by a health probe: what the self-check names.
+                "checked_automatically": data.probes.components.contains(&c.slug),
                 "alternatives": c.alternatives,
                 "uptime": {
                     "days": data.days.len(),

@@ -3,6 +3,7 @@
 //! `status` CLI verbs.
 
 pub mod cli;
+mod correct;
 pub mod editor;
 mod editor_page;
 pub mod export;
@@ -53,6 +54,12 @@ pub fn routes(r: Routes) -> Routes {
             "/admin/status/incidents/{id}/updates",
             editor,
             post(editor::update_post),
+        )
+        .add(
+            &["POST"],
+            "/admin/status/incidents/{id}/correct",
+            editor,
+            post(correct::correct_post),
         )
         .add(
             &["POST"],

@@ -6,8 +6,11 @@
 
 use crate::http::i18n::{Lang, Tr};
 use crate::http::time_fmt::stockholm;
+use crate::status::view::affected_text;
 use portvakt_core::ids::EventId;
-use portvakt_core::status::{body, title, IncidentUpdate, StatusError};
+use portvakt_core::status::{
+    body, no_gaps, title, Incident, IncidentUpdate, StatusError, TextField,
+};
 use portvakt_core::store::{Channel, Organisation, OutboxMessage, Store};
 use portvakt_core::StoreError;
 
@@ -24,15 +27,23 @@ fn message(org: &Organisation, to: &str, subject: &str, text: &str, now: i64) ->
     }
 }
 
-/// Tells the team about an incident's new state.
+/// `path` under Portvakt's public address, so a link in a mail leads
+/// somewhere; the bare path when no address is configured.
+fn link(base: Option<&str>, path: &str) -> String {
+    format!("{}{path}", base.unwrap_or_default())
+}
+
+/// Tells the team about an incident's new state: its title, phase, the
+/// affected services, the update in both languages and a link to the page.
+/// `base` is Portvakt's public address ([`crate::app::config::Config::public_url`]).
 ///
 /// # Errors
 /// Store failures.
 pub async fn notify_team(
     store: &dyn Store,
     org: &Organisation,
-    incident_id: &str,
-    incident_title: &str,
+    base: Option<&str>,
+    incident: &Incident,
     update: &IncidentUpdate,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -40,43 +51,75 @@ pub async fn notify_team(
     if team.is_empty() {
         return Ok(());
     }
+    let components = store.status_components(&org.id).await?;
     let (sv, en) = (Tr::new(Lang::Sv), Tr::new(Lang::En));
     let phase = |t: Tr| {
         t.get(&format!("status.phase.{}", update.phase.name()))
             .to_owned()
     };
+    let affects = |t: Tr| {
+        format!(
+            "{} {}",
+            t.get("status.affects"),
+            affected_text(t, &incident.affected, &components)
+        )
+    };
     // Subjects are single lines whatever was typed (no header injection).
     let subject: String = format!(
-        "[{}] {}: {incident_title}",
+        "[{}] {}: {}",
         sv.get("status.title"),
-        phase(sv)
+        phase(sv),
+        incident.title
     )
     .chars()
     .filter(|c| !c.is_control())
     .collect();
     let mut text = format!(
-        "{}\n{} · {}\n\n{}\n",
-        incident_title,
+        "{}\n{} · {}\n{}\n\n{}\n",
+        incident.title,
         phase(sv),
         stockholm(update.at),
+        affects(sv),
         update.body
     );
     if !update.body_en.is_empty() {
+        let title_en = if incident.title_en.is_empty() {
+            &incident.title
+        } else {
+            &incident.title_en
+        };
         text.push_str(&format!(
-            "\n--\n\n{} · {}\n\n{}\n",
+            "\n--\n\n{title_en}\n{} · {}\n{}\n\n{}\n",
             phase(en),
             stockholm(update.at),
+            affects(en),
             update.body_en
         ));
     }
-    text.push_str(&format!("\n/status/{}\n", org.slug.as_str()));
+    text.push_str(&format!(
+        "\n{}\n",
+        link(base, &format!("/status/{}", org.slug.as_str()))
+    ));
     let messages: Vec<_> = team
         .iter()
         .map(|to| message(org, to, &subject, &text, now))
         .collect();
     store
-        .enqueue_batch(&format!("team {incident_id} {}", update.at), &messages)
+        .enqueue_batch(&format!("team {} {}", incident.id, update.at), &messages)
         .await
+}
+
+/// The published incident `id` as stored now, for the team's mail.
+async fn stored(
+    store: &dyn Store,
+    org: &Organisation,
+    id: &str,
+) -> Result<Option<Incident>, StoreError> {
+    Ok(store
+        .incidents(&org.id, 0, 1000)
+        .await?
+        .into_iter()
+        .find(|i| i.id == id))
 }
 
 /// [`notify_team`] for an update of an existing incident.
@@ -86,18 +129,15 @@ pub async fn notify_team(
 pub async fn notify_update(
     store: &dyn Store,
     org: &Organisation,
+    base: Option<&str>,
     incident_id: &str,
     update: &IncidentUpdate,
     now: i64,
 ) -> Result<(), StoreError> {
-    let title = store
-        .incidents(&org.id, 0, 1000)
-        .await?
-        .into_iter()
-        .find(|i| i.id == incident_id)
-        .map(|i| i.title)
-        .unwrap_or_default();
-    notify_team(store, org, incident_id, &title, update, now).await
+    match stored(store, org, incident_id).await? {
+        Some(incident) => notify_team(store, org, base, &incident, update, now).await,
+        None => Ok(()),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +198,7 @@ pub struct ProbeNotice<'a> {
 pub async fn notify_probe(
     store: &dyn Store,
     org: &Organisation,
+    base: Option<&str>,
     n: &ProbeNotice<'_>,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -203,8 +244,9 @@ pub async fn notify_probe(
         text.push_str("The unconfirmed draft was withdrawn.\n");
     }
     text.push_str(&format!(
-        "\n/admin/status · /status/{}\n",
-        org.slug.as_str()
+        "\n{} · {}\n",
+        link(base, "/admin/status"),
+        link(base, &format!("/status/{}", org.slug.as_str()))
     ));
     let messages: Vec<_> = team
         .iter()
@@ -233,6 +275,7 @@ pub enum ConfirmError {
 pub async fn confirm_draft(
     store: &dyn Store,
     org: &Organisation,
+    base: Option<&str>,
     id: &str,
     title_text: (&str, &str),
     body_text: (&str, &str),
@@ -240,6 +283,13 @@ pub async fn confirm_draft(
 ) -> Result<(), ConfirmError> {
     let (t, t_en) = title(title_text.0, title_text.1).map_err(ConfirmError::Text)?;
     let (b, b_en) = body(body_text.0, body_text.1).map_err(ConfirmError::Text)?;
+    no_gaps(&[
+        (TextField::Title, &t),
+        (TextField::TitleEn, &t_en),
+        (TextField::Body, &b),
+        (TextField::BodyEn, &b_en),
+    ])
+    .map_err(ConfirmError::Text)?;
     if !store
         .publish_draft(&org.id, id, (&t, &t_en), (&b, &b_en))
         .await
@@ -253,7 +303,10 @@ pub async fn confirm_draft(
         body: b,
         body_en: b_en,
     };
-    notify_team(store, org, id, &t, &first, now)
-        .await
-        .map_err(ConfirmError::Store)
+    match stored(store, org, id).await.map_err(ConfirmError::Store)? {
+        Some(incident) => notify_team(store, org, base, &incident, &first, now)
+            .await
+            .map_err(ConfirmError::Store),
+        None => Ok(()),
+    }
 }

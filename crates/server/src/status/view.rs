@@ -5,8 +5,9 @@
 use crate::app::state::AppState;
 use crate::http::error::AppError;
 use crate::http::i18n::Tr;
-use crate::http::time_fmt::stockholm;
+use crate::http::time_fmt::{duration_words, moment, stockholm};
 use askama::Template;
+use portvakt_core::domain::Slug;
 use portvakt_core::probe::{last_days, uptime, DayClass, DayFigure, ProbeOverview};
 use portvakt_core::status::{current_states, Component, ComponentState, Incident};
 use portvakt_core::store::Organisation;
@@ -44,10 +45,21 @@ pub(crate) struct IncidentView {
     pub(crate) title: String,
     pub(crate) phase: String,
     pub(crate) affected: String,
+    /// "kl. 13:00" today, "den 23 november kl. 13:00" before
     pub(crate) started: String,
+    /// "Åtgärdat den 23 november kl. 15:10 · pågick 2 tim 10 min"
     pub(crate) resolved: Option<String>,
-    /// (time, phase, text)
-    pub(crate) updates: Vec<(String, String, String)>,
+    /// The whole history, newest first.
+    pub(crate) updates: Vec<UpdateView>,
+}
+
+pub(crate) struct UpdateView {
+    /// In words, Stockholm time.
+    pub(crate) at: String,
+    /// The same instant for machines (`<time datetime>`).
+    pub(crate) datetime: String,
+    pub(crate) phase: String,
+    pub(crate) text: String,
 }
 
 /// What the page shows, for the live page and the static copy alike.
@@ -55,6 +67,10 @@ pub(crate) struct StatusBody {
     pub(crate) org_name: String,
     pub(crate) all_ok: bool,
     pub(crate) groups: Vec<(String, Vec<ComponentRow>)>,
+    /// Some component has uptime bars: the page explains them once.
+    pub(crate) has_uptime: bool,
+    /// (CSS class suffix, label) for the bars' legend.
+    pub(crate) legend: Vec<(&'static str, String)>,
     pub(crate) ongoing: Vec<IncidentView>,
     pub(crate) maintenance: Vec<IncidentView>,
     pub(crate) resolved: Vec<IncidentView>,
@@ -112,9 +128,9 @@ pub(crate) async fn load_from(
         store.status_components(&org.id),
         async {
             if page {
-                // The page reads only what it shows (all of the open ones,
-                // the last word of the newest resolved): a few dozen rows
-                // instead of every update of two weeks.
+                // The page reads only what it shows (the open ones and the
+                // newest resolved, with their histories), not every
+                // incident of two weeks.
                 store
                     .incidents_shown(&org.id, now - RECENT_SECS, RESOLVED_SHOWN)
                     .await
@@ -186,9 +202,14 @@ fn pick<'a>(t: Tr, sv: &'a str, en: &'a str) -> &'a str {
     }
 }
 
-fn view(t: Tr, i: &Incident, components: &[Component]) -> IncidentView {
-    let affected = i
-        .affected
+/// "Lärplattform (Större avbrott), E-post (Begränsad funktion)": the
+/// components by name, each with its impact.
+pub(crate) fn affected_text(
+    t: Tr,
+    affected: &[(Slug, ComponentState)],
+    components: &[Component],
+) -> String {
+    affected
         .iter()
         .map(|(slug, impact)| {
             let name = components
@@ -201,28 +222,56 @@ fn view(t: Tr, i: &Incident, components: &[Component]) -> IncidentView {
             )
         })
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(", ")
+}
+
+fn view(t: Tr, i: &Incident, components: &[Component], now: i64) -> IncidentView {
+    let affected = affected_text(t, &i.affected, components);
     IncidentView {
         title: pick(t, &i.title, &i.title_en).to_owned(),
         phase: t
             .get(&format!("status.phase.{}", i.phase.name()))
             .to_owned(),
         affected,
-        started: stockholm(i.created_at),
-        resolved: i.resolved_at.map(stockholm),
+        started: moment(t, i.created_at, now),
+        resolved: i.resolved_at.map(|at| {
+            t.get("status.resolved_line")
+                .replace("{when}", &moment(t, at, now))
+                .replace("{duration}", &duration_words(t, at - i.created_at))
+        }),
         updates: i
             .updates
             .iter()
-            .map(|u| {
-                (
-                    stockholm(u.at),
-                    t.get(&format!("status.phase.{}", u.phase.name()))
-                        .to_owned(),
-                    pick(t, &u.body, &u.body_en).to_owned(),
-                )
+            .map(|u| UpdateView {
+                at: moment(t, u.at, now),
+                datetime: super::feeds::rfc3339(u.at),
+                phase: t
+                    .get(&format!("status.phase.{}", u.phase.name()))
+                    .to_owned(),
+                text: pick(t, &u.body, &u.body_en).to_owned(),
             })
             .collect(),
     }
+}
+
+/// The bars' colours, best first, as the legend lists them.
+fn legend(t: Tr) -> Vec<(&'static str, String)> {
+    [
+        DayClass::Full,
+        DayClass::Minor,
+        DayClass::Partial,
+        DayClass::Major,
+        DayClass::NoData,
+    ]
+    .into_iter()
+    .map(|c| {
+        (
+            c.name(),
+            t.get(&format!("status.uptime.legend.{}", c.name()))
+                .to_owned(),
+        )
+    })
+    .collect()
 }
 
 /// Everything the page shows for one organisation, in one language.
@@ -255,7 +304,7 @@ pub(crate) fn body(t: Tr, org: &Organisation, data: &StatusData, now: i64) -> St
         incidents
             .iter()
             .filter(|i| i.resolved_at.is_none() && i.maintenance == maint)
-            .map(|i| view(t, i, components))
+            .map(|i| view(t, i, components, now))
             .collect::<Vec<_>>()
     };
     StatusBody {
@@ -263,19 +312,20 @@ pub(crate) fn body(t: Tr, org: &Organisation, data: &StatusData, now: i64) -> St
         all_ok: states
             .iter()
             .all(|(_, s)| *s == ComponentState::Operational),
+        has_uptime: groups
+            .iter()
+            .any(|(_, rows)| rows.iter().any(|r| r.uptime.is_some())),
+        legend: legend(t),
         groups,
         ongoing: open(false),
         maintenance: open(true),
-        // Resolved ones briefly: the newest few, each with its last word.
+        // The newest few resolved ones, each with its whole history: how
+        // it went matters as much as how it ended.
         resolved: incidents
             .iter()
             .filter(|i| i.resolved_at.is_some())
             .take(RESOLVED_SHOWN as usize)
-            .map(|i| {
-                let mut v = view(t, i, components);
-                v.updates.truncate(1);
-                v
-            })
+            .map(|i| view(t, i, components, now))
             .collect(),
         updated: stockholm(now),
         contact: org

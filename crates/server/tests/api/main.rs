@@ -29,6 +29,8 @@ mod sessions;
 mod sms;
 mod soft_passkey;
 mod status;
+mod status_editor;
+mod status_public;
 mod two_servers;
 mod wayfinding;
 mod zones;

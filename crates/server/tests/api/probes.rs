@@ -347,7 +347,9 @@ async fn probes_follow_services_down_and_up_with_drafts_for_editors() {
     assert!(up["percent"].as_f64().unwrap() < 100.0);
     assert_eq!(up["days"], 90);
     let page = c.get("/status").await;
-    assert!(page.body.contains("Tillgänglighet de senaste 90 dagarna"));
+    assert!(page
+        .body
+        .contains("Lyckade automatiska kontroller de senaste 90 dagarna"));
     assert!(page.body.contains("class=\"day-"), "bars drawn");
     assert!(page.body.contains("Dagar med störningar"));
 }

@@ -57,6 +57,8 @@ async fn public_routes_are_exactly_the_expected_ones() {
         [
             "GET /auth/denied",
             "GET /auth/verify",
+            "GET /favicon.ico",
+            "GET /favicon.svg",
             "GET /healthz",
             "GET /login",
             "GET /readyz",

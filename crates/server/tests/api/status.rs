@@ -4,13 +4,14 @@
 use crate::helpers::*;
 
 /// Every file of the static copy.
-const COPY_FILES: [&str; 8] = [
+const COPY_FILES: [&str; 9] = [
     "index.html",
     "en/index.html",
     "check.html",
     "en/check.html",
     "selfcheck.js",
     "portvakt.css",
+    "favicon.svg",
     "status.json",
     "status.atom",
 ];
@@ -323,7 +324,7 @@ async fn the_static_copy_is_complete_served_by_a_plain_server_and_pushed() {
     }
     let puts = got.lock().unwrap().clone();
     let (folders, files): (Vec<_>, Vec<_>) = puts.iter().partition(|(p, _, _)| p.ends_with('/'));
-    assert_eq!(files.len(), 8, "{puts:?}");
+    assert_eq!(files.len(), COPY_FILES.len(), "{puts:?}");
     assert_eq!(
         folders.len(),
         2,

@@ -214,6 +214,18 @@ impl Config {
             .map(|u| u.trim_end_matches('/'))
     }
 
+    /// Portvakt's public address for links read outside the browser (the
+    /// team's e-mail): `status.portal_url`, else the portal address of the
+    /// proxy or forward-auth section; no trailing slash.
+    #[must_use]
+    pub fn public_url(&self) -> Option<&str> {
+        self.status
+            .portal_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/'))
+            .or_else(|| self.portal_url())
+    }
+
     #[must_use]
     pub fn argon2(&self) -> Argon2Params {
         Argon2Params {

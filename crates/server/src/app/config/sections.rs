@@ -24,8 +24,8 @@ pub struct StatusConfig {
     /// Where the pushed copy is published (`https://www.exempelkommun.se/driftinfo/`),
     /// for the self-check page and as a link.
     pub public_copy_url: Option<String>,
-    /// Portvakt's public address, which the copy's self-check tries
-    /// (`https://portal.exempelkommun.se`).
+    /// Portvakt's public address, which the copy's self-check tries and
+    /// the team's mail links to (`https://portal.exempelkommun.se`).
     pub portal_url: Option<String>,
     /// A well-known address outside the organisation the self-check tries
     /// (an empty 204 answer is best), e.g. `https://www.gstatic.com/generate_204`.

@@ -337,7 +337,7 @@ impl Runner {
                 }
             }
         }
-        notify_probe(store, &org, &notice, now).await?;
+        notify_probe(store, &org, self.state.config.public_url(), &notice, now).await?;
         crate::status::export::publish(&self.state, org);
         Ok(())
     }

@@ -8,6 +8,12 @@ use crate::domain::Slug;
 use crate::ids::OrganisationId;
 use thiserror::Error;
 
+mod correction;
+mod text;
+
+pub use correction::{correction, Correction, CorrectionDraft};
+pub use text::{body, has_gap, no_gaps, title, TextField, GAP, MAX_BODY, MAX_TITLE};
+
 /// A component's state, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ComponentState {
@@ -122,10 +128,6 @@ pub struct IncidentUpdate {
     pub body_en: String,
 }
 
-/// Longest title and update text (characters).
-pub const MAX_TITLE: usize = 200;
-pub const MAX_BODY: usize = 5000;
-
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum StatusError {
     #[error("the title is empty or longer than {MAX_TITLE} characters")]
@@ -144,37 +146,12 @@ pub enum StatusError {
     NotFound,
     #[error("the incident is already resolved")]
     AlreadyResolved,
-}
-
-fn text(s: &str, max: usize, allow_empty: bool) -> Option<String> {
-    let t = s.trim();
-    let ok = (allow_empty || !t.is_empty())
-        && t.chars().count() <= max
-        // Line breaks are fine in texts; other control characters are not.
-        && !t.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t');
-    ok.then(|| t.replace("\r\n", "\n"))
-}
-
-/// A checked title (Swedish required, English optional).
-///
-/// # Errors
-/// `BadTitle`.
-pub fn title(sv: &str, en: &str) -> Result<(String, String), StatusError> {
-    Ok((
-        text(sv, MAX_TITLE, false).ok_or(StatusError::BadTitle)?,
-        text(en, MAX_TITLE, true).ok_or(StatusError::BadTitle)?,
-    ))
-}
-
-/// A checked update text (Swedish required, English optional).
-///
-/// # Errors
-/// `BadBody`.
-pub fn body(sv: &str, en: &str) -> Result<(String, String), StatusError> {
-    Ok((
-        text(sv, MAX_BODY, false).ok_or(StatusError::BadBody)?,
-        text(en, MAX_BODY, true).ok_or(StatusError::BadBody)?,
-    ))
+    /// A template's gap ("Avbrott i …") was left unfilled.
+    #[error("the {0} still holds a template gap (…); write what applies in its place")]
+    Gap(TextField),
+    /// A correction that changes neither the title nor the services.
+    #[error("nothing to correct: the title and the affected services are as before")]
+    Unchanged,
 }
 
 /// What an editor writes to open an incident or announce maintenance.
@@ -201,23 +178,13 @@ pub fn new_incident(
 ) -> Result<Incident, StatusError> {
     let (title, title_en) = title(&draft.title, &draft.title_en)?;
     let (body, body_en) = body(&draft.body, &draft.body_en)?;
-    if draft.affected.is_empty() {
-        return Err(StatusError::NoComponent);
-    }
-    let mut affected: Vec<(Slug, ComponentState)> = Vec::new();
-    for (c, impact) in &draft.affected {
-        let slug = components
-            .iter()
-            .find(|k| k.slug.as_str() == c.trim())
-            .map(|k| k.slug.clone())
-            .ok_or_else(|| StatusError::UnknownComponent(c.chars().take(60).collect()))?;
-        let state = ComponentState::parse(impact.trim())
-            .ok_or_else(|| StatusError::UnknownImpact(impact.chars().take(60).collect()))?;
-        match affected.iter_mut().find(|(s, _)| *s == slug) {
-            Some((_, st)) => *st = (*st).max(state),
-            None => affected.push((slug, state)),
-        }
-    }
+    no_gaps(&[
+        (TextField::Title, &title),
+        (TextField::TitleEn, &title_en),
+        (TextField::Body, &body),
+        (TextField::BodyEn, &body_en),
+    ])?;
+    let affected = affected(components, &draft.affected)?;
     Ok(Incident {
         id: incident_id(),
         organisation_id: components
@@ -239,6 +206,35 @@ pub fn new_incident(
             body_en,
         }],
     })
+}
+
+/// Checked affected components: each one of the organisation's, each
+/// impact a known state, a component named twice taking its worse impact.
+///
+/// # Errors
+/// `NoComponent`, `UnknownComponent`, `UnknownImpact`.
+pub(super) fn affected(
+    components: &[Component],
+    typed: &[(String, String)],
+) -> Result<Vec<(Slug, ComponentState)>, StatusError> {
+    if typed.is_empty() {
+        return Err(StatusError::NoComponent);
+    }
+    let mut affected: Vec<(Slug, ComponentState)> = Vec::new();
+    for (c, impact) in typed {
+        let slug = components
+            .iter()
+            .find(|k| k.slug.as_str() == c.trim())
+            .map(|k| k.slug.clone())
+            .ok_or_else(|| StatusError::UnknownComponent(c.chars().take(60).collect()))?;
+        let state = ComponentState::parse(impact.trim())
+            .ok_or_else(|| StatusError::UnknownImpact(impact.chars().take(60).collect()))?;
+        match affected.iter_mut().find(|(s, _)| *s == slug) {
+            Some((_, st)) => *st = (*st).max(state),
+            None => affected.push((slug, state)),
+        }
+    }
+    Ok(affected)
 }
 
 fn incident_id() -> String {
@@ -289,6 +285,7 @@ pub fn new_update(
 ) -> Result<IncidentUpdate, StatusError> {
     let phase = Phase::parse(phase.trim()).ok_or(StatusError::UnknownPhase)?;
     let (body, body_en) = body(sv, en)?;
+    no_gaps(&[(TextField::Body, &body), (TextField::BodyEn, &body_en)])?;
     Ok(IncidentUpdate {
         at: now,
         phase,
@@ -340,7 +337,7 @@ pub fn current_states(
 mod tests {
     use super::*;
 
-    fn comp(slug: &str) -> Component {
+    pub(super) fn comp(slug: &str) -> Component {
         Component {
             organisation_id: OrganisationId::from_raw("org_1"),
             slug: Slug::parse(slug).unwrap(),
@@ -351,7 +348,7 @@ mod tests {
         }
     }
 
-    fn inc(affected: &[(&str, ComponentState)], resolved: bool) -> Incident {
+    pub(super) fn inc(affected: &[(&str, ComponentState)], resolved: bool) -> Incident {
         Incident {
             id: "i".into(),
             organisation_id: OrganisationId::from_raw("org_1"),
@@ -416,6 +413,51 @@ mod tests {
         assert_eq!(
             states[2].1, Operational,
             "not once dismissed as a false alarm"
+        );
+    }
+
+    #[test]
+    fn template_gaps_are_found_wherever_they_stand() {
+        for gapped in [
+            "Avbrott i …",
+            "Vi vet att … inte fungerar och arbetar med att lösa det. Så länge kan du …",
+            "… är stängt för underhåll från … till ….",
+            "Stängt från ... till kl. 18",
+            "Avbrott i […]",
+            "Avbrott i\u{a0}…",
+        ] {
+            assert!(has_gap(gapped), "{gapped}");
+        }
+        for fine in [
+            "Avbrott i e-posten",
+            "Vi återkommer snart…",
+            "…och sedan fungerade det",
+            "Version 1.2.3 är installerad",
+        ] {
+            assert!(!has_gap(fine), "{fine}");
+        }
+        let draft = IncidentDraft {
+            title: "Avbrott i …".into(),
+            body: "Vi vet att lärplattformen inte fungerar.".into(),
+            affected: vec![("lar".into(), "major_outage".into())],
+            ..IncidentDraft::default()
+        };
+        assert_eq!(
+            new_incident(&[comp("lar")], &draft, 0).unwrap_err(),
+            StatusError::Gap(TextField::Title)
+        );
+        let draft = IncidentDraft {
+            title: "Avbrott i lärplattformen".into(),
+            body_en: "We know that … is down.".into(),
+            ..draft
+        };
+        assert_eq!(
+            new_incident(&[comp("lar")], &draft, 0).unwrap_err(),
+            StatusError::Gap(TextField::BodyEn)
+        );
+        assert_eq!(
+            new_update("identified", "Felet finns i …", "", 0).unwrap_err(),
+            StatusError::Gap(TextField::Body)
         );
     }
 
