@@ -237,10 +237,11 @@ test('the status page, the self-check and the editor fit a phone (390 px)', asyn
   try {
     const page = await ctx.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
-    // Everything in <main> stays within the screen. (The signed-in header's
-    // navigation is base.html's and portvakt.css's, outside this page.)
+    // Everything in <main> stays within the screen, except what scrolls
+    // inside its own labelled region (the editor's wide tables).
     const fits = async (what) => {
       const wide = await page.evaluate(() => [...document.querySelectorAll('main *')]
+        .filter((el) => !el.parentElement.closest('.table-scroll'))
         .filter((el) => el.getBoundingClientRect().right > 390.5)
         .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${Math.round(el.getBoundingClientRect().right)} px`));
       assert.deepEqual(wide, [], `${what} is wider than the screen`);
