@@ -43,3 +43,27 @@ pub fn build(
     }
     HeaderValue::from_str(&c.build().to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
+
+/// The value of the step-up cookie: the session the step-up started from,
+/// bound to the pending session made for it (its stored hash), so that the
+/// cookie can only ever be used with that one pending session — not with a
+/// later sign-in of the same person in the same browser.
+#[must_use]
+pub fn kept_session_value(
+    previous: &portvakt_core::auth::session::SessionToken,
+    pending: &portvakt_core::auth::session::SessionToken,
+) -> String {
+    format!("{}.{}", previous.as_str(), pending.hash())
+}
+
+/// The kept session in a step-up cookie, if it was made for the pending
+/// session whose stored hash is `pending_hash`.
+#[must_use]
+pub fn kept_session_for(
+    raw: &str,
+    pending_hash: &str,
+) -> Option<portvakt_core::auth::session::SessionToken> {
+    let (previous, bound_to) = raw.rsplit_once('.')?;
+    (bound_to == pending_hash && !previous.is_empty())
+        .then(|| portvakt_core::auth::session::SessionToken::from_cookie(previous))
+}

@@ -154,12 +154,14 @@ pub async fn step_up_post(
         SameSite::Lax,
         None,
     );
+    // A browser-session cookie: it dies with the browser, and it only
+    // works with the pending session made here (see kept_session_value).
     let previous = cookies::build(
         &state.cookies,
         state.cookies.step_up,
-        user.token.as_str(),
+        &cookies::kept_session_value(&user.token, &token),
         SameSite::Strict,
-        Some(portvakt_core::auth::signin::PENDING_MFA_SECS),
+        None,
     );
     Ok(with_cookie(
         with_cookie(Redirect::to("/login/factor").into_response(), pending),

@@ -46,17 +46,28 @@ pub struct FactorQuery {
     sent: Option<String>,
 }
 
-/// Whether this pending session is a step-up from a full session of the
-/// same browser (the kept-aside cookie is there).
-fn is_step_up(state: &AppState, headers: &HeaderMap) -> bool {
-    cookies::read(headers, state.cookies.step_up).is_some()
+/// The session a step-up kept aside, if this browser's step-up cookie was
+/// made for this very pending session.
+fn kept_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    pending: &portvakt_core::store::SessionRecord,
+) -> Option<SessionToken> {
+    cookies::read(headers, state.cookies.step_up)
+        .and_then(|raw| cookies::kept_session_for(&raw, &pending.token_hash))
 }
 
-/// Where the person is and whether this is a step-up: what the factor
-/// page's first sentence depends on.
+/// Where the person is and the step-up cookie: what the factor page's
+/// first sentence depends on.
 pub struct Situation {
     ip: std::net::IpAddr,
-    step_up: bool,
+    headers: HeaderMap,
+}
+
+impl Situation {
+    fn is_step_up(&self, state: &AppState, step: &SecondFactorStep) -> bool {
+        kept_session(state, &self.headers, &step.0.session).is_some()
+    }
 }
 
 impl axum::extract::FromRequestParts<AppState> for Situation {
@@ -68,7 +79,7 @@ impl axum::extract::FromRequestParts<AppState> for Situation {
     ) -> Result<Self, Self::Rejection> {
         Ok(Self {
             ip: crate::http::extract::client_ip_of(parts, state),
-            step_up: is_step_up(state, &parts.headers),
+            headers: parts.headers.clone(),
         })
     }
 }
@@ -159,7 +170,7 @@ pub async fn factor_get(
     let page = PageContext {
         sent: q.sent.as_deref(),
         error: None,
-        step_up: is_step_up(&state, &headers),
+        step_up: kept_session(&state, &headers, &step.0.session).is_some(),
         ip: client.ip,
     };
     Ok(Html(render(&state, t, &csrf, &step, page).await?))
@@ -177,21 +188,24 @@ pub struct CodeForm {
     code: String,
 }
 
-/// Ends the session a step-up kept aside, if this browser holds one of
-/// `session`'s person, and gives the header that forgets it. Signing out,
-/// running out of tries and completing the step-up all end it: a live
-/// session must not outlast the person's "Logga ut" in a cookie.
+/// Ends the session a step-up kept aside for this pending `session`, and
+/// gives the header that forgets any step-up cookie. Completing the
+/// step-up and running out of tries end it: a live session must not
+/// outlast the attempt in a cookie. A failure to end it is logged, not
+/// returned: the person's own outcome (signed in, or signed out) stands,
+/// and the kept session still ends at its idle limit.
 pub(crate) async fn end_kept_session(
     state: &AppState,
     headers: &HeaderMap,
     session: &portvakt_core::store::SessionRecord,
-) -> Result<Option<axum::http::HeaderValue>, AppError> {
-    let Some(previous) = cookies::read(headers, state.cookies.step_up) else {
-        return Ok(None);
-    };
-    let previous = SessionToken::from_cookie(&previous);
-    state.auth.end_replaced_session(session, &previous).await?;
-    Ok(Some(clear_step_up(state)))
+) -> Option<axum::http::HeaderValue> {
+    cookies::read(headers, state.cookies.step_up)?;
+    if let Some(previous) = kept_session(state, headers, session) {
+        if let Err(e) = state.auth.end_replaced_session(session, &previous).await {
+            tracing::warn!(error = %e, "could not end the session a step-up kept aside");
+        }
+    }
+    Some(clear_step_up(state))
 }
 
 /// The second factor was accepted: the full session replaces the pending
@@ -202,7 +216,7 @@ pub(crate) async fn completed(
     token: &SessionToken,
     headers: &HeaderMap,
 ) -> Result<Response, AppError> {
-    let forget = end_kept_session(state, headers, &step.0.session).await?;
+    let forget = end_kept_session(state, headers, &step.0.session).await;
     let c = cookies::build(
         &state.cookies,
         state.cookies.session,
@@ -245,8 +259,8 @@ pub async fn cancel_post(
     step: SecondFactorStep,
     ValidForm(_): ValidForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    let previous =
-        cookies::read(&headers, state.cookies.step_up).map(|p| SessionToken::from_cookie(&p));
+    let had_cookie = cookies::read(&headers, state.cookies.step_up).is_some();
+    let previous = kept_session(&state, &headers, &step.0.session);
     let resumed = match &previous {
         Some(previous) => {
             state
@@ -271,9 +285,10 @@ pub async fn cancel_post(
         if session.is_empty() { Some(0) } else { None },
     );
     let resp = with_cookie(Redirect::to(to).into_response(), session);
-    Ok(match previous {
-        Some(_) => with_cookie(resp, clear_step_up(&state)),
-        None => resp,
+    Ok(if had_cookie {
+        with_cookie(resp, clear_step_up(&state))
+    } else {
+        resp
     })
 }
 
@@ -296,7 +311,7 @@ pub(crate) async fn attempt_over(
         clear,
     );
     Ok(
-        match end_kept_session(state, headers, &step.0.session).await? {
+        match end_kept_session(state, headers, &step.0.session).await {
             Some(h) => with_cookie(resp, h),
             None => resp,
         },
@@ -349,7 +364,7 @@ pub async fn factor_post(
     let page = PageContext {
         sent,
         error: Some(msg),
-        step_up: is_step_up(&state, &headers),
+        step_up: kept_session(&state, &headers, &step.0.session).is_some(),
         ip: client.ip,
     };
     let body = render(&state, t, &csrf, &step, page).await?;
@@ -402,14 +417,14 @@ pub async fn send_email_post(
             let page = PageContext {
                 sent,
                 error: Some(t.get(key).to_owned()),
-                step_up: here.step_up,
+                step_up: here.is_step_up(&state, &step),
                 ip: here.ip,
             };
             let body = render(&state, t, &csrf, &step, page).await?;
             Ok((StatusCode::TOO_MANY_REQUESTS, Html(body)).into_response())
         }
         Err(SendCodeError::NotFound) => Err(AppError::NotFound),
-        Err(SendCodeError::AttemptOver) => Ok(Redirect::to("/login").into_response()),
+        Err(SendCodeError::AttemptOver) => attempt_over(&state, &step, &here.headers).await,
         Err(SendCodeError::Store(e)) => Err(e.into()),
     }
 }

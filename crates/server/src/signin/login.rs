@@ -288,7 +288,7 @@ pub async fn logout_post(
     ValidForm(_): ValidForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     state.auth.sign_out(&user.token).await?;
-    let forget = super::factor::end_kept_session(&state, &headers, &user.session).await?;
+    let forget = super::factor::end_kept_session(&state, &headers, &user.session).await;
     let clear = cookies::build(
         &state.cookies,
         state.cookies.session,

@@ -134,6 +134,15 @@ pub async fn correct_post(
         affected: fix.affected.clone(),
         ..before
     };
+    // The record first: the correction is stored, and a failure to queue
+    // the team's mail must not leave it out of the audit trail.
+    let what = match (fix.title_changed, fix.affected_changed) {
+        (true, true) => "title,affected",
+        (true, false) => "title",
+        _ => "affected",
+    };
+    admin_events::record(&state, &user, &client, "incident.correct", &id, what).await;
+    crate::status::export::publish(&state, org.clone());
     crate::status::notify::notify_team(
         &*state.store,
         org,
@@ -143,13 +152,6 @@ pub async fn correct_post(
         state.clock.now(),
     )
     .await?;
-    crate::status::export::publish(&state, org.clone());
-    let what = match (fix.title_changed, fix.affected_changed) {
-        (true, true) => "title,affected",
-        (true, false) => "title",
-        _ => "affected",
-    };
-    admin_events::record(&state, &user, &client, "incident.correct", &id, what).await;
     Ok(Redirect::to("/admin/status?done=corrected").into_response())
 }
 
@@ -198,12 +200,12 @@ mod tests {
         assert_eq!(u.phase, Phase::Identified, "the phase stays");
         assert_eq!(
             u.body,
-            "Rubriken ändrad från ”Avbrott i telefonin” till ”Avbrott i lärplattformen”.\n\
+            "Rubriken ändrad till ”Avbrott i lärplattformen”.\n\
              Berörda tjänster ändrade från Telefoni (Större avbrott) till Lärplattform (Delvis avbrott)."
         );
         assert_eq!(
             u.body_en,
-            "Title changed from “Avbrott i telefonin” to “Learning platform down”.\n\
+            "Title changed to “Learning platform down”.\n\
              Affected services changed from Telefoni (Major outage) to Lärplattform (Partial outage)."
         );
     }

@@ -593,7 +593,7 @@ async fn the_team_hears_of_incidents_and_the_emergency_list_gets_messages_by_smt
     let start = std::time::Instant::now();
     loop {
         let page = sara.get("/admin/status").await.body;
-        if page.contains("<td>3/3</td>") && page.contains("<td>2/2</td>") {
+        if page.contains(">3/3</td>") && page.contains(">2/2</td>") {
             break;
         }
         assert!(start.elapsed().as_secs() < 15, "{page}");

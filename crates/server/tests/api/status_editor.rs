@@ -256,8 +256,7 @@ async fn a_published_incidents_title_and_services_are_corrected_on_the_record() 
 
     let public = app.client().get("/status").await.body;
     assert!(public.contains("<h3>Avbrott i lärplattformen</h3>"));
-    assert!(public
-        .contains("Rubriken ändrad från ”Avbrott i e-posten” till ”Avbrott i lärplattformen”."));
+    assert!(public.contains("Rubriken ändrad till ”Avbrott i lärplattformen”."));
     assert!(public.contains(
         "Berörda tjänster ändrade från E-post (Större avbrott) till Lärplattform (Större avbrott)."
     ));
@@ -269,7 +268,7 @@ async fn a_published_incidents_title_and_services_are_corrected_on_the_record() 
     assert!(incident["updates"][0]["body_en"]
         .as_str()
         .unwrap()
-        .starts_with("Title changed from “E-mail down” to “Learning platform down”."));
+        .starts_with("Title changed to “Learning platform down”."));
     let states: Vec<(String, String)> = json["components"]
         .as_array()
         .unwrap()
@@ -284,7 +283,11 @@ async fn a_published_incidents_title_and_services_are_corrected_on_the_record() 
     assert!(states.contains(&("larplattform".into(), "major_outage".into())));
     assert!(states.contains(&("e-post".into(), "operational".into())));
     let feed = app.client().get("/status/exempelkommun.atom").await.body;
-    assert!(feed.contains("Rubriken ändrad från"), "{feed}");
+    assert!(feed.contains("Rubriken ändrad till"), "{feed}");
+    assert!(
+        !feed.contains("Avbrott i e-posten”"),
+        "the old title is not republished: {feed}"
+    );
 
     let events = app.store.admin_events(&org.id, 10).await.unwrap();
     let e = &events[0];

@@ -380,3 +380,57 @@ async fn running_out_of_tries_in_a_step_up_ends_the_kept_session_too() {
         .unwrap();
     assert!(live.is_empty(), "{live:?}");
 }
+
+/// A step-up cookie left behind (the browser closed in the middle of a
+/// step-up keeps it on disk) is bound to that step-up's pending session: a
+/// later sign-in of the same person with only the password, from outside,
+/// cannot cancel its way into the kept full session.
+#[tokio::test]
+async fn a_left_behind_step_up_cookie_does_not_complete_another_sign_in() {
+    use reqwest::cookie::CookieStore;
+    let app = spawn_app().await;
+    give_anna(&app, FactorKind::Totp, Some(SECRET), None).await;
+    let base: reqwest::Url = app.url("/").parse().unwrap();
+    let client_with = |jar: std::sync::Arc<reqwest::cookie::Jar>, ip: Option<&str>| {
+        let mut h = reqwest::header::HeaderMap::new();
+        if let Some(ip) = ip {
+            h.insert("x-forwarded-for", ip.parse().unwrap());
+        }
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_provider(jar)
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(h)
+                .build()
+                .unwrap(),
+            base: app.url(""),
+        }
+    };
+    let first_jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let victim = client_with(first_jar.clone(), None);
+    victim.sign_in(ANNA, ANNA_PW).await;
+    victim.post_form("/step-up", &[]).await;
+    let cookies = first_jar.cookies(&base).unwrap();
+    let left = cookies
+        .to_str()
+        .unwrap()
+        .split("; ")
+        .find(|c| c.starts_with("portvakt-stepup="))
+        .unwrap()
+        .to_owned();
+
+    // Someone with the password, in the same browser after it was closed
+    // (only the step-up cookie survives), from outside.
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    jar.add_cookie_str(&left, &base);
+    let other = client_with(jar, Some(OUTSIDE));
+    assert_eq!(
+        other.sign_in(ANNA, ANNA_PW).await.location.as_deref(),
+        Some("/login/factor")
+    );
+    let page = other.get("/login/factor").await;
+    assert!(page.body.contains("utanför kommunens nät"), "not a step-up");
+    let r = other.post_form("/login/factor/cancel", &[]).await;
+    assert_eq!(r.location.as_deref(), Some("/login"));
+    assert_eq!(other.get("/").await.status, 303, "no session came of it");
+}

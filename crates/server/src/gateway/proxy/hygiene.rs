@@ -116,6 +116,7 @@ pub fn is_our_cookie(names: &CookieNames, name: &[u8]) -> bool {
             names.return_to,
             names.apps,
             names.apps_state,
+            names.step_up,
         ]
         .iter()
         .any(|o| o.eq_ignore_ascii_case(&n))
