@@ -29,7 +29,13 @@ pub async fn settings_get(
         Some("added") => Some("settings.added"),
         Some("removed") => Some("settings.removed"),
         Some("language") => Some("settings.language_saved"),
-        _ if q.r#continue.is_some() => Some("settings.reauthed"),
+        _ if matches!(
+            q.r#continue.as_deref(),
+            Some("app" | "sms" | "email" | "passkey" | "remove")
+        ) =>
+        {
+            Some("settings.reauthed")
+        }
         _ => None,
     };
     Ok(Html(
