@@ -31,6 +31,28 @@ async fn give_anna(app: &TestApp, kind: FactorKind, secret: Option<&str>, to: Op
         .unwrap();
 }
 
+/// A browser whose cookie jar the test can fill and read, seen from `ip`
+/// (as a trusted proxy reports it) or from loopback (inside).
+fn browser_with(
+    app: &TestApp,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
+    ip: Option<&str>,
+) -> Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    if let Some(ip) = ip {
+        h.insert("x-forwarded-for", ip.parse().unwrap());
+    }
+    Client {
+        http: reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(h)
+            .build()
+            .unwrap(),
+        base: app.url(""),
+    }
+}
+
 fn with_email(sink: &Sink) -> String {
     format!(
         "[email]\nsmtp_url = \"smtp://127.0.0.1:{}\"\nfrom = \"Portvakt <portvakt@exempelkommun.se>\"\n",
@@ -186,17 +208,7 @@ async fn a_cancel_never_hands_back_someone_elses_session() {
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let base: reqwest::Url = app.url("/").parse().unwrap();
     jar.add_cookie_str(&format!("portvakt-stepup={sara_token}"), &base);
-    let mut h = reqwest::header::HeaderMap::new();
-    h.insert("x-forwarded-for", OUTSIDE.parse().unwrap());
-    let anna = Client {
-        http: reqwest::Client::builder()
-            .cookie_provider(jar)
-            .redirect(reqwest::redirect::Policy::none())
-            .default_headers(h)
-            .build()
-            .unwrap(),
-        base: app.url(""),
-    };
+    let anna = browser_with(&app, jar, Some(OUTSIDE));
     assert_eq!(
         anna.sign_in(ANNA, ANNA_PW).await.location.as_deref(),
         Some("/login/factor")
@@ -391,23 +403,8 @@ async fn a_left_behind_step_up_cookie_does_not_complete_another_sign_in() {
     let app = spawn_app().await;
     give_anna(&app, FactorKind::Totp, Some(SECRET), None).await;
     let base: reqwest::Url = app.url("/").parse().unwrap();
-    let client_with = |jar: std::sync::Arc<reqwest::cookie::Jar>, ip: Option<&str>| {
-        let mut h = reqwest::header::HeaderMap::new();
-        if let Some(ip) = ip {
-            h.insert("x-forwarded-for", ip.parse().unwrap());
-        }
-        Client {
-            http: reqwest::Client::builder()
-                .cookie_provider(jar)
-                .redirect(reqwest::redirect::Policy::none())
-                .default_headers(h)
-                .build()
-                .unwrap(),
-            base: app.url(""),
-        }
-    };
     let first_jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    let victim = client_with(first_jar.clone(), None);
+    let victim = browser_with(&app, first_jar.clone(), None);
     victim.sign_in(ANNA, ANNA_PW).await;
     victim.post_form("/step-up", &[]).await;
     let cookies = first_jar.cookies(&base).unwrap();
@@ -423,7 +420,7 @@ async fn a_left_behind_step_up_cookie_does_not_complete_another_sign_in() {
     // (only the step-up cookie survives), from outside.
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     jar.add_cookie_str(&left, &base);
-    let other = client_with(jar, Some(OUTSIDE));
+    let other = browser_with(&app, jar, Some(OUTSIDE));
     assert_eq!(
         other.sign_in(ANNA, ANNA_PW).await.location.as_deref(),
         Some("/login/factor")
