@@ -22,7 +22,7 @@ const NOT_PAGES = (path) =>
 
 function getRoutes() {
   const out = execFileSync(env.demo.bin, ['routes', '--json']).toString();
-  return JSON.parse(out).filter((r) => r.method === 'GET' && !NOT_PAGES(r.path)).map((r) => r.path);
+  return JSON.parse(out).filter((r) => r.method === 'GET' && r.surface !== 'api' && !NOT_PAGES(r.path)).map((r) => r.path);
 }
 
 /** Checks one page at every width; `url` is reloaded at each. */

@@ -66,3 +66,6 @@ id_type!(
 id_type!(
     /// A registered second factor.
     FactorId, "fac_");
+id_type!(
+    /// An app registered as an OpenID client (its row; apps send `client_id`).
+    ClientRowId, "cli_");

@@ -12,6 +12,7 @@ pub mod error;
 pub mod forward;
 pub mod handoff;
 pub mod ids;
+pub mod oidc;
 pub mod probe;
 pub mod return_url;
 pub mod status;

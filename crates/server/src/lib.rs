@@ -13,6 +13,7 @@ pub mod cli;
 pub mod gateway;
 pub mod http;
 pub mod messaging;
+pub mod oidc;
 pub mod portal;
 pub mod provisioning;
 pub mod signin;

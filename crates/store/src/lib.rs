@@ -17,6 +17,8 @@ mod events;
 mod factors;
 pub mod files;
 mod handoff;
+mod oidc_clients;
+mod oidc_keys;
 mod organisations;
 mod outbox;
 mod probes;

@@ -137,6 +137,7 @@ impl ProvisioningStore for SqlStore {
             .collect::<Result<Vec<_>, StoreError>>()?;
 
         let probes = self.probes(Some(&org.id)).await?;
+        let clients = crate::oidc_clients::clients_in(&self.pool, &org.id).await?;
         Ok(OrgSnapshot {
             organisation: Some(org),
             groups,
@@ -154,6 +155,7 @@ impl ProvisioningStore for SqlStore {
                     spec: p.spec,
                 })
                 .collect(),
+            clients,
         })
     }
 
@@ -252,6 +254,12 @@ async fn apply_one(
                     ).bind(org.as_str()).bind(kind).bind(a).bind(i64::try_from(i).unwrap_or(i64::MAX))).await?;
                 }
             }
+        }
+        Change::PutClient { org, client, .. } => {
+            crate::oidc_clients::put(tx, org, client).await?;
+        }
+        Change::RemoveClient { org, id } => {
+            crate::oidc_clients::remove(tx, org, id).await?;
         }
         Change::PutProbes { org, probes } => {
             exec(

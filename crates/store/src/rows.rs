@@ -57,7 +57,16 @@ pub(crate) const SERVICE_COLS: &str =
 /// that no longer parses is corrupt (never silently dropped: dropping a
 /// zone or method would widen a rule).
 fn access(row: &AnyRow) -> Result<ServiceAccess, StoreError> {
-    let corrupt = |what: &str| StoreError::Corrupt(format!("service {what}"));
+    Ok(ServiceAccess {
+        host: get(row, "host")?,
+        upstream: get(row, "upstream")?,
+        ..rule_access(row)?
+    })
+}
+
+/// The zones, methods and opening hours of a rule (services, clients).
+pub(crate) fn rule_access(row: &AnyRow) -> Result<ServiceAccess, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("access rule {what}"));
     let zones = get::<Option<String>>(row, "zones")?
         .map(|z| {
             z.split(',')
@@ -83,8 +92,8 @@ fn access(row: &AnyRow) -> Result<ServiceAccess, StoreError> {
         zones,
         methods,
         open,
-        host: get(row, "host")?,
-        upstream: get(row, "upstream")?,
+        host: None,
+        upstream: None,
     })
 }
 

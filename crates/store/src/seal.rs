@@ -42,19 +42,39 @@ impl Sealer {
     /// # Errors
     /// Only if the cipher fails (it does not for these sizes).
     pub fn seal(&self, user: &UserId, plain: &str) -> StoreResult<String> {
-        let Some(cipher) = &self.0 else {
+        if self.0.is_none() {
             return Ok(plain.to_owned());
+        }
+        self.seal_bytes(&Self::aad(user), plain.as_bytes())
+    }
+
+    /// # Errors
+    /// A sealed value without the key, or one that does not open with it
+    /// (wrong key, tampered, or moved to another user).
+    pub fn open(&self, user: &UserId, stored: &str) -> StoreResult<String> {
+        if !stored.starts_with(PREFIX) {
+            return Ok(stored.to_owned());
+        }
+        let plain = self.open_bytes(&Self::aad(user), stored)?;
+        String::from_utf8(plain).map_err(|_| {
+            StoreError::Corrupt("a factor secret does not open with the configured key".into())
+        })
+    }
+
+    /// Seals `plain` bound to `aad`. Unlike [`Sealer::seal`], refuses to
+    /// work without a key: callers store the result only sealed.
+    ///
+    /// # Errors
+    /// No key configured, or the cipher fails.
+    pub fn seal_bytes(&self, aad: &[u8], plain: &[u8]) -> StoreResult<String> {
+        let Some(cipher) = &self.0 else {
+            return Err(StoreError::Backend(
+                "a secret_key_file is needed to store this secret".into(),
+            ));
         };
         let nonce = Nonce::generate();
-        let aad = Self::aad(user);
         let sealed = cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plain.as_bytes(),
-                    aad: &aad,
-                },
-            )
+            .encrypt(&nonce, Payload { msg: plain, aad })
             .map_err(|_| StoreError::Backend("sealing a secret failed".into()))?;
         let mut raw = nonce.to_vec();
         raw.extend_from_slice(&sealed);
@@ -64,20 +84,17 @@ impl Sealer {
         ))
     }
 
+    /// Opens a value sealed by [`Sealer::seal_bytes`] with the same `aad`.
+    ///
     /// # Errors
-    /// A sealed value without the key, or one that does not open with it
-    /// (wrong key, tampered, or moved to another user).
-    pub fn open(&self, user: &UserId, stored: &str) -> StoreResult<String> {
-        let Some(b64) = stored.strip_prefix(PREFIX) else {
-            return Ok(stored.to_owned());
-        };
-        let cipher = self.0.as_ref().ok_or_else(|| {
-            StoreError::Corrupt(
-                "a factor secret is sealed but no secret_key_file is configured".into(),
-            )
-        })?;
+    /// Not sealed, no key, wrong key, tampered, or a different `aad`.
+    pub fn open_bytes(&self, aad: &[u8], stored: &str) -> StoreResult<Vec<u8>> {
         let bad =
-            || StoreError::Corrupt("a factor secret does not open with the configured key".into());
+            || StoreError::Corrupt("a sealed secret does not open with the configured key".into());
+        let b64 = stored.strip_prefix(PREFIX).ok_or_else(bad)?;
+        let cipher = self.0.as_ref().ok_or_else(|| {
+            StoreError::Corrupt("a secret is sealed but no secret_key_file is configured".into())
+        })?;
         let raw = base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(b64)
             .map_err(|_| bad())?;
@@ -86,17 +103,9 @@ impl Sealer {
         }
         let (nonce, body) = raw.split_at(NONCE_LEN);
         let nonce = Nonce::try_from(nonce).map_err(|_| bad())?;
-        let aad = Self::aad(user);
-        let plain = cipher
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: body,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| bad())?;
-        String::from_utf8(plain).map_err(|_| bad())
+        cipher
+            .decrypt(&nonce, Payload { msg: body, aad })
+            .map_err(|_| bad())
     }
 }
 
@@ -159,8 +168,9 @@ impl SqlStore {
                 .await
                 .map_err(db_err)?;
         }
+        let keys = crate::oidc_keys::reseal(&mut tx, &self.sealer, new).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
+        Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX) + keys)
     }
 }
 

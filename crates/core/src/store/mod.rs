@@ -13,6 +13,8 @@ mod coordination;
 mod events;
 mod factors;
 mod handoff;
+mod oidc_clients;
+mod oidc_keys;
 mod organisations;
 mod outbox;
 mod probes;
@@ -28,6 +30,8 @@ pub use coordination::{CoordinationStore, Lead};
 pub use events::{AdminEvent, EventResult, EventStore, SignInEvent, SignInMethod};
 pub use factors::{Factor, FactorKind, FactorStore};
 pub use handoff::{AppsTicket, HandoffStore, SessionLink};
+pub use oidc_clients::OidcClientStore;
+pub use oidc_keys::{OidcKeyStore, StoredSigningKey};
 pub use organisations::{OrgStore, Organisation};
 pub use outbox::{BatchReport, Channel, OutboxMessage, OutboxStore};
 pub use probes::ProbeStore;
@@ -58,6 +62,8 @@ pub trait Store:
     + ProbeStore
     + ProvisioningStore
     + HandoffStore
+    + OidcKeyStore
+    + OidcClientStore
     + Send
     + Sync
     + 'static
@@ -79,6 +85,8 @@ impl<T> Store for T where
         + ProbeStore
         + ProvisioningStore
         + HandoffStore
+        + OidcKeyStore
+        + OidcClientStore
         + Send
         + Sync
         + 'static

@@ -6,6 +6,7 @@ mod challenges;
 mod events;
 mod factors;
 mod handoff;
+mod oidc;
 mod outbox;
 mod probes;
 mod provisioning;
@@ -33,6 +34,7 @@ fn slug(s: &str) -> Slug {
 pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
     let groups: BTreeSet<Slug> = [slug("staff")].into();
     DesiredOrganisation {
+        clients: Vec::new(),
         slug: slug(org_slug),
         name: format!("Org {canary}"),
         mfa_policy: crate::domain::MfaPolicy::OutsideInternal,
@@ -140,5 +142,6 @@ pub async fn run_all(store: Arc<dyn Store>) {
     users::a_users_language_is_theirs(&*store).await;
     probes::probe_states_and_days(&*store).await;
     handoff::apps_tickets_are_single_use_and_links_expire(store.clone()).await;
+    oidc::signing_keys_are_sealed_scoped_and_rotated(store.clone()).await;
     store.integrity_check().await.expect("integrity check");
 }

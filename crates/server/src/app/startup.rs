@@ -85,6 +85,9 @@ pub fn build_state(
         senders,
         verify: Arc::new(VerifyCache::new(std::time::Duration::from_secs(1))),
         upstreams: crate::gateway::proxy::client(),
+        oidc: Arc::new(crate::oidc::issuers::Issuers::new(
+            std::time::Duration::from_secs(1),
+        )),
     }))
 }
 
@@ -111,11 +114,21 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(state.clone());
+    // The OpenID provider's machine endpoints: called by apps, not
+    // browsers' forms, so no CSRF form token and no page headers; their
+    // own small body limit.
+    let api = router::api_router()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::api_layer,
+        ))
+        .layer(DefaultBodyLimit::max(16 * 1024));
     Router::new()
         .route(
             "/auth/verify",
             axum::routing::get(crate::gateway::verify::verify),
         )
+        .merge(api)
         .fallback_service(pages)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -225,6 +238,10 @@ impl Application {
             }));
         }
         workers.extend(crate::status::probes::runner::spawn(self.state.clone()));
+        let state = self.state.clone();
+        workers.push(tokio::spawn(async move {
+            crate::oidc::prepare_keys(&state).await;
+        }));
         let config = self.state.config.clone();
         crate::app::listener::serve(
             self.listener,

@@ -38,6 +38,8 @@ pub struct AppStateInner {
     pub verify: Arc<crate::gateway::verify_cache::VerifyCache>,
     /// Pooled connections to the apps the built-in proxy publishes.
     pub upstreams: crate::gateway::proxy::Upstreams,
+    /// Each organisation's OpenID issuer: documents and parsed keys.
+    pub oidc: Arc<crate::oidc::issuers::Issuers>,
 }
 
 /// Cookie names: `__Host-` prefixed in production, so a sibling subdomain

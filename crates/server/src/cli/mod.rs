@@ -363,25 +363,40 @@ async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
 
 fn routes_listing(json: bool) -> String {
     use crate::http::router::{route_table, Access};
-    let rows: Vec<(&str, &str, String)> = route_table()
+    let rows: Vec<(&str, &str, String, bool)> = route_table()
         .into_iter()
         .map(|r| {
             let access = match r.access {
                 Access::Public => "public".to_owned(),
                 Access::SignedIn => "signed_in".to_owned(),
+                Access::Client => "oauth_client".to_owned(),
                 Access::Role(role) => format!("role:{}", role.as_str()),
             };
-            (r.method, r.path, access)
+            (r.method, r.path, access, r.api)
         })
         .collect();
     if json {
         let list: Vec<serde_json::Value> = rows
             .iter()
-            .map(|(m, p, a)| serde_json::json!({ "method": m, "path": p, "access": a }))
+            .map(|(m, p, a, api)| {
+                serde_json::json!({
+                    "method": m,
+                    "path": p,
+                    "access": a,
+                    "surface": if *api { "api" } else { "page" },
+                })
+            })
             .collect();
         return format!("{}\n", serde_json::Value::Array(list));
     }
     rows.iter()
-        .map(|(m, p, a)| format!("{m:<6} {p:<45} {a}\n"))
+        .map(|(m, p, a, api)| {
+            let a = if *api {
+                format!("{a} (api)")
+            } else {
+                a.clone()
+            };
+            format!("{m:<6} {p:<45} {a}\n")
+        })
         .collect()
 }

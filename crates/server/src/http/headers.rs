@@ -56,6 +56,34 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     resp
 }
 
+/// Headers on the machine endpoints (the OpenID provider's): nothing a
+/// browser renders, so no CSP or frame rules, but never sniffed and never
+/// cached unless the endpoint says so (discovery and the JWK Set do);
+/// `Pragma` for old caches, as RFC 6749 §5.1 asks of token responses.
+pub async fn api_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    Metrics::inc(&state.metrics.http_requests);
+    let mut resp = next.run(req).await;
+    if resp.status().is_server_error() {
+        Metrics::inc(&state.metrics.http_server_errors);
+    }
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    }
+    if state.cookies.secure {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    resp
+}
+
 /// Header values from user data: control characters dropped; UTF-8 is
 /// sent as is (nginx, Traefik and Caddy pass such bytes through).
 pub(crate) fn header_value(s: &str) -> HeaderValue {

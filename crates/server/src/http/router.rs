@@ -21,6 +21,9 @@ use portvakt_core::domain::Role;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Public,
+    /// An OAuth client authenticates itself in the request (the OpenID
+    /// provider's token endpoints); anyone else gets `invalid_client`.
+    Client,
     SignedIn,
     Role(Role),
 }
@@ -31,11 +34,15 @@ pub struct RouteInfo {
     /// Path with `{param}` placeholders.
     pub path: &'static str,
     pub access: Access,
+    /// A machine endpoint (the OpenID provider's): routed before the page
+    /// layers, so no CSRF form token, no page headers, no cookies.
+    pub api: bool,
 }
 
 struct Entry {
     path: &'static str,
     access: Access,
+    api: bool,
     handlers: MethodRouter<AppState>,
 }
 
@@ -53,10 +60,34 @@ impl Routes {
     /// test holds it to.
     #[must_use]
     pub fn add(
+        self,
+        methods: &[&'static str],
+        path: &'static str,
+        access: Access,
+        handlers: MethodRouter<AppState>,
+    ) -> Self {
+        self.record(methods, path, access, false, handlers)
+    }
+
+    /// Records a machine endpoint (see [`RouteInfo::api`]). Its path must
+    /// not also be a page's: the two surfaces are separate routers.
+    #[must_use]
+    pub fn add_api(
+        self,
+        methods: &[&'static str],
+        path: &'static str,
+        access: Access,
+        handlers: MethodRouter<AppState>,
+    ) -> Self {
+        self.record(methods, path, access, true, handlers)
+    }
+
+    fn record(
         mut self,
         methods: &[&'static str],
         path: &'static str,
         access: Access,
+        api: bool,
         handlers: MethodRouter<AppState>,
     ) -> Self {
         for method in methods {
@@ -64,11 +95,13 @@ impl Routes {
                 method,
                 path,
                 access,
+                api,
             });
         }
         self.entries.push(Entry {
             path,
             access,
+            api,
             handlers,
         });
         self
@@ -76,7 +109,7 @@ impl Routes {
 }
 
 fn build() -> Routes {
-    let capabilities: [fn(Routes) -> Routes; 8] = [
+    let capabilities: [fn(Routes) -> Routes; 9] = [
         crate::app::routes,
         crate::http::routes,
         crate::gateway::routes,
@@ -85,6 +118,7 @@ fn build() -> Routes {
         crate::portal::routes,
         crate::status::routes,
         crate::admin::routes,
+        crate::oidc::routes,
     ];
     capabilities
         .into_iter()
@@ -97,11 +131,21 @@ pub fn route_table() -> Vec<RouteInfo> {
     build().table
 }
 
-/// The application's routes, each role-restricted one behind its gate.
+/// The machine endpoints (see [`RouteInfo::api`]).
+pub fn api_router() -> Router<AppState> {
+    build()
+        .entries
+        .into_iter()
+        .filter(|e| e.api)
+        .fold(Router::new(), |router, e| router.route(e.path, e.handlers))
+}
+
+/// The application's pages, each role-restricted one behind its gate.
 pub fn router(state: &AppState) -> Router<AppState> {
     build()
         .entries
         .into_iter()
+        .filter(|e| !e.api)
         .fold(Router::new(), |router, e| {
             let handlers = match e.access {
                 Access::Role(role) => e.handlers.route_layer(from_fn_with_state(
@@ -110,7 +154,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
                         role_gate(role, user, req, next)
                     },
                 )),
-                Access::Public | Access::SignedIn => e.handlers,
+                Access::Public | Access::SignedIn | Access::Client => e.handlers,
             };
             router.route(e.path, handlers)
         })

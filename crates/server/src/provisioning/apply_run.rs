@@ -22,10 +22,26 @@ pub async fn apply(
         let snapshot = store.snapshot(&o.slug).await?;
         planned.extend(plan(o, &snapshot, now));
     }
-    let descriptions = planned.iter().map(|p| p.description.clone()).collect();
+    let mut descriptions: Vec<String> = planned.iter().map(|p| p.description.clone()).collect();
     if dry_run || planned.is_empty() {
         return Ok(descriptions);
     }
+    // Generated client secrets are shown once, after they are stored;
+    // only their hashes are kept.
+    let secrets: Vec<String> = planned
+        .iter()
+        .filter_map(|p| match &p.change {
+            Change::PutClient {
+                client,
+                new_secret: Some(secret),
+                ..
+            } => Some(format!(
+                "secret of client {} (shown only now; put it in the app's settings): {secret}",
+                client.client_id
+            )),
+            _ => None,
+        })
+        .collect();
     let mut changes = Vec::with_capacity(planned.len());
     for p in planned {
         changes.push(match p.change {
@@ -51,5 +67,6 @@ pub async fn apply(
         });
     }
     store.apply_changes(&changes).await?;
+    descriptions.extend(secrets);
     Ok(descriptions)
 }

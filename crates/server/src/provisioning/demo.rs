@@ -230,6 +230,7 @@ pub async fn organisation(
         });
     }
     Ok(DesiredOrganisation {
+        clients: Vec::new(),
         slug: slug(ORG)?,
         name: "Exempelkommun".into(),
         mfa_policy: MfaPolicy::OutsideInternal,

@@ -58,8 +58,13 @@ pub fn test_config(db_url: &str, extra: &str) -> Config {
     } else {
         "[password]\nmemory_kib = 64\niterations = 1\nparallelism = 1\n"
     };
+    let listen = if extra.contains("listen =") {
+        ""
+    } else {
+        "listen = \"127.0.0.1:0\"\n"
+    };
     let text = format!(
-        "listen = \"127.0.0.1:0\"\ndatabase_url = \"{db_url}\"\ndev_mode = true\n\
+        "{listen}database_url = \"{db_url}\"\ndev_mode = true\n\
          default_organisation = \"exempelkommun\"\n\
          {proxies}{extra}\n{password}"
     );

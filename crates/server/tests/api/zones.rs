@@ -21,6 +21,7 @@ async fn zone_org(app: &TestApp) {
             cidrs: ZoneCidrs::parse(&["10.10.0.0/16", "2001:db8:10::/48"]).unwrap(),
         }],
         services: vec![],
+        clients: vec![],
         components: vec![],
         emergency_team: vec![],
         emergency_list: vec![],

@@ -9,8 +9,8 @@ mod tests;
 
 pub use key_file::{read_key_file, write_key_file};
 pub use sections::{
-    EmailConfig, FactorsConfig, ForwardAuthConfig, LockoutConfig, PasskeysConfig, PasswordConfig,
-    SessionConfig, SmsConfig, StatusConfig,
+    EmailConfig, FactorsConfig, ForwardAuthConfig, LockoutConfig, OidcConfig, PasskeysConfig,
+    PasswordConfig, SessionConfig, SmsConfig, StatusConfig,
 };
 
 use ipnet::IpNet;
@@ -69,6 +69,8 @@ pub struct Config {
     pub passkeys: Option<PasskeysConfig>,
     #[serde(default)]
     pub forward_auth: Option<ForwardAuthConfig>,
+    #[serde(default)]
+    pub oidc: Option<OidcConfig>,
     #[serde(default)]
     pub status: StatusConfig,
     #[serde(default)]
@@ -183,6 +185,14 @@ impl Config {
         }
         if let Some(p) = &self.passkeys {
             p.relying_party()?;
+        }
+        if let Some(o) = &self.oidc {
+            o.validate()?;
+            if self.secret_key_file.is_none() {
+                return Err(
+                    "oidc: needs secret_key_file (signing keys are stored only sealed)".into(),
+                );
+            }
         }
         if let Some(f) = &self.forward_auth {
             let portal =

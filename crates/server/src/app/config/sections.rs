@@ -264,3 +264,60 @@ impl Default for LockoutConfig {
         }
     }
 }
+
+/// The OpenID Connect provider (issue 13). Absent: off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// Portvakt's public address as apps reach it
+    /// (`https://portal.exempelkommun.se`); each organisation's issuer is
+    /// `{issuer_base}/oidc/{organisation}`. Never derived from the
+    /// request's `Host`, so a forged header cannot change the issuer.
+    pub issuer_base: String,
+    /// Lifetime of access tokens (JWT, RFC 9068), 1–60 minutes.
+    #[serde(default = "default_access_token_minutes")]
+    pub access_token_minutes: u32,
+}
+
+fn default_access_token_minutes() -> u32 {
+    5
+}
+
+impl OidcConfig {
+    /// `https://`, or `http://` to a loopback host (tests, the demo); no
+    /// query, fragment or credentials.
+    ///
+    /// # Errors
+    /// The message names the key and the rule.
+    pub fn validate(&self) -> Result<(), String> {
+        let url = Url::parse(&self.issuer_base).map_err(|e| format!("oidc.issuer_base: {e}"))?;
+        let host = url.host_str().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+            return Err(
+                "oidc.issuer_base: must be https:// (http:// only for a loopback address)".into(),
+            );
+        }
+        if url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err("oidc.issuer_base: no query, fragment or user name".into());
+        }
+        if !(1..=60).contains(&self.access_token_minutes) {
+            return Err("oidc.access_token_minutes: must be between 1 and 60".into());
+        }
+        Ok(())
+    }
+
+    /// The base without a trailing slash.
+    #[must_use]
+    pub fn base(&self) -> &str {
+        self.issuer_base.trim_end_matches('/')
+    }
+}

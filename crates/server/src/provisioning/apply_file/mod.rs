@@ -3,6 +3,7 @@
 //! once, and nothing is written unless the whole file is valid.
 
 mod access;
+mod clients;
 mod organisation;
 mod probes;
 mod raw;

@@ -320,7 +320,10 @@ pub(super) fn check_org(
             out
         }
     };
+    let mut refs = |c: &mut Checker, list: &[S<String>], field: &str| group_refs(c, list, field);
+    let clients = super::clients::clients(c, &o.client, f, &mut refs, &zone_slugs);
     Some(DesiredOrganisation {
+        clients,
         sms_country_codes,
         status_contact,
         emergency_team,

@@ -44,6 +44,45 @@ pub(super) struct RawOrg {
     /// Country codes whose mobile numbers may receive SMS codes (`["+46"]`).
     #[serde(default)]
     pub(super) sms_country_codes: Option<Vec<S<String>>>,
+    /// Apps that sign their users in through the OpenID provider.
+    #[serde(default)]
+    pub(super) client: Vec<RawClient>,
+}
+
+/// `[[organisation.client]]`: an app of the organisation's OpenID provider.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawClient {
+    pub(super) client_id: S<String>,
+    pub(super) name: S<String>,
+    /// "confidential" (default) or "public".
+    #[serde(default)]
+    pub(super) kind: Option<S<String>>,
+    #[serde(default)]
+    pub(super) redirect_uris: Vec<S<String>>,
+    /// Default: authorization_code and refresh_token.
+    #[serde(default)]
+    pub(super) grants: Option<Vec<S<String>>>,
+    /// Default: openid, profile, email.
+    #[serde(default)]
+    pub(super) scopes: Option<Vec<S<String>>>,
+    #[serde(default)]
+    pub(super) audience: Option<S<String>>,
+    /// "ES256" (default) or "RS256".
+    #[serde(default)]
+    pub(super) signing_alg: Option<S<String>>,
+    #[serde(default)]
+    pub(super) first_party: bool,
+    #[serde(default)]
+    pub(super) client_secret_hash: Option<S<String>>,
+    #[serde(default)]
+    pub(super) groups: Vec<S<String>>,
+    #[serde(default)]
+    pub(super) zones: Option<Vec<S<String>>>,
+    #[serde(default)]
+    pub(super) methods: Option<Vec<S<String>>>,
+    #[serde(default)]
+    pub(super) open: Vec<S<String>>,
 }
 
 #[derive(Deserialize)]

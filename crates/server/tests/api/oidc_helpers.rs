@@ -1,0 +1,157 @@
+//! Spawning Portvakt with its OpenID provider on: a known port (the issuer
+//! must name it), a sealing key in a file and in the store.
+
+use crate::helpers::{free_port, spawn_store, TempDir, TestApp};
+use portvakt_store::SqlStore;
+use std::sync::Arc;
+
+pub const ORG: &str = "exempelkommun";
+
+pub struct OidcApp {
+    pub app: TestApp,
+    pub issuer: String,
+}
+
+/// Portvakt with `[oidc]` on, the demo organisation applied, and `extra`
+/// TOML appended to the config.
+pub async fn spawn_oidc(extra: &str) -> OidcApp {
+    let dir = TempDir::new();
+    spawn_oidc_in(dir, extra).await
+}
+
+pub async fn spawn_oidc_in(dir: TempDir, extra: &str) -> OidcApp {
+    let port = free_port();
+    let key_path = dir.0.join("secret.key");
+    if !key_path.exists() {
+        portvakt_server::app::config::write_key_file(&key_path).unwrap();
+    }
+    let key = portvakt_server::app::config::read_key_file(&key_path).unwrap();
+    let url = format!("sqlite://{}", dir.0.join("t.db").display());
+    let store = Arc::new(SqlStore::connect(&url).await.unwrap().with_secret_key(&key));
+    let config = format!(
+        "listen = \"127.0.0.1:{port}\"\nsecret_key_file = \"{}\"\n{extra}\n\
+         [oidc]\nissuer_base = \"http://127.0.0.1:{port}\"\n",
+        key_path.display()
+    );
+    let app = spawn_store(store, &url, &config, dir).await;
+    OidcApp {
+        issuer: format!("http://127.0.0.1:{port}/oidc/{ORG}"),
+        app,
+    }
+}
+
+impl OidcApp {
+    pub async fn get_json(
+        &self,
+        url: &str,
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+        let r = reqwest::get(url).await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let body =
+            serde_json::from_str(&r.text().await.unwrap()).unwrap_or(serde_json::Value::Null);
+        (status, headers, body)
+    }
+}
+
+/// The demo organisation's groups and zones as a file, with `clients`
+/// (TOML `[[organisation.client]]` tables) appended: applied through the
+/// same parser and plan as `portvakt apply`.
+pub fn org_file(slug: &str, clients: &str) -> String {
+    format!(
+        r#"
+[[organisation]]
+slug = "{slug}"
+name = "Exempelkommun"
+domains = ["{slug}.se"]
+
+[[organisation.group]]
+slug = "pedagogisk-personal"
+name = "Pedagogisk personal"
+
+[[organisation.group]]
+slug = "ovrig-personal"
+name = "Övrig personal"
+
+[[organisation.zone]]
+slug = "demo-lokalt"
+name = "Den här datorn (demo)"
+cidrs = ["127.0.0.0/8", "::1/128"]
+{clients}"#
+    )
+}
+
+/// Applies an organisation file; returns what `apply` printed.
+pub async fn apply_file(app: &TestApp, text: &str) -> Result<Vec<String>, String> {
+    let orgs = portvakt_server::provisioning::apply_file::parse("test.toml", text, 8)
+        .map_err(|e| e.to_string())?;
+    portvakt_server::provisioning::apply_run::apply(
+        &*app.store,
+        &app.hasher,
+        &orgs,
+        crate::helpers::START,
+        false,
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// The secret `apply` printed for `client_id`.
+pub fn printed_secret(lines: &[String], client_id: &str) -> String {
+    lines
+        .iter()
+        .find(|l| l.starts_with(&format!("secret of client {client_id} ")))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap_or_else(|| panic!("no secret printed for {client_id}: {lines:?}"))
+        .to_owned()
+}
+
+pub const SERVICE_SECRET: &str = "en-lång-hemlighet-för-tjänsten-som-testas-0123456789";
+
+/// Two service clients: `lonesystem` (ES256, secret given as hash) and
+/// `rapporter` (RS256, secret generated), both `client_credentials`.
+pub fn service_clients() -> String {
+    format!(
+        r#"
+[[organisation.client]]
+client_id = "lonesystem"
+name = "Lönesystemet"
+grants = ["client_credentials"]
+scopes = ["lon:read", "lon:write", "openid"]
+audience = "https://lon.exempelkommun.se"
+client_secret_hash = "{}"
+
+[[organisation.client]]
+client_id = "rapporter"
+name = "Rapporter"
+grants = ["client_credentials"]
+scopes = ["rapport:read"]
+signing_alg = "RS256"
+"#,
+        portvakt_core::oidc::client::hash_secret(SERVICE_SECRET)
+    )
+}
+
+impl OidcApp {
+    /// POSTs a form to an endpoint of the issuer, with Basic credentials
+    /// when given.
+    pub async fn post_form(
+        &self,
+        endpoint: &str,
+        basic: Option<(&str, &str)>,
+        fields: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+        let mut req = reqwest::Client::new()
+            .post(format!("{}/{endpoint}", self.issuer))
+            .form(fields);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let body =
+            serde_json::from_str(&r.text().await.unwrap()).unwrap_or(serde_json::Value::Null);
+        (status, headers, body)
+    }
+}
