@@ -132,7 +132,10 @@ provider.on('server_error', (ctx, err) => console.error('server_error', err));
 // store, as if `n` people had just signed in and been redirected back:
 //   POST http://127.0.0.1:MINT_PORT/mint?n=N[&client=web][&resource=1]
 //        [&nonce=..][&code_challenge=..(S256)][&sub=..]
-// answers the codes, one per line. Each code has its own grant (openid
+// answers the codes, one per line;
+//   POST http://127.0.0.1:MINT_PORT/reset
+// empties the store (codes, grants, refresh tokens) so that every run
+// starts from the same heap. Each code has its own grant (openid
 // scope; with resource=1 also the api scope of urn:bench, so the exchange
 // signs an ES256 JWT access token and an ES256 ID token and stores a
 // refresh token: the same work Portvakt's exchange does).
@@ -163,6 +166,9 @@ async function mint(params) {
 
 const mintServer = http.createServer(async (req, res) => {
   const url = new URL(req.url, `http://127.0.0.1:${MINT_PORT}`);
+  if (req.method === 'POST' && url.pathname === '/reset') {
+    store.clear(); grants.clear(); res.writeHead(204).end(); return;
+  }
   if (req.method !== 'POST' || url.pathname !== '/mint') { res.writeHead(404).end(); return; }
   try {
     const codes = await mint(url.searchParams);
