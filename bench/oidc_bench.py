@@ -44,6 +44,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -144,6 +145,16 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+def core_busy(core):
+    """Busy ticks of one core (all but idle and iowait), from /proc/stat."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(f"cpu{core} "):
+                v = [int(x) for x in line.split()[1:9]]
+                return sum(v) - v[3] - v[4]
+    raise RuntimeError(f"no cpu{core} in /proc/stat")
+
+
 def basic(client):
     return "Basic " + base64.b64encode(f"{client[0]}:{client[1]}".encode()).decode()
 
@@ -165,14 +176,20 @@ def wrk(url, seconds, script=None, env=None):
     args = ["taskset", "-c", "0", "wrk", "-t1", "-c50", f"-d{seconds}s", "--latency"]
     if script:
         args += ["-s", os.path.join(ROOT, "bench", script)]
+    hz, b0 = os.sysconf("SC_CLK_TCK"), core_busy(0)
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(args + [url], capture_output=True, text=True, check=True, timeout=seconds + 60,
                          env=dict(os.environ, BENCH_THREADS="1", **(env or {}))).stdout
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) * hz
+    other0 = max(0.0, (core_busy(0) - b0 - own) / (seconds * hz) * 100)
     res = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
            "p50": ms(*re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out).groups()),
            "p99": ms(*re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out).groups())}
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     res["non2xx"] = int(m.group(1)) if m else 0
+    res["other_load0"] = other0
     res.update({k.lower(): int(v) for k, v in re.findall(r"^(ISSUED|OTHER|EXHAUSTED) (\d+)$", out, re.M)})
     return res
 
@@ -236,9 +253,13 @@ def measure(server, scenario, seconds, work):
             t0 = time.monotonic()
             env = code_env(server, work, need)
             check(time.monotonic() - t0 + seconds < 55, f"{server.name}: minting {need} codes is too slow for 60 s codes")
-        c0 = cpu_ticks(server.proc.pid)
+        c0, b0 = cpu_ticks(server.proc.pid), core_busy(1)
         res = wrk(url, seconds, script, env)
-        res["cpu_us"] = (cpu_ticks(server.proc.pid) - c0) / os.sysconf("SC_CLK_TCK") / res["requests"] * 1e6
+        ticks, hz = cpu_ticks(server.proc.pid) - c0, os.sysconf("SC_CLK_TCK")
+        res["cpu_us"] = ticks / hz / res["requests"] * 1e6
+        # Anything else that ran on either core meanwhile (a build, say) takes
+        # time from the server or from wrk: reported so a disturbed run shows.
+        res["other_load"] = max(res["other_load0"], (core_busy(1) - b0 - ticks) / (seconds * hz) * 100)
         if not res.get("exhausted"):
             break
         print(f"    ({server.name}: {need} codes ran out; minting twice as many)", flush=True)
@@ -308,7 +329,7 @@ def report(results, servers, seconds, runs):
     med = lambda rs, k: statistics.median(r[k] for r in rs)
     print(f"\nOIDC benchmark (issue 13): each server on core 1, wrk -t1 -c50 on core 0, "
           f"{WARM_UP} s warm-up, {runs} x {seconds} s alternating, medians")
-    summary = {}
+    summary, width = {}, max(len(s.name) for s in servers)
     for scenario, per_server in results.items():
         print(f"{TITLES[scenario]}")
         row = {}
@@ -316,10 +337,14 @@ def report(results, servers, seconds, runs):
             rs = per_server.get(s.name)
             if not rs:
                 continue
-            row[s.name] = {k: med(rs, k) for k in ("rps", "p50", "p99", "cpu_us")} | {"runs": [r["rps"] for r in rs]}
+            row[s.name] = {k: med(rs, k) for k in ("rps", "p50", "p99", "cpu_us")} | {
+                "runs": [r["rps"] for r in rs], "other_load_max": max(r["other_load"] for r in rs)}
             f = row[s.name]
-            print(f"    {s.name:<24} {f['rps']:>9,.0f} req/s  p50 {f['p50']:6.2f} ms  p99 {f['p99']:6.2f} ms  "
+            print(f"    {s.name:<{width}} {f['rps']:>9,.0f} req/s  p50 {f['p50']:6.2f} ms  p99 {f['p99']:6.2f} ms  "
                   f"CPU {f['cpu_us']:7.1f} us/req   runs {', '.join(f'{x:,.0f}' for x in f['runs'])}")
+            if f["other_load_max"] > 5:
+                print(f"    {'':<{width}} WARNING: other processes took up to {f['other_load_max']:.0f}% of a core "
+                      "during these runs: req/s is low, CPU per request is the steadier figure")
         if len(row) == 2:
             base, ours = (row[s.name]["rps"] for s in servers)
             row["ratio"] = ours / base
