@@ -72,6 +72,10 @@ for (const [lang, locale] of [['sv', 'sv-SE'], ['en', 'en-GB']]) {
         await visit(anon, r, `${base}${r}`);
       }
       await visit(anon, '/status/{org}', `${base}/status/exempelkommun`);
+      // The OpenID pages a person can land on without an app: a request
+      // that cannot be answered, and one that has expired.
+      await visit(anon, '/oidc/{org}/authorize', `${base}/oidc/exempelkommun/authorize`);
+      await visit(anon, '/oidc/{org}/continue/{request}', `${base}/oidc/exempelkommun/continue/${'x'.repeat(43)}`);
       await anon.goto(`${base}/reset`);
       await anon.locator('#username').fill(ANNA);
       await anon.locator('form[action="/reset"] button[type=submit]').click();

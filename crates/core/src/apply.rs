@@ -211,9 +211,11 @@ pub enum Change {
         /// stored (only its hash is in `client`).
         new_secret: Option<String>,
     },
+    /// Removes a client and revokes the grants people gave it.
     RemoveClient {
         org: OrganisationId,
         id: ClientRowId,
+        at: i64,
     },
 }
 
@@ -475,7 +477,7 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
             ));
         }
     }
-    plan_clients(desired, current, &oid, &mut out);
+    plan_clients(desired, current, &oid, now, &mut out);
     out
 }
 
@@ -483,6 +485,7 @@ fn plan_clients(
     desired: &DesiredOrganisation,
     current: &OrgSnapshot,
     oid: &OrganisationId,
+    now: i64,
     out: &mut Vec<PlannedChange>,
 ) {
     let slug = &desired.slug;
@@ -552,6 +555,7 @@ fn plan_clients(
             Change::RemoveClient {
                 org: oid.clone(),
                 id: gone.id.clone(),
+                at: now,
             },
         ));
     }

@@ -18,6 +18,7 @@ mod factors;
 pub mod files;
 mod handoff;
 mod oidc_clients;
+mod oidc_grants;
 mod oidc_keys;
 mod organisations;
 mod outbox;

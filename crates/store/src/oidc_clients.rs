@@ -121,7 +121,19 @@ pub(crate) async fn remove(
     tx: &mut Transaction<'_, Any>,
     org: &OrganisationId,
     id: &ClientRowId,
+    now: i64,
 ) -> StoreResult<()> {
+    // Its people's grants end with it: their tokens stop at once.
+    sqlx::query(
+        "UPDATE oidc_grants SET revoked_at = $3, revoke_reason = 'client_removed' \
+         WHERE organisation_id = $1 AND client_row_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
     sqlx::query("DELETE FROM oidc_clients WHERE organisation_id = $1 AND id = $2")
         .bind(org.as_str())
         .bind(id.as_str())

@@ -258,8 +258,8 @@ async fn apply_one(
         Change::PutClient { org, client, .. } => {
             crate::oidc_clients::put(tx, org, client).await?;
         }
-        Change::RemoveClient { org, id } => {
-            crate::oidc_clients::remove(tx, org, id).await?;
+        Change::RemoveClient { org, id, at } => {
+            crate::oidc_clients::remove(tx, org, id, *at).await?;
         }
         Change::PutProbes { org, probes } => {
             exec(

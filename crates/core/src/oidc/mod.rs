@@ -4,7 +4,9 @@
 
 pub mod client;
 pub mod discovery;
+pub mod flow;
 pub mod grants;
 pub mod jose;
 pub mod keyring;
+pub mod request;
 pub mod tokens;

@@ -14,6 +14,7 @@ mod events;
 mod factors;
 mod handoff;
 mod oidc_clients;
+mod oidc_grants;
 mod oidc_keys;
 mod organisations;
 mod outbox;
@@ -31,6 +32,9 @@ pub use events::{AdminEvent, EventResult, EventStore, SignInEvent, SignInMethod}
 pub use factors::{Factor, FactorKind, FactorStore};
 pub use handoff::{AppsTicket, HandoffStore, SessionLink};
 pub use oidc_clients::OidcClientStore;
+pub use oidc_grants::{
+    CodeRecord, GrantRecord, NewRefreshToken, OidcGrantStore, Redemption, Rotation,
+};
 pub use oidc_keys::{OidcKeyStore, StoredSigningKey};
 pub use organisations::{OrgStore, Organisation};
 pub use outbox::{BatchReport, Channel, OutboxMessage, OutboxStore};
@@ -64,6 +68,7 @@ pub trait Store:
     + HandoffStore
     + OidcKeyStore
     + OidcClientStore
+    + OidcGrantStore
     + Send
     + Sync
     + 'static
@@ -87,6 +92,7 @@ impl<T> Store for T where
         + HandoffStore
         + OidcKeyStore
         + OidcClientStore
+        + OidcGrantStore
         + Send
         + Sync
         + 'static

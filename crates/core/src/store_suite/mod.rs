@@ -7,6 +7,7 @@ mod events;
 mod factors;
 mod handoff;
 mod oidc;
+mod oidc_grants;
 mod outbox;
 mod probes;
 mod provisioning;
@@ -143,5 +144,6 @@ pub async fn run_all(store: Arc<dyn Store>) {
     probes::probe_states_and_days(&*store).await;
     handoff::apps_tickets_are_single_use_and_links_expire(store.clone()).await;
     oidc::signing_keys_are_sealed_scoped_and_rotated(store.clone()).await;
+    oidc_grants::codes_and_refresh_tokens_have_one_winner(store.clone()).await;
     store.integrity_check().await.expect("integrity check");
 }

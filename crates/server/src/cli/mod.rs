@@ -68,6 +68,11 @@ pub enum Command {
         #[command(subcommand)]
         command: StatusCommand,
     },
+    /// The OpenID provider: client secrets, signing keys.
+    Oidc {
+        #[command(subcommand)]
+        command: crate::oidc::cli::OidcCommand,
+    },
     /// The key that seals second-factor secrets in the database.
     SecretKey {
         #[command(subcommand)]
@@ -161,6 +166,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => apply(&file, &config, dry_run).await,
         Command::Demo { data, listen } => run_demo(&data, &listen).await,
         Command::Status { command } => crate::status::cli::run(command).await,
+        Command::Oidc { command } => crate::oidc::cli::run(command).await,
         Command::SecretKey { command } => match command {
             SecretKeyCommand::New { file } => {
                 crate::app::config::write_key_file(&file)
@@ -321,6 +327,9 @@ async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
     if cfg.passkeys.is_none() {
         cfg.passkeys = Some(demo::passkeys(cfg.listen.port()));
     }
+    if cfg.oidc.is_none() {
+        cfg.oidc = Some(demo::oidc(cfg.listen.port()));
+    }
     let store = open_store(&cfg).await?;
     if first {
         let passwords: Vec<(&str, String)> = ["anna.andersson", "erik.larsson", "sara.lind"]
@@ -330,7 +339,7 @@ async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
         let hasher = PasswordHasher::new(cfg.argon2(), 2, 100)?;
         let mut org = demo::organisation(&hasher, &passwords).await?;
         org.probes = demo::probes(cfg.listen.port())?;
-        apply_run::apply(&*store, &hasher, &[org], SystemClock.now(), false).await?;
+        let printed = apply_run::apply(&*store, &hasher, &[org], SystemClock.now(), false).await?;
         println!("\nPortvakt demo – Exempelkommun\n");
         println!(
             "Sign in at http://localhost:{}/login with one of these accounts.",
@@ -349,6 +358,13 @@ async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
             println!("  DEMO-LOGIN {u}@exempelkommun.se {p}{role}");
         }
         println!();
+        if let Some(secret) = printed
+            .iter()
+            .find_map(|l| l.strip_prefix("secret of client exempel-app "))
+            .and_then(|l| l.rsplit(' ').next())
+        {
+            println!("{}", demo::sample_instructions(cfg.listen.port(), secret));
+        }
     } else {
         println!(
             "Portvakt demo: using the existing data in {} (passwords were printed at first start).",
@@ -370,6 +386,7 @@ fn routes_listing(json: bool) -> String {
                 Access::Public => "public".to_owned(),
                 Access::SignedIn => "signed_in".to_owned(),
                 Access::Client => "oauth_client".to_owned(),
+                Access::Bearer => "bearer_token".to_owned(),
                 Access::Role(role) => format!("role:{}", role.as_str()),
             };
             (r.method, r.path, access, r.api)

@@ -75,6 +75,19 @@ fn cross_site(req: &Request, scheme: &str) -> bool {
     }
 }
 
+/// An app's form POST to the OpenID authorization endpoint (OpenID
+/// Connect Core §3.1.2.1) comes from the app's page, so it cannot carry our
+/// token. It changes nothing for the browser: it waits for a sign-in on the
+/// portal's own pages, which are protected as ever.
+fn authorization_request(req: &Request) -> bool {
+    let path = req.uri().path();
+    req.method() == Method::POST
+        && path
+            .strip_prefix("/oidc/")
+            .and_then(|rest| rest.strip_suffix("/authorize"))
+            .is_some_and(|org| !org.is_empty() && !org.contains('/'))
+}
+
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let existing = cookies::read(req.headers(), state.cookies.csrf).filter(|v| v.len() == 43);
     let (token, fresh) = match existing {
@@ -85,7 +98,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if matches!(
         *req.method(),
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    ) {
+    ) && !authorization_request(&req)
+    {
         if cross_site(&req, expected_scheme(&state)) || fresh {
             return AppError::Csrf.into_response();
         }

@@ -5,6 +5,10 @@
 /// origin; a return address there is followed after sign-in.
 pub const APPS_PREFIX: &str = "/apps/";
 
+/// An OpenID authorization request waiting for the person to sign in
+/// (`/oidc/{org}/continue/{id}`).
+pub const OIDC_PREFIX: &str = "/oidc/";
+
 /// Only our own paths are valid return addresses (no `//host`, `/\host`).
 pub fn local_path(s: &str) -> &str {
     let ok = s.starts_with('/')

@@ -24,6 +24,9 @@ pub enum Access {
     /// An OAuth client authenticates itself in the request (the OpenID
     /// provider's token endpoints); anyone else gets `invalid_client`.
     Client,
+    /// A bearer access token is the caller's credential (`/userinfo`);
+    /// without one, `invalid_token`.
+    Bearer,
     SignedIn,
     Role(Role),
 }
@@ -154,7 +157,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
                         role_gate(role, user, req, next)
                     },
                 )),
-                Access::Public | Access::SignedIn | Access::Client => e.handlers,
+                Access::Public | Access::SignedIn | Access::Client | Access::Bearer => e.handlers,
             };
             router.route(e.path, handlers)
         })

@@ -18,7 +18,16 @@ pub struct Caller {
     pub authenticated: bool,
 }
 
-fn basic(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+/// Basic credentials, as RFC 6749 §2.3.1 says (form-encoded, then
+/// Basic) and as many clients send them (raw; authlib, for one, encodes
+/// them as Latin-1). Both readings are tried: for a secret of 256 random
+/// bits they are the same, and a hand-set secret works either way.
+struct Basic {
+    ids: Vec<String>,
+    secrets: Vec<String>,
+}
+
+fn basic(headers: &HeaderMap) -> Result<Option<Basic>, OAuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -32,15 +41,26 @@ fn basic(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
     let raw = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
         .map_err(|_| OAuthError::InvalidClient)?;
-    let raw = String::from_utf8(raw).map_err(|_| OAuthError::InvalidClient)?;
-    let (id, secret) = raw.split_once(':').ok_or(OAuthError::InvalidClient)?;
+    let text = String::from_utf8(raw.clone())
+        .unwrap_or_else(|_| raw.iter().map(|&b| char::from(b)).collect());
+    let (id, secret) = text.split_once(':').ok_or(OAuthError::InvalidClient)?;
     let decode = |s: &str| -> String {
         form_urlencoded::parse(format!("x={s}").as_bytes())
             .next()
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default()
     };
-    Ok(Some((decode(id), decode(secret))))
+    let both = |s: &str| {
+        let mut v = vec![decode(s)];
+        if v[0] != s {
+            v.push(s.to_owned());
+        }
+        v
+    };
+    Ok(Some(Basic {
+        ids: both(id),
+        secrets: both(secret),
+    }))
 }
 
 /// The calling client of `issuer`'s organisation.
@@ -53,38 +73,44 @@ pub fn caller(
     headers: &HeaderMap,
     form: &OAuthForm,
 ) -> Result<Caller, OAuthError> {
-    let from_header = basic(headers)?;
-    let (client_id, secret) = match (from_header, form.get("client_secret")) {
+    let (ids, secrets) = match (basic(headers)?, form.get("client_secret")) {
         (Some(_), Some(_)) => {
             return Err(OAuthError::InvalidRequest(
                 "Use one client authentication method, not two.",
             ))
         }
-        (Some((id, secret)), None) => {
-            if form.get("client_id").is_some_and(|f| f != id) {
+        (Some(b), None) => {
+            if form
+                .get("client_id")
+                .is_some_and(|f| !b.ids.iter().any(|i| i == f))
+            {
                 return Err(OAuthError::InvalidRequest(
                     "client_id does not match the authenticated client.",
                 ));
             }
-            (id, Some(secret))
+            (b.ids, b.secrets)
         }
         (None, secret) => (
-            form.get("client_id")
+            vec![form
+                .get("client_id")
                 .ok_or(OAuthError::InvalidClient)?
-                .to_owned(),
-            secret.map(str::to_owned),
+                .to_owned()],
+            secret.map(str::to_owned).into_iter().collect(),
         ),
     };
-    let client = issuer
-        .client(&client_id)
+    let client = ids
+        .iter()
+        .find_map(|id| issuer.client(id))
         .ok_or(OAuthError::InvalidClient)?
         .clone();
-    match (client.kind, secret) {
-        (ClientKind::Confidential, Some(s)) if client.secret_matches(&s) => Ok(Caller {
-            client,
-            authenticated: true,
-        }),
-        (ClientKind::Public, None) => Ok(Caller {
+    match client.kind {
+        ClientKind::Confidential if secrets.iter().any(|s| client.secret_matches(s)) => {
+            Ok(Caller {
+                client,
+                authenticated: true,
+            })
+        }
+        ClientKind::Public if secrets.is_empty() => Ok(Caller {
             client,
             authenticated: false,
         }),

@@ -45,7 +45,16 @@ pub async fn introspect(
         .get("token")
         .ok_or(OAuthError::InvalidRequest("token is missing."))?;
     let now = state.clock.now();
-    Ok(Json(match active_access_token(&issuer, token, now) {
+    let active = match active_access_token(&issuer, token, now) {
+        // A person's token counts only while its grant is live.
+        Some(c) if c.grant_id.is_some() => {
+            crate::oidc::userinfo::live_user_token(&state, &issuer, token, now)
+                .await?
+                .map(|(c, _)| c)
+        }
+        other => other,
+    };
+    Ok(Json(match active {
         Some(c) => json!({
             "active": true,
             "scope": c.scope,

@@ -2,6 +2,8 @@
 //! `/oidc/{org}` (issue 13). The protocol decisions live in
 //! `portvakt_core::oidc`; this folder speaks HTTP.
 
+pub mod authorize;
+pub mod cli;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
@@ -9,13 +11,14 @@ pub mod form;
 pub mod introspect;
 pub mod issuers;
 pub mod token;
+pub mod userinfo;
 
 use crate::app::state::AppState;
 use crate::http::router::{Access, Routes};
 use axum::routing::{get, post};
 use error::OAuthError;
 use std::sync::Arc;
-use Access::{Client, Public};
+use Access::{Bearer, Client, Public, SignedIn};
 
 pub fn routes(r: Routes) -> Routes {
     r.add_api(
@@ -31,6 +34,36 @@ pub fn routes(r: Routes) -> Routes {
         "/oidc/{org}/introspect",
         Client,
         post(introspect::introspect),
+    )
+    .add_api(
+        &["POST"],
+        "/oidc/{org}/revoke",
+        Client,
+        post(userinfo::revoke),
+    )
+    .add_api(
+        &["GET", "POST"],
+        "/oidc/{org}/userinfo",
+        Bearer,
+        get(userinfo::userinfo).post(userinfo::userinfo),
+    )
+    .add(
+        &["GET", "POST"],
+        "/oidc/{org}/authorize",
+        Public,
+        get(authorize::authorize_get).post(authorize::authorize_post),
+    )
+    .add(
+        &["GET"],
+        "/oidc/{org}/continue/{request}",
+        Public,
+        get(authorize::continue_get),
+    )
+    .add(
+        &["POST"],
+        "/oidc/{org}/consent",
+        SignedIn,
+        post(authorize::consent_post),
     )
 }
 

@@ -83,6 +83,59 @@ fn slug(s: &str) -> anyhow::Result<Slug> {
     Slug::parse(s).ok_or_else(|| anyhow::anyhow!("bad slug {s}"))
 }
 
+/// Where the sample app's sign-ins are sent back to. Nothing listens
+/// there: the code in the browser's address bar is what to copy.
+pub const SAMPLE_REDIRECT: &str = "http://127.0.0.1:8765/callback";
+
+/// The demo's sample OpenID client: a confidential app that is not the
+/// organisation's own, so the consent page shows. Its secret is generated
+/// by `apply` and printed once.
+#[must_use]
+pub fn sample_client(groups: BTreeSet<Slug>) -> portvakt_core::apply::DesiredClient {
+    use portvakt_core::oidc::client::{ClientKind, GrantType};
+    portvakt_core::apply::DesiredClient {
+        client_id: "exempel-app".into(),
+        name: "Exempelappen".into(),
+        kind: ClientKind::Confidential,
+        redirect_uris: vec![SAMPLE_REDIRECT.into()],
+        grants: [GrantType::AuthorizationCode, GrantType::RefreshToken].into(),
+        scopes: ["openid", "profile", "email", "groups"]
+            .map(str::to_owned)
+            .into(),
+        audience: None,
+        signing_alg: portvakt_core::oidc::jose::Alg::Es256,
+        first_party: false,
+        groups,
+        access: ServiceAccess::default(),
+        secret_hash: None,
+    }
+}
+
+/// The OpenID provider for the demo, reached as `http://localhost:PORT`.
+#[must_use]
+pub fn oidc(port: u16) -> crate::app::config::OidcConfig {
+    crate::app::config::OidcConfig {
+        issuer_base: format!("http://localhost:{port}"),
+        access_token_minutes: 5,
+        grant_hours: 12,
+    }
+}
+
+/// How to try the sample app, printed at first start.
+#[must_use]
+pub fn sample_instructions(port: u16, secret: &str) -> String {
+    let issuer = format!("http://localhost:{port}/oidc/{ORG}");
+    let redirect: String = form_urlencoded::byte_serialize(SAMPLE_REDIRECT.as_bytes()).collect();
+    format!(
+        "Try the OpenID provider with the sample app \"Exempelappen\" (client exempel-app):\n\
+         \x20 1. Open {issuer}/authorize?client_id=exempel-app&response_type=code&scope=openid%20profile%20email&state=demo&redirect_uri={redirect}\n\
+         \x20 2. Sign in and allow; the browser is then sent to {SAMPLE_REDIRECT}?code=… (nothing listens there: copy the code).\n\
+         \x20 3. curl -s -u exempel-app:{secret} -d grant_type=authorization_code -d redirect_uri={SAMPLE_REDIRECT} -d code=CODE {issuer}/token\n\
+         \x20 Discovery: {issuer}/.well-known/openid-configuration\n\
+         \x20 DEMO-CLIENT exempel-app {secret}\n"
+    )
+}
+
 /// A health probe for the demo: E-portalen is Portvakt itself, checked
 /// on its own health endpoint every 30 s, so the uptime bars fill in.
 ///
@@ -230,7 +283,7 @@ pub async fn organisation(
         });
     }
     Ok(DesiredOrganisation {
-        clients: Vec::new(),
+        clients: vec![sample_client([ped.clone(), ovr.clone()].into())],
         slug: slug(ORG)?,
         name: "Exempelkommun".into(),
         mfa_policy: MfaPolicy::OutsideInternal,

@@ -76,8 +76,10 @@ pub struct LoginQuery {
 
 /// A return address from a forward-auth redirect, if it is one of ours.
 fn checked_return(state: &AppState, raw: &str) -> Option<String> {
-    // A path on Portvakt's own host (an app published under /apps/).
-    if raw.starts_with(crate::http::return_to::APPS_PREFIX)
+    // A path on Portvakt's own host (an app published under /apps/, or an
+    // OpenID sign-in waiting to continue).
+    if (raw.starts_with(crate::http::return_to::APPS_PREFIX)
+        || raw.starts_with(crate::http::return_to::OIDC_PREFIX))
         && crate::http::return_to::local_path(raw) == raw
     {
         return Some(raw.to_owned());

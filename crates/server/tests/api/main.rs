@@ -17,6 +17,8 @@ mod isolation;
 mod login;
 mod mfa;
 mod notices;
+mod oidc_authlib;
+mod oidc_code;
 mod oidc_discovery;
 mod oidc_helpers;
 mod oidc_tokens;

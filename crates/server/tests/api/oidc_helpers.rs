@@ -155,3 +155,72 @@ impl OidcApp {
         (status, headers, body)
     }
 }
+
+pub const REDIRECT: &str = "http://127.0.0.1/cb";
+
+/// Code-flow clients: `intranat` (confidential, ES256, first-party, every
+/// scope, refresh), `rs-app` (RS256), `mobilapp` (public, PKCE),
+/// `extern` (not first-party: consent), `lararappen` (teachers only),
+/// `stark` (authenticator app or passkey required).
+pub fn code_clients() -> String {
+    let hash = portvakt_core::oidc::client::hash_secret(SERVICE_SECRET);
+    let mut out = String::new();
+    for (id, extra) in [
+        ("intranat", "scopes = [\"openid\", \"profile\", \"email\", \"groups\"]\nfirst_party = true\ngroups = [\"ovrig-personal\", \"pedagogisk-personal\"]\n"),
+        ("rs-app", "signing_alg = \"RS256\"\nfirst_party = true\ngroups = [\"ovrig-personal\"]\n"),
+        ("extern", "groups = [\"ovrig-personal\"]\n"),
+        ("lararappen", "first_party = true\ngroups = [\"pedagogisk-personal\"]\n"),
+        ("stark", "first_party = true\ngroups = [\"ovrig-personal\"]\nmethods = [\"app\", \"passkey\"]\n"),
+    ] {
+        out.push_str(&format!(
+            "\n[[organisation.client]]\nclient_id = \"{id}\"\nname = \"App {id}\"\n\
+             redirect_uris = [\"{REDIRECT}\"]\ngrants = [\"authorization_code\", \"refresh_token\"]\n\
+             client_secret_hash = \"{hash}\"\n{extra}"
+        ));
+    }
+    out.push_str(
+        "\n[[organisation.client]]\nclient_id = \"mobilapp\"\nname = \"Mobilappen\"\nkind = \"public\"\n\
+         redirect_uris = [\"http://127.0.0.1/native\"]\nfirst_party = true\ngroups = [\"ovrig-personal\"]\n",
+    );
+    out
+}
+
+/// Portvakt with the code-flow clients and the service clients applied.
+pub async fn with_code_clients() -> OidcApp {
+    let o = spawn_oidc("").await;
+    apply_file(
+        &o.app,
+        &org_file(ORG, &format!("{}{}", code_clients(), service_clients())),
+    )
+    .await
+    .unwrap();
+    o
+}
+
+/// The query parameters of a redirect's `Location`.
+pub fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+    let q = location.split_once('?').map_or("", |(_, q)| q);
+    form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+}
+
+/// Sets the test clock to the real time: clients we did not write check
+/// expiry against the machine's clock.
+pub fn use_real_time(o: &OidcApp) {
+    #[allow(clippy::disallowed_methods)]
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    o.app.clock.set(i64::try_from(now).unwrap());
+}
+
+/// Where a page that sends the browser back to the app points (after a
+/// form the way back is a page, see `oidc::authorize::Ctx`).
+pub fn return_page_target(html: &str) -> String {
+    let start = html
+        .find("content=\"0;url=")
+        .unwrap_or_else(|| panic!("not a page back to the app: {html}"))
+        + "content=\"0;url=".len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].replace("&#38;", "&").replace("&amp;", "&")
+}

@@ -421,6 +421,24 @@ async fn client_endpoints_refuse_anonymous_callers() {
         let v: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
         assert_eq!(v["error"], "invalid_client", "{path}");
     }
+    for r in table
+        .iter()
+        .filter(|r| r.access == portvakt_server::http::router::Access::Bearer)
+    {
+        let url = format!("http://{}{}", o.app.addr, r.path.replace("{org}", ORG));
+        let resp = match r.method {
+            "GET" => reqwest::Client::new().get(&url).send().await.unwrap(),
+            _ => reqwest::Client::new()
+                .post(&url)
+                .form(&[("x", "y")])
+                .send()
+                .await
+                .unwrap(),
+        };
+        assert_eq!(resp.status(), 401, "{} {url}", r.method);
+        let v: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+        assert_eq!(v["error"], "invalid_token");
+    }
 }
 
 #[tokio::test]
@@ -512,8 +530,18 @@ grants = ["client_credentials"]
         .await
         .unwrap()
         .unwrap();
-    assert!(
-        o.app.store.oidc_clients(&org.id).await.unwrap().is_empty(),
-        "nothing written"
+    let ids: Vec<String> = o
+        .app
+        .store
+        .oidc_clients(&org.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.client_id)
+        .collect();
+    assert_eq!(
+        ids,
+        ["exempel-app"],
+        "nothing written beyond the demo's sample app"
     );
 }

@@ -27,11 +27,12 @@ async fn every_non_public_route_refuses_anonymous_callers() {
     let token = c.csrf().await;
     let table = route_table();
     assert!(table.len() >= 10);
-    // OAuth client endpoints answer `invalid_client`, with the provider on:
+    // OAuth client and bearer endpoints answer `invalid_client` and
+    // `invalid_token`, with the provider on:
     // oidc_tokens::client_endpoints_refuse_anonymous_callers.
     for r in table
         .iter()
-        .filter(|r| !matches!(r.access, Access::Public | Access::Client))
+        .filter(|r| !matches!(r.access, Access::Public | Access::Client | Access::Bearer))
     {
         let url = app.url(&concrete(r.path));
         let resp = call(&c.http, r.method, &url, &token).await;
@@ -67,6 +68,8 @@ async fn public_routes_are_exactly_the_expected_ones() {
             "GET /healthz",
             "GET /login",
             "GET /oidc/{org}/.well-known/openid-configuration",
+            "GET /oidc/{org}/authorize",
+            "GET /oidc/{org}/continue/{request}",
             "GET /oidc/{org}/jwks",
             "GET /readyz",
             "GET /reset",
@@ -82,6 +85,7 @@ async fn public_routes_are_exactly_the_expected_ones() {
             "POST /login",
             "POST /login/passkey",
             "POST /login/passkey/finish",
+            "POST /oidc/{org}/authorize",
             "POST /reset",
             "POST /reset/code",
             "POST /reset/passkey",

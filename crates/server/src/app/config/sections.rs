@@ -277,6 +277,14 @@ pub struct OidcConfig {
     /// Lifetime of access tokens (JWT, RFC 9068), 1–60 minutes.
     #[serde(default = "default_access_token_minutes")]
     pub access_token_minutes: u32,
+    /// How long an app may stay signed in with refresh tokens after the
+    /// person signed in (1–720 hours); signing out ends it sooner.
+    #[serde(default = "default_grant_hours")]
+    pub grant_hours: u32,
+}
+
+fn default_grant_hours() -> u32 {
+    12
 }
 
 fn default_access_token_minutes() -> u32 {
@@ -308,6 +316,9 @@ impl OidcConfig {
             || url.password().is_some()
         {
             return Err("oidc.issuer_base: no query, fragment or user name".into());
+        }
+        if !(1..=720).contains(&self.grant_hours) {
+            return Err("oidc.grant_hours: must be between 1 and 720".into());
         }
         if !(1..=60).contains(&self.access_token_minutes) {
             return Err("oidc.access_token_minutes: must be between 1 and 60".into());

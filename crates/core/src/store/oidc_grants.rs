@@ -1,0 +1,164 @@
+//! The authorization code flow's records: waiting requests, codes, grants,
+//! refresh tokens and consents, per organisation. Secrets arrive hashed.
+
+use super::StoreResult;
+use crate::clock::UnixTime;
+use crate::ids::{ClientRowId, OrganisationId, UserId};
+use async_trait::async_trait;
+
+/// An authorization code as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    pub organisation_id: OrganisationId,
+    pub client_row_id: ClientRowId,
+    pub user_id: UserId,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: UnixTime,
+    pub amr: String,
+    pub expires_at: UnixTime,
+    pub used_at: Option<UnixTime>,
+}
+
+/// What a person allowed an app, from one sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRecord {
+    pub id: String,
+    pub organisation_id: OrganisationId,
+    pub client_row_id: ClientRowId,
+    pub user_id: UserId,
+    pub scope: String,
+    pub auth_time: UnixTime,
+    pub amr: String,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub revoked_at: Option<UnixTime>,
+}
+
+impl GrantRecord {
+    #[must_use]
+    pub fn live(&self, now: UnixTime) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// A refresh token to store (its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefreshToken {
+    pub token_hash: String,
+    pub expires_at: UnixTime,
+}
+
+/// The outcome of presenting a code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redemption {
+    /// This caller won the code; the grant (and refresh token) are stored.
+    Issued,
+    /// The code had been used: the grant its first use made is revoked.
+    Reused,
+    Unknown,
+}
+
+/// The outcome of presenting a refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The old token is used up, the new one stored; the grant it belongs to.
+    Rotated(GrantRecord),
+    /// Already used once: the grant and all its tokens are revoked.
+    Reused,
+    /// Unknown, expired, another client's, or its grant is revoked.
+    Invalid,
+}
+
+#[async_trait]
+pub trait OidcGrantStore: Send + Sync {
+    /// Stores a waiting authorization request (and drops expired ones).
+    async fn put_auth_request(
+        &self,
+        org: &OrganisationId,
+        id_hash: &str,
+        request: &str,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> StoreResult<()>;
+
+    /// A waiting request still valid at `now`, with when it was made.
+    async fn auth_request(
+        &self,
+        org: &OrganisationId,
+        id_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<(String, UnixTime)>>;
+
+    /// Stores a code (and drops expired ones of the organisation).
+    async fn create_code(
+        &self,
+        code_hash: &str,
+        code: &CodeRecord,
+        now: UnixTime,
+    ) -> StoreResult<()>;
+
+    /// The code, used or not.
+    async fn code(&self, org: &OrganisationId, code_hash: &str) -> StoreResult<Option<CodeRecord>>;
+
+    /// Uses the code up, in one transaction. With `issue`, the caller
+    /// passed every check: the grant and refresh token are stored if this
+    /// caller is the first (exactly one of any number of parallel callers
+    /// is). Without, the code is burnt. Either way, a code already used
+    /// has the grant of its first use revoked.
+    async fn redeem_code(
+        &self,
+        org: &OrganisationId,
+        code_hash: &str,
+        now: UnixTime,
+        issue: Option<(&GrantRecord, Option<&NewRefreshToken>)>,
+    ) -> StoreResult<Redemption>;
+
+    /// Exchanges a refresh token of `client` for `new`, in one transaction.
+    async fn rotate_refresh_token(
+        &self,
+        org: &OrganisationId,
+        client: &ClientRowId,
+        old_hash: &str,
+        new: &NewRefreshToken,
+        now: UnixTime,
+    ) -> StoreResult<Rotation>;
+
+    async fn grant(&self, org: &OrganisationId, id: &str) -> StoreResult<Option<GrantRecord>>;
+
+    /// The grant a refresh token belongs to, if the token is the client's.
+    async fn grant_of_refresh_token(
+        &self,
+        org: &OrganisationId,
+        client: &ClientRowId,
+        token_hash: &str,
+    ) -> StoreResult<Option<GrantRecord>>;
+
+    /// Revokes a grant and its refresh tokens; false if it was not live.
+    async fn revoke_grant(
+        &self,
+        org: &OrganisationId,
+        id: &str,
+        reason: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+
+    /// The scope a person agreed to share with a client, if any.
+    async fn consent(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        client: &ClientRowId,
+    ) -> StoreResult<Option<String>>;
+
+    async fn put_consent(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        client: &ClientRowId,
+        scope: &str,
+        now: UnixTime,
+    ) -> StoreResult<()>;
+}

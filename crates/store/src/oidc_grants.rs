@@ -1,0 +1,424 @@
+//! The code flow's records. Each method is one transaction; the single
+//! winner of a code or a refresh token is decided by an `UPDATE … WHERE
+//! used_at IS NULL` that only one caller can make (SECURITY.md D3, G3).
+
+use crate::rows::get;
+use crate::{db_err, SqlStore};
+use async_trait::async_trait;
+use portvakt_core::clock::UnixTime;
+use portvakt_core::ids::{ClientRowId, OrganisationId, UserId};
+use portvakt_core::store::{
+    CodeRecord, GrantRecord, NewRefreshToken, OidcGrantStore, Redemption, Rotation, StoreResult,
+};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
+
+const GRANT_COLS: &str = "id, organisation_id, client_row_id, user_id, scope, auth_time, amr, \
+                          created_at, expires_at, revoked_at";
+
+/// The grant columns as `g.…`, for queries that join the grant.
+fn joined_grant_cols() -> String {
+    GRANT_COLS
+        .split(", ")
+        .map(|c| format!("g.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn grant_row(r: &AnyRow) -> StoreResult<GrantRecord> {
+    Ok(GrantRecord {
+        id: get(r, "id")?,
+        organisation_id: OrganisationId::from_raw(get::<String>(r, "organisation_id")?),
+        client_row_id: ClientRowId::from_raw(get::<String>(r, "client_row_id")?),
+        user_id: UserId::from_raw(get::<String>(r, "user_id")?),
+        scope: get(r, "scope")?,
+        auth_time: get(r, "auth_time")?,
+        amr: get(r, "amr")?,
+        created_at: get(r, "created_at")?,
+        expires_at: get(r, "expires_at")?,
+        revoked_at: get(r, "revoked_at")?,
+    })
+}
+
+async fn revoke_in(
+    tx: &mut Transaction<'_, Any>,
+    org: &OrganisationId,
+    id: &str,
+    reason: &str,
+    now: UnixTime,
+) -> StoreResult<bool> {
+    let n = sqlx::query(
+        "UPDATE oidc_grants SET revoked_at = $1, revoke_reason = $2 \
+         WHERE organisation_id = $3 AND id = $4 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(org.as_str())
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    sqlx::query(
+        "UPDATE oidc_refresh_tokens SET used_at = COALESCE(used_at, $1) \
+         WHERE organisation_id = $2 AND grant_id = $3",
+    )
+    .bind(now)
+    .bind(org.as_str())
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(n > 0)
+}
+
+async fn insert_refresh(
+    tx: &mut Transaction<'_, Any>,
+    org: &OrganisationId,
+    grant_id: &str,
+    t: &NewRefreshToken,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO oidc_refresh_tokens (token_hash, organisation_id, grant_id, expires_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&t.token_hash)
+    .bind(org.as_str())
+    .bind(grant_id)
+    .bind(t.expires_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+#[async_trait]
+impl OidcGrantStore for SqlStore {
+    async fn put_auth_request(
+        &self,
+        org: &OrganisationId,
+        id_hash: &str,
+        request: &str,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("DELETE FROM oidc_requests WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO oidc_requests (id_hash, organisation_id, request, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id_hash)
+        .bind(org.as_str())
+        .bind(request)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn auth_request(
+        &self,
+        org: &OrganisationId,
+        id_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<(String, UnixTime)>> {
+        sqlx::query(
+            "SELECT request, created_at FROM oidc_requests \
+             WHERE organisation_id = $1 AND id_hash = $2 AND expires_at > $3",
+        )
+        .bind(org.as_str())
+        .bind(id_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .map(|r| Ok((get(&r, "request")?, get(&r, "created_at")?)))
+        .transpose()
+    }
+
+    async fn create_code(&self, code_hash: &str, c: &CodeRecord, now: UnixTime) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // Used codes are kept until they expire, so a second use is seen.
+        sqlx::query("DELETE FROM oidc_codes WHERE organisation_id = $1 AND expires_at <= $2")
+            .bind(c.organisation_id.as_str())
+            .bind(now - 600)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO oidc_codes (code_hash, organisation_id, client_row_id, user_id, redirect_uri, \
+             scope, nonce, code_challenge, auth_time, amr, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(code_hash)
+        .bind(c.organisation_id.as_str())
+        .bind(c.client_row_id.as_str())
+        .bind(c.user_id.as_str())
+        .bind(&c.redirect_uri)
+        .bind(&c.scope)
+        .bind(c.nonce.clone())
+        .bind(c.code_challenge.clone())
+        .bind(c.auth_time)
+        .bind(&c.amr)
+        .bind(c.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn code(&self, org: &OrganisationId, code_hash: &str) -> StoreResult<Option<CodeRecord>> {
+        sqlx::query(
+            "SELECT organisation_id, client_row_id, user_id, redirect_uri, scope, nonce, code_challenge, \
+             auth_time, amr, expires_at, used_at FROM oidc_codes WHERE organisation_id = $1 AND code_hash = $2",
+        )
+        .bind(org.as_str())
+        .bind(code_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .map(|r| {
+            Ok(CodeRecord {
+                organisation_id: OrganisationId::from_raw(get::<String>(&r, "organisation_id")?),
+                client_row_id: ClientRowId::from_raw(get::<String>(&r, "client_row_id")?),
+                user_id: UserId::from_raw(get::<String>(&r, "user_id")?),
+                redirect_uri: get(&r, "redirect_uri")?,
+                scope: get(&r, "scope")?,
+                nonce: get(&r, "nonce")?,
+                code_challenge: get(&r, "code_challenge")?,
+                auth_time: get(&r, "auth_time")?,
+                amr: get(&r, "amr")?,
+                expires_at: get(&r, "expires_at")?,
+                used_at: get(&r, "used_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn redeem_code(
+        &self,
+        org: &OrganisationId,
+        code_hash: &str,
+        now: UnixTime,
+        issue: Option<(&GrantRecord, Option<&NewRefreshToken>)>,
+    ) -> StoreResult<Redemption> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let grant_id = issue.map(|(g, _)| g.id.clone());
+        let won = sqlx::query(
+            "UPDATE oidc_codes SET used_at = $1, grant_id = $2 \
+             WHERE organisation_id = $3 AND code_hash = $4 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(grant_id)
+        .bind(org.as_str())
+        .bind(code_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected()
+            == 1;
+        if !won {
+            let first: Option<Option<String>> = sqlx::query_scalar(
+                "SELECT grant_id FROM oidc_codes WHERE organisation_id = $1 AND code_hash = $2",
+            )
+            .bind(org.as_str())
+            .bind(code_hash)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            let Some(first) = first else {
+                return Ok(Redemption::Unknown);
+            };
+            if let Some(g) = first {
+                revoke_in(&mut tx, org, &g, "code_reused", now).await?;
+            }
+            tx.commit().await.map_err(db_err)?;
+            return Ok(Redemption::Reused);
+        }
+        if let Some((g, refresh)) = issue {
+            sqlx::query(
+                "INSERT INTO oidc_grants (id, organisation_id, client_row_id, user_id, scope, auth_time, \
+                 amr, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&g.id)
+            .bind(org.as_str())
+            .bind(g.client_row_id.as_str())
+            .bind(g.user_id.as_str())
+            .bind(&g.scope)
+            .bind(g.auth_time)
+            .bind(&g.amr)
+            .bind(g.created_at)
+            .bind(g.expires_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if let Some(t) = refresh {
+                insert_refresh(&mut tx, org, &g.id, t).await?;
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(if issue.is_some() {
+            Redemption::Issued
+        } else {
+            Redemption::Unknown
+        })
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        org: &OrganisationId,
+        client: &ClientRowId,
+        old_hash: &str,
+        new: &NewRefreshToken,
+        now: UnixTime,
+    ) -> StoreResult<Rotation> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT t.used_at AS token_used_at, t.expires_at AS token_expires_at, {} \
+             FROM oidc_refresh_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
+             WHERE t.organisation_id = $1 AND t.token_hash = $2 AND g.organisation_id = $1",
+            joined_grant_cols()
+        ))
+        .bind(org.as_str())
+        .bind(old_hash)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else {
+            return Ok(Rotation::Invalid);
+        };
+        let grant = grant_row(&row)?;
+        if grant.client_row_id != *client {
+            return Ok(Rotation::Invalid);
+        }
+        let won = sqlx::query(
+            "UPDATE oidc_refresh_tokens SET used_at = $1 \
+             WHERE organisation_id = $2 AND token_hash = $3 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(org.as_str())
+        .bind(old_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected()
+            == 1;
+        if !won {
+            // Shown again after it was exchanged: someone else holds a copy.
+            // Strict, no grace window (RFC 9700 §4.14.2).
+            let revoked = revoke_in(&mut tx, org, &grant.id, "refresh_reused", now).await?;
+            tx.commit().await.map_err(db_err)?;
+            return Ok(if revoked || grant.revoked_at.is_none() {
+                Rotation::Reused
+            } else {
+                Rotation::Invalid
+            });
+        }
+        let expires: UnixTime = get(&row, "token_expires_at")?;
+        if !grant.live(now) || expires <= now {
+            tx.commit().await.map_err(db_err)?;
+            return Ok(Rotation::Invalid);
+        }
+        insert_refresh(&mut tx, org, &grant.id, new).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Rotation::Rotated(grant))
+    }
+
+    async fn grant(&self, org: &OrganisationId, id: &str) -> StoreResult<Option<GrantRecord>> {
+        sqlx::query(&format!(
+            "SELECT {GRANT_COLS} FROM oidc_grants WHERE organisation_id = $1 AND id = $2"
+        ))
+        .bind(org.as_str())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .as_ref()
+        .map(grant_row)
+        .transpose()
+    }
+
+    async fn grant_of_refresh_token(
+        &self,
+        org: &OrganisationId,
+        client: &ClientRowId,
+        token_hash: &str,
+    ) -> StoreResult<Option<GrantRecord>> {
+        let cols = joined_grant_cols();
+        sqlx::query(&format!(
+            "SELECT {cols} FROM oidc_refresh_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
+             WHERE t.organisation_id = $1 AND t.token_hash = $2 AND g.organisation_id = $1 \
+             AND g.client_row_id = $3"
+        ))
+        .bind(org.as_str())
+        .bind(token_hash)
+        .bind(client.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .as_ref()
+        .map(grant_row)
+        .transpose()
+    }
+
+    async fn revoke_grant(
+        &self,
+        org: &OrganisationId,
+        id: &str,
+        reason: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let revoked = revoke_in(&mut tx, org, id, reason, now).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(revoked)
+    }
+
+    async fn consent(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        client: &ClientRowId,
+    ) -> StoreResult<Option<String>> {
+        sqlx::query_scalar(
+            "SELECT scope FROM oidc_consents WHERE organisation_id = $1 AND user_id = $2 AND client_row_id = $3",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(client.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)
+    }
+
+    async fn put_consent(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        client: &ClientRowId,
+        scope: &str,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO oidc_consents (organisation_id, user_id, client_row_id, scope, granted_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organisation_id, user_id, client_row_id) \
+             DO UPDATE SET scope = $4, granted_at = $5",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(client.as_str())
+        .bind(scope)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+}
