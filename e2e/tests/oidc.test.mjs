@@ -223,3 +223,34 @@ test('a request the provider cannot trust shows a page, never a redirect', async
     await bounded(ctx.close());
   }
 });
+
+test('Mina inställningar lists the apps Anna is signed in to, and removing one signs her out of it', async () => {
+  const secret = env.demo.output.match(/DEMO-CLIENT exempel-app (\S+)/)[1];
+  const config = await client.discovery(issuerUrl(), 'exempel-app', secret, undefined, {
+    execute: [client.allowInsecureRequests],
+  });
+  const ctx = await env.browser.newContext({ locale: 'sv-SE' });
+  try {
+    const { page, seen } = await appPage(ctx);
+    const req = await start(config, 'openid profile');
+    await page.goto(req.url.href);
+    await signInHere(page, ANNA);
+    // Anna allowed the app in the first test: straight back.
+    await page.waitForURL(/127\.0\.0\.1:8765\/callback/);
+    const tokens = await client.authorizationCodeGrant(config, new URL(seen.url), {
+      pkceCodeVerifier: req.verifier, expectedNonce: req.nonce, expectedState: req.state,
+    });
+    await page.goto(`${env.demo.local}/settings`);
+    const section = page.getByRole('region', { name: 'Appar du är inloggad i' });
+    await section.getByRole('cell', { name: 'Exempelappen', exact: true }).waitFor();
+    await assertAccessible(page, 'settings with signed-in apps');
+    await section.screenshot({ path: join(env.demo.outbox, '..', 'apps.png') });
+    await shot(page, '43-oidc-settings-apps');
+    await section.getByRole('button', { name: /Logga ut och ta bort/ }).click();
+    await page.getByText('Du är utloggad ur appen').waitFor();
+    await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token));
+    await closePage(page);
+  } finally {
+    await bounded(ctx.close());
+  }
+});

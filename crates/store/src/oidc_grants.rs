@@ -9,6 +9,7 @@ use portvakt_core::clock::UnixTime;
 use portvakt_core::ids::{ClientRowId, OrganisationId, UserId};
 use portvakt_core::store::{
     CodeRecord, GrantRecord, NewRefreshToken, OidcGrantStore, Redemption, Rotation, StoreResult,
+    UserApp,
 };
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
@@ -70,6 +71,39 @@ async fn revoke_in(
     .await
     .map_err(db_err)?;
     Ok(n > 0)
+}
+
+/// Revokes every live grant of a user (and their refresh tokens) inside
+/// the caller's transaction.
+pub(crate) async fn revoke_user_grants_in(
+    tx: &mut Transaction<'_, Any>,
+    org: &OrganisationId,
+    user: &UserId,
+    reason: &str,
+    now: UnixTime,
+) -> StoreResult<u64> {
+    sqlx::query(
+        "UPDATE oidc_refresh_tokens SET used_at = COALESCE(used_at, $1) WHERE organisation_id = $2 \
+         AND grant_id IN (SELECT id FROM oidc_grants WHERE organisation_id = $2 AND user_id = $3)",
+    )
+    .bind(now)
+    .bind(org.as_str())
+    .bind(user.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(sqlx::query(
+        "UPDATE oidc_grants SET revoked_at = $1, revoke_reason = $2 \
+         WHERE organisation_id = $3 AND user_id = $4 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(org.as_str())
+    .bind(user.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected())
 }
 
 async fn insert_refresh(
@@ -379,6 +413,100 @@ impl OidcGrantStore for SqlStore {
         let revoked = revoke_in(&mut tx, org, id, reason, now).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(revoked)
+    }
+
+    async fn revoke_user_grants(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        reason: &str,
+        now: UnixTime,
+    ) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let n = revoke_user_grants_in(&mut tx, org, user, reason, now).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(n)
+    }
+
+    async fn user_apps(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        now: UnixTime,
+    ) -> StoreResult<Vec<UserApp>> {
+        let mut apps: Vec<UserApp> = Vec::new();
+        for r in sqlx::query(
+            "SELECT client_row_id, MAX(created_at) AS since FROM oidc_grants \
+             WHERE organisation_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3 \
+             GROUP BY client_row_id",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        {
+            apps.push(UserApp {
+                client_row_id: ClientRowId::from_raw(get::<String>(&r, "client_row_id")?),
+                signed_in_since: Some(get(&r, "since")?),
+                consented: false,
+            });
+        }
+        for r in sqlx::query(
+            "SELECT client_row_id FROM oidc_consents WHERE organisation_id = $1 AND user_id = $2",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        {
+            let id = ClientRowId::from_raw(get::<String>(&r, "client_row_id")?);
+            match apps.iter_mut().find(|a| a.client_row_id == id) {
+                Some(a) => a.consented = true,
+                None => apps.push(UserApp {
+                    client_row_id: id,
+                    signed_in_since: None,
+                    consented: true,
+                }),
+            }
+        }
+        Ok(apps)
+    }
+
+    async fn end_user_app(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        client: &ClientRowId,
+        now: UnixTime,
+    ) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM oidc_grants WHERE organisation_id = $1 AND user_id = $2 \
+             AND client_row_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(client.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for id in &ids {
+            revoke_in(&mut tx, org, id, "ended_by_user", now).await?;
+        }
+        sqlx::query(
+            "DELETE FROM oidc_consents WHERE organisation_id = $1 AND user_id = $2 AND client_row_id = $3",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(client.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
     }
 
     async fn consent(

@@ -65,15 +65,19 @@ impl SessionStore for SqlStore {
         user: &UserId,
         now: UnixTime,
     ) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         let r = sqlx::query(
             "UPDATE sessions SET revoked_at = $1 WHERE organisation_id = $2 AND user_id = $3 AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(org.as_str())
         .bind(user.as_str())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        crate::oidc_grants::revoke_user_grants_in(&mut tx, org, user, "sessions_ended", now)
+            .await?;
+        tx.commit().await.map_err(db_err)?;
         Ok(affected(&r))
     }
 

@@ -72,6 +72,16 @@ pub enum Rotation {
     Invalid,
 }
 
+/// An app a person is signed in to, or has allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserApp {
+    pub client_row_id: ClientRowId,
+    /// The newest live grant's start, if the person is signed in to it.
+    pub signed_in_since: Option<UnixTime>,
+    /// The person has allowed it (a consent is remembered).
+    pub consented: bool,
+}
+
 #[async_trait]
 pub trait OidcGrantStore: Send + Sync {
     /// Stores a waiting authorization request (and drops expired ones).
@@ -144,6 +154,33 @@ pub trait OidcGrantStore: Send + Sync {
         reason: &str,
         now: UnixTime,
     ) -> StoreResult<bool>;
+
+    /// Revokes every live grant of the person (signing out, disabling).
+    async fn revoke_user_grants(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        reason: &str,
+        now: UnixTime,
+    ) -> StoreResult<u64>;
+
+    /// The apps the person is signed in to or has allowed, by client.
+    async fn user_apps(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        now: UnixTime,
+    ) -> StoreResult<Vec<UserApp>>;
+
+    /// Ends the person's grants for one app and forgets their consent,
+    /// in one transaction; how many grants ended.
+    async fn end_user_app(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        client: &ClientRowId,
+        now: UnixTime,
+    ) -> StoreResult<u64>;
 
     /// The scope a person agreed to share with a client, if any.
     async fn consent(

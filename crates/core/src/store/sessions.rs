@@ -118,7 +118,10 @@ pub trait SessionStore: Send + Sync {
     async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>>;
     async fn touch_session(&self, token_hash: &str, now: UnixTime) -> StoreResult<()>;
     async fn revoke_session(&self, token_hash: &str, now: UnixTime) -> StoreResult<()>;
-    /// Ends every live session of one user; returns how many were ended.
+    /// Ends every live session of one user, and in the same transaction
+    /// every grant the user gave an app (their refresh tokens, and their
+    /// access tokens at `/userinfo` and `/introspect`); returns how many
+    /// sessions were ended.
     async fn revoke_user_sessions(
         &self,
         org: &OrganisationId,

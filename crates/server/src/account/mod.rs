@@ -16,6 +16,12 @@ pub fn routes(r: Routes) -> Routes {
     r.add(&["GET"], "/settings", SignedIn, get(settings::settings_get))
         .add(
             &["POST"],
+            "/settings/apps/{client}/end",
+            SignedIn,
+            post(settings::app_end_post),
+        )
+        .add(
+            &["POST"],
             "/settings/language",
             SignedIn,
             post(settings::language_post),

@@ -29,6 +29,7 @@ pub async fn settings_get(
         Some("added") => Some("settings.added"),
         Some("removed") => Some("settings.removed"),
         Some("language") => Some("settings.language_saved"),
+        Some("app_ended") => Some("settings.oidc_ended"),
         _ if matches!(
             q.r#continue.as_deref(),
             Some("app" | "sms" | "email" | "passkey" | "remove")
@@ -123,4 +124,33 @@ pub async fn language_post(
         Some(l) => crate::http::language::language_cookie(&state, l, resp),
         None => resp,
     })
+}
+
+#[derive(Deserialize)]
+pub struct AppEndForm {
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+/// Signs the person out of one app and forgets that they allowed it.
+pub async fn app_end_post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Path(client_id): axum::extract::Path<String>,
+    crate::http::extract::ValidForm(_): crate::http::extract::ValidForm<AppEndForm>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let org = &user.organisation.id;
+    let client = state
+        .store
+        .oidc_clients(org)
+        .await?
+        .into_iter()
+        .find(|c| c.client_id == client_id)
+        .ok_or(AppError::NotFound)?;
+    state
+        .store
+        .end_user_app(org, &user.user.id, &client.id, state.clock.now())
+        .await?;
+    Ok(axum::response::Redirect::to("/settings?done=app_ended#signed-in-apps").into_response())
 }

@@ -43,6 +43,48 @@ pub(super) struct SettingsPage {
     sms_error: Option<String>,
     email_value: String,
     email_error: Option<String>,
+    /// Apps the person is signed in to through the OpenID provider, or has
+    /// allowed.
+    apps: Vec<AppRow>,
+}
+
+pub(crate) struct AppRow {
+    pub client_id: String,
+    pub name: String,
+    /// "Inloggad sedan …", or that the person is not signed in now.
+    pub since: String,
+    pub consented: bool,
+}
+
+/// The apps `user` is signed in to or has allowed, for the settings page
+/// and the servicedesk's user page.
+pub(crate) async fn app_rows(
+    state: &AppState,
+    t: Tr,
+    org: &portvakt_core::ids::OrganisationId,
+    user: &portvakt_core::ids::UserId,
+) -> Result<Vec<AppRow>, AppError> {
+    let clients = state.store.oidc_clients(org).await?;
+    let mut rows: Vec<AppRow> = state
+        .store
+        .user_apps(org, user, state.clock.now())
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            let c = clients.iter().find(|c| c.id == a.client_row_id)?;
+            Some(AppRow {
+                client_id: c.client_id.clone(),
+                name: c.name.clone(),
+                since: a.signed_in_since.map_or_else(
+                    || t.get("settings.oidc_not_signed_in").to_owned(),
+                    stockholm,
+                ),
+                consented: a.consented,
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(rows)
 }
 
 /// An add-form that was refused: which one, what was typed, and why.
@@ -111,6 +153,7 @@ async fn settings_page_at(
         sms_error: message(FactorKind::Sms),
         email_value: value(FactorKind::Email),
         email_error: message(FactorKind::Email),
+        apps: app_rows(state, t, &user.organisation.id, &user.user.id).await?,
     }
     .render()?)
 }

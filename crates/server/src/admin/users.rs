@@ -93,6 +93,8 @@ struct UserPage {
     events: Vec<(String, String, String, String, String)>,
     /// (id, kind, label, added)
     factors: Vec<(String, String, String, String)>,
+    /// The OpenID apps the person is signed in to or has allowed.
+    apps: Vec<crate::account::settings_page::AppRow>,
 }
 
 async fn render_user(
@@ -163,6 +165,7 @@ async fn render_user(
             sessions,
             events,
             factors,
+            apps: crate::account::settings_page::app_rows(state, t, org, &user.id).await?,
         }
         .render()?,
     )

@@ -126,8 +126,12 @@ pub enum AccessCommand {
         #[arg(long)]
         user: String,
         /// Service slug, e.g. lonebesked.
+        #[arg(long, required_unless_present = "client", conflicts_with = "client")]
+        service: Option<String>,
+        /// Or an OpenID client's `client_id`, e.g. grafana: may the user
+        /// sign in to that app.
         #[arg(long)]
-        service: String,
+        client: Option<String>,
         /// The client's address.
         #[arg(long)]
         ip: std::net::IpAddr,
@@ -195,6 +199,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     config,
                     user,
                     service,
+                    client,
                     ip,
                     methods,
                     time,
@@ -206,8 +211,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(t) => crate::gateway::whatif::parse_time(&t)?,
                 None => SystemClock.now(),
             };
+            let target = match (service, client) {
+                (Some(s), _) => crate::gateway::whatif::Target::Service(s),
+                (None, Some(c)) => crate::gateway::whatif::Target::Client(c),
+                (None, None) => anyhow::bail!("--service or --client"),
+            };
             let report =
-                crate::gateway::whatif::check(&*store, &user, &service, ip, &methods, at).await?;
+                crate::gateway::whatif::check(&*store, &user, &target, ip, &methods, at).await?;
             print!("{}", report.text);
             if !report.allowed {
                 std::process::exit(3);

@@ -36,12 +36,19 @@ pub fn parse_time(s: &str) -> anyhow::Result<i64> {
         .as_second())
 }
 
+/// What the check is about: a service (its slug) or an OpenID client
+/// (its `client_id`); both use the same rule language.
+pub enum Target {
+    Service(String),
+    Client(String),
+}
+
 /// # Errors
-/// Unknown user, service or method; store failures.
+/// Unknown user, service, client or method; store failures.
 pub async fn check(
     store: &dyn Store,
     user: &str,
-    service: &str,
+    target: &Target,
     ip: IpAddr,
     methods: &[String],
     at: i64,
@@ -56,13 +63,35 @@ pub async fn check(
         .user_by_username(&org.id, &username)
         .await?
         .ok_or_else(|| anyhow!("--user: no such user in {}", org.slug.as_str()))?;
-    let slug = Slug::parse(service).ok_or_else(|| anyhow!("--service: not a slug"))?;
-    let (svc, service_groups) = store
-        .services_with_groups(&org.id)
-        .await?
-        .into_iter()
-        .find(|(s, _)| s.slug == slug)
-        .ok_or_else(|| anyhow!("--service: no service {service} in {}", org.slug.as_str()))?;
+    let (label, rule) = match target {
+        Target::Service(service) => {
+            let slug = Slug::parse(service).ok_or_else(|| anyhow!("--service: not a slug"))?;
+            let (svc, service_groups) = store
+                .services_with_groups(&org.id)
+                .await?
+                .into_iter()
+                .find(|(s, _)| s.slug == slug)
+                .ok_or_else(|| {
+                    anyhow!("--service: no service {service} in {}", org.slug.as_str())
+                })?;
+            (
+                format!("service: {} ({})", svc.name, svc.slug.as_str()),
+                svc.access.rule(service_groups),
+            )
+        }
+        Target::Client(id) => {
+            let c = store
+                .oidc_clients(&org.id)
+                .await?
+                .into_iter()
+                .find(|c| &c.client_id == id)
+                .ok_or_else(|| anyhow!("--client: no client {id} in {}", org.slug.as_str()))?;
+            (
+                format!("client:  {} ({})", c.name, c.client_id),
+                c.access.rule(c.groups.clone()),
+            )
+        }
+    };
     let mut used = BTreeSet::new();
     for m in methods.iter().flat_map(|m| m.split(',')) {
         used.insert(
@@ -90,14 +119,12 @@ pub async fn check(
         zone: zone.as_ref(),
         at: local,
     };
-    let decision = decide(&svc.access.rule(service_groups), &who);
+    let decision = decide(&rule, &who);
     let when = crate::http::time_fmt::stockholm(at);
     let mut text = format!(
-        "user:    {} ({})\nservice: {} ({})\naddress: {ip} (zone: {})\nmethods: {}\ntime:    {when} Europe/Stockholm\n",
+        "user:    {} ({})\n{label}\naddress: {ip} (zone: {})\nmethods: {}\ntime:    {when} Europe/Stockholm\n",
         u.username.as_str(),
         groups.iter().map(Slug::as_str).collect::<Vec<_>>().join(", "),
-        svc.name,
-        svc.slug.as_str(),
         zone.as_ref().map_or("outside every zone", Slug::as_str),
         used.iter().map(|m| m.name()).collect::<Vec<_>>().join(", "),
     );

@@ -38,7 +38,16 @@ pub async fn live_user_token(
         .grant(&issuer.organisation, grant_id)
         .await?
         .filter(|g| g.live(now) && g.user_id.as_str() == claims.sub);
-    Ok(grant.map(|g| (claims, g)))
+    let Some(grant) = grant else {
+        return Ok(None);
+    };
+    // A disabled account's tokens stop with it, grant or not.
+    let enabled = state
+        .store
+        .user(&issuer.organisation, &grant.user_id)
+        .await?
+        .is_some_and(|u| !u.disabled);
+    Ok(enabled.then_some((claims, grant)))
 }
 
 pub async fn userinfo(

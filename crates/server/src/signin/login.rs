@@ -290,6 +290,17 @@ pub async fn logout_post(
     ValidForm(_): ValidForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     state.auth.sign_out(&user.token).await?;
+    // Signing out signs the person out of the apps too: their refresh
+    // tokens end, and their access tokens stop at /userinfo.
+    state
+        .store
+        .revoke_user_grants(
+            &user.organisation.id,
+            &user.user.id,
+            "signed_out",
+            state.clock.now(),
+        )
+        .await?;
     let forget = super::factor::end_kept_session(&state, &headers, &user.session).await;
     let clear = cookies::build(
         &state.cookies,

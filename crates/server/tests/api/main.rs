@@ -21,6 +21,7 @@ mod oidc_authlib;
 mod oidc_code;
 mod oidc_discovery;
 mod oidc_helpers;
+mod oidc_lifecycle;
 mod oidc_tokens;
 mod passkeys;
 mod probes;

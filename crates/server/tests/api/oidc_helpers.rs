@@ -12,6 +12,20 @@ pub struct OidcApp {
     pub issuer: String,
 }
 
+/// What a test needs to call the issuer from a spawned future.
+#[derive(Clone)]
+pub struct IssuerRef {
+    pub issuer: String,
+}
+
+impl OidcApp {
+    pub fn clone_ref(&self) -> IssuerRef {
+        IssuerRef {
+            issuer: self.issuer.clone(),
+        }
+    }
+}
+
 /// Portvakt with `[oidc]` on, the demo organisation applied, and `extra`
 /// TOML appended to the config.
 pub async fn spawn_oidc(extra: &str) -> OidcApp {
@@ -40,17 +54,57 @@ pub async fn spawn_oidc_in(dir: TempDir, extra: &str) -> OidcApp {
     }
 }
 
+impl IssuerRef {
+    pub async fn get_json(
+        &self,
+        url: &str,
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+        get_json(url).await
+    }
+
+    pub async fn post_form(
+        &self,
+        endpoint: &str,
+        basic: Option<(&str, &str)>,
+        fields: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+        post_form(&self.issuer, endpoint, basic, fields).await
+    }
+}
+
+async fn get_json(url: &str) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+    let r = reqwest::get(url).await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let body = serde_json::from_str(&r.text().await.unwrap()).unwrap_or(serde_json::Value::Null);
+    (status, headers, body)
+}
+
+async fn post_form(
+    issuer: &str,
+    endpoint: &str,
+    basic: Option<(&str, &str)>,
+    fields: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{issuer}/{endpoint}"))
+        .form(fields);
+    if let Some((id, secret)) = basic {
+        req = req.basic_auth(id, Some(secret));
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let body = serde_json::from_str(&r.text().await.unwrap()).unwrap_or(serde_json::Value::Null);
+    (status, headers, body)
+}
+
 impl OidcApp {
     pub async fn get_json(
         &self,
         url: &str,
     ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
-        let r = reqwest::get(url).await.unwrap();
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let body =
-            serde_json::from_str(&r.text().await.unwrap()).unwrap_or(serde_json::Value::Null);
-        (status, headers, body)
+        get_json(url).await
     }
 }
 
@@ -141,18 +195,7 @@ impl OidcApp {
         basic: Option<(&str, &str)>,
         fields: &[(&str, &str)],
     ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
-        let mut req = reqwest::Client::new()
-            .post(format!("{}/{endpoint}", self.issuer))
-            .form(fields);
-        if let Some((id, secret)) = basic {
-            req = req.basic_auth(id, Some(secret));
-        }
-        let r = req.send().await.unwrap();
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let body =
-            serde_json::from_str(&r.text().await.unwrap()).unwrap_or(serde_json::Value::Null);
-        (status, headers, body)
+        post_form(&self.issuer, endpoint, basic, fields).await
     }
 }
 
