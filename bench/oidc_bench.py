@@ -67,7 +67,7 @@ TITLES = {"discovery": "discovery GET", "jwks": "JWKS GET",
 WARM_UP = 3
 # Set to True once mint_portvakt_codes() is written: the organisation file
 # then also declares bench-web (ORG_CODE_FLOW) and the code scenario runs.
-PORTVAKT_CODE_FLOW = False
+PORTVAKT_CODE_FLOW = True
 PV_ISSUER = f"http://127.0.0.1:{PV_PORT}/oidc/bench"
 PV_REDIRECT_URI = "http://127.0.0.1:18599/cb"
 
@@ -76,6 +76,8 @@ ORG = f"""
 slug = "bench"
 name = "Benchkommun"
 domains = ["bench.se"]
+# Loopback is outside every zone: no second factor for the bench user.
+mfa = "never"
 
 [[organisation.client]]
 client_id = "bench-cc"
@@ -88,9 +90,25 @@ signing_alg = "ES256"
 client_secret_hash = "sha256:{hashlib.sha256(SECRET.encode()).hexdigest()}"
 """
 
+BENCH_USER = "bench.user@bench.se"
+BENCH_PASSWORD = "ett långt lösenord för mätningar av koder"
+
+# The signed-in person: a group for the client's rule, a seed user whose
+# hash (made by apply) becomes the bench user's permanent password.
 ORG_CODE_FLOW = f"""
+[[organisation.group]]
+slug = "bench"
+name = "Bench"
+
+[[organisation.user]]
+username = "seed@bench.se"
+name = "Seed"
+groups = ["bench"]
+initial_password = "{BENCH_PASSWORD}"
+
 [[organisation.client]]
 client_id = "bench-web"
+groups = ["bench"]
 name = "Bench web"
 kind = "confidential"
 redirect_uris = ["{PV_REDIRECT_URI}"]
@@ -102,16 +120,62 @@ client_secret_hash = "sha256:{hashlib.sha256(SECRET.encode()).hexdigest()}"
 """
 
 
+_SESSION = {}
+
+
+def portvakt_session():
+    """One signed-in session of the bench user (signed in once, reused)."""
+    if "cookie" in _SESSION:
+        return _SESSION["cookie"]
+    c = http.client.HTTPConnection("127.0.0.1", PV_PORT, timeout=10)
+    c.request("GET", "/login")
+    r = c.getresponse()
+    body = r.read().decode()
+    cookies = "; ".join(h.split(";")[0] for k, h in r.getheaders() if k.lower() == "set-cookie")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+    form = urllib.parse.urlencode({"csrf": csrf, "username": BENCH_USER, "password": BENCH_PASSWORD})
+    c.request("POST", "/login", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookies,
+        "Origin": f"http://127.0.0.1:{PV_PORT}"})
+    r = c.getresponse()
+    r.read()
+    check(r.status == 303 and r.getheader("Location") == "/", f"bench sign-in: {r.status} {r.getheader('Location')}")
+    session = [h.split(";")[0] for k, h in r.getheaders() if k.lower() == "set-cookie" and h.startswith("portvakt=")]
+    check(session, "bench sign-in set no session cookie")
+    _SESSION["cookie"] = session[0]
+    return session[0]
+
+
 def mint_portvakt_codes(n):
-    """TO BE WRITTEN (main engineer): n fresh authorization codes of Portvakt
-    for client bench-web, as lines "CODE" or "CODE VERIFIER" (form-encoded;
-    the verifier when the request carried a PKCE challenge), each from a real
-    GET {PV_ISSUER}/authorize?response_type=code&client_id=bench-web
-    &redirect_uri={PV_REDIRECT_URI}&scope=openid&state=..., with one session
-    signed in once (a user with a permanent password, as add_bench_user in
-    bench/forward_auth_bench.py), the code read from the 303's Location.
-    Codes live 60 s: mint quickly (keep-alive, several connections)."""
-    raise NotImplementedError("mint_portvakt_codes is not written yet")
+    """n fresh authorization codes for bench-web, each from a real GET
+    /authorize with one signed-in session (no back door), read from the
+    303's Location; several keep-alive connections, since codes live 60 s."""
+    import concurrent.futures
+    cookie = portvakt_session()
+    # PKCE is required of every client: one fixed pair (RFC 7636 Appendix B).
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    query = urllib.parse.urlencode({"response_type": "code", "client_id": "bench-web",
+                                    "redirect_uri": PV_REDIRECT_URI, "scope": "openid", "state": "b",
+                                    "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                                    "code_challenge_method": "S256"})
+
+    def batch(k):
+        c = http.client.HTTPConnection("127.0.0.1", PV_PORT, timeout=10)
+        out = []
+        for _ in range(k):
+            c.request("GET", f"/oidc/bench/authorize?{query}", headers={"Cookie": cookie})
+            r = c.getresponse()
+            r.read()
+            check(r.status == 303, f"authorize answered {r.status}")
+            code = urllib.parse.parse_qs(urllib.parse.urlsplit(r.getheader("Location")).query)["code"][0]
+            out.append(f"{code} {verifier}")
+        c.close()
+        return out
+
+    threads = 4
+    sizes = [n // threads + (1 if i < n % threads else 0) for i in range(threads)]
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        return [code for part in pool.map(batch, sizes) for code in part]
 
 
 class Server:
@@ -330,6 +394,17 @@ def start_portvakt(work):
         f.write(ORG + (ORG_CODE_FLOW if PORTVAKT_CODE_FLOW else ""))
     out = subprocess.run([BIN, "apply", org, "--config", config], capture_output=True, text=True)
     check(out.returncode == 0, f"portvakt apply failed:\n{out.stdout}{out.stderr}")
+    if PORTVAKT_CODE_FLOW:
+        # The bench user gets the seed's hash as a permanent password.
+        import sqlite3
+        conn = sqlite3.connect(os.path.join(work, "bench.db"))
+        (seed_hash,) = conn.execute("SELECT password_hash FROM users WHERE username = 'seed@bench.se'").fetchone()
+        conn.close()
+        with open(org, "a") as f:
+            f.write(f'\n[[organisation.user]]\nusername = "{BENCH_USER}"\nname = "Bench"\n'
+                    f'groups = ["bench"]\npassword_hash = "{seed_hash}"\n')
+        out = subprocess.run([BIN, "apply", org, "--config", config], capture_output=True, text=True)
+        check(out.returncode == 0, f"portvakt apply failed:\n{out.stdout}{out.stderr}")
     log = open(os.path.join(work, "portvakt.log"), "w")
     proc = subprocess.Popen(["taskset", "-c", "1", BIN, "serve", "--config", config], stdout=log, stderr=log)
     status, _ = wait_http(f"{PV_ISSUER}/.well-known/openid-configuration", proc)

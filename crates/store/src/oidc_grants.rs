@@ -177,6 +177,16 @@ impl OidcGrantStore for SqlStore {
         .transpose()
     }
 
+    async fn drop_auth_request(&self, org: &OrganisationId, id_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM oidc_requests WHERE organisation_id = $1 AND id_hash = $2")
+            .bind(org.as_str())
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn create_code(&self, code_hash: &str, c: &CodeRecord, now: UnixTime) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         // Used codes are kept until they expire, so a second use is seen.
@@ -314,14 +324,34 @@ impl OidcGrantStore for SqlStore {
         now: UnixTime,
     ) -> StoreResult<Rotation> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // The write comes first: on SQLite a transaction that reads and
+        // then writes can fail to upgrade its lock under concurrency, where
+        // one that writes first waits its turn. Only a token of this client
+        // is touched.
+        let won = sqlx::query(
+            "UPDATE oidc_refresh_tokens SET used_at = $1 \
+             WHERE organisation_id = $2 AND token_hash = $3 AND used_at IS NULL \
+             AND grant_id IN (SELECT id FROM oidc_grants WHERE organisation_id = $2 AND client_row_id = $4)",
+        )
+        .bind(now)
+        .bind(org.as_str())
+        .bind(old_hash)
+        .bind(client.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected()
+            == 1;
         let row = sqlx::query(&format!(
-            "SELECT t.used_at AS token_used_at, t.expires_at AS token_expires_at, {} \
+            "SELECT t.expires_at AS token_expires_at, {} \
              FROM oidc_refresh_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
-             WHERE t.organisation_id = $1 AND t.token_hash = $2 AND g.organisation_id = $1",
+             WHERE t.organisation_id = $1 AND t.token_hash = $2 AND g.organisation_id = $1 \
+             AND g.client_row_id = $3",
             joined_grant_cols()
         ))
         .bind(org.as_str())
         .bind(old_hash)
+        .bind(client.as_str())
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -329,21 +359,6 @@ impl OidcGrantStore for SqlStore {
             return Ok(Rotation::Invalid);
         };
         let grant = grant_row(&row)?;
-        if grant.client_row_id != *client {
-            return Ok(Rotation::Invalid);
-        }
-        let won = sqlx::query(
-            "UPDATE oidc_refresh_tokens SET used_at = $1 \
-             WHERE organisation_id = $2 AND token_hash = $3 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(org.as_str())
-        .bind(old_hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .rows_affected()
-            == 1;
         if !won {
             // Shown again after it was exchanged: someone else holds a copy.
             // Strict, no grace window (RFC 9700 §4.14.2).

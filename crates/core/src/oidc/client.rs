@@ -180,26 +180,33 @@ pub fn is_scope_token(s: &str) -> bool {
 ///
 /// # Errors
 /// The reason, in words for the organisation file's error list.
-pub fn check_redirect_uri(raw: &str) -> Result<(), &'static str> {
+pub fn check_redirect_uri(raw: &str) -> Result<(), String> {
     if raw.len() > 2000 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("must be an absolute URL without spaces, at most 2000 characters");
+        return Err("must be an absolute URL without spaces, at most 2000 characters".into());
     }
-    let u = url::Url::parse(raw).map_err(|_| "must be an absolute URL")?;
+    let u = url::Url::parse(raw).map_err(|_| "must be an absolute URL".to_owned())?;
+    // Compared byte for byte later: it must already be in the form every
+    // parser agrees on, or an app and Portvakt could read it differently.
+    if u.as_str() != raw {
+        return Err(format!("write it in its normal form: {}", u.as_str()));
+    }
     if u.fragment().is_some() || raw.contains('#') {
-        return Err("must not contain a fragment (#)");
+        return Err("must not contain a fragment (#)".into());
     }
     if u.username() != "" || u.password().is_some() {
-        return Err("must not contain a user name or password");
+        return Err("must not contain a user name or password".into());
     }
     let host = u.host_str().unwrap_or_default();
     let loopback = matches!(host, "127.0.0.1" | "[::1]" | "localhost");
     match u.scheme() {
         "https" if !host.is_empty() => Ok(()),
         "http" if loopback => Ok(()),
-        "http" => Err("must be https:// (http:// only for 127.0.0.1, [::1] or localhost)"),
+        "http" => Err("must be https:// (http:// only for 127.0.0.1, [::1] or localhost)".into()),
         // A native app's private-use scheme (RFC 8252 §7.1): reverse DNS.
         s if s.contains('.') && u.host().is_none() => Ok(()),
-        _ => Err("must be https://, loopback http:// or an app scheme like se.kommun.app:/cb"),
+        _ => {
+            Err("must be https://, loopback http:// or an app scheme like se.kommun.app:/cb".into())
+        }
     }
 }
 
@@ -240,6 +247,11 @@ mod tests {
             "data:text/html,x",
             "/relative",
             "https://a b/",
+            "HTTPS://app.exempelkommun.se/cb",
+            "https:app.exempelkommun.se/cb",
+            "http://%31%32%37.0.0.1/cb",
+            "https://app.exempelkommun.se/a/../cb",
+            "https://app.exempelkommun.se",
         ] {
             assert!(check_redirect_uri(bad).is_err(), "{bad}");
         }

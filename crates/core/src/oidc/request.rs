@@ -3,7 +3,7 @@
 //! client and its redirect URI are known, nothing is sent anywhere (a page
 //! says what is wrong); after that, errors go back to the app.
 
-use super::client::{ClientKind, GrantType, OidcClient};
+use super::client::{GrantType, OidcClient};
 use serde::{Deserialize, Serialize};
 
 /// A request that passed every check, as it waits through sign-in.
@@ -95,7 +95,10 @@ fn same_but_loopback_port(registered: &str, given: &str) -> bool {
     };
     let loopback =
         |u: &url::Url| u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1" | "[::1]"));
-    if !loopback(&r) || !loopback(&g) || given.contains('#') {
+    // Only the port may differ: the rest as the app registered it, written
+    // in the parser's normal form (so no control characters, case or
+    // dot-segment tricks that the parser would quietly undo).
+    if !loopback(&r) || !loopback(&g) || given.contains('#') || g.as_str() != given {
         return false;
     }
     if r.set_port(None).is_err() || g.set_port(None).is_err() {
@@ -195,13 +198,14 @@ pub fn parse<'c>(
     scope.sort();
     scope.dedup();
     let code_challenge = match (get("code_challenge"), get("code_challenge_method")) {
-        (None, None) if client.kind == ClientKind::Public => {
+        // Every client, confidential too (SECURITY.md D2, RFC 9700 §2.1.1):
+        // PKCE is what stops an injected or stolen code.
+        (None, None) => {
             return to_app(
                 "invalid_request",
                 "PKCE (code_challenge with S256) is required.",
             )
         }
-        (None, None) => None,
         (Some(c), Some("S256")) if is_challenge(c) => Some(c.to_owned()),
         (Some(_), Some("S256")) => {
             return to_app(
@@ -276,11 +280,17 @@ fn is_challenge(c: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
+/// RFC 7636 §4.2: the S256 challenge of a verifier.
+#[must_use]
+pub fn s256_challenge(verifier: &str) -> String {
+    use sha2::{Digest, Sha256};
+    super::jose::b64(&Sha256::digest(verifier.as_bytes()))
+}
+
 /// RFC 7636 §4.6: whether `verifier` is the one `challenge` was made from.
 #[must_use]
 pub fn pkce_matches(challenge: &str, verifier: &str) -> bool {
-    use sha2::{Digest, Sha256};
-    is_challenge(verifier) && super::jose::b64(&Sha256::digest(verifier.as_bytes())) == challenge
+    is_challenge(verifier) && s256_challenge(verifier) == challenge
 }
 
 #[cfg(test)]

@@ -102,6 +102,9 @@ pub trait OidcGrantStore: Send + Sync {
         now: UnixTime,
     ) -> StoreResult<Option<(String, UnixTime)>>;
 
+    /// Forgets a waiting request (it has been answered).
+    async fn drop_auth_request(&self, org: &OrganisationId, id_hash: &str) -> StoreResult<()>;
+
     /// Stores a code (and drops expired ones of the organisation).
     async fn create_code(
         &self,

@@ -303,7 +303,17 @@ async fn proceed(
         to_app(ctx, issuer, &req, error, description)
     };
     match (next, user) {
-        (Next::Issue, Some(u)) => issue(ctx, issuer, &app, &req, u, now).await,
+        (Next::Issue, Some(u)) => {
+            // Answered once: the waiting request cannot be replayed for
+            // another code.
+            if let Some((id, _)) = &waiting {
+                state
+                    .store
+                    .drop_auth_request(&issuer.organisation, &secret_hash(id))
+                    .await?;
+            }
+            issue(ctx, issuer, &app, &req, u, now).await
+        }
         (Next::SignIn | Next::Issue, _) => {
             if req.prompt_none {
                 return quiet("login_required", "The person is not signed in.");

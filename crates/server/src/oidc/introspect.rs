@@ -2,7 +2,9 @@
 //! clients. A token is active only if one of *this* organisation's keys
 //! signed it, it is an access token, names this issuer and has not
 //! expired; anything else, including another organisation's token, is
-//! `{"active": false}` and nothing more (§2.2).
+//! `{"active": false}` and nothing more (§2.2). Only the client the token
+//! was issued to, or the API it is for (`aud` equal to the caller's
+//! `client_id`), learns that it is active.
 
 use crate::app::state::AppState;
 use crate::oidc::client_auth::caller;
@@ -54,6 +56,10 @@ pub async fn introspect(
         }
         other => other,
     };
+    // A token is described only to the client it was issued to, or to the
+    // API it is meant for (its audience), never to another app (C5).
+    let active = active
+        .filter(|c| c.client_id == caller.client.client_id || c.aud == caller.client.client_id);
     Ok(Json(match active {
         Some(c) => json!({
             "active": true,

@@ -100,6 +100,10 @@ impl Issuers {
                 return Ok(entry.clone());
             }
         }
+        // Whatever happens to this request (an error, or the client going
+        // away and the future being dropped mid-load), the entry must not
+        // stay marked as being refreshed: the guard clears the mark.
+        let _refresh = cached.as_ref().map(|e| Refreshing(&e.refreshing));
         let loaded = self.load(base, store, clock, slug).await;
         let mut map = self
             .entries
@@ -115,12 +119,7 @@ impl Issuers {
                 map.remove(slug);
                 Err(OAuthError::NotFound)
             }
-            Err(e) => {
-                if let Some(entry) = cached {
-                    entry.refreshing.store(false, Ordering::Release);
-                }
-                Err(e)
-            }
+            Err(e) => Err(e),
         }
     }
 
@@ -196,6 +195,15 @@ impl Issuers {
     }
 }
 
+/// Clears an entry's "being refreshed" mark when dropped.
+struct Refreshing<'a>(&'a AtomicBool);
+
+impl Drop for Refreshing<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 /// Creates the organisation's first ES256 and RS256 keys unless it has
 /// keys already (every server may call this at start; one set is stored).
 ///
@@ -232,4 +240,58 @@ pub async fn ensure_keys(
     .map_err(|e| OAuthError::Server(e.to_string()))?
     .map_err(|e| OAuthError::Server(e.to_string()))?;
     Ok(store.create_first_oidc_keys(org, &keys).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portvakt_core::store::ProvisioningStore;
+    use portvakt_core::ManualClock;
+
+    /// An aborted request (the client went away mid-refresh) must not leave
+    /// the entry marked as being refreshed, or it would never be re-read:
+    /// removed clients and rotated keys would live on (review H1).
+    #[tokio::test]
+    async fn a_refresh_dropped_halfway_does_not_freeze_the_entry() {
+        let dir = std::env::temp_dir().join(format!(
+            "portvakt-issuers-{}",
+            portvakt_core::ids::EventId::generate().as_str()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let store = portvakt_store::SqlStore::connect(&url)
+            .await
+            .unwrap()
+            .with_secret_key(&[3; 32]);
+        let org = portvakt_core::store_suite::sample_org("frys", "CANARY");
+        let snap = store.snapshot(&org.slug).await.unwrap();
+        let changes: Vec<_> = portvakt_core::apply::plan(&org, &snap, 1)
+            .into_iter()
+            .map(|p| p.change)
+            .collect();
+        store.apply_changes(&changes).await.unwrap();
+        let clock = ManualClock::new(1000);
+        // Every entry is stale at once, so every call refreshes.
+        let issuers = Issuers::new(Duration::ZERO);
+        let first = issuers
+            .get("http://127.0.0.1", &store, &clock, "frys")
+            .await
+            .unwrap();
+        let dropped = tokio::time::timeout(
+            Duration::ZERO,
+            issuers.get("http://127.0.0.1", &store, &clock, "frys"),
+        )
+        .await;
+        assert!(dropped.is_err(), "the refresh was cut off halfway");
+        assert!(
+            !first.refreshing.load(Ordering::Acquire),
+            "the mark is cleared"
+        );
+        let again = issuers
+            .get("http://127.0.0.1", &store, &clock, "frys")
+            .await
+            .unwrap();
+        assert!(!Arc::ptr_eq(&first, &again), "the entry is read again");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

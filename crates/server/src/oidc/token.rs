@@ -144,9 +144,10 @@ async fn authorization_code(
         return Err(bad);
     };
     let verifier = form.get("code_verifier");
+    // Every code carries a challenge (the authorization endpoint requires
+    // one), so a missing verifier is refused too (SECURITY.md D2).
     let pkce_ok = match (&record.code_challenge, verifier) {
         (Some(challenge), Some(v)) => pkce_matches(challenge, v),
-        (None, None) => caller.authenticated,
         _ => false,
     };
     let user = state
@@ -270,7 +271,59 @@ async fn refresh_token(
             .await?;
         return Err(bad);
     };
+    if !still_allowed(state, issuer, client, &grant, now).await? {
+        state
+            .store
+            .revoke_grant(org, &grant.id, "rule_refuses", now)
+            .await?;
+        return Err(bad);
+    }
+    // A narrower scope may be asked for (RFC 6749 §6); the grant keeps its own.
+    let grant = match form.get("scope") {
+        Some(asked) => GrantRecord {
+            scope: asked
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" "),
+            ..grant
+        },
+        None => grant,
+    };
     tokens(state, issuer, caller, &grant, &user, None, Some(new), now).await
+}
+
+/// Whether the client's rule still lets the person in: groups and
+/// opening hours as they are now, and the methods of the sign-in the
+/// grant came from. Not the zone: a refresh comes from the app's server,
+/// not from where the person is.
+async fn still_allowed(
+    state: &AppState,
+    issuer: &Issuer,
+    client: &portvakt_core::oidc::client::OidcClient,
+    grant: &GrantRecord,
+    now: UnixTime,
+) -> Result<bool, OAuthError> {
+    use portvakt_core::access::{decide, AccessRule, LocalTime, Subject};
+    let groups = state
+        .store
+        .user_groups(&issuer.organisation, &grant.user_id)
+        .await?
+        .into_iter()
+        .map(|g| g.slug)
+        .collect();
+    let methods = Method::from_amr(&grant.amr);
+    let rule = AccessRule {
+        zones: None,
+        ..client.access.rule(client.groups.clone())
+    };
+    let who = Subject {
+        groups: &groups,
+        methods: &methods,
+        zone: None,
+        at: LocalTime::stockholm(now),
+    };
+    Ok(decide(&rule, &who).is_ok())
 }
 
 /// The claims about the person a scope lets the app see.

@@ -121,16 +121,19 @@ pub fn oidc(port: u16) -> crate::app::config::OidcConfig {
     }
 }
 
-/// How to try the sample app, printed at first start.
+/// How to try the sample app, printed at first start. PKCE is required
+/// of every app, so the instructions carry a verifier and its challenge.
 #[must_use]
 pub fn sample_instructions(port: u16, secret: &str) -> String {
     let issuer = format!("http://localhost:{port}/oidc/{ORG}");
     let redirect: String = form_urlencoded::byte_serialize(SAMPLE_REDIRECT.as_bytes()).collect();
+    let verifier = portvakt_core::oidc::tokens::new_secret();
+    let challenge = portvakt_core::oidc::request::s256_challenge(&verifier);
     format!(
         "Try the OpenID provider with the sample app \"Exempelappen\" (client exempel-app):\n\
-         \x20 1. Open {issuer}/authorize?client_id=exempel-app&response_type=code&scope=openid%20profile%20email&state=demo&redirect_uri={redirect}\n\
+         \x20 1. Open {issuer}/authorize?client_id=exempel-app&response_type=code&scope=openid%20profile%20email&state=demo&code_challenge={challenge}&code_challenge_method=S256&redirect_uri={redirect}\n\
          \x20 2. Sign in and allow; the browser is then sent to {SAMPLE_REDIRECT}?code=… (nothing listens there: copy the code).\n\
-         \x20 3. curl -s -u exempel-app:{secret} -d grant_type=authorization_code -d redirect_uri={SAMPLE_REDIRECT} -d code=CODE {issuer}/token\n\
+         \x20 3. curl -s -u exempel-app:{secret} -d grant_type=authorization_code -d redirect_uri={SAMPLE_REDIRECT} -d code_verifier={verifier} -d code=CODE {issuer}/token\n\
          \x20 Discovery: {issuer}/.well-known/openid-configuration\n\
          \x20 DEMO-CLIENT exempel-app {secret}\n"
     )

@@ -143,8 +143,15 @@ async fn code_flow_with_openidconnect_rs256() {
     code_flow_with("rs-app", CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256).await;
 }
 
+/// An authorization URL with PKCE (the fixed verifier) unless `extra`
+/// brings its own `code_challenge…` parameters.
 fn authorize_url(o: &OidcApp, client_id: &str, extra: &[(&str, &str)]) -> String {
+    let own_pkce = extra.iter().any(|(k, _)| k.starts_with("code_challenge"));
     let mut q = form_urlencoded::Serializer::new(String::new());
+    if !own_pkce {
+        q.append_pair("code_challenge", CHALLENGE)
+            .append_pair("code_challenge_method", "S256");
+    }
     q.append_pair("client_id", client_id)
         .append_pair("redirect_uri", REDIRECT)
         .append_pair("response_type", "code")
@@ -176,6 +183,7 @@ async fn redeem(o: &OidcApp, client: &str, code: &str) -> (u16, Value) {
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
         ],
     )
     .await
@@ -222,7 +230,7 @@ async fn an_unregistered_redirect_uri_gets_a_page_and_never_a_redirect() {
 }
 
 #[tokio::test]
-async fn pkce_is_required_for_public_clients_and_plain_is_refused() {
+async fn pkce_is_required_for_every_client_and_plain_is_refused() {
     let o = with_code_clients().await;
     let browser = o.app.client();
     browser.sign_in(ANNA, ANNA_PW).await;
@@ -230,7 +238,12 @@ async fn pkce_is_required_for_public_clients_and_plain_is_refused() {
         authorize_url(&o, "mobilapp", extra).replace("127.0.0.1%2Fcb", "127.0.0.1%2Fnative")
     };
     for (what, url) in [
-        ("no PKCE", native(&[])),
+        // (An empty parameter counts as absent.)
+        ("no PKCE", native(&[("code_challenge_method", "")])),
+        (
+            "no PKCE, confidential client",
+            authorize_url(&o, "intranat", &[("code_challenge_method", "")]),
+        ),
         (
             "plain",
             native(&[
@@ -454,6 +467,10 @@ async fn rules_prompt_none_and_consent() {
     assert_eq!(page.status, 200);
     let q = query_of(&return_page_target(&page.body));
     assert!(q.contains_key("code"));
+    // Answered once: the same waiting request gives no second code.
+    let replay = anon.get(&back).await;
+    assert_eq!(replay.status, 400);
+    assert!(replay.body.contains("har gått ut"), "{}", replay.body);
     assert_eq!(
         q.get("state").map(String::as_str),
         Some("st-1"),

@@ -201,6 +201,10 @@ impl OidcApp {
 
 pub const REDIRECT: &str = "http://127.0.0.1/cb";
 
+/// RFC 7636 Appendix B: the verifier the tests' requests use, and its challenge.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
 /// Code-flow clients: `intranat` (confidential, ES256, first-party, every
 /// scope, refresh), `rs-app` (RS256), `mobilapp` (public, PKCE),
 /// `extern` (not first-party: consent), `lararappen` (teachers only),

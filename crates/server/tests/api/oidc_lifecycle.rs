@@ -14,7 +14,8 @@ async fn signed_in_app(o: &OidcApp) -> (crate::helpers::Client, Value) {
     let browser = o.app.client();
     browser.sign_in(ANNA, ANNA_PW).await;
     let url = format!(
-        "{}/authorize?client_id=intranat&redirect_uri={}&response_type=code&scope=openid%20profile&state=s",
+        "{}/authorize?client_id=intranat&redirect_uri={}&response_type=code&scope=openid%20profile&state=s\
+         &code_challenge={CHALLENGE}&code_challenge_method=S256",
         o.issuer,
         form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
     );
@@ -28,6 +29,7 @@ async fn signed_in_app(o: &OidcApp) -> (crate::helpers::Client, Value) {
                 ("grant_type", "authorization_code"),
                 ("code", &code),
                 ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
             ],
         )
         .await;
@@ -285,4 +287,108 @@ async fn access_check_covers_clients() {
     let out = run("okand", "password");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--client: no client okand"));
+}
+
+#[tokio::test]
+async fn a_refresh_checks_the_apps_rule_again() {
+    let o = with_code_clients().await;
+    // Erik, a teacher, signs in to the teachers' app.
+    let browser = o.app.client();
+    browser
+        .sign_in("erik.larsson@exempelkommun.se", crate::helpers::ERIK_PW)
+        .await;
+    let url = format!(
+        "{}/authorize?client_id=lararappen&redirect_uri={}&response_type=code&scope=openid&state=s\
+         &code_challenge={CHALLENGE}&code_challenge_method=S256",
+        o.issuer,
+        form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    let r = browser.http.get(url).send().await.unwrap();
+    let code = query_of(r.headers()["location"].to_str().unwrap())["code"].clone();
+    let (_, _, t) = o
+        .post_form(
+            "token",
+            Some(("lararappen", SERVICE_SECRET)),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
+    let rt = t["refresh_token"].as_str().unwrap().to_owned();
+    // He moves to another group: the app may no longer sign him in.
+    let (org, erik) = o.app.org_and_user("erik.larsson@exempelkommun.se").await;
+    let other = o
+        .app
+        .store
+        .snapshot(&org.slug)
+        .await
+        .unwrap()
+        .groups
+        .into_iter()
+        .find(|g| g.slug.as_str() == "ovrig-personal")
+        .unwrap()
+        .id;
+    o.app
+        .store
+        .apply_changes(&[portvakt_core::apply::Change::PutUser {
+            org: org.id.clone(),
+            user: erik,
+            groups: [other].into(),
+            roles: Default::default(),
+            new_password: None,
+            new_totp: None,
+        }])
+        .await
+        .unwrap();
+    let (s, _, b) = o
+        .post_form(
+            "token",
+            Some(("lararappen", SERVICE_SECRET)),
+            &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+        )
+        .await;
+    assert_eq!((s, b["error"].as_str()), (400, Some("invalid_grant")));
+    let r = reqwest::Client::new()
+        .get(format!("{}/userinfo", o.issuer))
+        .bearer_auth(t["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "the grant is revoked");
+}
+
+#[tokio::test]
+async fn thirty_parallel_refreshes_have_one_winner_and_no_server_error() {
+    let o = std::sync::Arc::new(with_code_clients().await);
+    let (_, t) = signed_in_app(&o).await;
+    let rt = t["refresh_token"].as_str().unwrap().to_owned();
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let (o, rt) = (o.clone(), rt.clone());
+        tasks.push(tokio::spawn(async move {
+            o.post_form(
+                "token",
+                Some(("intranat", SERVICE_SECRET)),
+                &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+            )
+            .await
+            .0
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 400),
+        "{statuses:?}"
+    );
 }

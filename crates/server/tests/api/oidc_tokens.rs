@@ -107,11 +107,20 @@ async fn client_credentials_issues_signed_rfc9068_access_tokens() {
         "the client itself without an audience"
     );
 
-    // Introspection by another client of the same organisation.
+    // Another app of the same organisation learns nothing of it (C5)...
     let (status, _, intro) = o
         .post_form(
             "introspect",
             Some(("lonesystem", SERVICE_SECRET)),
+            &[("token", token)],
+        )
+        .await;
+    assert_eq!((status, intro), (200, json!({"active": false})));
+    // ... the client it was issued to does.
+    let (status, _, intro) = o
+        .post_form(
+            "introspect",
+            Some(("rapporter", &generated)),
             &[("token", token)],
         )
         .await;
@@ -125,7 +134,7 @@ async fn client_credentials_issues_signed_rfc9068_access_tokens() {
     let (_, _, intro) = o
         .post_form(
             "introspect",
-            Some(("lonesystem", SERVICE_SECRET)),
+            Some(("rapporter", &generated)),
             &[("token", token)],
         )
         .await;

@@ -1,5 +1,6 @@
 use super::*;
 use crate::ids::{ClientRowId, OrganisationId};
+use crate::oidc::client::ClientKind;
 use crate::oidc::jose::Alg;
 use std::collections::BTreeSet;
 
@@ -34,6 +35,8 @@ fn base() -> Vec<(String, String)> {
         ("response_type", "code"),
         ("scope", "openid profile"),
         ("state", "s1"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .to_vec()
@@ -72,7 +75,7 @@ fn a_good_request_keeps_what_was_asked_for_and_allowed() {
     assert_eq!(r.nonce.as_deref(), Some("n-1"));
     assert_eq!(r.state.as_deref(), Some("s1"));
     assert_eq!(r.ui_locale.as_deref(), Some("en"));
-    assert!(r.code_challenge.is_none());
+    assert_eq!(r.code_challenge.as_deref(), Some(CHALLENGE));
     // Unknown parameters (display, claims_locales, acr_values…) are ignored.
     let p = with(with(base(), "display", "popup"), "acr_values", "x");
     assert!(run(&c, &with(p, "whatever", "1")).is_ok());
@@ -186,10 +189,20 @@ fn after_that_errors_go_to_the_app() {
 }
 
 #[test]
-fn pkce_is_s256_only_and_required_for_public_clients() {
+fn pkce_is_s256_only_and_required_for_every_client() {
+    let without = |mut p: Vec<(String, String)>| {
+        p.retain(|(k, _)| !k.starts_with("code_challenge"));
+        p
+    };
+    for kind in [ClientKind::Public, ClientKind::Confidential] {
+        assert_eq!(
+            app_error(run(&client(kind), &without(base()))),
+            "invalid_request",
+            "{kind:?}"
+        );
+    }
     let public = client(ClientKind::Public);
-    assert_eq!(app_error(run(&public, &base())), "invalid_request");
-    let p = with(base(), "code_challenge", CHALLENGE);
+    let p = with(without(base()), "code_challenge", CHALLENGE);
     assert_eq!(
         app_error(run(
             &public,
@@ -202,17 +215,12 @@ fn pkce_is_s256_only_and_required_for_public_clients() {
         "invalid_request",
         "the default method is plain"
     );
-    assert_eq!(
-        app_error(run(
-            &public,
-            &with(
-                with(base(), "code_challenge", "short"),
-                "code_challenge_method",
-                "S256"
-            )
-        )),
-        "invalid_request"
+    let short = with(
+        with(without(base()), "code_challenge", "short"),
+        "code_challenge_method",
+        "S256",
     );
+    assert_eq!(app_error(run(&public, &short)), "invalid_request");
     let r = run(&public, &with(p, "code_challenge_method", "S256")).unwrap();
     assert_eq!(r.code_challenge.as_deref(), Some(CHALLENGE));
     // The challenge is base64url(SHA-256(verifier)).
@@ -225,4 +233,9 @@ fn pkce_is_s256_only_and_required_for_public_clients() {
         "dBjftJeZ4CVP-mA92FGQlmqGZjjqu_GHQd1LiWuhdfE"
     ));
     assert!(!pkce_matches(CHALLENGE, CHALLENGE));
+    // RFC 7636 Appendix B (SECURITY.md D2).
+    assert!(pkce_matches(
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    ));
 }
