@@ -185,7 +185,11 @@ client_secret_hash = "${hash}"
     });
     const req = await start(config, 'openid profile');
     await page.goto(req.url.href);
-    // Signed in with a password only: the app's rule asks for more.
+    // Signed in with a password only: the app's rule asks for more, and
+    // the step-up starts only when Erik says so (a form, not the GET).
+    await page.getByRole('heading', { level: 1, name: 'Appen kräver en starkare inloggning' }).waitFor();
+    await assertAccessible(page, 'the app asks for a stronger sign-in');
+    await page.getByRole('button', { name: 'Bekräfta att det är jag' }).click();
     await page.getByRole('heading', { level: 1, name: 'Bekräfta att det är du' }).waitFor();
     assert.ok(await page.getByText('Tjänsten du vill öppna kräver en starkare inloggning').isVisible());
     await assertAccessible(page, 'step-up for an app');

@@ -45,6 +45,9 @@ pub struct Ctx {
     /// a redirect, because browsers hold a form's redirects to the form
     /// page's `form-action 'self'` (CSP) all the way along the chain.
     after_form: bool,
+    /// The person pressed "confirm" on the step-up page: a step-up starts
+    /// only from that form, never from a GET another site can trigger.
+    confirmed_step_up: bool,
     state: AppState,
     t: Tr,
     csrf: CsrfToken,
@@ -69,6 +72,7 @@ impl axum::extract::FromRequestParts<AppState> for Ctx {
                 .unwrap_or(None);
         Ok(Self {
             after_form: false,
+            confirmed_step_up: false,
             state: state.clone(),
             t,
             csrf,
@@ -333,7 +337,10 @@ async fn proceed(
             if req.prompt_none {
                 return quiet("interaction_required", "A stronger sign-in is needed.");
             }
-            step_up(ctx, issuer, org, &app, &req, u, waiting).await
+            if ctx.confirmed_step_up {
+                return step_up(ctx, issuer, org, &app, &req, u, waiting).await;
+            }
+            step_up_page(ctx, issuer, org, &app, &req, u, waiting).await
         }
         (Next::Denied(denials), Some(u)) => {
             if req.prompt_none {
@@ -428,6 +435,88 @@ async fn issue(
             &[("code", &code)],
         ),
     )
+}
+
+#[derive(Template)]
+#[template(path = "oidc_step_up.html")]
+struct StepUpPage {
+    p: Page,
+    app: String,
+    action: String,
+    request: String,
+    back: String,
+}
+
+/// Says that the app needs a stronger sign-in and offers to give one (a
+/// form), or, with no method to give it with, says how to get one.
+async fn step_up_page(
+    ctx: &Ctx,
+    issuer: &Issuer,
+    org: &str,
+    app: &OidcClient,
+    req: &AuthRequest,
+    u: &crate::http::extract::CurrentUser,
+    waiting: Option<(String, i64)>,
+) -> Result<Response, AppError> {
+    let state = &ctx.state;
+    let usable = state
+        .auth
+        .usable_factors(&u.user, |k| state.senders.delivers(k))
+        .await?;
+    if !usable.any() {
+        let reasons = vec![ctx.t.get("oidc.denied.no_factor").to_owned()];
+        return denied_page(ctx, issuer, app, req, u, reasons, true);
+    }
+    let path = put_aside(state, issuer, org, req, waiting).await?;
+    let back = app_url(
+        &req.redirect_uri,
+        &issuer.issuer,
+        req.state.as_deref(),
+        &[
+            ("error", "access_denied"),
+            (
+                "error_description",
+                "The person did not give a stronger sign-in.",
+            ),
+        ],
+    );
+    let body = StepUpPage {
+        p: Page::for_user(ctx.t, &ctx.csrf, &path, u),
+        app: app.name.clone(),
+        action: format!("/oidc/{org}/step-up"),
+        request: path.rsplit('/').next().unwrap_or_default().to_owned(),
+        back,
+    }
+    .render()?;
+    Ok(Html(body).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct StepUpForm {
+    #[allow(dead_code)]
+    csrf: String,
+    request: String,
+}
+
+/// The step-up page's button: starts the portal's step-up for the waiting
+/// request.
+pub async fn step_up_post(
+    ctx: Ctx,
+    Path(org): Path<String>,
+    user: crate::http::extract::CurrentUser,
+    ValidForm(form): ValidForm<StepUpForm>,
+) -> Result<Response, AppError> {
+    let issuer = issuer_page(&ctx.state, &org).await?;
+    let Some((req, made)) = waiting(&ctx.state, &issuer, &form.request).await? else {
+        return error_page(&ctx, &issuer, "oidc.error.expired").await;
+    };
+    let ctx = Ctx {
+        user: Some(PendingUser(user)),
+        after_form: true,
+        confirmed_step_up: true,
+        ..ctx
+    };
+    proceed(&ctx, &issuer, &org, req, Some((form.request, made))).await
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -65,6 +65,12 @@ pub fn routes(r: Routes) -> Routes {
         SignedIn,
         post(authorize::consent_post),
     )
+    .add(
+        &["POST"],
+        "/oidc/{org}/step-up",
+        SignedIn,
+        post(authorize::step_up_post),
+    )
 }
 
 /// The issuer of the organisation in the path; `NotFound` when the

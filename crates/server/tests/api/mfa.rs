@@ -35,7 +35,7 @@ fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
 }
 
 /// Signs Anna in from inside and registers an authenticator; returns its secret.
-async fn enrol(app: &TestApp) -> String {
+pub(crate) async fn enrol(app: &TestApp) -> String {
     let c = app.client();
     assert_eq!(c.sign_in(ANNA, ANNA_PW).await.status, 303);
     let r = c.post_form("/settings/totp", &[]).await;

@@ -737,3 +737,58 @@ async fn prompt_login_and_max_age_ask_for_the_password_again() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_step_up_for_an_app_starts_only_from_the_persons_own_form() {
+    let o = with_code_clients().await;
+    crate::mfa::enrol(&o.app).await;
+    let browser = o.app.client();
+    browser.sign_in(ANNA, ANNA_PW).await;
+    // A GET (which any site can make the browser do) only shows a page.
+    let r = browser
+        .http
+        .get(authorize_url(&o, "stark", &[]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        !r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("portvakt=")),
+        "the session is left as it is"
+    );
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Appen kräver en starkare inloggning"),
+        "{page}"
+    );
+    assert!(
+        page.contains("error=access_denied"),
+        "a way back to the app"
+    );
+    let request = page.split("name=\"request\" value=\"").nth(1).unwrap()[..43].to_owned();
+    // From another site the form is refused (CSRF).
+    let cross = browser
+        .http
+        .post(format!("{}/step-up", o.issuer))
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("request", request.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    // The person's own press starts the portal's step-up.
+    let csrf = crate::helpers::csrf_from(&page);
+    let r = browser
+        .post_raw(
+            "/oidc/exempelkommun/step-up",
+            &[("csrf", &csrf), ("request", &request)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location.as_deref(), Some("/login/factor"));
+    assert!(r.set_cookies.iter().any(|c| c.starts_with("portvakt=")));
+}
