@@ -323,7 +323,13 @@ async fn proceed(
                 return quiet("login_required", "The person is not signed in.");
             }
             let path = put_aside(state, issuer, org, &req, waiting).await?;
-            Ok(redirect(&format!("/login?rd={path}")))
+            // The app's guess at who signs in is filled in, not trusted.
+            let hint = req
+                .login_hint
+                .as_deref()
+                .map(|h| format!("&login_hint={}", urlencode(h)))
+                .unwrap_or_default();
+            Ok(redirect(&format!("/login?rd={path}{hint}")))
         }
         (_, None) => quiet("login_required", "The person is not signed in."),
         (Next::Reauthenticate, Some(_)) => {

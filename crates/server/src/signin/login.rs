@@ -72,6 +72,9 @@ pub(super) async fn organisation_to_contact(
 pub struct LoginQuery {
     /// Where a forward-auth proxy wants the browser back after sign-in.
     rd: Option<String>,
+    /// The user name an app suggested (OpenID Connect `login_hint`),
+    /// filled in for the person to check.
+    login_hint: Option<String>,
 }
 
 /// A return address from a forward-auth redirect, if it is one of ours.
@@ -123,7 +126,11 @@ pub async fn login_get(
         }
         return Ok(Redirect::to("/").into_response());
     }
-    let page = Html(render(&state, t, &csrf, String::new(), None, None).await?).into_response();
+    let hint = q
+        .login_hint
+        .filter(|h| h.chars().count() <= 256 && !h.chars().any(char::is_control))
+        .unwrap_or_default();
+    let page = Html(render(&state, t, &csrf, hint, None, None).await?).into_response();
     // Remembered in a short-lived cookie through the password and the
     // second step, and used once.
     Ok(match back {

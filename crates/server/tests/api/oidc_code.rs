@@ -458,6 +458,24 @@ async fn rules_prompt_none_and_consent() {
         loc.starts_with("/login?rd=/oidc/exempelkommun/continue/"),
         "{loc}"
     );
+    // An app's login_hint is filled in on the sign-in page (and escaped).
+    let r = anon
+        .http
+        .get(authorize_url(
+            &o,
+            "intranat",
+            &[("login_hint", "anna\"><b>x")],
+        ))
+        .send()
+        .await
+        .unwrap();
+    let with_hint = r.headers()["location"].to_str().unwrap().to_owned();
+    let page = anon.get(&with_hint).await;
+    assert!(
+        page.body.contains("value=\"anna&#34;&#62;&#60;b&#62;x\""),
+        "{}",
+        page.body
+    );
     anon.get(&loc).await;
     let signed = anon.sign_in(ANNA, ANNA_PW).await;
     let back = signed.location.unwrap();
