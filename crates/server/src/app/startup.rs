@@ -88,6 +88,9 @@ pub fn build_state(
         oidc: Arc::new(crate::oidc::issuers::Issuers::new(
             std::time::Duration::from_secs(1),
         )),
+        // A thousand waiting sign-ins per address in ten minutes: far above a
+        // school behind one address at eight o'clock, far below a flood.
+        oidc_requests: Arc::new(IpThrottle::new(1000, 600)),
     }))
 }
 

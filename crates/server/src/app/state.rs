@@ -40,6 +40,8 @@ pub struct AppStateInner {
     pub upstreams: crate::gateway::proxy::Upstreams,
     /// Each organisation's OpenID issuer: documents and parsed keys.
     pub oidc: Arc<crate::oidc::issuers::Issuers>,
+    /// Authorization requests put aside to wait, per client address.
+    pub oidc_requests: Arc<portvakt_core::auth::ip_throttle::IpThrottle>,
 }
 
 /// Cookie names: `__Host-` prefixed in production, so a sibling subdomain

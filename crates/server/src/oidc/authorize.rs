@@ -322,7 +322,7 @@ async fn proceed(
             if req.prompt_none {
                 return quiet("login_required", "The person is not signed in.");
             }
-            let path = put_aside(state, issuer, org, &req, waiting).await?;
+            let path = put_aside(ctx, issuer, org, &req, waiting).await?;
             // The app's guess at who signs in is filled in, not trusted.
             let hint = req
                 .login_hint
@@ -336,7 +336,7 @@ async fn proceed(
             if req.prompt_none {
                 return quiet("login_required", "A new sign-in is needed.");
             }
-            let path = put_aside(state, issuer, org, &req, waiting).await?;
+            let path = put_aside(ctx, issuer, org, &req, waiting).await?;
             Ok(redirect(&format!("/reauth?next={}", urlencode(&path))))
         }
         (Next::StepUp(_), Some(u)) => {
@@ -369,7 +369,7 @@ async fn proceed(
                     "The person has not allowed this app yet.",
                 );
             }
-            let path = put_aside(state, issuer, org, &req, waiting).await?;
+            let path = put_aside(ctx, issuer, org, &req, waiting).await?;
             consent_page(ctx, org, &app, &req, u, &path)
         }
     }
@@ -378,17 +378,24 @@ async fn proceed(
 /// Stores the request to wait (unless it already waits) and returns the
 /// path that picks it up again.
 async fn put_aside(
-    state: &AppState,
+    ctx: &Ctx,
     issuer: &Issuer,
     org: &str,
     req: &AuthRequest,
     waiting: Option<(String, i64)>,
 ) -> Result<String, AppError> {
+    let state = &ctx.state;
     let id = match waiting {
         Some((id, _)) => id,
         None => {
-            let id = new_secret();
             let now = state.clock.now();
+            // Anyone may start a sign-in, and each waits in the database:
+            // one address gets a bounded number of them.
+            if state.oidc_requests.is_blocked(ctx.client.ip, now) {
+                return Err(AppError::Busy);
+            }
+            state.oidc_requests.record_failure(ctx.client.ip, now);
+            let id = new_secret();
             let json = serde_json::to_string(req).map_err(|e| AppError::Internal(e.to_string()))?;
             state
                 .store
@@ -473,7 +480,7 @@ async fn step_up_page(
         let reasons = vec![ctx.t.get("oidc.denied.no_factor").to_owned()];
         return denied_page(ctx, issuer, app, req, u, reasons, true);
     }
-    let path = put_aside(state, issuer, org, req, waiting).await?;
+    let path = put_aside(ctx, issuer, org, req, waiting).await?;
     let back = app_url(
         &req.redirect_uri,
         &issuer.issuer,
@@ -549,7 +556,7 @@ async fn step_up(
         let reasons = vec![ctx.t.get("oidc.denied.no_factor").to_owned()];
         return denied_page(ctx, issuer, app, req, u, reasons, true);
     };
-    let path = put_aside(state, issuer, org, req, waiting).await?;
+    let path = put_aside(ctx, issuer, org, req, waiting).await?;
     // The portal's step-up, with the request as where to go afterwards.
     let pending = cookies::build(
         &state.cookies,
