@@ -48,11 +48,32 @@ pub struct Ctx {
     /// The person pressed "confirm" on the step-up page: a step-up starts
     /// only from that form, never from a GET another site can trigger.
     confirmed_step_up: bool,
+    /// The person chose a language (the switch's cookie): an app's
+    /// `ui_locales` does not override that.
+    lang_chosen: bool,
     state: AppState,
     t: Tr,
     csrf: CsrfToken,
     client: ClientInfo,
     user: Option<PendingUser>,
+}
+
+impl Ctx {
+    /// The pages of this request in the language the app asked for
+    /// (`ui_locales`), unless the person chose one themselves.
+    fn localised(self, req: &AuthRequest) -> Self {
+        match req
+            .ui_locale
+            .as_deref()
+            .and_then(crate::http::i18n::Lang::from_tag)
+        {
+            Some(lang) if !self.lang_chosen => Self {
+                t: Tr::new(lang).with_min_password(self.state.config.password.min_length),
+                ..self
+            },
+            _ => self,
+        }
+    }
 }
 
 impl axum::extract::FromRequestParts<AppState> for Ctx {
@@ -70,9 +91,11 @@ impl axum::extract::FromRequestParts<AppState> for Ctx {
             <PendingUser as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
                 .await
                 .unwrap_or(None);
+        let lang_chosen = crate::http::cookies::read(&parts.headers, state.cookies.lang).is_some();
         Ok(Self {
             after_form: false,
             confirmed_step_up: false,
+            lang_chosen,
             state: state.clone(),
             t,
             csrf,
@@ -97,7 +120,7 @@ pub async fn authorize_get(
     if query.len() > MAX_REQUEST_BYTES {
         return Err(AppError::BadRequest);
     }
-    start(&ctx, &org, &params(query.as_bytes())).await
+    start(ctx, &org, &params(query.as_bytes())).await
 }
 
 /// The same by form POST (OpenID Connect Core §3.1.2.1). It comes from the
@@ -117,7 +140,7 @@ pub async fn authorize_post(
     if !form || body.len() > MAX_REQUEST_BYTES {
         return Err(AppError::BadRequest);
     }
-    start(&ctx, &org, &params(&body)).await
+    start(ctx, &org, &params(&body)).await
 }
 
 pub async fn continue_get(
@@ -132,6 +155,7 @@ pub async fn continue_get(
     let Some((req, made)) = waiting(&ctx.state, &issuer, &id).await? else {
         return error_page(&ctx, &issuer, "oidc.error.expired").await;
     };
+    let ctx = ctx.localised(&req);
     proceed(&ctx, &issuer, &org, req, Some((id, made))).await
 }
 
@@ -188,6 +212,7 @@ pub async fn consent_post(
         prompt_consent: false,
         ..req
     };
+    let ctx = ctx.localised(&req);
     proceed(&ctx, &issuer, &org, req, Some((form.request, made))).await
 }
 
@@ -214,10 +239,13 @@ async fn waiting(
     Ok(found.and_then(|(json, made)| serde_json::from_str(&json).ok().map(|r| (r, made))))
 }
 
-async fn start(ctx: &Ctx, org: &str, params: &[(String, String)]) -> Result<Response, AppError> {
+async fn start(ctx: Ctx, org: &str, params: &[(String, String)]) -> Result<Response, AppError> {
     let issuer = issuer_page(&ctx.state, org).await?;
     match request::parse(params, |id| issuer.client(id).map(|c| &**c)) {
-        Ok(req) => proceed(ctx, &issuer, org, req, None).await,
+        Ok(req) => {
+            let ctx = ctx.localised(&req);
+            proceed(&ctx, &issuer, org, req, None).await
+        }
         Err(Refusal::Page(e)) => {
             let key = match e {
                 PageError::MissingClient => "oidc.error.missing_client",
@@ -225,7 +253,7 @@ async fn start(ctx: &Ctx, org: &str, params: &[(String, String)]) -> Result<Resp
                 PageError::RedirectUri => "oidc.error.redirect_uri",
                 PageError::NotForSignIn => "oidc.error.not_for_sign_in",
             };
-            error_page(ctx, &issuer, key).await
+            error_page(&ctx, &issuer, key).await
         }
         Err(Refusal::ToApp(e)) => Ok(redirect(&app_url(
             &e.redirect_uri,
@@ -529,6 +557,7 @@ pub async fn step_up_post(
         confirmed_step_up: true,
         ..ctx
     };
+    let ctx = ctx.localised(&req);
     proceed(&ctx, &issuer, &org, req, Some((form.request, made))).await
 }
 

@@ -562,6 +562,16 @@ async fn rules_prompt_none_and_consent() {
         "{}",
         page.body
     );
+    // The app may ask for English (ui_locales) when the person chose nothing.
+    let english = anon
+        .get(&authorize_url(&o, "extern", &[("ui_locales", "en-GB sv")]).replace(&anon.base, ""))
+        .await;
+    assert!(
+        english.body.contains("your name and user name"),
+        "{}",
+        english.body
+    );
+    assert!(english.body.contains("lang=\"en\""));
     let request = page.body.split("name=\"request\" value=\"").nth(1).unwrap()[..43].to_owned();
     let csrf = crate::helpers::csrf_from(&page.body);
     let r = anon
