@@ -53,13 +53,14 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "portvakt")
 NODE_DIR = os.path.join(ROOT, "bench", "oidc-provider")
 NODE = os.path.join(NODE_DIR, "node_modules", ".bin", "node")
 CLIENT = os.path.join(ROOT, "tests", "oidc", "authlib_client.py")
-NODE_PORT, MINT_PORT, PV_PORT = 18500, 18501, 18510
+NODE_PORT, MINT_PORT, PV_PORT, PV_METRICS_PORT = 18500, 18501, 18510, 18511
 SECRET = "bench-secret-9f2c4e7a1b3d5f6081a2c3e4d5f60718"  # >= 32 characters
 TARGETS = {"discovery": 3, "jwks": 3, "cc": 5, "code": 3}
 TITLES = {"discovery": "discovery GET", "jwks": "JWKS GET",
@@ -386,7 +387,7 @@ def start_portvakt(work):
     subprocess.run([BIN, "secret-key", "new", key], check=True, capture_output=True)
     config = os.path.join(work, "portvakt.toml")
     with open(config, "w") as f:
-        f.write(f'listen = "127.0.0.1:{PV_PORT}"\ndatabase_url = "sqlite://{work}/bench.db"\ndev_mode = true\n'
+        f.write(f'listen = "127.0.0.1:{PV_PORT}"\nmetrics_listen = "127.0.0.1:{PV_METRICS_PORT}"\ndatabase_url = "sqlite://{work}/bench.db"\ndev_mode = true\n'
                 f'secret_key_file = "{key}"\n[lockout]\nip_max_failures = 100000000\n'
                 f'[oidc]\nissuer_base = "http://127.0.0.1:{PV_PORT}"\n')
     org = os.path.join(work, "org.toml")
@@ -411,6 +412,20 @@ def start_portvakt(work):
     check(status == 200, f"Portvakt answered {status} for {PV_ISSUER}/.well-known/openid-configuration")
     return Server("Portvakt", proc, PV_ISSUER, ("bench-cc", SECRET), ("bench-web", SECRET), PV_REDIRECT_URI,
                   mint_portvakt_codes if PORTVAKT_CODE_FLOW else None)
+
+
+def exchange_batch_size():
+    """(codes, transactions) from Portvakt's metrics, or None."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{PV_METRICS_PORT}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    values = dict(re.findall(r"^(portvakt_oidc_\w+_total) (\d+)$", text, re.M))
+    try:
+        return int(values["portvakt_oidc_code_exchanges_total"]), int(values["portvakt_oidc_exchange_batches_total"])
+    except KeyError:
+        return None
 
 
 def sign_bench():
@@ -486,6 +501,11 @@ def main():
             if any(s.mint is None for s in servers) and scenario == "code":
                 print("code -> token: Portvakt skipped (mint_portvakt_codes() is not written yet; "
                       "then set PORTVAKT_CODE_FLOW = True)", flush=True)
+        if "code" in scenarios and not args.baseline_only:
+            batch = exchange_batch_size()
+            if batch:
+                print(f"Portvakt's code exchanges: {batch[0]:,} codes in {batch[1]:,} transactions, "
+                      f"{batch[0] / max(batch[1], 1):.1f} per commit on average (group commit)", flush=True)
     finally:
         for s in servers:
             s.proc.terminate()

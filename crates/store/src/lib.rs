@@ -47,6 +47,11 @@ pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
     sealer: seal::Sealer,
+    /// One connection kept for the token endpoint's batches of code
+    /// exchanges (see `oidc_grants`): batch after batch on the same
+    /// connection keeps its page cache valid, where the pool's round robin
+    /// would have each batch re-read what the others wrote.
+    exchanges: tokio::sync::Mutex<Option<sqlx::AnyConnection>>,
 }
 
 pub use seal::Sealer;
@@ -95,6 +100,10 @@ impl SqlStore {
         }
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            // A SQLite connection is a file handle in this process: it
+            // cannot go stale, and testing it costs a round trip to its
+            // thread on every acquire. A PostgreSQL one can.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -107,6 +116,13 @@ impl SqlStore {
                             "PRAGMA synchronous = FULL",
                             "PRAGMA foreign_keys = ON",
                             "PRAGMA busy_timeout = 10000",
+                            // 8 MiB of pages per connection (SQLite's
+                            // default is 2 MiB): the token endpoint's
+                            // indexes stay in memory.
+                            "PRAGMA cache_size = -8192",
+                            // Statement journals of multi-row writes stay in
+                            // memory rather than in files under /var/tmp.
+                            "PRAGMA temp_store = MEMORY",
                         ] {
                             conn.execute(pragma).await?;
                         }
@@ -130,11 +146,13 @@ impl SqlStore {
                 StoreError::Backend(format!("database file {}: {e}", path.display()))
             })?;
         }
-        Ok(Self {
+        let store = Self {
             pool,
             backend,
             sealer: Sealer::default(),
-        })
+            exchanges: tokio::sync::Mutex::new(None),
+        };
+        Ok(store)
     }
 
     /// Seals second-factor secrets with `key` from now on (see `seal`).
@@ -157,6 +175,9 @@ impl SqlStore {
 
     /// Closes every connection (checkpointing SQLite's WAL).
     pub async fn close(&self) {
+        if let Some(conn) = self.exchanges.lock().await.take() {
+            let _ = sqlx::Connection::close(conn).await;
+        }
         self.pool.close().await;
     }
 }

@@ -2,17 +2,19 @@
 //! winner of a code or a refresh token is decided by an `UPDATE … WHERE
 //! used_at IS NULL` that only one caller can make (SECURITY.md D3, G3).
 
-use crate::rows::get;
+use crate::rows::{self, get, USER_COLS};
 use crate::{db_err, SqlStore};
 use async_trait::async_trait;
 use portvakt_core::clock::UnixTime;
 use portvakt_core::ids::{ClientRowId, OrganisationId, UserId};
 use portvakt_core::store::{
-    CodeRecord, GrantRecord, NewRefreshToken, OidcGrantStore, Redemption, Rotation, StoreResult,
-    UserApp,
+    CodeRecord, GrantRecord, Issue, NewRefreshToken, OidcGrantStore, Redeemed, Rotation,
+    StoreResult, User, UserApp,
 };
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 
 const GRANT_COLS: &str = "id, organisation_id, client_row_id, user_id, scope, auth_time, amr, \
                           created_at, expires_at, revoked_at";
@@ -106,6 +108,112 @@ pub(crate) async fn revoke_user_grants_in(
     .rows_affected())
 }
 
+/// Appends `count` parameters `$first, $(first+step), …` separated by commas.
+fn push_params(sql: &mut String, first: usize, step: usize, count: usize) {
+    for i in 0..count {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let _ = write!(sql, "${}", first + step * i);
+    }
+}
+
+/// Grant ids start with the time, so new grants (and their refresh
+/// tokens' grant index) are appended to the end of their B-trees rather
+/// than written into random pages.
+fn new_grant_id(now: UnixTime) -> String {
+    format!("grt_{now:010x}{}", portvakt_core::oidc::tokens::new_jti())
+}
+
+const CODE_COLS: &str = "organisation_id, client_row_id, user_id, redirect_uri, scope, nonce, \
+                         code_challenge, auth_time, amr, expires_at, used_at";
+
+fn code_row(r: &AnyRow) -> StoreResult<CodeRecord> {
+    Ok(CodeRecord {
+        organisation_id: OrganisationId::from_raw(get::<String>(r, "organisation_id")?),
+        client_row_id: ClientRowId::from_raw(get::<String>(r, "client_row_id")?),
+        user_id: UserId::from_raw(get::<String>(r, "user_id")?),
+        redirect_uri: get(r, "redirect_uri")?,
+        scope: get(r, "scope")?,
+        nonce: get(r, "nonce")?,
+        code_challenge: get(r, "code_challenge")?,
+        auth_time: get(r, "auth_time")?,
+        amr: get(r, "amr")?,
+        expires_at: get(r, "expires_at")?,
+        used_at: get(r, "used_at")?,
+    })
+}
+
+/// Stores the grants (and refresh tokens) of a batch: two statements
+/// whatever its size.
+async fn insert_grants(
+    tx: &mut Transaction<'_, Any>,
+    org: &OrganisationId,
+    issues: &[Issue],
+) -> StoreResult<()> {
+    if issues.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from(
+        "INSERT INTO oidc_grants (id, organisation_id, client_row_id, user_id, scope, auth_time, \
+         amr, created_at, expires_at) VALUES ",
+    );
+    for i in 0..issues.len() {
+        let b = 2 + 8 * i;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let _ = write!(
+            sql,
+            "(${b}, $1, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7
+        );
+    }
+    let mut q = sqlx::query(&sql).bind(org.as_str());
+    for Issue { grant: g, .. } in issues {
+        q = q
+            .bind(g.id.as_str())
+            .bind(g.client_row_id.as_str())
+            .bind(g.user_id.as_str())
+            .bind(g.scope.as_str())
+            .bind(g.auth_time)
+            .bind(g.amr.as_str())
+            .bind(g.created_at)
+            .bind(g.expires_at);
+    }
+    q.execute(&mut **tx).await.map_err(db_err)?;
+
+    let refresh: Vec<(&str, &NewRefreshToken)> = issues
+        .iter()
+        .filter_map(|i| i.refresh.as_ref().map(|t| (i.grant.id.as_str(), t)))
+        .collect();
+    if refresh.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from(
+        "INSERT INTO oidc_refresh_tokens (token_hash, organisation_id, grant_id, expires_at) VALUES ",
+    );
+    for i in 0..refresh.len() {
+        let b = 2 + 3 * i;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let _ = write!(sql, "(${b}, $1, ${}, ${})", b + 1, b + 2);
+    }
+    let mut q = sqlx::query(&sql).bind(org.as_str());
+    for (grant, t) in refresh {
+        q = q.bind(t.token_hash.as_str()).bind(grant).bind(t.expires_at);
+    }
+    q.execute(&mut **tx).await.map_err(db_err)?;
+    Ok(())
+}
+
 async fn insert_refresh(
     tx: &mut Transaction<'_, Any>,
     org: &OrganisationId,
@@ -124,6 +232,130 @@ async fn insert_refresh(
     .await
     .map_err(db_err)?;
     Ok(())
+}
+
+/// One batch of code exchanges, in one transaction on `conn`.
+async fn redeem_batch(
+    conn: &mut sqlx::AnyConnection,
+    org: &OrganisationId,
+    code_hashes: &[String],
+    now: UnixTime,
+    decide: &(dyn for<'c> Fn(usize, &'c CodeRecord, &'c User) -> Option<Issue> + Send + Sync),
+) -> StoreResult<Vec<Redeemed>> {
+    let mut tx = sqlx::Connection::begin(conn).await.map_err(db_err)?;
+
+    // The write comes first (see rotate_refresh_token): one statement
+    // marks every unused code of the batch used and returns it, so the
+    // codes won are exactly the rows returned. Each code's grant id is
+    // set now, so a later reuse finds what to revoke.
+    let grant_ids: Vec<String> = (0..code_hashes.len()).map(|_| new_grant_id(now)).collect();
+    let mut sql = String::from("UPDATE oidc_codes SET used_at = $1, grant_id = CASE code_hash");
+    for i in 0..code_hashes.len() {
+        let _ = write!(sql, " WHEN ${} THEN ${}", 3 + 2 * i, 4 + 2 * i);
+    }
+    sql.push_str(" END WHERE organisation_id = $2 AND used_at IS NULL AND code_hash IN (");
+    push_params(&mut sql, 3, 2, code_hashes.len());
+    let _ = write!(sql, ") RETURNING code_hash, {CODE_COLS}");
+    let mut q = sqlx::query(&sql).bind(now).bind(org.as_str());
+    for (h, g) in code_hashes.iter().zip(&grant_ids) {
+        q = q.bind(h.as_str()).bind(g.as_str());
+    }
+    let mut won = HashMap::new();
+    for r in q.fetch_all(&mut *tx).await.map_err(db_err)? {
+        won.insert(get::<String>(&r, "code_hash")?, code_row(&r)?);
+    }
+    // The people of the codes won, in one read.
+    let user_ids: BTreeSet<&str> = won.values().map(|c| c.user_id.as_str()).collect();
+    let mut users = HashMap::new();
+    if !user_ids.is_empty() {
+        let mut sql =
+            format!("SELECT {USER_COLS} FROM users WHERE organisation_id = $1 AND id IN (");
+        push_params(&mut sql, 2, 1, user_ids.len());
+        sql.push(')');
+        let mut q = sqlx::query(&sql).bind(org.as_str());
+        for id in &user_ids {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *tx).await.map_err(db_err)? {
+            let u = rows::user(&r)?;
+            users.insert(u.id.as_str().to_owned(), u);
+        }
+    }
+
+    let mut out = Vec::with_capacity(code_hashes.len());
+    let mut lost = Vec::new();
+    let mut issues = Vec::new();
+    // A code shown again within the batch: as if it came just after
+    // the first showing (the first is decided, then revoked).
+    let mut first_showing: HashMap<&str, usize> = HashMap::new();
+    let mut shown_again = Vec::new();
+    for (i, h) in code_hashes.iter().enumerate() {
+        let Some(code) = won.get(h.as_str()) else {
+            lost.push(h.as_str());
+            out.push(Redeemed::Unknown);
+            continue;
+        };
+        if let Some(&first) = first_showing.get(h.as_str()) {
+            shown_again.push(first);
+            out.push(Redeemed::Reused);
+            continue;
+        }
+        first_showing.insert(h.as_str(), i);
+        let Some(user) = users.get(code.user_id.as_str()) else {
+            out.push(Redeemed::Refused);
+            continue;
+        };
+        match decide(i, code, user) {
+            Some(mut issue) => {
+                // The grant gets the id the code now points to.
+                issue.grant.id.clone_from(&grant_ids[i]);
+                issues.push(issue.clone());
+                out.push(Redeemed::Issued {
+                    code: Box::new(code.clone()),
+                    user: Box::new(user.clone()),
+                    grant: Box::new(issue.grant),
+                });
+            }
+            None => out.push(Redeemed::Refused),
+        }
+    }
+    insert_grants(&mut tx, org, &issues).await?;
+    for first in shown_again {
+        if let Redeemed::Issued { grant, .. } = &out[first] {
+            revoke_in(&mut tx, org, &grant.id, "code_reused", now).await?;
+        }
+    }
+
+    // Codes not won: unknown, or used before (then the grant of their
+    // first use is revoked).
+    if !lost.is_empty() {
+        let mut sql = String::from(
+            "SELECT code_hash, grant_id FROM oidc_codes WHERE organisation_id = $1 AND code_hash IN (",
+        );
+        push_params(&mut sql, 2, 1, lost.len());
+        sql.push(')');
+        let mut q = sqlx::query(&sql).bind(org.as_str());
+        for h in &lost {
+            q = q.bind(*h);
+        }
+        let mut used = HashMap::new();
+        for r in q.fetch_all(&mut *tx).await.map_err(db_err)? {
+            used.insert(
+                get::<String>(&r, "code_hash")?,
+                get::<Option<String>>(&r, "grant_id")?,
+            );
+        }
+        for (h, o) in code_hashes.iter().zip(out.iter_mut()) {
+            if let (Redeemed::Unknown, Some(first)) = (&*o, used.get(h.as_str())) {
+                if let Some(g) = first {
+                    revoke_in(&mut tx, org, g, "code_reused", now).await?;
+                }
+                *o = Redeemed::Reused;
+            }
+        }
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(out)
 }
 
 #[async_trait]
@@ -218,101 +450,28 @@ impl OidcGrantStore for SqlStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn code(&self, org: &OrganisationId, code_hash: &str) -> StoreResult<Option<CodeRecord>> {
-        sqlx::query(
-            "SELECT organisation_id, client_row_id, user_id, redirect_uri, scope, nonce, code_challenge, \
-             auth_time, amr, expires_at, used_at FROM oidc_codes WHERE organisation_id = $1 AND code_hash = $2",
-        )
-        .bind(org.as_str())
-        .bind(code_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?
-        .map(|r| {
-            Ok(CodeRecord {
-                organisation_id: OrganisationId::from_raw(get::<String>(&r, "organisation_id")?),
-                client_row_id: ClientRowId::from_raw(get::<String>(&r, "client_row_id")?),
-                user_id: UserId::from_raw(get::<String>(&r, "user_id")?),
-                redirect_uri: get(&r, "redirect_uri")?,
-                scope: get(&r, "scope")?,
-                nonce: get(&r, "nonce")?,
-                code_challenge: get(&r, "code_challenge")?,
-                auth_time: get(&r, "auth_time")?,
-                amr: get(&r, "amr")?,
-                expires_at: get(&r, "expires_at")?,
-                used_at: get(&r, "used_at")?,
-            })
-        })
-        .transpose()
-    }
-
-    async fn redeem_code(
+    async fn redeem_codes(
         &self,
         org: &OrganisationId,
-        code_hash: &str,
+        code_hashes: &[String],
         now: UnixTime,
-        issue: Option<(&GrantRecord, Option<&NewRefreshToken>)>,
-    ) -> StoreResult<Redemption> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let grant_id = issue.map(|(g, _)| g.id.clone());
-        let won = sqlx::query(
-            "UPDATE oidc_codes SET used_at = $1, grant_id = $2 \
-             WHERE organisation_id = $3 AND code_hash = $4 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(grant_id)
-        .bind(org.as_str())
-        .bind(code_hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .rows_affected()
-            == 1;
-        if !won {
-            let first: Option<Option<String>> = sqlx::query_scalar(
-                "SELECT grant_id FROM oidc_codes WHERE organisation_id = $1 AND code_hash = $2",
-            )
-            .bind(org.as_str())
-            .bind(code_hash)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            let Some(first) = first else {
-                return Ok(Redemption::Unknown);
-            };
-            if let Some(g) = first {
-                revoke_in(&mut tx, org, &g, "code_reused", now).await?;
-            }
-            tx.commit().await.map_err(db_err)?;
-            return Ok(Redemption::Reused);
+        decide: &(dyn for<'c> Fn(usize, &'c CodeRecord, &'c User) -> Option<Issue> + Send + Sync),
+    ) -> StoreResult<Vec<Redeemed>> {
+        if code_hashes.is_empty() {
+            return Ok(Vec::new());
         }
-        if let Some((g, refresh)) = issue {
-            sqlx::query(
-                "INSERT INTO oidc_grants (id, organisation_id, client_row_id, user_id, scope, auth_time, \
-                 amr, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(&g.id)
-            .bind(org.as_str())
-            .bind(g.client_row_id.as_str())
-            .bind(g.user_id.as_str())
-            .bind(&g.scope)
-            .bind(g.auth_time)
-            .bind(&g.amr)
-            .bind(g.created_at)
-            .bind(g.expires_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if let Some(t) = refresh {
-                insert_refresh(&mut tx, org, &g.id, t).await?;
-            }
+        let mut held = self.exchanges.lock().await;
+        let conn = match &mut *held {
+            Some(conn) => conn,
+            None => held.insert(self.pool.acquire().await.map_err(db_err)?.detach()),
+        };
+        let out = redeem_batch(conn, org, code_hashes, now, decide).await;
+        if out.is_err() {
+            // It may be broken (a lost PostgreSQL connection): a fresh one
+            // next time.
+            held.take();
         }
-        tx.commit().await.map_err(db_err)?;
-        Ok(if issue.is_some() {
-            Redemption::Issued
-        } else {
-            Redemption::Unknown
-        })
+        out
     }
 
     async fn rotate_refresh_token(

@@ -2,6 +2,10 @@
 //! client may use which grant, with which scopes.
 
 use super::client::{ClientKind, GrantType, OidcClient, USER_SCOPES};
+use super::request::pkce_matches;
+use crate::clock::UnixTime;
+use crate::ids::ClientRowId;
+use crate::store::{CodeRecord, User};
 use std::collections::BTreeSet;
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +49,35 @@ pub fn client_credentials_scope(
         }
     };
     Ok(scopes.into_iter().collect::<Vec<_>>().join(" "))
+}
+
+/// What the token endpoint was shown with a code (RFC 6749 §4.1.3).
+#[derive(Debug, Clone)]
+pub struct CodeExchange {
+    pub client_row_id: ClientRowId,
+    pub redirect_uri: String,
+    pub code_verifier: Option<String>,
+}
+
+impl CodeExchange {
+    /// Whether `code`, just won (see `OidcGrantStore::redeem_codes`), may
+    /// be exchanged by this caller at `now`: its own
+    /// client, the same redirect URI, not expired, the PKCE verifier
+    /// matching (every code carries a challenge, so a missing verifier is
+    /// refused too; SECURITY.md D2), and its person not disabled.
+    #[must_use]
+    pub fn accepts(&self, code: &CodeRecord, user: &User, now: UnixTime) -> bool {
+        let pkce_ok = match (&code.code_challenge, &self.code_verifier) {
+            (Some(challenge), Some(v)) => pkce_matches(challenge, v),
+            _ => false,
+        };
+        code.client_row_id == self.client_row_id
+            && code.redirect_uri == self.redirect_uri
+            && now < code.expires_at
+            && pkce_ok
+            && !user.disabled
+            && user.id == code.user_id
+    }
 }
 
 #[cfg(test)]

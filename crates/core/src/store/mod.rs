@@ -33,7 +33,7 @@ pub use factors::{Factor, FactorKind, FactorStore};
 pub use handoff::{AppsTicket, HandoffStore, SessionLink};
 pub use oidc_clients::OidcClientStore;
 pub use oidc_grants::{
-    CodeRecord, GrantRecord, NewRefreshToken, OidcGrantStore, Redemption, Rotation, UserApp,
+    CodeRecord, GrantRecord, Issue, NewRefreshToken, OidcGrantStore, Redeemed, Rotation, UserApp,
 };
 pub use oidc_keys::{OidcKeyStore, StoredSigningKey};
 pub use organisations::{OrgStore, Organisation};

@@ -2,6 +2,7 @@
 //! refresh tokens and consents, per organisation. Secrets arrive hashed.
 
 use super::StoreResult;
+use super::User;
 use crate::clock::UnixTime;
 use crate::ids::{ClientRowId, OrganisationId, UserId};
 use async_trait::async_trait;
@@ -51,11 +52,26 @@ pub struct NewRefreshToken {
     pub expires_at: UnixTime,
 }
 
+/// What to store for a code that passed every check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub grant: GrantRecord,
+    pub refresh: Option<NewRefreshToken>,
+}
+
 /// The outcome of presenting a code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Redemption {
-    /// This caller won the code; the grant (and refresh token) are stored.
-    Issued,
+pub enum Redeemed {
+    /// This caller won the code and passed `decide`: the grant (and
+    /// refresh token) are stored. With the code as it was and its person.
+    Issued {
+        code: Box<CodeRecord>,
+        user: Box<User>,
+        grant: Box<GrantRecord>,
+    },
+    /// This caller won the code but `decide` refused it (or its person is
+    /// gone): the code is burnt, nothing issued.
+    Refused,
     /// The code had been used: the grant its first use made is revoked.
     Reused,
     Unknown,
@@ -113,21 +129,21 @@ pub trait OidcGrantStore: Send + Sync {
         now: UnixTime,
     ) -> StoreResult<()>;
 
-    /// The code, used or not.
-    async fn code(&self, org: &OrganisationId, code_hash: &str) -> StoreResult<Option<CodeRecord>>;
-
-    /// Uses the code up, in one transaction. With `issue`, the caller
-    /// passed every check: the grant and refresh token are stored if this
-    /// caller is the first (exactly one of any number of parallel callers
-    /// is). Without, the code is burnt. Either way, a code already used
-    /// has the grant of its first use revoked.
-    async fn redeem_code(
+    /// Uses up a batch of codes of one organisation in one transaction
+    /// (the token endpoint's group commit: one write and one `fsync` for
+    /// every exchange waiting at that moment). Exactly one of any number of
+    /// parallel callers wins a code. For each code won, `decide` gets its
+    /// index in `code_hashes`, the stored code and its person, and returns
+    /// the grant (and refresh token) to store, or `None` to burn the code.
+    /// A code shown twice in one batch counts as shown twice in a row. A
+    /// code already used has the grant of its first use revoked.
+    async fn redeem_codes(
         &self,
         org: &OrganisationId,
-        code_hash: &str,
+        code_hashes: &[String],
         now: UnixTime,
-        issue: Option<(&GrantRecord, Option<&NewRefreshToken>)>,
-    ) -> StoreResult<Redemption>;
+        decide: &(dyn for<'c> Fn(usize, &'c CodeRecord, &'c User) -> Option<Issue> + Send + Sync),
+    ) -> StoreResult<Vec<Redeemed>>;
 
     /// Exchanges a refresh token of `client` for `new`, in one transaction.
     async fn rotate_refresh_token(

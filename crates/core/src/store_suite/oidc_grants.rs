@@ -1,6 +1,8 @@
 use super::{apply_org, org_named, sample_org};
 use crate::ids::ClientRowId;
-use crate::store::{CodeRecord, GrantRecord, NewRefreshToken, Redemption, Rotation, Store};
+use crate::store::{
+    CodeRecord, GrantRecord, Issue, NewRefreshToken, Redeemed, Rotation, Store, User,
+};
 use std::sync::Arc;
 
 fn grant(org: &crate::ids::OrganisationId, user: &crate::ids::UserId, id: &str) -> GrantRecord {
@@ -16,6 +18,31 @@ fn grant(org: &crate::ids::OrganisationId, user: &crate::ids::UserId, id: &str) 
         expires_at: 10_000,
         revoked_at: None,
     }
+}
+
+fn issue(code: &CodeRecord, user: &User, refresh_hash: &str) -> Issue {
+    let mut g = grant(&code.organisation_id, &user.id, "");
+    g.client_row_id = code.client_row_id.clone();
+    Issue {
+        grant: g,
+        refresh: Some(refresh(refresh_hash)),
+    }
+}
+
+/// Redeems `codes`, each passing every check.
+async fn redeem(
+    store: &dyn Store,
+    org: &crate::ids::OrganisationId,
+    codes: &[&str],
+    now: i64,
+) -> Vec<Redeemed> {
+    let hashes: Vec<String> = codes.iter().map(|c| (*c).to_owned()).collect();
+    store
+        .redeem_codes(org, &hashes, now, &|_, c, u| {
+            Some(issue(c, u, &crate::oidc::tokens::new_secret()))
+        })
+        .await
+        .unwrap()
 }
 
 fn refresh(hash: &str) -> NewRefreshToken {
@@ -56,61 +83,108 @@ pub(super) async fn codes_and_refresh_tokens_have_one_winner(store: Arc<dyn Stor
         used_at: None,
     };
     store.create_code("code-1", &code, 100).await.unwrap();
-    assert_eq!(store.code(&a, "code-1").await.unwrap().unwrap(), code);
-    assert!(
-        store.code(&b, "code-1").await.unwrap().is_none(),
-        "not from B"
+    assert_eq!(
+        redeem(&*store, &b, &["code-1"], 105).await,
+        vec![Redeemed::Unknown],
+        "not from B, and B's try does not burn it"
     );
 
+    // Ten parallel callers, each in its own batch: one wins.
     let mut tasks = Vec::new();
-    for i in 0..10 {
+    for _ in 0..10 {
         let store = store.clone();
-        let (a, user) = (a.clone(), user.clone());
+        let a = a.clone();
         tasks.push(tokio::spawn(async move {
-            let g = grant(&a, &user, &format!("grt_{i}"));
-            let r = refresh(&format!("rt-{i}"));
-            store
-                .redeem_code(&a, "code-1", 110, Some((&g, Some(&r))))
-                .await
-                .unwrap()
+            redeem(&*store, &a, &["code-1"], 110).await.remove(0)
         }));
     }
-    let mut issued = 0;
-    for t in tasks {
-        if t.await.unwrap() == Redemption::Issued {
-            issued += 1;
-        }
-    }
-    assert_eq!(issued, 1, "one winner");
-    let used = store.code(&a, "code-1").await.unwrap().unwrap();
-    assert_eq!(used.used_at, Some(110));
-    // The losers' reuse already revoked the winner's grant.
     let mut winners = Vec::new();
-    for i in 0..10 {
-        if let Some(g) = store.grant(&a, &format!("grt_{i}")).await.unwrap() {
-            winners.push(g);
+    for t in tasks {
+        if let Redeemed::Issued {
+            code: got,
+            user: who,
+            grant,
+        } = t.await.unwrap()
+        {
+            assert_eq!(got.redirect_uri, code.redirect_uri, "the code as stored");
+            assert_eq!(got.nonce, code.nonce);
+            assert_eq!(who.id, user, "with its person");
+            winners.push(grant);
         }
     }
-    assert_eq!(winners.len(), 1);
+    assert_eq!(winners.len(), 1, "one winner");
+    assert!(winners[0].id.starts_with("grt_"));
+    let stored = store.grant(&a, &winners[0].id).await.unwrap().unwrap();
     assert!(
-        winners[0].revoked_at.is_some(),
-        "reuse revokes the first grant"
+        stored.revoked_at.is_some(),
+        "the losers' reuse revoked the winner's grant"
+    );
+
+    // One batch: a good code, a refused one, an unknown one, one shown
+    // twice, and a used one.
+    for h in ["ok", "refuse", "twice"] {
+        store.create_code(h, &code, 100).await.unwrap();
+    }
+    let shown = ["ok", "refuse", "nope", "twice", "twice", "code-1"];
+    let out = store
+        .redeem_codes(&a, &shown.map(String::from), 120, &|i, c, u| {
+            (shown[i] != "refuse").then(|| issue(c, u, &format!("rt-{i}")))
+        })
+        .await
+        .unwrap();
+    let Redeemed::Issued { grant, .. } = &out[0] else {
+        panic!("issued: {out:?}");
+    };
+    let Redeemed::Issued { grant: doubled, .. } = &out[3] else {
+        panic!("the first showing is decided: {out:?}");
+    };
+    assert_eq!(
+        [&out[1], &out[2], &out[4], &out[5]],
+        [
+            &Redeemed::Refused,
+            &Redeemed::Unknown,
+            &Redeemed::Reused,
+            &Redeemed::Reused
+        ]
+    );
+    assert!(
+        store
+            .grant(&a, &doubled.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some(),
+        "the second showing revoked what the first got"
+    );
+    assert!(store.grant(&a, &grant.id).await.unwrap().unwrap().live(120));
+    assert_eq!(
+        store
+            .grant_of_refresh_token(&a, &ClientRowId::from_raw("cli_a"), "rt-0")
+            .await
+            .unwrap()
+            .map(|g| g.id),
+        Some(grant.id.clone()),
+        "its refresh token is stored with it"
     );
     assert_eq!(
-        store.redeem_code(&b, "code-1", 111, None).await.unwrap(),
-        Redemption::Unknown
+        redeem(&*store, &a, &["refuse", "twice"], 121).await,
+        vec![Redeemed::Reused, Redeemed::Reused],
+        "refused and doubled codes are burnt"
     );
 
     // Refresh rotation on a fresh grant.
     store.create_code("code-2", &code, 100).await.unwrap();
-    let g = grant(&a, &user, "grt_r");
-    assert_eq!(
-        store
-            .redeem_code(&a, "code-2", 110, Some((&g, Some(&refresh("r0")))))
-            .await
-            .unwrap(),
-        Redemption::Issued
-    );
+    let out = store
+        .redeem_codes(&a, &["code-2".into()], 110, &|_, c, u| {
+            Some(issue(c, u, "r0"))
+        })
+        .await
+        .unwrap();
+    let Redeemed::Issued { grant, .. } = &out[0] else {
+        panic!("issued: {out:?}");
+    };
+    let grant_id = grant.id.clone();
     let cli = ClientRowId::from_raw("cli_a");
     let other = ClientRowId::from_raw("cli_b");
     assert_eq!(
@@ -136,7 +210,7 @@ pub(super) async fn codes_and_refresh_tokens_have_one_winner(store: Arc<dyn Stor
     else {
         panic!("rotates");
     };
-    assert_eq!(got.id, "grt_r");
+    assert_eq!(got.id, grant_id);
     assert_eq!(
         store
             .grant_of_refresh_token(&a, &cli, "r1")
@@ -144,7 +218,7 @@ pub(super) async fn codes_and_refresh_tokens_have_one_winner(store: Arc<dyn Stor
             .unwrap()
             .unwrap()
             .id,
-        "grt_r"
+        grant_id
     );
     assert_eq!(
         store
@@ -154,7 +228,7 @@ pub(super) async fn codes_and_refresh_tokens_have_one_winner(store: Arc<dyn Stor
         Rotation::Reused
     );
     assert!(store
-        .grant(&a, "grt_r")
+        .grant(&a, &grant_id)
         .await
         .unwrap()
         .unwrap()

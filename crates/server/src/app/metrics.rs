@@ -15,6 +15,11 @@ pub struct Metrics {
     pub messages_failed: AtomicU64,
     /// 1 while this server runs the probes (the probe leader), else 0.
     pub probe_leader: AtomicU64,
+    /// Authorization codes presented at the token endpoint, and the
+    /// transactions that redeemed them (their ratio: the group commit's
+    /// batch size).
+    pub oidc_code_exchanges: AtomicU64,
+    pub oidc_exchange_batches: AtomicU64,
 }
 
 impl Metrics {
@@ -55,6 +60,18 @@ impl Metrics {
                 "",
                 &self.http_server_errors,
                 "HTTP 5xx responses",
+            ),
+            (
+                "portvakt_oidc_code_exchanges_total",
+                "",
+                &self.oidc_code_exchanges,
+                "Authorization codes presented at the token endpoint",
+            ),
+            (
+                "portvakt_oidc_exchange_batches_total",
+                "",
+                &self.oidc_exchange_batches,
+                "Transactions that redeemed them, each for every code waiting",
             ),
         ];
         for (name, labels, c, help) in rows {

@@ -69,6 +69,9 @@ pub fn build_state(
     });
     let senders = crate::messaging::senders::Senders::from_config(&config.email, &config.sms)
         .map_err(anyhow::Error::msg)?;
+    let metrics = Arc::new(Metrics::default());
+    let oidc_exchanges =
+        crate::oidc::exchange::Exchanges::new(store.clone(), clock.clone(), metrics.clone());
     Ok(AppState::new(AppStateInner {
         cookies: CookieNames::new(
             config.secure_cookies(),
@@ -81,7 +84,7 @@ pub fn build_state(
         store,
         auth,
         clock,
-        metrics: Arc::new(Metrics::default()),
+        metrics: metrics.clone(),
         senders,
         verify: Arc::new(VerifyCache::new(std::time::Duration::from_secs(1))),
         upstreams: crate::gateway::proxy::client(),
@@ -91,6 +94,7 @@ pub fn build_state(
         // A thousand waiting sign-ins per address in ten minutes: far above a
         // school behind one address at eight o'clock, far below a flood.
         oidc_requests: Arc::new(IpThrottle::new(1000, 600)),
+        oidc_exchanges,
     }))
 }
 

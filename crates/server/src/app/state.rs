@@ -42,6 +42,8 @@ pub struct AppStateInner {
     pub oidc: Arc<crate::oidc::issuers::Issuers>,
     /// Authorization requests put aside to wait, per client address.
     pub oidc_requests: Arc<portvakt_core::auth::ip_throttle::IpThrottle>,
+    /// Code exchanges waiting to be redeemed together.
+    pub oidc_exchanges: crate::oidc::exchange::Exchanges,
 }
 
 /// Cookie names: `__Host-` prefixed in production, so a sibling subdomain

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
+pub mod exchange;
 pub mod form;
 pub mod introspect;
 pub mod issuers;

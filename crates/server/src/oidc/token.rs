@@ -4,6 +4,7 @@
 use crate::app::state::AppState;
 use crate::oidc::client_auth::{caller, Caller};
 use crate::oidc::error::OAuthError;
+use crate::oidc::exchange::Exchange;
 use crate::oidc::form::OAuthForm;
 use crate::oidc::issuer_for;
 use crate::oidc::issuers::Issuer;
@@ -14,12 +15,11 @@ use portvakt_core::access::Method;
 use portvakt_core::clock::UnixTime;
 use portvakt_core::oidc::client::GrantType;
 use portvakt_core::oidc::flow::amr_and_acr;
-use portvakt_core::oidc::grants::{client_credentials_scope, GrantError};
-use portvakt_core::oidc::request::pkce_matches;
+use portvakt_core::oidc::grants::{client_credentials_scope, CodeExchange, GrantError};
 use portvakt_core::oidc::tokens::{
     at_hash, new_jti, new_secret, secret_hash, AccessClaims, IdClaims, ProfileClaims,
 };
-use portvakt_core::store::{GrantRecord, NewRefreshToken, Redemption, Rotation};
+use portvakt_core::store::{GrantRecord, NewRefreshToken, Redeemed, Rotation};
 use serde::Serialize;
 
 /// ID tokens are read once, at sign-in (the issue: at most five minutes).
@@ -136,74 +136,34 @@ async fn authorization_code(
     let redirect_uri = form
         .get("redirect_uri")
         .ok_or(OAuthError::InvalidRequest("redirect_uri is missing."))?;
-    let org = &issuer.organisation;
-    let hash = secret_hash(code);
     let now = state.clock.now();
-    let bad = OAuthError::InvalidGrant("The code is invalid, used or expired.");
-    let Some(record) = state.store.code(org, &hash).await? else {
-        return Err(bad);
-    };
-    let verifier = form.get("code_verifier");
-    // Every code carries a challenge (the authorization endpoint requires
-    // one), so a missing verifier is refused too (SECURITY.md D2).
-    let pkce_ok = match (&record.code_challenge, verifier) {
-        (Some(challenge), Some(v)) => pkce_matches(challenge, v),
-        _ => false,
-    };
-    let user = state
-        .store
-        .user(org, &record.user_id)
-        .await?
-        .filter(|u| !u.disabled);
-    let fine = record.used_at.is_none()
-        && record.client_row_id == client.id
-        && record.redirect_uri == redirect_uri
-        && now < record.expires_at
-        && pkce_ok
-        && user.is_some();
-    let Some(user) = user.filter(|_| fine) else {
-        // Burnt: a code shown with anything wrong is not tried again, and
-        // a second use revokes what the first one issued.
-        state.store.redeem_code(org, &hash, now, None).await?;
-        return Err(bad);
-    };
-    let grant = GrantRecord {
-        id: format!("grt_{}", new_jti()),
-        organisation_id: org.clone(),
-        client_row_id: client.id.clone(),
-        user_id: record.user_id.clone(),
-        scope: record.scope.clone(),
-        auth_time: record.auth_time,
-        amr: record.amr.clone(),
-        created_at: now,
-        expires_at: now + grant_ttl(state),
-        revoked_at: None,
-    };
     let refresh = client
         .grants
         .contains(&GrantType::RefreshToken)
         .then(new_secret);
-    let stored_refresh = refresh.as_ref().map(|r| NewRefreshToken {
-        token_hash: secret_hash(r),
-        expires_at: grant.expires_at,
-    });
-    match state
-        .store
-        .redeem_code(org, &hash, now, Some((&grant, stored_refresh.as_ref())))
-        .await?
-    {
-        Redemption::Issued => {}
-        Redemption::Reused | Redemption::Unknown => return Err(bad),
-    }
+    let outcome = state
+        .oidc_exchanges
+        .redeem(Exchange {
+            organisation: issuer.organisation.clone(),
+            code_hash: secret_hash(code),
+            shown: CodeExchange {
+                client_row_id: client.id.clone(),
+                redirect_uri: redirect_uri.to_owned(),
+                code_verifier: form.get("code_verifier").map(str::to_owned),
+            },
+            refresh_hash: refresh.as_deref().map(secret_hash),
+            grant_seconds: grant_ttl(state),
+        })
+        .await?;
+    // A code shown with anything wrong is burnt, and a second use revoked
+    // what the first one issued (both in the store).
+    let Redeemed::Issued { code, user, grant } = outcome else {
+        return Err(OAuthError::InvalidGrant(
+            "The code is invalid, used or expired.",
+        ));
+    };
     tokens(
-        state,
-        issuer,
-        caller,
-        &grant,
-        &user,
-        record.nonce,
-        refresh,
-        now,
+        state, issuer, caller, &grant, &user, code.nonce, refresh, now,
     )
     .await
 }
