@@ -111,9 +111,12 @@ for (const [lang, locale] of [['sv', 'sv-SE'], ['en', 'en-GB']]) {
       // The servicedesk user (also org admin and so status editor).
       const saraCtx = await env.browser.newContext({ locale });
       const sara = await signedIn(saraCtx, SARA);
-      for (const r of ['/', '/settings', '/reauth', '/password', '/admin/users']) {
+      for (const r of ['/', '/settings', '/settings/signins', '/reauth', '/password', '/admin/users', '/admin/audit']) {
         await visit(sara, r, `${base}${r}`, true);
       }
+      await sara.goto(`${base}/settings/signins`);
+      const notMe = await sara.locator('a[href$="/not-me"]').first().getAttribute('href');
+      await visit(sara, '/settings/signins/{id}/not-me', `${base}${notMe}`, true);
       await sara.goto(`${base}/admin/users`);
       const userLink = await sara.locator('a[href^="/admin/users/"]').first().getAttribute('href');
       await visit(sara, '/admin/users/{id}', `${base}${userLink}`, true);

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod app_path;
 pub mod apply;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod domain;

@@ -9,6 +9,7 @@
 pub mod account;
 pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod gateway;
 pub mod http;

@@ -152,6 +152,7 @@ impl SqlStore {
             sealer: Sealer::default(),
             exchanges: tokio::sync::Mutex::new(None),
         };
+        events::link_earlier_entries(&store).await?;
         Ok(store)
     }
 

@@ -81,6 +81,41 @@ impl SessionStore for SqlStore {
         Ok(affected(&r))
     }
 
+    async fn revoke_other_sessions(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        keep: &str,
+        must_change: bool,
+        now: UnixTime,
+    ) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let r = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE organisation_id = $2 AND user_id = $3 \
+             AND revoked_at IS NULL AND token_hash <> $4",
+        )
+        .bind(now)
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(keep)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        crate::oidc_grants::revoke_user_grants_in(&mut tx, org, user, "not_me", now).await?;
+        if must_change {
+            sqlx::query(
+                "UPDATE users SET must_change_password = 1 WHERE organisation_id = $1 AND id = $2",
+            )
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(affected(&r))
+    }
+
     async fn list_user_sessions(
         &self,
         org: &OrganisationId,

@@ -28,3 +28,17 @@ pub async fn drop_database(admin_url: &str, name: &str) -> Result<(), StoreError
         .map_err(db_err)?;
     Ok(())
 }
+
+/// Runs SQL on the database behind `url` as someone with direct access
+/// would (the audit log's tamper tests): outside every Portvakt check.
+/// Returns the rows changed.
+///
+/// # Errors
+/// When the database cannot be reached or the SQL fails.
+pub async fn raw_execute(url: &str, sql: &str) -> Result<u64, StoreError> {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.map_err(db_err)?;
+    let done = conn.execute(sql).await.map_err(db_err)?;
+    conn.close().await.map_err(db_err)?;
+    Ok(done.rows_affected())
+}

@@ -1,5 +1,6 @@
 use super::StoreResult;
 use crate::access::Method;
+use crate::audit::{AuditEntry, ChainHead};
 use crate::clock::UnixTime;
 use crate::ids::{EventId, OrganisationId, UserId};
 use async_trait::async_trait;
@@ -148,9 +149,70 @@ pub trait EventStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<SignInEvent>>;
 
+    /// A person's sign-in events newest first: from `since` on, and when
+    /// paging older than `before` (its time and id); at most `limit` (up
+    /// to 100).
+    async fn signin_history(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        since: UnixTime,
+        before: Option<(UnixTime, EventId)>,
+        limit: u32,
+    ) -> StoreResult<Vec<SignInEvent>>;
+    /// One of the person's sign-in events.
+    async fn signin_event(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        id: &EventId,
+    ) -> StoreResult<Option<SignInEvent>>;
+
+    /// Appends the event to its organisation's audit chain (issue 14), in
+    /// one transaction with the chain's head; appends queue on the head.
     async fn record_admin_event(&self, event: &AdminEvent) -> StoreResult<()>;
     /// The organisation's admin events, newest first.
     async fn admin_events(&self, org: &OrganisationId, limit: u32) -> StoreResult<Vec<AdminEvent>>;
+
+    /// The chain in order: entries after `after_seq`, at most `limit`
+    /// (up to 1,000).
+    async fn audit_entries(
+        &self,
+        org: &OrganisationId,
+        after_seq: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEntry>>;
+    /// The chain's head, and how many entries sit outside the chain (none,
+    /// unless rows were put into the table by hand).
+    async fn audit_state(&self, org: &OrganisationId) -> StoreResult<AuditState>;
+    /// Entries newest first, filtered, for reading (at most `limit`, up to
+    /// 100).
+    async fn audit_page(
+        &self,
+        org: &OrganisationId,
+        query: &AuditQuery,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEntry>>;
+}
+
+/// The head of a chain and what lies outside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditState {
+    pub head: Option<ChainHead>,
+    pub unlinked: u64,
+}
+
+/// A filter on the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Entries by this person, or about them.
+    pub person: Option<UserId>,
+    /// From this time on (inclusive).
+    pub from: Option<UnixTime>,
+    /// Before this time.
+    pub until: Option<UnixTime>,
+    /// Older than this entry (paging).
+    pub before_seq: Option<i64>,
 }
 
 #[cfg(test)]

@@ -28,7 +28,9 @@ mod users;
 
 pub use challenges::{Ceremony, ChallengeStore, CodeChallenge, CodeCheck, CodeLimit, Purpose};
 pub use coordination::{CoordinationStore, Lead};
-pub use events::{AdminEvent, EventResult, EventStore, SignInEvent, SignInMethod};
+pub use events::{
+    AdminEvent, AuditQuery, AuditState, EventResult, EventStore, SignInEvent, SignInMethod,
+};
 pub use factors::{Factor, FactorKind, FactorStore};
 pub use handoff::{AppsTicket, HandoffStore, SessionLink};
 pub use oidc_clients::OidcClientStore;

@@ -128,6 +128,18 @@ pub trait SessionStore: Send + Sync {
         user: &UserId,
         now: UnixTime,
     ) -> StoreResult<u64>;
+    /// "This wasn't me" (issue 14): in one transaction, ends every live
+    /// session of the user except `keep` (a token hash), every grant the
+    /// user gave an app, and with `must_change` requires a new password
+    /// before anything else; returns how many sessions were ended.
+    async fn revoke_other_sessions(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        keep: &str,
+        must_change: bool,
+        now: UnixTime,
+    ) -> StoreResult<u64>;
     async fn list_user_sessions(
         &self,
         org: &OrganisationId,

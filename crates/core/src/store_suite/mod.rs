@@ -129,6 +129,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     sessions::sessions_lifecycle(&*store).await;
     events::events_are_scoped(&*store).await;
     events::admin_events_are_scoped(&*store).await;
+    events::the_audit_chain_holds_under_parallel_appends(store.clone()).await;
     provisioning::domain_belongs_to_one_organisation(&*store).await;
     provisioning::failed_apply_changes_nothing(&*store).await;
     factors::factors_are_single_use_and_scoped(store.clone()).await;

@@ -153,7 +153,14 @@ pub async fn totp_confirm_post(
         .await
     {
         Ok(()) => {
-            tell_added(&state, &user, FactorKind::Totp, &FactorId::from_raw(id)).await;
+            tell_added(
+                &state,
+                &user,
+                FactorKind::Totp,
+                &FactorId::from_raw(id.clone()),
+            )
+            .await;
+            audit_added(&state, &user, &client, FactorKind::Totp, &id).await;
             Ok(Redirect::to("/settings?done=added").into_response())
         }
         Err(e) => {
@@ -332,6 +339,7 @@ pub async fn email_confirm_post(
     {
         Ok(()) => {
             tell_added(&state, &user, kind, &fid).await;
+            audit_added(&state, &user, &client, kind, &id).await;
             Ok(Redirect::to("/settings?done=added").into_response())
         }
         Err(e) => {
@@ -374,6 +382,25 @@ async fn tell_added(state: &AppState, user: &CurrentUser, kind: FactorKind, adde
         &user.user,
         Change::Added(kind),
         Some(added),
+    )
+    .await;
+}
+
+/// The person's own security change, in the audit log (issue 14).
+async fn audit_added(
+    state: &AppState,
+    user: &CurrentUser,
+    client: &portvakt_core::auth::signin::ClientInfo,
+    kind: FactorKind,
+    factor: &str,
+) {
+    crate::audit::events::record(
+        state,
+        user,
+        client,
+        "account.add_factor",
+        &format!("{}/{factor}", user.user.id),
+        kind.as_str(),
     )
     .await;
 }

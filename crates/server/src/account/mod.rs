@@ -1,7 +1,9 @@
 //! A signed-in person's own account: settings, second factors, passkey
-//! registration, re-authentication and password change.
+//! registration, re-authentication, password change, and their sign-in
+//! history ("Mina inloggningar").
 
 pub mod factors;
+pub mod history;
 pub mod password;
 pub mod reauth;
 pub mod settings;
@@ -14,6 +16,24 @@ use Access::SignedIn;
 /// "Mina inställningar", re-authentication and the password page.
 pub fn routes(r: Routes) -> Routes {
     r.add(&["GET"], "/settings", SignedIn, get(settings::settings_get))
+        .add(
+            &["GET"],
+            "/settings/signins",
+            SignedIn,
+            get(history::signins_get),
+        )
+        .add(
+            &["POST"],
+            "/settings/signins/end-others",
+            SignedIn,
+            post(history::end_others_post),
+        )
+        .add(
+            &["GET", "POST"],
+            "/settings/signins/{id}/not-me",
+            SignedIn,
+            get(history::not_me_get).post(history::not_me_post),
+        )
         .add(
             &["POST"],
             "/settings/apps/{client}/end",

@@ -127,6 +127,15 @@ pub async fn password_post(
         .await;
     match result {
         Ok(token) => {
+            crate::audit::events::record(
+                &state,
+                &user,
+                &client,
+                "account.change_password",
+                user.user.id.as_str(),
+                "ok",
+            )
+            .await;
             crate::messaging::notices::tell_contacts(
                 &state,
                 &user.organisation,

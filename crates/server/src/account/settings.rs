@@ -81,6 +81,15 @@ pub async fn factor_remove_post(
             // The removed address or number hears about it, and so do the
             // person's other contacts: a stranger removing the owner's
             // contact would otherwise go unnoticed.
+            crate::audit::events::record(
+                &state,
+                &user,
+                &client,
+                "account.remove_factor",
+                &format!("{}/{}", user.user.id, fid),
+                removed.as_ref().map_or("", |f| f.kind.as_str()),
+            )
+            .await;
             if let Some(f) = removed {
                 crate::messaging::notices::factor_removed(
                     &state,
@@ -135,6 +144,7 @@ pub struct AppEndForm {
 /// Signs the person out of one app and forgets that they allowed it.
 pub async fn app_end_post(
     State(state): State<AppState>,
+    crate::http::extract::Client(who): crate::http::extract::Client,
     user: CurrentUser,
     axum::extract::Path(client_id): axum::extract::Path<String>,
     crate::http::extract::ValidForm(_): crate::http::extract::ValidForm<AppEndForm>,
@@ -152,5 +162,14 @@ pub async fn app_end_post(
         .store
         .end_user_app(org, &user.user.id, &client.id, state.clock.now())
         .await?;
+    crate::audit::events::record(
+        &state,
+        &user,
+        &who,
+        "account.end_app",
+        user.user.id.as_str(),
+        &client.client_id,
+    )
+    .await;
     Ok(axum::response::Redirect::to("/settings?done=app_ended#signed-in-apps").into_response())
 }

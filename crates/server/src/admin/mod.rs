@@ -1,7 +1,6 @@
-//! The service desk's tools for other people's accounts, and the record of
-//! what administrators did.
+//! The service desk's tools for other people's accounts (what they do is
+//! recorded by `audit::events`).
 
-pub mod events;
 pub mod users;
 
 use crate::http::router::{Access, Routes};

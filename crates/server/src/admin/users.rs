@@ -3,8 +3,8 @@
 //! is scoped by the admin's organisation, so an id from another
 //! organisation is simply "not found" (SECURITY.md C1–C2).
 
-use crate::admin::events as admin_events;
 use crate::app::state::AppState;
+use crate::audit::events as admin_events;
 use crate::http::error::AppError;
 use crate::http::extract::{Client, CsrfToken, CurrentUser, PageLang, ValidForm};
 use crate::http::i18n::Tr;

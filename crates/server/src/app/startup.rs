@@ -109,7 +109,7 @@ pub fn app(state: AppState) -> Router {
     let pages = router::router(&state)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::admin::events::refusals,
+            crate::audit::events::refusals,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

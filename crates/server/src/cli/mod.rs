@@ -73,6 +73,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::oidc::cli::OidcCommand,
     },
+    /// The audit log: verify each organisation's chain, export entries.
+    Audit {
+        #[command(subcommand)]
+        command: crate::audit::cli::AuditCommand,
+    },
     /// The key that seals second-factor secrets in the database.
     SecretKey {
         #[command(subcommand)]
@@ -171,6 +176,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { data, listen } => run_demo(&data, &listen).await,
         Command::Status { command } => crate::status::cli::run(command).await,
         Command::Oidc { command } => crate::oidc::cli::run(command).await,
+        Command::Audit { command } => crate::audit::cli::run(command).await,
         Command::SecretKey { command } => match command {
             SecretKeyCommand::New { file } => {
                 crate::app::config::write_key_file(&file)
@@ -398,6 +404,14 @@ fn routes_listing(json: bool) -> String {
                 Access::Client => "oauth_client".to_owned(),
                 Access::Bearer => "bearer_token".to_owned(),
                 Access::Role(role) => format!("role:{}", role.as_str()),
+                Access::AnyRole(roles) => format!(
+                    "role:{}",
+                    roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join("|")
+                ),
             };
             (r.method, r.path, access, r.api)
         })

@@ -85,6 +85,14 @@ impl Tr {
         }
     }
 
+    /// The text for `key`, if the catalogue has one.
+    #[must_use]
+    pub fn find(&self, key: &str) -> Option<&'static str> {
+        let (sv, en) = catalogues();
+        let cat = if self.lang == Lang::Sv { sv } else { en };
+        cat.get(key).map(String::as_str)
+    }
+
     #[must_use]
     pub fn code(&self) -> &'static str {
         self.lang.as_str()

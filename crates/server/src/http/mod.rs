@@ -8,6 +8,7 @@ pub mod assets;
 pub mod client_ip;
 pub mod cookies;
 pub mod csrf;
+pub mod device;
 pub mod error;
 pub mod extract;
 pub mod headers;

@@ -14,6 +14,9 @@ pub struct Page {
     pub org_name: Option<String>,
     pub is_admin: bool,
     pub is_status_editor: bool,
+    /// May read the audit log (organisation admins, the data protection
+    /// officer).
+    pub is_auditor: bool,
     /// How to reach the organisation (its status page's contact lines),
     /// shown wherever a page tells someone to contact servicedesk.
     pub contact: Vec<String>,
@@ -32,6 +35,7 @@ impl Page {
             org_name: None,
             is_admin: false,
             is_status_editor: false,
+            is_auditor: false,
             contact: Vec::new(),
         }
     }
@@ -46,6 +50,7 @@ impl Page {
             org_name: None,
             is_admin: false,
             is_status_editor: false,
+            is_auditor: false,
             contact: Vec::new(),
         }
     }
@@ -60,6 +65,7 @@ impl Page {
             org_name: Some(u.organisation.name.clone()),
             is_admin: u.has_role(Role::Servicedesk),
             is_status_editor: u.has_role(Role::StatusEditor),
+            is_auditor: crate::audit::READERS.iter().any(|r| u.has_role(*r)),
             contact: contact_lines(&u.organisation),
         }
     }

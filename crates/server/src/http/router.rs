@@ -29,6 +29,21 @@ pub enum Access {
     Bearer,
     SignedIn,
     Role(Role),
+    /// Any one of these roles (or a role that covers one).
+    AnyRole(&'static [Role]),
+}
+
+impl Access {
+    /// The roles any one of which lets a caller through, for role-gated
+    /// routes.
+    #[must_use]
+    pub fn roles(self) -> Option<Vec<Role>> {
+        match self {
+            Access::Role(r) => Some(vec![r]),
+            Access::AnyRole(rs) => Some(rs.to_vec()),
+            Access::Public | Access::Client | Access::Bearer | Access::SignedIn => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -112,7 +127,7 @@ impl Routes {
 }
 
 fn build() -> Routes {
-    let capabilities: [fn(Routes) -> Routes; 9] = [
+    let capabilities: [fn(Routes) -> Routes; 10] = [
         crate::app::routes,
         crate::http::routes,
         crate::gateway::routes,
@@ -122,6 +137,7 @@ fn build() -> Routes {
         crate::status::routes,
         crate::admin::routes,
         crate::oidc::routes,
+        crate::audit::routes,
     ];
     capabilities
         .into_iter()
@@ -150,24 +166,24 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .into_iter()
         .filter(|e| !e.api)
         .fold(Router::new(), |router, e| {
-            let handlers = match e.access {
-                Access::Role(role) => e.handlers.route_layer(from_fn_with_state(
+            let handlers = match e.access.roles() {
+                Some(roles) => e.handlers.route_layer(from_fn_with_state(
                     state.clone(),
                     move |user: CurrentUser, req: Request, next: Next| {
-                        role_gate(role, user, req, next)
+                        role_gate(roles.clone(), user, req, next)
                     },
                 )),
-                Access::Public | Access::SignedIn | Access::Client | Access::Bearer => e.handlers,
+                None => e.handlers,
             };
             router.route(e.path, handlers)
         })
 }
 
 /// Lets a signed-in user with `role` through; anyone else signed in gets
-/// 403 (recorded by `admin::events::refusals`). Anonymous callers never get
+/// 403 (recorded by `audit::events::refusals`). Anonymous callers never get
 /// here: [`CurrentUser`] sends them to sign in.
-async fn role_gate(role: Role, user: CurrentUser, req: Request, next: Next) -> Response {
-    if user.has_role(role) {
+async fn role_gate(roles: Vec<Role>, user: CurrentUser, req: Request, next: Next) -> Response {
+    if roles.iter().any(|r| user.has_role(*r)) {
         next.run(req).await
     } else {
         AppError::RoleRefused(RoleRefusal {

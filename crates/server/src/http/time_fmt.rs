@@ -12,6 +12,18 @@ pub fn stockholm(unix: i64) -> String {
         .to_string()
 }
 
+/// With seconds, `2026-11-23 14:05:09`, where the order of events matters
+/// (the audit log, a sign-in history).
+#[must_use]
+pub fn stockholm_seconds(unix: i64) -> String {
+    let Ok(ts) = Timestamp::from_second(unix) else {
+        return String::new();
+    };
+    ts.to_zoned(portvakt_core::clock::stockholm().clone())
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
 /// Only the clock time, `14:05`.
 #[must_use]
 pub fn stockholm_time(unix: i64) -> String {

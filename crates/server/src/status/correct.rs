@@ -4,8 +4,8 @@
 //! the page was corrected and from what.
 
 use super::editor_page::{error_key, refused, Form, Typed};
-use crate::admin::events as admin_events;
 use crate::app::state::AppState;
+use crate::audit::events as admin_events;
 use crate::http::error::AppError;
 use crate::http::extract::{Client, CsrfToken, CurrentUser, PageLang};
 use crate::http::i18n::{Lang, Tr};

@@ -4,8 +4,8 @@
 //! is followed by the static copy and its push.
 
 use super::editor_page::{error_key, refused, render, Form, Typed, TEMPLATES};
-use crate::admin::events as admin_events;
 use crate::app::state::AppState;
+use crate::audit::events as admin_events;
 use crate::http::error::AppError;
 use crate::http::extract::{Client, CsrfToken, CurrentUser, PageLang, ValidForm};
 use crate::http::i18n::Tr;

@@ -162,6 +162,27 @@ impl TestApp {
         (org, user)
     }
 
+    /// A second organisation, "grannkommun" (its users' names carry the
+    /// canary `CANARY-GRANN`), for isolation tests; its id.
+    pub async fn neighbour_org(&self) -> portvakt_core::ids::OrganisationId {
+        let other = portvakt_core::store_suite::sample_org("grannkommun", "CANARY-GRANN");
+        portvakt_server::provisioning::apply_run::apply(
+            &*self.store,
+            &self.hasher,
+            std::slice::from_ref(&other),
+            START,
+            false,
+        )
+        .await
+        .unwrap();
+        self.store
+            .organisation_by_slug(&portvakt_core::domain::Slug::parse("grannkommun").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub fn client(&self) -> Client {
         Client {

@@ -5,6 +5,7 @@
 mod access;
 mod admin_events;
 mod apply;
+mod audit;
 mod code_limits;
 mod connections;
 mod email;
@@ -13,6 +14,7 @@ mod forms;
 mod forward_auth;
 mod headers;
 mod helpers;
+mod history;
 mod isolation;
 mod login;
 mod mfa;

@@ -102,7 +102,7 @@ async fn users_without_the_role_get_403_on_every_admin_route_and_role_changes_ap
     let token = anna.csrf().await;
     let admin_routes: Vec<_> = route_table()
         .into_iter()
-        .filter(|r| matches!(r.access, Access::Role(_)))
+        .filter(|r| r.access.roles().is_some())
         .collect();
     assert!(!admin_routes.is_empty());
     for r in &admin_routes {
@@ -131,17 +131,17 @@ async fn users_without_the_role_get_403_on_every_admin_route_and_role_changes_ap
 async fn a_user_lacking_each_role_gets_403_on_every_route_that_needs_it() {
     use portvakt_core::domain::Role;
     let app = spawn_app().await;
-    let needed: std::collections::BTreeSet<Role> = route_table()
+    // Each set of roles a route accepts (any one of them).
+    let needed: std::collections::BTreeSet<Vec<Role>> = route_table()
         .iter()
-        .filter_map(|r| match r.access {
-            Access::Role(role) => Some(role),
-            _ => None,
-        })
+        .filter_map(|r| r.access.roles())
         .collect();
     assert!(needed.len() >= 2, "{needed:?}");
     for role in needed {
-        let others: std::collections::BTreeSet<Role> =
-            Role::ALL.into_iter().filter(|r| !r.covers(role)).collect();
+        let others: std::collections::BTreeSet<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| !role.iter().any(|n| r.covers(*n)))
+            .collect();
         let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &[])
             .await
             .unwrap();
@@ -161,7 +161,7 @@ async fn a_user_lacking_each_role_gets_403_on_every_route_that_needs_it() {
         let token = anna.csrf().await;
         for r in route_table()
             .iter()
-            .filter(|r| r.access == Access::Role(role))
+            .filter(|r| r.access.roles().as_ref() == Some(&role))
         {
             let url = app.url(&concrete(r.path));
             let resp = call(&anna.http, r.method, &url, &token).await;

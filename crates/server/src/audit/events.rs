@@ -1,7 +1,8 @@
-//! Durable records of admin actions and of refused admin requests (issue
-//! 10 L7, SECURITY.md F1): organisation, actor, IP, user agent, UTC time,
-//! action, target and result, in the `admin_events` table the audit log
-//! builds on. Never passwords, codes, tokens or message texts.
+//! Writing the audit log: admin actions, refused admin requests (issue 10
+//! L7, SECURITY.md F1) and a person's own security changes (issue 14), each
+//! with organisation, actor, IP, user agent, UTC time, action, target and
+//! result, appended to the organisation's chain. Never passwords, codes,
+//! tokens or message texts.
 
 use crate::app::state::AppState;
 use crate::http::error::RoleRefusal;
@@ -47,8 +48,9 @@ async fn save(state: &AppState, event: &AdminEvent) {
     }
 }
 
-/// Records a completed admin action by `admin`; `detail` is
-/// machine-readable (`ok`, `sessions=3`).
+/// Records a completed action by `admin` (a servicedesk member, or the
+/// person acting on their own account); `detail` is machine-readable
+/// (`ok`, `sessions=3`).
 pub async fn record(
     state: &AppState,
     admin: &CurrentUser,

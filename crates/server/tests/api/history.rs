@@ -1,0 +1,196 @@
+//! Issue 14, "Mina inloggningar": a person's sign-ins and attempts in words,
+//! their sessions and account changes; "Det här var inte jag" ends every
+//! other session, requires a new password, is recorded in the audit log and
+//! reaches the emergency team; nobody can report another person's entry.
+use crate::helpers::*;
+use portvakt_core::store::SignInMethod;
+use portvakt_core::Clock;
+
+async fn signed_in_with(app: &TestApp, ua: &str) -> Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert("user-agent", ua.parse().unwrap());
+    let c = Client {
+        http: reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(h)
+            .build()
+            .unwrap(),
+        base: format!("http://{}", app.addr),
+    };
+    assert_eq!(c.sign_in(ANNA, ANNA_PW).await.status, 303);
+    c
+}
+
+const FIREFOX: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.6 Mobile/15E148 Safari/604.1";
+
+#[tokio::test]
+async fn my_sign_ins_in_words_and_this_was_not_me() {
+    let app = spawn_app().await;
+    let (org, anna) = app.org_and_user(ANNA).await;
+    let mine = signed_in_with(&app, FIREFOX).await;
+    app.clock.advance(60);
+    // A wrong password, then someone else's successful sign-in.
+    assert_eq!(
+        app.client()
+            .sign_in(ANNA, "fel lösenord helt och hållet")
+            .await
+            .status,
+        401
+    );
+    app.clock.advance(60);
+    let stranger = signed_in_with(&app, IPHONE).await;
+    assert_eq!(stranger.get("/").await.status, 200);
+
+    let page = mine.get("/settings/signins").await;
+    assert_eq!(page.status, 200);
+    for words in [
+        "Mina inloggningar",
+        "Firefox på Windows",
+        "Safari på iPhone",
+        "Fel lösenord",
+        "Inloggad",
+        "Lösenord",
+        "2026-11-23 13:02:00",
+        "(den här)",
+        "Logga ut överallt utom här",
+    ] {
+        assert!(page.body.contains(words), "{words}: {}", page.body);
+    }
+
+    // The stranger's sign-in is the newest successful password event.
+    let events = app
+        .store
+        .signin_history(&org.id, &anna.id, 0, None, 10)
+        .await
+        .unwrap();
+    let theirs = events
+        .iter()
+        .find(|e| e.user_agent == IPHONE && e.method == SignInMethod::Password)
+        .unwrap();
+    let confirm = mine
+        .get(&format!("/settings/signins/{}/not-me", theirs.id))
+        .await;
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.body.contains("Safari på iPhone"));
+    assert!(confirm.body.contains("Alla andra inloggningar avslutas"));
+    // Nothing happens before the confirmation.
+    assert_eq!(stranger.get("/").await.status, 200);
+
+    let token = csrf_from(&confirm.body);
+    let done = mine
+        .post_raw(
+            &format!("/settings/signins/{}/not-me", theirs.id),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    assert_eq!(done.location.as_deref(), Some("/password"));
+    // The stranger is out; Anna stays, but must choose a new password first.
+    let s = stranger.get("/").await;
+    assert_eq!(s.status, 303, "the other session ended");
+    assert!(s.location.unwrap().starts_with("/login"));
+    let m = mine.get("/").await;
+    assert_eq!(m.location.as_deref(), Some("/password"));
+    let pw = mine.get("/password").await;
+    assert_eq!(pw.status, 200);
+
+    // Recorded, and the emergency team is told (in both languages).
+    let entries = app.store.admin_events(&org.id, 5).await.unwrap();
+    let report = entries
+        .iter()
+        .find(|e| e.action == "account.not_me")
+        .unwrap();
+    assert_eq!(report.actor_id, anna.id);
+    assert_eq!(report.target, format!("{}/{}", anna.id, theirs.id));
+    assert_eq!(report.detail, "sessions=1");
+    let mail: Vec<_> = app
+        .store
+        .due_messages(app.clock.now() + 1, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.subject.contains("Misstänkt intrång"))
+        .collect();
+    assert_eq!(mail.len(), 2, "it-chef and kommunikation");
+    assert!(mail[0].body.contains(ANNA) && mail[0].body.contains("Safari på iPhone"));
+    assert!(mail[0].body.contains("Suspected") || mail[0].body.contains("A person marked"));
+
+    // After the new password, the report shows under the account's changes.
+    let token = csrf_from(&pw.body);
+    let changed = mine
+        .post_raw(
+            "/password",
+            &[
+                ("csrf", &token),
+                ("current", ANNA_PW),
+                ("new", "ett helt nytt lösenord för anna idag"),
+                ("confirm", "ett helt nytt lösenord för anna idag"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let page = mine.get("/settings/signins").await;
+    assert!(
+        page.body.contains("Markerade en inloggning som inte sin"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Bytte sitt lösenord"));
+}
+
+#[tokio::test]
+async fn nobody_reports_another_persons_sign_in_and_others_can_be_signed_out() {
+    let app = spawn_app().await;
+    let (org, sara) = app.org_and_user(SARA).await;
+    let desk = app.client();
+    desk.sign_in(SARA, SARA_PW).await;
+    let saras = app
+        .store
+        .signin_history(&org.id, &sara.id, 0, None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let anna = signed_in_with(&app, FIREFOX).await;
+    let other = signed_in_with(&app, IPHONE).await;
+    let path = format!("/settings/signins/{}/not-me", saras.id);
+    assert_eq!(
+        anna.get(&path).await.status,
+        404,
+        "Sara's entry is not Anna's"
+    );
+    let token = anna.csrf().await;
+    assert_eq!(anna.post_raw(&path, &[("csrf", &token)]).await.status, 404);
+    assert_eq!(desk.get("/").await.status, 200, "nothing happened to Sara");
+    assert_eq!(
+        anna.get("/settings/signins/evt_nonexistent/not-me")
+            .await
+            .status,
+        404
+    );
+
+    // "Logga ut överallt utom här".
+    let page = anna.get("/settings/signins").await;
+    let token = csrf_from(&page.body);
+    let r = anna
+        .post_raw("/settings/signins/end-others", &[("csrf", &token)])
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/settings/signins?done=ended"));
+    assert_eq!(other.get("/").await.status, 303, "the other session ended");
+    let here = anna.get("/settings/signins?done=ended").await;
+    assert_eq!(here.status, 200);
+    assert!(here.body.contains("Du är utloggad överallt utom här"));
+    assert!(
+        !here.body.contains("Logga ut överallt utom här"),
+        "no other session left"
+    );
+    // Paging is by the time and id of the last row; a bad cursor is refused.
+    assert_eq!(
+        anna.get("/settings/signins?before_at=x&before_id=y")
+            .await
+            .status,
+        400
+    );
+}
