@@ -99,8 +99,8 @@ async fn set_head(
 }
 
 /// Links entries recorded before the chain existed (migration 0023) into
-/// their organisation's chain, oldest first. Run once at start; after it,
-/// every entry is linked as it is written.
+/// their organisation's chain, oldest first. Run once, by the start that
+/// applies the migration; after it, every entry is linked as it is written.
 pub(crate) async fn link_earlier_entries(store: &SqlStore) -> StoreResult<()> {
     let orgs: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT organisation_id FROM admin_events WHERE seq IS NULL")
@@ -300,7 +300,7 @@ impl EventStore for SqlStore {
             .transpose()?
             .flatten();
         let unlinked: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM admin_events WHERE organisation_id = $1 AND seq IS NULL",
+            "SELECT COUNT(*) FROM admin_events WHERE organisation_id = $1 AND (seq IS NULL OR seq < 1)",
         )
         .bind(org.as_str())
         .fetch_one(&self.pool)
@@ -322,7 +322,7 @@ impl EventStore for SqlStore {
         // (prepared once); NULLs are bound typed.
         sqlx::query(&format!(
             "SELECT {ADMIN_EVENT_COLS}, seq, prev_hash, hash FROM admin_events \
-             WHERE organisation_id = $1 AND seq IS NOT NULL \
+             WHERE organisation_id = $1 AND seq >= 1 \
              AND ($2 = '' OR actor_id = $2 OR target = $2 \
                   OR substr(target, 1, length($2) + 1) = $2 || '/') \
              AND at >= $3 AND at < $4 AND seq < $5 \

@@ -137,6 +137,15 @@ impl SqlStore {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
+        // Entries from before the audit chain are linked once, right after
+        // the migration that brings the chain (0023), and never again: rows
+        // someone un-links later stay outside the chain for `audit verify`.
+        let chain_existed: bool = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM _sqlx_migrations WHERE version = 23",
+        )
+        .fetch_one(&pool)
+        .await
+        .is_ok_and(|n| n > 0);
         migrator
             .run(&pool)
             .await
@@ -152,7 +161,9 @@ impl SqlStore {
             sealer: Sealer::default(),
             exchanges: tokio::sync::Mutex::new(None),
         };
-        events::link_earlier_entries(&store).await?;
+        if !chain_existed {
+            events::link_earlier_entries(&store).await?;
+        }
         Ok(store)
     }
 

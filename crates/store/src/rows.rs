@@ -128,7 +128,7 @@ pub(crate) fn service(row: &AnyRow) -> Result<Service, StoreError> {
     })
 }
 
-pub(crate) const SESSION_COLS: &str = "token_hash, organisation_id, user_id, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent, amr, pending_mfa, mfa_tries";
+pub(crate) const SESSION_COLS: &str = "token_hash, organisation_id, user_id, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent, amr, pending_mfa, mfa_tries, end_reason";
 
 pub(crate) fn session(row: &AnyRow) -> Result<SessionRecord, StoreError> {
     Ok(SessionRecord {
@@ -144,6 +144,7 @@ pub(crate) fn session(row: &AnyRow) -> Result<SessionRecord, StoreError> {
         amr: Amr::from_stored(&get::<String>(row, "amr")?),
         pending_mfa: get::<i64>(row, "pending_mfa")? != 0,
         mfa_tries: u32::try_from(get::<i64>(row, "mfa_tries")?).unwrap_or(u32::MAX),
+        end_reason: get(row, "end_reason")?,
     })
 }
 

@@ -63,15 +63,18 @@ impl SessionStore for SqlStore {
         &self,
         org: &OrganisationId,
         user: &UserId,
+        reason: &str,
         now: UnixTime,
     ) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let r = sqlx::query(
-            "UPDATE sessions SET revoked_at = $1 WHERE organisation_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+            "UPDATE sessions SET revoked_at = $1, end_reason = $4 \
+             WHERE organisation_id = $2 AND user_id = $3 AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(org.as_str())
         .bind(user.as_str())
+        .bind(reason)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -90,18 +93,24 @@ impl SessionStore for SqlStore {
         now: UnixTime,
     ) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let reason = if must_change {
+            "not_me"
+        } else {
+            "other_sessions_ended"
+        };
         let r = sqlx::query(
-            "UPDATE sessions SET revoked_at = $1 WHERE organisation_id = $2 AND user_id = $3 \
-             AND revoked_at IS NULL AND token_hash <> $4",
+            "UPDATE sessions SET revoked_at = $1, end_reason = $5 WHERE organisation_id = $2 \
+             AND user_id = $3 AND revoked_at IS NULL AND token_hash <> $4",
         )
         .bind(now)
         .bind(org.as_str())
         .bind(user.as_str())
         .bind(keep)
+        .bind(reason)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        crate::oidc_grants::revoke_user_grants_in(&mut tx, org, user, "not_me", now).await?;
+        crate::oidc_grants::revoke_user_grants_in(&mut tx, org, user, reason, now).await?;
         if must_change {
             sqlx::query(
                 "UPDATE users SET must_change_password = 1 WHERE organisation_id = $1 AND id = $2",

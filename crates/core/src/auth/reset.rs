@@ -369,7 +369,7 @@ impl AuthService {
             .set_password_hash(org, id, &new_hash, false)
             .await?;
         self.store
-            .revoke_user_sessions(org, id, self.clock.now())
+            .revoke_user_sessions(org, id, "reset", self.clock.now())
             .await?;
         self.store.clear_failures(org, &user.username).await?;
         self.event_for(

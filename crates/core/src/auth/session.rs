@@ -117,6 +117,7 @@ mod tests {
             amr: Amr::of(Method::Password),
             pending_mfa: false,
             mfa_tries: 0,
+            end_reason: String::new(),
         }
     }
 

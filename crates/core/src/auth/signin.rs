@@ -126,6 +126,11 @@ pub enum SessionCheck {
     },
     Idle,
     Expired,
+    /// Ended by someone, with why (`servicedesk`, `not_me`, …): the page
+    /// says so once (issue 14).
+    Ended {
+        reason: String,
+    },
     /// No such session, revoked, or its user is gone or disabled.
     Invalid,
 }
@@ -431,6 +436,9 @@ impl AuthService {
             return Ok(SessionCheck::Invalid);
         };
         match self.sessions.evaluate(&session, now) {
+            SessionState::Revoked if !session.end_reason.is_empty() => Ok(SessionCheck::Ended {
+                reason: session.end_reason,
+            }),
             SessionState::Revoked => Ok(SessionCheck::Invalid),
             SessionState::Expired => {
                 self.store.revoke_session(&hash, now).await?;
@@ -551,7 +559,7 @@ impl AuthService {
             .set_password_hash(&organisation.id, &user.id, &hash, false)
             .await?;
         self.store
-            .revoke_user_sessions(&organisation.id, &user.id, now)
+            .revoke_user_sessions(&organisation.id, &user.id, "password", now)
             .await?;
         let token = self
             .create_session(user, client, Amr::of(Method::Password), false)

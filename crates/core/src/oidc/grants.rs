@@ -64,7 +64,8 @@ impl CodeExchange {
     /// be exchanged by this caller at `now`: its own
     /// client, the same redirect URI, not expired, the PKCE verifier
     /// matching (every code carries a challenge, so a missing verifier is
-    /// refused too; SECURITY.md D2), and its person not disabled.
+    /// refused too; SECURITY.md D2), and its person neither disabled nor
+    /// due to change their password.
     #[must_use]
     pub fn accepts(&self, code: &CodeRecord, user: &User, now: UnixTime) -> bool {
         let pkce_ok = match (&code.code_challenge, &self.code_verifier) {
@@ -76,6 +77,9 @@ impl CodeExchange {
             && now < code.expires_at
             && pkce_ok
             && !user.disabled
+            // "Det här var inte jag" (or a reset by someone else) since the
+            // code was issued: no new grant until the password is changed.
+            && !user.must_change_password
             && user.id == code.user_id
     }
 }

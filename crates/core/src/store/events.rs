@@ -182,8 +182,9 @@ pub trait EventStore: Send + Sync {
         after_seq: i64,
         limit: u32,
     ) -> StoreResult<Vec<AuditEntry>>;
-    /// The chain's head, and how many entries sit outside the chain (none,
-    /// unless rows were put into the table by hand).
+    /// The chain's head, and how many entries sit outside the chain (no
+    /// place, or a place below 1: none, unless rows were put into the
+    /// table by hand).
     async fn audit_state(&self, org: &OrganisationId) -> StoreResult<AuditState>;
     /// Entries newest first, filtered, for reading (at most `limit`, up to
     /// 100).

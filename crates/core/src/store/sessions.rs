@@ -110,6 +110,9 @@ pub struct SessionRecord {
     pub pending_mfa: bool,
     /// Wrong second-factor codes entered in this (pending) session.
     pub mfa_tries: u32,
+    /// Why it was ended, when someone ended it (`servicedesk`, `not_me`,
+    /// `other_sessions_ended`, `password`, `reset`); empty otherwise.
+    pub end_reason: String,
 }
 
 #[async_trait]
@@ -122,10 +125,12 @@ pub trait SessionStore: Send + Sync {
     /// every grant the user gave an app (their refresh tokens, and their
     /// access tokens at `/userinfo` and `/introspect`); returns how many
     /// sessions were ended.
+    /// `reason` is kept with each session ([`SessionRecord::end_reason`]).
     async fn revoke_user_sessions(
         &self,
         org: &OrganisationId,
         user: &UserId,
+        reason: &str,
         now: UnixTime,
     ) -> StoreResult<u64>;
     /// "This wasn't me" (issue 14): in one transaction, ends every live

@@ -49,7 +49,7 @@ pub(super) async fn sessions_lifecycle(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .revoke_user_sessions(&org.id, &user.id, 1400)
+            .revoke_user_sessions(&org.id, &user.id, "servicedesk", 1400)
             .await
             .unwrap(),
         1
@@ -63,7 +63,7 @@ pub(super) async fn sessions_lifecycle(store: &dyn Store) {
     let other = org_named(store, "alpha").await;
     assert_eq!(
         store
-            .revoke_user_sessions(&other.id, &user.id, 1500)
+            .revoke_user_sessions(&other.id, &user.id, "servicedesk", 1500)
             .await
             .unwrap(),
         0

@@ -7,6 +7,7 @@
 use crate::app::state::AppState;
 use crate::http::device;
 use crate::http::error::AppError;
+use crate::http::event_words::{event_row, zone_names, EventRow};
 use crate::http::extract::{Client, CsrfToken, CurrentUser, PageLang, ValidForm};
 use crate::http::i18n::{Lang, Tr};
 use crate::http::page::Page;
@@ -15,73 +16,11 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use portvakt_core::ids::EventId;
-use portvakt_core::store::{AuditQuery, Channel, EventResult, OutboxMessage, SignInEvent};
+use portvakt_core::store::{AuditQuery, Channel, OutboxMessage, SignInEvent};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 const PAGE_SIZE: u32 = 50;
 const DAYS: i64 = 90;
-
-pub(crate) struct EventRow {
-    pub id: String,
-    pub when: String,
-    pub place: String,
-    pub ip: String,
-    pub method: String,
-    pub device: String,
-    pub outcome: String,
-}
-
-/// The organisation's zones by slug, for naming where a sign-in came from.
-pub(crate) async fn zone_names(
-    state: &AppState,
-    org: &portvakt_core::ids::OrganisationId,
-) -> Result<HashMap<String, String>, AppError> {
-    Ok(state
-        .store
-        .zones(org)
-        .await?
-        .into_iter()
-        .map(|z| (z.slug.to_string(), z.name))
-        .collect())
-}
-
-/// A sign-in event in words; `zones` names the zone (its slug otherwise,
-/// as for a zone removed since).
-pub(crate) fn event_row(t: Tr, zones: &HashMap<String, String>, e: &SignInEvent) -> EventRow {
-    let place = if e.zone.is_empty() {
-        t.get("history.outside").to_owned()
-    } else {
-        let name = zones.get(&e.zone).unwrap_or(&e.zone);
-        format!("{} {name}", t.get("history.inside"))
-    };
-    EventRow {
-        id: e.id.to_string(),
-        when: stockholm_seconds(e.at),
-        place,
-        ip: e.ip.clone(),
-        method: t
-            .get(&format!("event.method.{}", e.method.as_str()))
-            .to_owned(),
-        device: device::in_words(t, &e.user_agent),
-        outcome: outcome(t, e),
-    }
-}
-
-/// Success, or why not, in words: the reason's own text where there is
-/// one (`history.reason.bad_password`), else a plain "did not succeed".
-fn outcome(t: Tr, e: &SignInEvent) -> String {
-    let reason = e.reason.split(':').next().unwrap_or_default();
-    if let Some(words) = t.find(&format!("history.reason.{reason}")) {
-        return words.to_owned();
-    }
-    t.get(if e.result == EventResult::Success {
-        "history.ok"
-    } else {
-        "history.failed"
-    })
-    .to_owned()
-}
 
 struct SessionRow {
     since: String,

@@ -6,6 +6,7 @@
 use crate::app::state::AppState;
 use crate::audit::events as admin_events;
 use crate::http::error::AppError;
+use crate::http::event_words::{event_row, zone_names, EventRow};
 use crate::http::extract::{Client, CsrfToken, CurrentUser, PageLang, ValidForm};
 use crate::http::i18n::Tr;
 use crate::http::page::Page;
@@ -13,8 +14,8 @@ use crate::http::time_fmt::stockholm;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use portvakt_core::ids::UserId;
-use portvakt_core::store::{EventResult, User};
+use portvakt_core::ids::{EventId, UserId};
+use portvakt_core::store::{AuditQuery, User};
 use serde::Deserialize;
 
 const PAGE_SIZE: u32 = 50;
@@ -89,12 +90,60 @@ struct UserPage {
     user: UserRow,
     notice: Option<String>,
     sessions: Vec<(String, String)>,
-    /// (when, address, zone, method, result)
-    events: Vec<(String, String, String, String, String)>,
+    /// Sign-ins and attempts, newest first, one page.
+    events: Vec<EventRow>,
+    /// The query string of the next (older) page of events.
+    older: Option<String>,
+    /// What was done to or by the account (the audit log).
+    actions: Vec<crate::audit::words::Row>,
+    from: String,
+    until: String,
+    filter_error: Option<&'static str>,
     /// (id, kind, label, added)
     factors: Vec<(String, String, String, String)>,
     /// The OpenID apps the person is signed in to or has allowed.
     apps: Vec<crate::account::settings_page::AppRow>,
+}
+
+/// Which sign-ins the user page shows: days in Stockholm time, and a
+/// cursor for older pages.
+#[derive(Deserialize, Default)]
+pub struct HistoryFilter {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    until: String,
+    before_at: Option<i64>,
+    before_id: Option<String>,
+}
+
+const EVENTS_PAGE: u32 = 50;
+
+/// (since, before, error) for the store from the filter; a day that is not
+/// a date shows everything with the error.
+fn history_window(f: &HistoryFilter) -> (i64, Option<(i64, EventId)>, Option<&'static str>) {
+    let day = crate::http::time_fmt::stockholm_day_start;
+    let mut error = None;
+    let since = if f.from.trim().is_empty() {
+        0
+    } else {
+        day(&f.from).unwrap_or_else(|| {
+            error = Some("audit.bad_date");
+            0
+        })
+    };
+    let mut before = match (f.before_at, &f.before_id) {
+        (Some(at), Some(id)) => Some((at, EventId::from_raw(id.clone()))),
+        _ => None,
+    };
+    if before.is_none() && !f.until.trim().is_empty() {
+        match day(&f.until) {
+            // Up to and including that day: before the next one starts.
+            Some(start) => before = Some((start + 86_400, EventId::from_raw(""))),
+            None => error = Some("audit.bad_date"),
+        }
+    }
+    (since, before, error)
 }
 
 async fn render_user(
@@ -104,6 +153,7 @@ async fn render_user(
     admin: &CurrentUser,
     id: &str,
     notice: Option<&str>,
+    filter: &HistoryFilter,
 ) -> Result<Response, AppError> {
     let org = &admin.organisation.id;
     let user = target(state, admin, id).await?;
@@ -119,26 +169,36 @@ async fn render_user(
         .into_iter()
         .map(|s| (stockholm(s.created_at), s.ip))
         .collect();
-    let events = state
+    let zones = zone_names(state, org).await?;
+    let (since, before, filter_error) = history_window(filter);
+    let found = state
         .store
-        .signin_events_for_user(org, &user.id, 20)
-        .await?
-        .into_iter()
+        .signin_history(org, &user.id, since, before, EVENTS_PAGE)
+        .await?;
+    let older = (found.len() == EVENTS_PAGE as usize)
+        .then(|| found.last())
+        .flatten()
         .map(|e| {
-            let res = if e.result == EventResult::Success {
-                "admin.user.success"
-            } else {
-                "admin.user.failure"
-            };
-            let zone = if e.zone.is_empty() {
-                t.get("admin.user.outside").to_owned()
-            } else {
-                e.zone
-            };
-            let method = t.get(&method_key(e.method)).to_owned();
-            (stockholm(e.at), e.ip, zone, method, t.get(res).to_owned())
-        })
-        .collect();
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("from", filter.from.trim())
+                .append_pair("until", filter.until.trim())
+                .append_pair("before_at", &e.at.to_string())
+                .append_pair("before_id", e.id.as_str())
+                .finish()
+        });
+    let events = found.iter().map(|e| event_row(t, &zones, e)).collect();
+    let entries = state
+        .store
+        .audit_page(
+            org,
+            &AuditQuery {
+                person: Some(user.id.clone()),
+                ..AuditQuery::default()
+            },
+            20,
+        )
+        .await?;
+    let actions = crate::audit::words::audit_rows(state, t, org, &entries).await?;
     let notice = notice.map(|k| t.get(k).to_owned());
     let factors = state
         .store
@@ -164,6 +224,11 @@ async fn render_user(
             notice,
             sessions,
             events,
+            older,
+            actions,
+            from: filter.from.trim().to_owned(),
+            until: filter.until.trim().to_owned(),
+            filter_error,
             factors,
             apps: crate::account::settings_page::app_rows(state, t, org, &user.id).await?,
         }
@@ -178,8 +243,9 @@ pub async fn user_get(
     csrf: CsrfToken,
     admin: CurrentUser,
     Path(id): Path<String>,
+    Query(filter): Query<HistoryFilter>,
 ) -> Result<Response, AppError> {
-    render_user(&state, t, &csrf, &admin, &id, None).await
+    render_user(&state, t, &csrf, &admin, &id, None, &filter).await
 }
 
 /// Admin forms carry only the CSRF token: anything else (an
@@ -222,7 +288,16 @@ pub async fn unlock_post(
         "ok",
     )
     .await;
-    render_user(&state, t, &csrf, &admin, &id, Some("admin.users.unlocked")).await
+    render_user(
+        &state,
+        t,
+        &csrf,
+        &admin,
+        &id,
+        Some("admin.users.unlocked"),
+        &HistoryFilter::default(),
+    )
+    .await
 }
 
 pub async fn revoke_post(
@@ -238,7 +313,7 @@ pub async fn revoke_post(
     let user = target(&state, &admin, &id).await?;
     let n = state
         .store
-        .revoke_user_sessions(org, &user.id, state.clock.now())
+        .revoke_user_sessions(org, &user.id, "servicedesk", state.clock.now())
         .await?;
     tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, sessions = n, "sessions revoked");
     let detail = format!("sessions={n}");
@@ -251,7 +326,16 @@ pub async fn revoke_post(
         &detail,
     )
     .await;
-    render_user(&state, t, &csrf, &admin, &id, Some("admin.users.revoked")).await
+    render_user(
+        &state,
+        t,
+        &csrf,
+        &admin,
+        &id,
+        Some("admin.users.revoked"),
+        &HistoryFilter::default(),
+    )
+    .await
 }
 
 /// Removes a user's sign-in method (a lost phone); the user adds a new one
@@ -302,27 +386,7 @@ pub async fn factor_remove_post(
         &admin,
         &id,
         Some("admin.user.factor_removed"),
+        &HistoryFilter::default(),
     )
     .await
-}
-
-/// The catalogue key for how a sign-in event was made ("Lösenord", not "pwd").
-fn method_key(m: portvakt_core::store::SignInMethod) -> String {
-    format!("event.method.{}", m.as_str())
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::http::i18n::{Lang, Tr};
-    use portvakt_core::store::SignInMethod;
-
-    #[test]
-    fn every_sign_in_method_has_words_in_both_languages() {
-        for m in SignInMethod::ALL {
-            let key = super::method_key(m);
-            for t in [Tr::new(Lang::Sv), Tr::new(Lang::En)] {
-                assert_ne!(t.get(&key), key, "{key}");
-            }
-        }
-    }
 }

@@ -77,7 +77,11 @@ pub async fn record(
 pub async fn refusals(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let client = Client::from_request_parts(&mut parts, &state).await;
-    let target = format!("{} {}", parts.method, parts.uri.path());
+    // Bounded like the user agent: a refusal is one entry, not a payload.
+    let target: String = format!("{} {}", parts.method, parts.uri.path())
+        .chars()
+        .take(MAX_USER_AGENT)
+        .collect();
     let resp = next.run(Request::from_parts(parts, body)).await;
     if let (Some(who), Ok(Client(client))) = (resp.extensions().get::<RoleRefusal>(), client) {
         let mut e = new_event(

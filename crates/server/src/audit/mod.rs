@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod events;
 pub mod page;
+pub mod words;
 
 use crate::http::router::{Access, Routes};
 use axum::routing::get;

@@ -4,20 +4,17 @@
 //! reader's organisation.
 
 use crate::app::state::AppState;
+use crate::audit::words::{audit_rows, Row};
 use crate::http::error::AppError;
 use crate::http::extract::{CsrfToken, CurrentUser, PageLang};
-use crate::http::i18n::Tr;
 use crate::http::page::Page;
-use crate::http::time_fmt::stockholm_seconds;
+use crate::http::time_fmt::stockholm_day_start;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use portvakt_core::audit::AuditEntry;
 use portvakt_core::domain::Username;
-use portvakt_core::ids::{OrganisationId, UserId};
-use portvakt_core::store::{AuditQuery, EventResult};
+use portvakt_core::store::AuditQuery;
 use serde::Deserialize;
-use std::collections::HashMap;
 
 const PAGE_SIZE: u32 = 50;
 
@@ -30,16 +27,6 @@ pub struct Filter {
     #[serde(default)]
     until: String,
     before: Option<i64>,
-}
-
-struct Row {
-    seq: i64,
-    when: String,
-    actor: String,
-    action: String,
-    target: String,
-    place: String,
-    result: String,
 }
 
 #[derive(Template)]
@@ -57,14 +44,6 @@ struct AuditPage {
     total: i64,
 }
 
-/// A day in Stockholm (`YYYY-MM-DD`) as the Unix time it starts.
-fn day_start(day: &str) -> Option<i64> {
-    let d: jiff::civil::Date = day.trim().parse().ok()?;
-    d.to_zoned(portvakt_core::clock::stockholm().clone())
-        .ok()
-        .map(|z| z.timestamp().as_second())
-}
-
 pub async fn audit_get(
     State(state): State<AppState>,
     PageLang(t): PageLang,
@@ -79,12 +58,12 @@ pub async fn audit_get(
     };
     let mut error = None;
     if !f.from.trim().is_empty() {
-        q.from = day_start(&f.from);
+        q.from = stockholm_day_start(&f.from);
         error = error.or(q.from.is_none().then_some("audit.bad_date"));
     }
     if !f.until.trim().is_empty() {
         // Up to and including that day.
-        q.until = day_start(&f.until).map(|s| s + 86_400);
+        q.until = stockholm_day_start(&f.until).map(|s| s + 86_400);
         error = error.or(q.until.is_none().then_some("audit.bad_date"));
     }
     if !f.person.trim().is_empty() {
@@ -113,7 +92,7 @@ pub async fn audit_get(
                 .append_pair("before", &seq.to_string())
                 .finish()
         });
-    let rows = rows(&state, t, org, &entries).await?;
+    let rows = audit_rows(&state, t, org, &entries).await?;
     let total = state
         .store
         .audit_state(org)
@@ -133,65 +112,4 @@ pub async fn audit_get(
         }
         .render()?,
     ))
-}
-
-/// Entries in words: people by username, actions by name.
-async fn rows(
-    state: &AppState,
-    t: Tr,
-    org: &OrganisationId,
-    entries: &[AuditEntry],
-) -> Result<Vec<Row>, AppError> {
-    let mut names: HashMap<String, String> = HashMap::new();
-    for e in entries {
-        let target_user = e.event.target.split('/').next().unwrap_or_default();
-        for id in [e.event.actor_id.as_str(), target_user] {
-            if id.starts_with("usr_") && !names.contains_key(id) {
-                let name = state
-                    .store
-                    .user(org, &UserId::from_raw(id))
-                    .await?
-                    .map_or_else(|| id.to_owned(), |u| u.username.to_string());
-                names.insert(id.to_owned(), name);
-            }
-        }
-    }
-    let name = |id: &str| {
-        names.get(id).cloned().unwrap_or_else(|| {
-            // The command line: `cli:<operating-system account>`.
-            id.strip_prefix("cli:").map_or_else(
-                || id.to_owned(),
-                |who| format!("{} ({who})", t.get("audit.cli")),
-            )
-        })
-    };
-    Ok(entries
-        .iter()
-        .map(|e| {
-            let ev = &e.event;
-            let action = t
-                .find(&format!("audit.action.{}", ev.action))
-                .map_or_else(|| ev.action.clone(), str::to_owned);
-            let target = match ev.target.split_once('/') {
-                Some((user, rest)) if user.starts_with("usr_") => {
-                    format!("{} ({rest})", name(user))
-                }
-                _ => name(&ev.target),
-            };
-            let result = t.get(if ev.result == EventResult::Success {
-                "admin.user.success"
-            } else {
-                "admin.user.failure"
-            });
-            Row {
-                seq: e.seq,
-                when: stockholm_seconds(ev.at),
-                actor: name(ev.actor_id.as_str()),
-                action,
-                target,
-                place: ev.ip.clone(),
-                result: format!("{result} ({})", ev.detail),
-            }
-        })
-        .collect())
 }

@@ -200,6 +200,16 @@ async fn load_session(parts: &Parts, state: &AppState) -> Result<CurrentUser, Re
         }
         SessionCheck::Idle => Err(clear_session(state, "/signed-out?reason=idle")),
         SessionCheck::Expired => Err(clear_session(state, "/signed-out?reason=expired")),
+        SessionCheck::Ended { reason } => Err(clear_session(
+            state,
+            match reason.as_str() {
+                "servicedesk" => "/signed-out?reason=servicedesk",
+                "not_me" | "other_sessions_ended" => "/signed-out?reason=elsewhere",
+                "password" => "/signed-out?reason=password",
+                "reset" => "/signed-out?reason=reset",
+                _ => "/login",
+            },
+        )),
         SessionCheck::Invalid => Err(clear_session(state, "/login")),
     }
 }

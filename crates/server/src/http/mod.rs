@@ -10,6 +10,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod device;
 pub mod error;
+pub mod event_words;
 pub mod extract;
 pub mod headers;
 pub mod i18n;

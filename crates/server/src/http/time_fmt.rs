@@ -24,6 +24,16 @@ pub fn stockholm_seconds(unix: i64) -> String {
         .to_string()
 }
 
+/// A day in Stockholm (`YYYY-MM-DD`, as a date field sends it) as the Unix
+/// time it starts; `None` for anything else.
+#[must_use]
+pub fn stockholm_day_start(day: &str) -> Option<i64> {
+    let d: jiff::civil::Date = day.trim().parse().ok()?;
+    d.to_zoned(portvakt_core::clock::stockholm().clone())
+        .ok()
+        .map(|z| z.timestamp().as_second())
+}
+
 /// Only the clock time, `14:05`.
 #[must_use]
 pub fn stockholm_time(unix: i64) -> String {

@@ -36,6 +36,8 @@ pub async fn signed_out(
         Some("password") => t.get("signedout.password").to_owned(),
         Some("codes") => t.get("signedout.codes").to_owned(),
         Some("reset") => t.get("signedout.reset").to_owned(),
+        Some("servicedesk") => t.get("signedout.servicedesk").to_owned(),
+        Some("elsewhere") => t.get("signedout.elsewhere").to_owned(),
         _ => t.get("signedout.logout").to_owned(),
     };
     Ok(Html(

@@ -189,6 +189,34 @@ async fn tamper_tests(app: &TestApp, url: &str) {
         out.contains("grannkommun: BROKEN: 1 entries were put in the log outside the chain"),
         "{out}"
     );
+    // A row given place 0 is outside the chain too, and not shown.
+    sql(
+        "UPDATE admin_events SET seq = 0, prev_hash = '', hash = '' WHERE id = 'evt_forged'"
+            .to_owned(),
+    )
+    .await;
+    let (code, out) = verify(&config).await;
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("grannkommun: BROKEN: 1 entries were put in the log outside the chain"),
+        "{out}"
+    );
+
+    // Un-linking every entry and dropping the head does not make Portvakt
+    // link them again (opening the database is not a repair).
+    sql(format!(
+        "UPDATE admin_events SET seq = NULL, prev_hash = NULL, hash = NULL WHERE organisation_id = '{o}'"
+    ))
+    .await;
+    sql(format!(
+        "DELETE FROM audit_heads WHERE organisation_id = '{o}'"
+    ))
+    .await;
+    let (code, out) = verify(&config).await;
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("exempelkommun: BROKEN"), "{out}");
+    let (code, out) = verify(&config).await;
+    assert_eq!(code, Some(1), "still broken on the second look: {out}");
 }
 
 #[tokio::test]

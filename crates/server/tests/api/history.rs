@@ -91,7 +91,14 @@ async fn my_sign_ins_in_words_and_this_was_not_me() {
     // The stranger is out; Anna stays, but must choose a new password first.
     let s = stranger.get("/").await;
     assert_eq!(s.status, 303, "the other session ended");
-    assert!(s.location.unwrap().starts_with("/login"));
+    assert_eq!(s.location.as_deref(), Some("/signed-out?reason=elsewhere"));
+    let why = stranger.get("/signed-out?reason=elsewhere").await;
+    assert!(why.body.contains("från en annan enhet"), "{}", why.body);
+    assert_eq!(
+        stranger.get("/").await.location.as_deref(),
+        Some("/login"),
+        "said once"
+    );
     let m = mine.get("/").await;
     assert_eq!(m.location.as_deref(), Some("/password"));
     let pw = mine.get("/password").await;
@@ -193,4 +200,94 @@ async fn nobody_reports_another_persons_sign_in_and_others_can_be_signed_out() {
             .status,
         400
     );
+}
+
+/// The servicedesk's view of an account: the sign-in history in words with
+/// seconds, a day filter, paging, and the actions on the account.
+#[tokio::test]
+async fn the_servicedesk_reads_an_accounts_history_in_words_by_day_and_page() {
+    use portvakt_core::ids::EventId;
+    use portvakt_core::store::{EventResult, SignInEvent};
+    let app = spawn_app().await;
+    let (org, anna) = app.org_and_user(ANNA).await;
+    // 55 wrong passwords over the day before, one a minute.
+    for i in 0..55 {
+        app.store
+            .record_signin_event(&SignInEvent {
+                id: EventId::generate(),
+                organisation_id: Some(org.id.clone()),
+                user_id: Some(anna.id.clone()),
+                at: START - 86_400 + i * 60,
+                ip: "198.51.100.7".into(),
+                user_agent: FIREFOX.into(),
+                method: SignInMethod::Password,
+                result: EventResult::Failure,
+                reason: "bad_password".into(),
+                zone: String::new(),
+            })
+            .await
+            .unwrap();
+    }
+    let desk = app.client();
+    desk.sign_in(SARA, SARA_PW).await;
+    let path = format!("/admin/users/{}", anna.id);
+    let page = desk.get(&path).await;
+    assert_eq!(page.status, 200);
+    for words in [
+        "Fel lösenord",
+        "utanför kommunens nät, 198.51.100.7",
+        "Firefox på Windows",
+        "2026-11-22 13:54:00",
+        "Äldre poster",
+    ] {
+        assert!(page.body.contains(words), "{words}: {}", page.body);
+    }
+    assert!(
+        !page.body.contains("2026-11-22 13:00:00"),
+        "the oldest is on page two"
+    );
+    let older = page
+        .body
+        .split("href=\"")
+        .find(|s| s.contains("before_at"))
+        .unwrap();
+    let older = older[..older.find('"').unwrap()]
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    let two = desk.get(&older).await;
+    assert!(two.body.contains("2026-11-22 13:00:00"), "{}", two.body);
+    assert!(!two.body.contains("Äldre poster"));
+
+    // By day (Stockholm): the 23rd has none of them.
+    let day = desk
+        .get(&format!("{path}?from=2026-11-23&until=2026-11-23"))
+        .await;
+    assert!(!day.body.contains("Fel lösenord"));
+    let bad = desk.get(&format!("{path}?from=igår")).await;
+    assert!(bad.body.contains("Datumet ska skrivas ÅÅÅÅ-MM-DD."));
+
+    // The servicedesk's own action shows among the account's actions.
+    let token = csrf_from(&page.body);
+    desk.post_raw(&format!("{path}/unlock"), &[("csrf", &token)])
+        .await;
+    let after = desk.get(&path).await;
+    assert!(after.body.contains("Åtgärder på kontot"));
+    assert!(after.body.contains("Låste upp kontot"));
+
+    // Ending her sessions: Anna's next page says who did it.
+    let anna_browser = app.client();
+    anna_browser.sign_in(ANNA, ANNA_PW).await;
+    let r = desk
+        .post_raw(&format!("{path}/revoke-sessions"), &[("csrf", &token)])
+        .await;
+    assert_eq!(r.status, 200);
+    let next = anna_browser.get("/settings").await;
+    assert_eq!(
+        next.location.as_deref(),
+        Some("/signed-out?reason=servicedesk")
+    );
+    let why = anna_browser.get("/signed-out?reason=servicedesk").await;
+    assert!(why
+        .body
+        .contains("Din inloggning avslutades av servicedesk"));
 }

@@ -278,7 +278,7 @@ async fn an_open_websocket_closes_within_a_second_of_its_session_ending_l2_b3() 
     // "End all sessions", as an administrator (or another node) does it.
     let (org, user) = app.org_and_user(ANNA).await;
     app.store
-        .revoke_user_sessions(&org.id, &user.id, START)
+        .revoke_user_sessions(&org.id, &user.id, "servicedesk", START)
         .await
         .unwrap();
     let ended = std::time::Instant::now();
