@@ -59,6 +59,16 @@ pub use seal::Sealer;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
+/// Whether migration `version` had been applied before this start (false
+/// on a new database).
+async fn migration_applied(pool: &AnyPool, version: i64) -> bool {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE version = $1")
+        .bind(version)
+        .fetch_one(pool)
+        .await
+        .is_ok_and(|n| n > 0)
+}
+
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(d) = &e {
         if d.is_unique_violation() {
@@ -140,12 +150,8 @@ impl SqlStore {
         // Entries from before the audit chain are linked once, right after
         // the migration that brings the chain (0023), and never again: rows
         // someone un-links later stay outside the chain for `audit verify`.
-        let chain_existed: bool = sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM _sqlx_migrations WHERE version = 23",
-        )
-        .fetch_one(&pool)
-        .await
-        .is_ok_and(|n| n > 0);
+        let chain_existed = migration_applied(&pool, 23).await;
+        let search_existed = migration_applied(&pool, 25).await;
         migrator
             .run(&pool)
             .await
@@ -163,6 +169,9 @@ impl SqlStore {
         };
         if !chain_existed {
             events::link_earlier_entries(&store).await?;
+        }
+        if !search_existed {
+            users::fill_search_text(&store).await?;
         }
         Ok(store)
     }

@@ -350,11 +350,12 @@ async fn apply_one(
             // The password is written only when the row is new: a repeated
             // apply must never undo a password the user chose.
             exec(tx, sqlx::query(
-                "INSERT INTO users (id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (id) DO UPDATE SET display_name = $4, email = $5, disabled = $8 WHERE users.organisation_id = $2",
+                "INSERT INTO users (id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at, search_text) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (id) DO UPDATE SET display_name = $4, email = $5, disabled = $8, search_text = $10 WHERE users.organisation_id = $2",
             ).bind(u.id.as_str()).bind(org.as_str()).bind(u.username.as_str()).bind(&u.display_name).bind(u.email.clone())
-                .bind(hash).bind(i64::from(u.must_change_password)).bind(i64::from(u.disabled)).bind(u.created_at)).await?;
+                .bind(hash).bind(i64::from(u.must_change_password)).bind(i64::from(u.disabled)).bind(u.created_at)
+                .bind(portvakt_core::store::search_text(u.username.as_str(), &u.display_name, u.email.as_deref()))).await?;
             exec(
                 tx,
                 sqlx::query(

@@ -1,10 +1,65 @@
 use crate::rows::{self, get, USER_COLS};
 use crate::{clamp_limit, db_err, SqlStore};
 use async_trait::async_trait;
+use portvakt_core::clock::UnixTime;
 use portvakt_core::domain::{Language, Role, Username};
 use portvakt_core::ids::{OrganisationId, UserId};
-use portvakt_core::store::{Group, StoreResult, User, UserStore};
+use portvakt_core::store::{
+    Group, StoreResult, User, UserFilter, UserListing, UserSearch, UserStore,
+};
 use portvakt_core::StoreError;
+
+/// `LIKE` patterns for a search: the text lowercased (`!` escapes `%`,
+/// `_` and itself), and its digits as a number (a leading 0 read as +46),
+/// empty when there are fewer than three.
+fn patterns(query: &str) -> (String, String) {
+    let q = query.trim();
+    if q.is_empty() {
+        return (String::new(), String::new());
+    }
+    let escaped: String = q
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '!' => vec!['!', c],
+            c => vec![c],
+        })
+        .collect();
+    let mut digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    if let Some(rest) = digits.strip_prefix('0') {
+        digits = format!("46{rest}");
+    }
+    let digits = if digits.len() >= 3 {
+        format!("%{digits}%")
+    } else {
+        String::new()
+    };
+    (format!("%{escaped}%"), digits)
+}
+
+/// Fills `search_text` for users written before it existed (migration
+/// 0025); run by the start that applies the migration.
+pub(crate) async fn fill_search_text(store: &SqlStore) -> StoreResult<()> {
+    let rows = sqlx::query("SELECT id, username, display_name, email FROM users")
+        .fetch_all(&store.pool)
+        .await
+        .map_err(db_err)?;
+    let mut tx = store.pool.begin().await.map_err(db_err)?;
+    for r in &rows {
+        let text = portvakt_core::store::search_text(
+            &get::<String>(r, "username")?,
+            &get::<String>(r, "display_name")?,
+            get::<Option<String>>(r, "email")?.as_deref(),
+        );
+        sqlx::query("UPDATE users SET search_text = $1 WHERE id = $2")
+            .bind(text)
+            .bind(get::<String>(r, "id")?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
+}
 
 #[async_trait]
 impl UserStore for SqlStore {
@@ -53,6 +108,67 @@ impl UserStore for SqlStore {
             .map_err(db_err)?
             .iter()
             .map(rows::user)
+            .collect()
+    }
+
+    async fn search_users(
+        &self,
+        org: &OrganisationId,
+        search: &UserSearch,
+        now: UnixTime,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<UserListing>> {
+        let (text, digits) = patterns(&search.text);
+        let only = |f: UserFilter| i64::from(search.only == Some(f));
+        let cols = USER_COLS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // Every filter is one bound flag or pattern, so the statement text
+        // never changes (prepared once) and user input is never SQL.
+        let sql = format!(
+            "SELECT {cols}, COALESCE(t.locked_until, 0) AS locked_until, \
+             COALESCE(t.failures, 0) AS failures, \
+             (SELECT COUNT(*) FROM factors f WHERE f.organisation_id = u.organisation_id \
+                     AND f.user_id = u.id AND f.confirmed = 1) AS factors \
+             FROM users u LEFT JOIN login_throttle t \
+               ON t.organisation_id = u.organisation_id AND t.username = u.username \
+             WHERE u.organisation_id = $1 \
+             AND ($2 = '' OR u.search_text LIKE $2 ESCAPE '!' \
+                  OR EXISTS (SELECT 1 FROM factors f WHERE f.organisation_id = u.organisation_id \
+                     AND f.user_id = u.id AND f.kind IN ('email', 'sms') \
+                     AND (lower(f.destination) LIKE $2 ESCAPE '!' \
+                          OR ($3 <> '' AND replace(f.destination, '+', '') LIKE $3 ESCAPE '!')))) \
+             AND ($4 = 0 OR COALESCE(t.locked_until, 0) > $5) \
+             AND ($6 = 0 OR u.disabled = 1) \
+             AND ($7 = 0 OR NOT EXISTS (SELECT 1 FROM factors f WHERE f.organisation_id = u.organisation_id \
+                     AND f.user_id = u.id AND f.confirmed = 1)) \
+             ORDER BY u.username LIMIT $8 OFFSET $9"
+        );
+        sqlx::query(&sql)
+            .bind(org.as_str())
+            .bind(text)
+            .bind(digits)
+            .bind(only(UserFilter::Locked))
+            .bind(now)
+            .bind(only(UserFilter::Disabled))
+            .bind(only(UserFilter::NoSecondFactor))
+            .bind(clamp_limit(limit))
+            .bind(i64::from(offset))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(|r| {
+                Ok(UserListing {
+                    user: rows::user(r)?,
+                    locked_until: get(r, "locked_until")?,
+                    failures: u32::try_from(get::<i64>(r, "failures")?).unwrap_or(u32::MAX),
+                    has_second_factor: get::<i64>(r, "factors")? > 0,
+                })
+            })
             .collect()
     }
 

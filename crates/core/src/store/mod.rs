@@ -46,7 +46,7 @@ pub use services::{Service, ServiceStore};
 pub use sessions::{Amr, NewSession, SessionRecord, SessionStore};
 pub use status::StatusStore;
 pub use throttle::ThrottleStore;
-pub use users::{Group, User, UserStore};
+pub use users::{search_text, Group, User, UserFilter, UserListing, UserSearch, UserStore};
 
 use crate::error::StoreError;
 

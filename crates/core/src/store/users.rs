@@ -29,6 +29,42 @@ pub struct Group {
     pub name: String,
 }
 
+/// What the servicedesk looks for in the user list (issue 14).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserSearch {
+    /// Part of a name, username or e-mail address (any case), or of a
+    /// mobile number (digits; `070…` also finds `+4670…`).
+    pub text: String,
+    pub only: Option<UserFilter>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserFilter {
+    /// Refused at sign-in now: locked, or waiting after failed tries.
+    Locked,
+    Disabled,
+    /// No confirmed second factor: cannot sign in from outside the zones.
+    NoSecondFactor,
+}
+
+/// A row of the user list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserListing {
+    pub user: User,
+    /// As [`crate::auth::lockout::ThrottleState::locked_until`]: 0 when free.
+    pub locked_until: UnixTime,
+    pub failures: u32,
+    pub has_second_factor: bool,
+}
+
+/// The lowercased text the user list searches: username, name and e-mail
+/// (Unicode-aware, so "åsa" finds "Åsa"; SQL's `lower` is ASCII-only in
+/// SQLite). Kept in `users.search_text` by every write of these fields.
+#[must_use]
+pub fn search_text(username: &str, display_name: &str, email: Option<&str>) -> String {
+    format!("{username}\n{display_name}\n{}", email.unwrap_or_default()).to_lowercase()
+}
+
 #[async_trait]
 pub trait UserStore: Send + Sync {
     async fn user(&self, org: &OrganisationId, id: &UserId) -> StoreResult<Option<User>>;
@@ -44,6 +80,17 @@ pub trait UserStore: Send + Sync {
         offset: u32,
         limit: u32,
     ) -> StoreResult<Vec<User>>;
+    /// The servicedesk's user list: users matching `search`, ordered by
+    /// username, with their lock and second factors; `limit` is capped at
+    /// 100 (SECURITY.md C4).
+    async fn search_users(
+        &self,
+        org: &OrganisationId,
+        search: &UserSearch,
+        now: UnixTime,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<UserListing>>;
     async fn user_groups(&self, org: &OrganisationId, user: &UserId) -> StoreResult<Vec<Group>>;
     async fn user_roles(&self, org: &OrganisationId, user: &UserId) -> StoreResult<Vec<Role>>;
     /// Stores a new hash; `must_change` marks a password set by someone else.

@@ -142,6 +142,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     status::drafts_stay_hidden_until_published(&*store).await;
     status::corrections_change_title_and_components_with_a_record(&*store).await;
     users::a_users_language_is_theirs(&*store).await;
+    users::the_user_list_finds_by_any_case_and_number(&*store).await;
     probes::probe_states_and_days(&*store).await;
     handoff::apps_tickets_are_single_use_and_links_expire(store.clone()).await;
     oidc::signing_keys_are_sealed_scoped_and_rotated(store.clone()).await;

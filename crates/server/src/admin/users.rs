@@ -15,7 +15,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use portvakt_core::ids::{EventId, UserId};
-use portvakt_core::store::{AuditQuery, User};
+use portvakt_core::store::{AuditQuery, User, UserFilter, UserSearch};
 use serde::Deserialize;
 
 const PAGE_SIZE: u32 = 50;
@@ -47,14 +47,62 @@ fn row(t: Tr, u: &User) -> UserRow {
 struct UsersPage {
     p: Page,
     users: Vec<UserRow>,
-    prev: Option<u32>,
-    next: Option<u32>,
+    q: String,
+    only: String,
+    /// Query strings of the neighbouring pages.
+    prev: Option<String>,
+    next: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct PageQuery {
     #[serde(default)]
     page: u32,
+    #[serde(default)]
+    q: String,
+    /// `locked`, `disabled`, `no_factor`, or empty for everyone.
+    #[serde(default)]
+    only: String,
+}
+
+/// "Låst till 14:05 (5 misslyckade försök)", "Låst (…)", "Avstängd",
+/// "Aktiv", and "utan andra inloggningsmetod" where it applies: the same
+/// words on the list and the user page.
+fn status_words(
+    t: Tr,
+    u: &User,
+    locked_until: i64,
+    failures: u32,
+    now: i64,
+    factor: bool,
+) -> String {
+    let mut s = if u.disabled {
+        t.get("admin.users.disabled").to_owned()
+    } else if locked_until == portvakt_core::auth::lockout::HARD_LOCK {
+        format!(
+            "{} ({failures} {})",
+            t.get("admin.users.locked"),
+            t.get("admin.users.failed_tries")
+        )
+    } else if locked_until > now {
+        format!(
+            "{} {} {} ({failures} {})",
+            t.get("admin.users.locked"),
+            t.get("admin.users.until"),
+            crate::http::time_fmt::stockholm_seconds(locked_until)
+                .rsplit_once(' ')
+                .map(|(_, time)| time.to_owned())
+                .unwrap_or_default(),
+            t.get("admin.users.failed_tries")
+        )
+    } else {
+        t.get("admin.users.active").to_owned()
+    };
+    if !factor {
+        s.push_str(", ");
+        s.push_str(t.get("admin.users.no_factor"));
+    }
+    s
 }
 
 pub async fn users_get(
@@ -65,17 +113,58 @@ pub async fn users_get(
     Query(q): Query<PageQuery>,
 ) -> Result<Html<String>, AppError> {
     let page = q.page.min(100_000);
-    let users = state
+    let only = match q.only.as_str() {
+        "locked" => Some(UserFilter::Locked),
+        "disabled" => Some(UserFilter::Disabled),
+        "no_factor" => Some(UserFilter::NoSecondFactor),
+        "" => None,
+        _ => return Err(AppError::BadRequest),
+    };
+    let search = UserSearch {
+        text: q.q.chars().take(200).collect(),
+        only,
+    };
+    let now = state.clock.now();
+    let found = state
         .store
-        .list_users(&admin.organisation.id, page * PAGE_SIZE, PAGE_SIZE)
+        .search_users(
+            &admin.organisation.id,
+            &search,
+            now,
+            page * PAGE_SIZE,
+            PAGE_SIZE,
+        )
         .await?;
-    let next = (users.len() == PAGE_SIZE as usize).then_some(page + 1);
-    let users = users.iter().map(|u| row(t, u)).collect();
-    let prev = page.checked_sub(1);
+    let link = |n: u32| {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", search.text.trim())
+            .append_pair("only", &q.only)
+            .append_pair("page", &n.to_string())
+            .finish()
+    };
+    let next = (found.len() == PAGE_SIZE as usize).then(|| link(page + 1));
+    let prev = page.checked_sub(1).map(link);
+    let users = found
+        .iter()
+        .map(|l| {
+            let mut r = row(t, &l.user);
+            r.status = status_words(
+                t,
+                &l.user,
+                l.locked_until,
+                l.failures,
+                now,
+                l.has_second_factor,
+            );
+            r
+        })
+        .collect();
     Ok(Html(
         UsersPage {
             p: Page::for_user(t, &csrf, "/admin/users", &admin),
             users,
+            q: search.text.trim().to_owned(),
+            only: q.only.clone(),
             prev,
             next,
         }
@@ -159,9 +248,20 @@ async fn render_user(
     let user = target(state, admin, id).await?;
     let throttle = state.store.throttle_state(org, &user.username).await?;
     let mut r = row(t, &user);
-    if throttle.is_hard_locked() || throttle.is_delayed(state.clock.now()) {
-        r.status = t.get("admin.users.locked").to_owned();
-    }
+    let has_factor = state
+        .store
+        .factors(org, &user.id)
+        .await?
+        .iter()
+        .any(|f| f.confirmed);
+    r.status = status_words(
+        t,
+        &user,
+        throttle.locked_until,
+        throttle.failures,
+        state.clock.now(),
+        has_factor,
+    );
     let sessions = state
         .store
         .list_user_sessions(org, &user.id, state.clock.now())

@@ -40,5 +40,6 @@ mod status;
 mod status_editor;
 mod status_public;
 mod two_servers;
+mod user_list;
 mod wayfinding;
 mod zones;
