@@ -169,27 +169,6 @@ impl EventStore for SqlStore {
         Ok(())
     }
 
-    async fn signin_events_for_user(
-        &self,
-        org: &OrganisationId,
-        user: &UserId,
-        limit: u32,
-    ) -> StoreResult<Vec<SignInEvent>> {
-        sqlx::query(
-            "SELECT id, organisation_id, user_id, at, ip, user_agent, method, result, reason, zone FROM signin_events \
-             WHERE organisation_id = $1 AND user_id = $2 ORDER BY at DESC, id LIMIT $3",
-        )
-        .bind(org.as_str())
-        .bind(user.as_str())
-        .bind(clamp_limit(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(rows::event)
-        .collect()
-    }
-
     async fn signin_history(
         &self,
         org: &OrganisationId,

@@ -3,7 +3,7 @@ use crate::{affected, db_err, SqlStore};
 use async_trait::async_trait;
 use portvakt_core::clock::UnixTime;
 use portvakt_core::ids::{OrganisationId, UserId};
-use portvakt_core::store::{NewSession, SessionRecord, SessionStore, StoreResult};
+use portvakt_core::store::{NewSession, OthersEnded, SessionRecord, SessionStore, StoreResult};
 
 #[async_trait]
 impl SessionStore for SqlStore {
@@ -91,7 +91,7 @@ impl SessionStore for SqlStore {
         keep: &str,
         must_change: bool,
         now: UnixTime,
-    ) -> StoreResult<u64> {
+    ) -> StoreResult<OthersEnded> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let reason = if must_change {
             "not_me"
@@ -111,18 +111,25 @@ impl SessionStore for SqlStore {
         .await
         .map_err(db_err)?;
         crate::oidc_grants::revoke_user_grants_in(&mut tx, org, user, reason, now).await?;
-        if must_change {
-            sqlx::query(
-                "UPDATE users SET must_change_password = 1 WHERE organisation_id = $1 AND id = $2",
+        // Only one of parallel reports sets the requirement, so only that
+        // one is recorded and reaches the emergency team.
+        let newly_required = must_change
+            && sqlx::query(
+                "UPDATE users SET must_change_password = 1 \
+                 WHERE organisation_id = $1 AND id = $2 AND must_change_password = 0",
             )
             .bind(org.as_str())
             .bind(user.as_str())
             .execute(&mut *tx)
             .await
-            .map_err(db_err)?;
-        }
+            .map_err(db_err)?
+            .rows_affected()
+                == 1;
         tx.commit().await.map_err(db_err)?;
-        Ok(affected(&r))
+        Ok(OthersEnded {
+            sessions: affected(&r),
+            newly_required,
+        })
     }
 
     async fn list_user_sessions(

@@ -90,7 +90,7 @@ async fn unknown_stored_words_are_corrupt_rows_but_unknown_amr_tokens_are_kept()
         store.due_messages(10, 10).await.unwrap()[0].channel,
         Channel::Sms
     );
-    let events = store.signin_events_for_user(&org.id, &user.id, 10);
+    let events = store.signin_history(&org.id, &user.id, 0, None, 10);
     assert_eq!(events.await.unwrap()[0].method, SignInMethod::StepUp);
 
     let mut raw = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
@@ -107,13 +107,13 @@ async fn unknown_stored_words_are_corrupt_rows_but_unknown_amr_tokens_are_kept()
     assert!(is_corrupt(store.user(&org.id, &user.id).await));
     assert!(is_corrupt(store.due_messages(10, 10).await));
     assert!(is_corrupt(
-        store.signin_events_for_user(&org.id, &user.id, 10).await
+        store.signin_history(&org.id, &user.id, 0, None, 10).await
     ));
     raw.execute("UPDATE signin_events SET method = 'pwd', result = 'maybe'")
         .await
         .unwrap();
     assert!(is_corrupt(
-        store.signin_events_for_user(&org.id, &user.id, 10).await
+        store.signin_history(&org.id, &user.id, 0, None, 10).await
     ));
     let session = store.session("h").await.unwrap().unwrap();
     assert_eq!(session.amr.methods(), [Method::Password].into());

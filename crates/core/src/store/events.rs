@@ -142,12 +142,6 @@ pub struct AdminEvent {
 #[async_trait]
 pub trait EventStore: Send + Sync {
     async fn record_signin_event(&self, event: &SignInEvent) -> StoreResult<()>;
-    async fn signin_events_for_user(
-        &self,
-        org: &OrganisationId,
-        user: &UserId,
-        limit: u32,
-    ) -> StoreResult<Vec<SignInEvent>>;
 
     /// A person's sign-in events newest first: from `since` on, and when
     /// paging older than `before` (its time and id); at most `limit` (up

@@ -115,6 +115,15 @@ pub struct SessionRecord {
     pub end_reason: String,
 }
 
+/// What [`SessionStore::revoke_other_sessions`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OthersEnded {
+    pub sessions: u64,
+    /// This call set the password requirement (false when it was already
+    /// set: a repeated or parallel report, which is not reported again).
+    pub newly_required: bool,
+}
+
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
@@ -136,7 +145,7 @@ pub trait SessionStore: Send + Sync {
     /// "This wasn't me" (issue 14): in one transaction, ends every live
     /// session of the user except `keep` (a token hash), every grant the
     /// user gave an app, and with `must_change` requires a new password
-    /// before anything else; returns how many sessions were ended.
+    /// before anything else.
     async fn revoke_other_sessions(
         &self,
         org: &OrganisationId,
@@ -144,7 +153,7 @@ pub trait SessionStore: Send + Sync {
         keep: &str,
         must_change: bool,
         now: UnixTime,
-    ) -> StoreResult<u64>;
+    ) -> StoreResult<OthersEnded>;
     async fn list_user_sessions(
         &self,
         org: &OrganisationId,

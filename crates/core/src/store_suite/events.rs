@@ -25,14 +25,14 @@ pub(super) async fn events_are_scoped(store: &dyn Store) {
             .unwrap();
     }
     let evs = store
-        .signin_events_for_user(&org.id, &user.id, 2)
+        .signin_history(&org.id, &user.id, 0, None, 2)
         .await
         .unwrap();
     assert_eq!(evs.len(), 2);
     assert_eq!(evs[0].at, 5002, "newest first");
     assert_eq!(evs[0].zone, "skolnatet");
     assert!(store
-        .signin_events_for_user(&other.id, &user.id, 10)
+        .signin_history(&other.id, &user.id, 0, None, 10)
         .await
         .unwrap()
         .is_empty());

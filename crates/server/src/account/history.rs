@@ -171,7 +171,8 @@ pub async fn end_others_post(
             false,
             state.clock.now(),
         )
-        .await?;
+        .await?
+        .sessions;
     crate::audit::events::record(
         &state,
         &user,
@@ -235,10 +236,16 @@ pub async fn not_me_post(
     let e = own_event(&state, &user, &id).await?;
     let now = state.clock.now();
     let org = &user.organisation;
-    let n = state
+    let ended = state
         .store
         .revoke_other_sessions(&org.id, &user.user.id, &user.session.token_hash, true, now)
         .await?;
+    if !ended.newly_required {
+        // Already reported (a double click, or parallel requests): the
+        // sessions are ended again, nothing is recorded or sent twice.
+        return Ok(Redirect::to("/password").into_response());
+    }
+    let n = ended.sessions;
     crate::audit::events::record(
         &state,
         &user,

@@ -30,7 +30,7 @@ async fn add_factor(app: &TestApp, username: &str, kind: FactorKind, dest: Optio
 async fn reasons(app: &TestApp, username: &str) -> Vec<String> {
     let (org, user) = app.org_and_user(username).await;
     app.store
-        .signin_events_for_user(&org.id, &user.id, 1000)
+        .signin_history(&org.id, &user.id, 0, None, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -48,7 +48,7 @@ async fn ask_reset(app: &TestApp, c: &Client, username: &str) {
     let (org, user) = app.org_and_user(username).await;
     let handled = || async {
         app.store
-            .signin_events_for_user(&org.id, &user.id, 100)
+            .signin_history(&org.id, &user.id, 0, None, 100)
             .await
             .unwrap()
             .into_iter()
@@ -150,7 +150,7 @@ async fn h1_app_codes_guessed_through_resets_count_against_the_account_a4_a5() {
         let now = app.clock.now();
         let round: Vec<String> = app
             .store
-            .signin_events_for_user(&org.id, &user.id, 100)
+            .signin_history(&org.id, &user.id, 0, None, 100)
             .await
             .unwrap()
             .into_iter()

@@ -291,3 +291,57 @@ async fn the_servicedesk_reads_an_accounts_history_in_words_by_day_and_page() {
         .body
         .contains("Din inloggning avslutades av servicedesk"));
 }
+
+/// Thirty parallel "Det här var inte jag" on one sign-in (a double click,
+/// or a script): the other session ends, and the report is recorded and
+/// mailed once, not thirty times.
+#[tokio::test]
+async fn thirty_parallel_reports_are_recorded_and_mailed_once() {
+    let app = spawn_app().await;
+    let (org, anna) = app.org_and_user(ANNA).await;
+    let mine = std::sync::Arc::new(signed_in_with(&app, FIREFOX).await);
+    let stranger = signed_in_with(&app, IPHONE).await;
+    let theirs = app
+        .store
+        .signin_history(&org.id, &anna.id, 0, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.user_agent == IPHONE)
+        .unwrap();
+    let path = format!("/settings/signins/{}/not-me", theirs.id);
+    let token = csrf_from(&mine.get(&path).await.body);
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let (mine, path, token) = (mine.clone(), path.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            mine.post_raw(&path, &[("csrf", &token)]).await.status
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 303);
+    }
+    assert_eq!(
+        stranger.get("/").await.status,
+        303,
+        "the other session ended"
+    );
+    let reports = app
+        .store
+        .admin_events(&org.id, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "account.not_me")
+        .count();
+    assert_eq!(reports, 1);
+    let mails = app
+        .store
+        .due_messages(app.clock.now() + 1, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.subject.contains("Misstänkt intrång"))
+        .count();
+    assert_eq!(mails, 2, "one per emergency contact");
+}

@@ -118,7 +118,7 @@ async fn wrong_password_gets_a_clear_generic_error_and_an_event() {
     app.client().sign_in(ANNA, ANNA_PW).await;
     let events = app
         .store
-        .signin_events_for_user(&org.id, &user.id, 10)
+        .signin_history(&org.id, &user.id, 0, None, 10)
         .await
         .unwrap();
     assert_eq!(

@@ -51,7 +51,7 @@ async fn ask_reset(app: &TestApp, c: &Client, username: &str) -> Page {
     let (org, user) = app.org_and_user(username).await;
     let count = || async {
         app.store
-            .signin_events_for_user(&org.id, &user.id, 100)
+            .signin_history(&org.id, &user.id, 0, None, 100)
             .await
             .unwrap()
             .iter()

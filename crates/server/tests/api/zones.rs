@@ -126,7 +126,7 @@ async fn sign_in_events_record_the_zone_and_the_method() {
     assert_eq!(outside.sign_in(ANNA, "fel lösenord").await.status, 401);
     let events = app
         .store
-        .signin_events_for_user(&org.id, &anna.id, 10)
+        .signin_history(&org.id, &anna.id, 0, None, 10)
         .await
         .unwrap();
     let zone_of = |ip: &str| {
