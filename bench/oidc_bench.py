@@ -283,9 +283,9 @@ def prove(server, scenarios):
     if "code" in scenarios and server.mint:
         code, *verifier = server.mint(1)[0].split()
         args = ["code", "--issuer", server.issuer, "--client-id", server.web_client[0], "--client-secret",
-                server.web_client[1], "--redirect-uri", server.redirect_uri, "--code", urllib.parse.unquote(code)]
+                server.web_client[1], "--redirect-uri", server.redirect_uri, "--code=" + urllib.parse.unquote(code)]
         if verifier:
-            args += ["--code-verifier", urllib.parse.unquote(verifier[0])]
+            args += ["--code-verifier=" + urllib.parse.unquote(verifier[0])]
         first = authlib(*args)
         check(first.get("ok") and first["id_token_header"]["alg"] == "ES256", f"{server.name} code: {first}")
         again = authlib(*args)

@@ -109,10 +109,13 @@ async fn authlib_code_flow_with_client_secret_basic() {
             auth,
             "--redirect-uri",
             REDIRECT,
-            "--code",
-            &q["code"],
-            "--code-verifier",
-            start["code_verifier"].as_str().unwrap(),
+            // `--x=value`: a random code or verifier may start with "-",
+            // which argparse would read as an option.
+            &format!("--code={}", q["code"]),
+            &format!(
+                "--code-verifier={}",
+                start["code_verifier"].as_str().unwrap()
+            ),
             "--nonce",
             "n-authlib",
         ])
