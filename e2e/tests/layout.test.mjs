@@ -18,7 +18,9 @@ const seen = new Set();
 // GET routes that are not pages a person reads.
 const NOT_PAGES = (path) =>
   path.startsWith('/static/') || path.startsWith('/favicon') ||
-  ['/healthz', '/readyz', '/auth/verify'].includes(path);
+  ['/healthz', '/readyz', '/auth/verify'].includes(path) ||
+  // A case's evidence: a download, never shown in the browser.
+  path === '/admin/cases/{id}/evidence/{file}';
 
 function getRoutes() {
   const out = execFileSync(env.demo.bin, ['routes', '--json']).toString();
@@ -120,6 +122,14 @@ for (const [lang, locale] of [['sv', 'sv-SE'], ['en', 'en-GB']]) {
       await sara.goto(`${base}/admin/users`);
       const userLink = await sara.locator('a[href^="/admin/users/"]').first().getAttribute('href');
       await visit(sara, '/admin/users/{id}', `${base}${userLink}`, true);
+      await visit(sara, '/admin/cases', `${base}/admin/cases`, true);
+      await sara.goto(`${base}/admin/cases`);
+      await sara.locator('#accounts').fill(ANNA);
+      await sara.locator('form[action="/admin/cases"] button[type=submit]').click();
+      await sara.waitForURL(/\/admin\/cases\/case_/);
+      const caseUrl = sara.url();
+      await visit(sara, '/admin/cases/{id}', caseUrl, true);
+      await visit(sara, '/admin/cases/{id}/export', `${caseUrl}/export`, true);
       await sara.goto(`${base}/settings`);
       await sara.locator('form[action="/settings/totp"] button').click();
       await sara.waitForURL(/\/settings\/totp\//);

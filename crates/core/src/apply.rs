@@ -446,6 +446,7 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
                 disabled: u.disabled,
                 created_at: now,
                 language: None,
+                password_expires_at: None,
             },
         };
         let unchanged =

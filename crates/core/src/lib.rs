@@ -13,6 +13,7 @@ pub mod error;
 pub mod forward;
 pub mod handoff;
 pub mod ids;
+pub mod intrusion;
 pub mod oidc;
 pub mod probe;
 pub mod return_url;

@@ -321,6 +321,51 @@ impl EventStore for SqlStore {
         .collect()
     }
 
+    async fn account_actions(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        before: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<AdminEvent>> {
+        // Three index walks (by target, by target prefix, by actor), each
+        // stopping after `limit` rows; `/` + 1 is `0`, so the prefix is a
+        // range the index can use.
+        let part = |cond: &str| {
+            format!(
+                "SELECT * FROM (SELECT {ADMIN_EVENT_COLS} FROM admin_events \
+                 WHERE organisation_id = $1 AND {cond} AND at < $5 \
+                 ORDER BY at DESC LIMIT $6) AS p"
+            )
+        };
+        let sql = format!(
+            "{} UNION ALL {} UNION ALL {}",
+            part("target = $2"),
+            part("target >= $3 AND target < $4"),
+            part("actor_id = $2"),
+        );
+        let mut seen = std::collections::HashSet::new();
+        let mut out: Vec<AdminEvent> = sqlx::query(&sql)
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .bind(format!("{user}/"))
+            .bind(format!("{user}0"))
+            .bind(before)
+            .bind(clamp_limit(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(admin_event_from_row)
+            .collect::<StoreResult<Vec<_>>>()?
+            .into_iter()
+            .filter(|e| seen.insert(e.id.clone()))
+            .collect();
+        out.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.id.cmp(&a.id)));
+        out.truncate(usize::try_from(clamp_limit(limit)).unwrap_or(100));
+        Ok(out)
+    }
+
     async fn admin_events(&self, org: &OrganisationId, limit: u32) -> StoreResult<Vec<AdminEvent>> {
         sqlx::query(&format!(
             "SELECT {ADMIN_EVENT_COLS} FROM admin_events WHERE organisation_id = $1 \

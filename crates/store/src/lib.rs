@@ -17,6 +17,7 @@ mod events;
 mod factors;
 pub mod files;
 mod handoff;
+mod intrusions;
 mod oidc_clients;
 mod oidc_grants;
 mod oidc_keys;

@@ -20,7 +20,7 @@ pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
         .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-pub(crate) const USER_COLS: &str = "id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at, language";
+pub(crate) const USER_COLS: &str = "id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at, language, password_expires_at";
 
 pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
     let language = get::<Option<String>>(row, "language")?
@@ -39,6 +39,7 @@ pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
         disabled: get::<i64>(row, "disabled")? != 0,
         created_at: get(row, "created_at")?,
         language,
+        password_expires_at: get(row, "password_expires_at")?,
     })
 }
 

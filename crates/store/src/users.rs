@@ -130,7 +130,7 @@ impl UserStore for SqlStore {
         // never changes (prepared once) and user input is never SQL.
         let sql = format!(
             "SELECT {cols}, COALESCE(t.locked_until, 0) AS locked_until, \
-             COALESCE(t.failures, 0) AS failures, \
+             COALESCE(t.failures, 0) AS failures, COALESCE(t.lock_reason, '') AS lock_reason, \
              (SELECT COUNT(*) FROM factors f WHERE f.organisation_id = u.organisation_id \
                      AND f.user_id = u.id AND f.confirmed = 1) AS factors \
              FROM users u LEFT JOIN login_throttle t \
@@ -167,6 +167,7 @@ impl UserStore for SqlStore {
                     locked_until: get(r, "locked_until")?,
                     failures: u32::try_from(get::<i64>(r, "failures")?).unwrap_or(u32::MAX),
                     has_second_factor: get::<i64>(r, "factors")? > 0,
+                    lock_reason: get(r, "lock_reason")?,
                 })
             })
             .collect()
@@ -212,7 +213,7 @@ impl UserStore for SqlStore {
         hash: &str,
         must_change: bool,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2 WHERE organisation_id = $3 AND id = $4")
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2, password_expires_at = NULL WHERE organisation_id = $3 AND id = $4")
             .bind(hash)
             .bind(i64::from(must_change))
             .bind(org.as_str())
@@ -249,6 +250,27 @@ impl UserStore for SqlStore {
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn set_temporary_password(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        hash: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = 1, password_expires_at = $2 \
+             WHERE organisation_id = $3 AND id = $4",
+        )
+        .bind(hash)
+        .bind(expires_at)
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
         Ok(r.rows_affected() == 1)
     }
 }

@@ -44,6 +44,10 @@ pub enum SignInError {
     /// to someone who knew the password).
     #[error("no second factor registered")]
     NoSecondFactor,
+    /// A temporary password (oral hand-over) past its day (only said to
+    /// someone who knew it).
+    #[error("temporary password expired")]
+    TemporaryPasswordExpired,
     #[error("server busy")]
     Busy,
     #[error(transparent)]
@@ -324,6 +328,17 @@ impl AuthService {
             )
             .await?;
             return Err(SignInError::Disabled);
+        }
+        if user.must_change_password && user.password_expires_at.is_some_and(|t| t <= now) {
+            self.event(
+                Some(&org.id),
+                Some(&user),
+                client,
+                EventResult::Failure,
+                "temporary_expired",
+            )
+            .await?;
+            return Err(SignInError::TemporaryPasswordExpired);
         }
         if verification.needs_rehash {
             let hash = self.hasher.hash(password).await?;

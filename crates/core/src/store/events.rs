@@ -188,6 +188,18 @@ pub trait EventStore: Send + Sync {
         query: &AuditQuery,
         limit: u32,
     ) -> StoreResult<Vec<AuditEntry>>;
+    /// What was done to an account (the target is the account, or a thing
+    /// of it such as `usr_…/fac_…`) or by it, newest first, before
+    /// `before`; at most `limit` (up to 100). Each part reads only its
+    /// newest rows, however long the history (an intrusion case's
+    /// timeline).
+    async fn account_actions(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        before: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<AdminEvent>>;
 }
 
 /// The head of a chain and what lies outside it.

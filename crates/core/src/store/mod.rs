@@ -13,6 +13,7 @@ mod coordination;
 mod events;
 mod factors;
 mod handoff;
+mod intrusions;
 mod oidc_clients;
 mod oidc_grants;
 mod oidc_keys;
@@ -33,6 +34,7 @@ pub use events::{
 };
 pub use factors::{Factor, FactorKind, FactorStore};
 pub use handoff::{AppsTicket, HandoffStore, SessionLink};
+pub use intrusions::IntrusionStore;
 pub use oidc_clients::OidcClientStore;
 pub use oidc_grants::{
     CodeRecord, GrantRecord, Issue, NewRefreshToken, OidcGrantStore, Redeemed, Rotation, UserApp,
@@ -71,6 +73,7 @@ pub trait Store:
     + OidcKeyStore
     + OidcClientStore
     + OidcGrantStore
+    + IntrusionStore
     + Send
     + Sync
     + 'static
@@ -95,6 +98,7 @@ impl<T> Store for T where
         + OidcKeyStore
         + OidcClientStore
         + OidcGrantStore
+        + IntrusionStore
         + Send
         + Sync
         + 'static

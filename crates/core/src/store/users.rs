@@ -20,6 +20,9 @@ pub struct User {
     /// The user's own choice of language, `None` to follow the browser.
     /// Applied at sign-in; `apply` never changes it.
     pub language: Option<Language>,
+    /// When a temporary password (oral hand-over) stops working; `None`
+    /// for every other password.
+    pub password_expires_at: Option<UnixTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +58,8 @@ pub struct UserListing {
     pub locked_until: UnixTime,
     pub failures: u32,
     pub has_second_factor: bool,
+    /// Why the servicedesk locked the account; empty when it did not.
+    pub lock_reason: String,
 }
 
 /// The lowercased text the user list searches: username, name and e-mail
@@ -114,5 +119,14 @@ pub trait UserStore: Send + Sync {
         org: &OrganisationId,
         user: &UserId,
         language: Option<Language>,
+    ) -> StoreResult<bool>;
+    /// Sets a temporary password that must be changed at first sign-in and
+    /// stops working at `expires_at`; false when there is no such user.
+    async fn set_temporary_password(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        hash: &str,
+        expires_at: UnixTime,
     ) -> StoreResult<bool>;
 }

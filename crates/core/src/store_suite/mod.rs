@@ -6,6 +6,7 @@ mod challenges;
 mod events;
 mod factors;
 mod handoff;
+mod intrusions;
 mod oidc;
 mod oidc_grants;
 mod outbox;
@@ -147,5 +148,6 @@ pub async fn run_all(store: Arc<dyn Store>) {
     handoff::apps_tickets_are_single_use_and_links_expire(store.clone()).await;
     oidc::signing_keys_are_sealed_scoped_and_rotated(store.clone()).await;
     oidc_grants::codes_and_refresh_tokens_have_one_winner(store.clone()).await;
+    intrusions::cases_are_scoped_numbered_and_frozen_when_closed(store.clone()).await;
     store.integrity_check().await.expect("integrity check");
 }

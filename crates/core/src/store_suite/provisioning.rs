@@ -77,6 +77,7 @@ pub(super) async fn failed_apply_changes_nothing(store: &dyn Store) {
             disabled: false,
             created_at: 1,
             language: None,
+            password_expires_at: None,
         },
         groups: BTreeSet::new(),
         roles: BTreeSet::new(),

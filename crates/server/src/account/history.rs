@@ -15,7 +15,9 @@ use crate::http::time_fmt::{stockholm, stockholm_seconds};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use portvakt_core::auth::signin::ClientInfo;
 use portvakt_core::ids::EventId;
+use portvakt_core::intrusion::{CaseId, CaseSource, NewCase, Note};
 use portvakt_core::store::{AuditQuery, Channel, OutboxMessage, SignInEvent};
 use serde::Deserialize;
 
@@ -255,8 +257,87 @@ pub async fn not_me_post(
         &format!("sessions={n}"),
     )
     .await;
+    // The servicedesk's case: a new one, or a note on the one open for
+    // this account. The report stands even if this fails; it is logged.
+    let sv = Tr::new(Lang::Sv);
+    let row = event_row(sv, &zone_names(&state, &org.id).await?, &e);
+    let what = format!(
+        "{} · {} · {} · {} · {} · {}",
+        row.when, row.place, row.ip, row.method, row.device, row.outcome
+    );
+    if let Err(err) = open_case(&state, &user, &client, &e.id, &what).await {
+        tracing::error!(error = %err, user = %user.user.id, "intrusion case not opened for a not-me report");
+    }
     tell_team(&state, &user, &e, now).await?;
     Ok(Redirect::to("/password").into_response())
+}
+
+/// The report becomes an intrusion case for the
+/// servicedesk, or a note on the case already open for their account.
+/// Recorded with the person as the actor.
+async fn open_case(
+    state: &AppState,
+    person: &CurrentUser,
+    client: &ClientInfo,
+    event: &EventId,
+    what: &str,
+) -> Result<(), AppError> {
+    let org = &person.organisation.id;
+    let now = state.clock.now();
+    let t = Tr::new(crate::http::i18n::Lang::Sv);
+    if let Some(open) = state.store.open_case_of(org, &person.user.id).await? {
+        let note = Note {
+            id: EventId::generate(),
+            at: now,
+            written_at: now,
+            author: person.user.id.clone(),
+            body: format!("{}: {what}", t.get("case.not_me_note")),
+        };
+        if state.store.add_note(org, &open, &note).await? {
+            crate::audit::events::record(
+                state,
+                person,
+                client,
+                "case.note",
+                open.as_str(),
+                "not_me",
+            )
+            .await;
+            return Ok(());
+        }
+    }
+    let id = CaseId::generate();
+    let number = state
+        .store
+        .open_case(&NewCase {
+            id: id.clone(),
+            organisation_id: org.clone(),
+            title: format!(
+                "{}: {} ({})",
+                t.get("case.not_me_title"),
+                person.user.display_name,
+                person.user.username
+            )
+            .chars()
+            .take(portvakt_core::intrusion::MAX_TITLE)
+            .collect(),
+            opened_at: now,
+            opened_by: person.user.id.clone(),
+            source: CaseSource::NotMe,
+            reported_event: Some(event.clone()),
+            accounts: vec![person.user.id.clone()],
+        })
+        .await?;
+    crate::audit::events::record(
+        state,
+        person,
+        client,
+        "case.open",
+        id.as_str(),
+        &format!("case={number} not_me={event}"),
+    )
+    .await;
+    Ok(())
 }
 
 /// The organisation's emergency team hears at once, in Swedish and

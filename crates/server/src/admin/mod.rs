@@ -1,6 +1,8 @@
-//! The service desk's tools for other people's accounts (what they do is
-//! recorded by `audit::events`).
+//! The service desk's tools for other people's accounts, and intrusion
+//! cases (what they do is recorded by `audit::events`).
 
+pub mod actions;
+pub mod intrusion;
 pub mod users;
 
 use crate::http::router::{Access, Routes};
@@ -10,24 +12,37 @@ use portvakt_core::domain::Role;
 /// The service desk's pages for other people's accounts.
 pub fn routes(r: Routes) -> Routes {
     let desk = Access::Role(Role::Servicedesk);
-    r.add(&["GET"], "/admin/users", desk, get(users::users_get))
+    intrusion::routes(r)
+        .add(&["GET"], "/admin/users", desk, get(users::users_get))
         .add(&["GET"], "/admin/users/{id}", desk, get(users::user_get))
         .add(
             &["POST"],
             "/admin/users/{id}/unlock",
             desk,
-            post(users::unlock_post),
+            post(actions::unlock_post),
+        )
+        .add(
+            &["POST"],
+            "/admin/users/{id}/lock",
+            desk,
+            post(actions::lock_post),
         )
         .add(
             &["POST"],
             "/admin/users/{id}/revoke-sessions",
             desk,
-            post(users::revoke_post),
+            post(actions::revoke_post),
+        )
+        .add(
+            &["POST"],
+            "/admin/users/{id}/oral-reset",
+            desk,
+            post(actions::oral_reset_post),
         )
         .add(
             &["POST"],
             "/admin/users/{id}/factors/{factor}/remove",
             desk,
-            post(users::factor_remove_post),
+            post(actions::factor_remove_post),
         )
 }

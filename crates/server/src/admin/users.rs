@@ -4,10 +4,9 @@
 //! organisation is simply "not found" (SECURITY.md C1–C2).
 
 use crate::app::state::AppState;
-use crate::audit::events as admin_events;
 use crate::http::error::AppError;
 use crate::http::event_words::{event_row, zone_names, EventRow};
-use crate::http::extract::{Client, CsrfToken, CurrentUser, PageLang, ValidForm};
+use crate::http::extract::{CsrfToken, CurrentUser, PageLang};
 use crate::http::i18n::Tr;
 use crate::http::page::Page;
 use crate::http::time_fmt::stockholm;
@@ -20,14 +19,14 @@ use serde::Deserialize;
 
 const PAGE_SIZE: u32 = 50;
 
-struct UserRow {
-    id: String,
-    username: String,
-    display_name: String,
-    status: String,
+pub(crate) struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub status: String,
 }
 
-fn row(t: Tr, u: &User) -> UserRow {
+pub(crate) fn row(t: Tr, u: &User) -> UserRow {
     UserRow {
         id: u.id.to_string(),
         username: u.username.to_string(),
@@ -65,19 +64,22 @@ pub struct PageQuery {
     only: String,
 }
 
-/// "Låst till 14:05 (5 misslyckade försök)", "Låst (…)", "Avstängd",
-/// "Aktiv", and "utan andra inloggningsmetod" where it applies: the same
-/// words on the list and the user page.
-fn status_words(
+/// "Låst till 14:05 (5 misslyckade försök)", "Låst av servicedesk: …",
+/// "Låst (…)", "Avstängd", "Aktiv", and "utan andra inloggningsmetod"
+/// where it applies: the same words on the list, the user page and a case.
+pub(crate) fn status_words(
     t: Tr,
     u: &User,
     locked_until: i64,
     failures: u32,
     now: i64,
     factor: bool,
+    lock_reason: &str,
 ) -> String {
     let mut s = if u.disabled {
         t.get("admin.users.disabled").to_owned()
+    } else if !lock_reason.is_empty() && locked_until > now {
+        format!("{}: {lock_reason}", t.get("admin.users.locked_by_desk"))
     } else if locked_until == portvakt_core::auth::lockout::HARD_LOCK {
         format!(
             "{} ({failures} {})",
@@ -155,6 +157,7 @@ pub async fn users_get(
                 l.failures,
                 now,
                 l.has_second_factor,
+                &l.lock_reason,
             );
             r
         })
@@ -188,8 +191,10 @@ struct UserPage {
     from: String,
     until: String,
     filter_error: Option<&'static str>,
-    /// (id, kind, label, added)
-    factors: Vec<(String, String, String, String)>,
+    factors: Vec<crate::admin::intrusion::page::ContactRow>,
+    email: String,
+    locked: bool,
+    cases: Vec<crate::admin::intrusion::cases::CaseLine>,
     /// The OpenID apps the person is signed in to or has allowed.
     apps: Vec<crate::account::settings_page::AppRow>,
 }
@@ -235,7 +240,7 @@ fn history_window(f: &HistoryFilter) -> (i64, Option<(i64, EventId)>, Option<&'s
     (since, before, error)
 }
 
-async fn render_user(
+pub(crate) async fn render_user(
     state: &AppState,
     t: Tr,
     csrf: &CsrfToken,
@@ -247,6 +252,7 @@ async fn render_user(
     let org = &admin.organisation.id;
     let user = target(state, admin, id).await?;
     let throttle = state.store.throttle_state(org, &user.username).await?;
+    let lock_reason = state.store.lock_reason(org, &user.username).await?;
     let mut r = row(t, &user);
     let has_factor = state
         .store
@@ -261,6 +267,7 @@ async fn render_user(
         throttle.failures,
         state.clock.now(),
         has_factor,
+        &lock_reason,
     );
     let sessions = state
         .store
@@ -300,22 +307,20 @@ async fn render_user(
         .await?;
     let actions = crate::audit::words::audit_rows(state, t, org, &entries).await?;
     let notice = notice.map(|k| t.get(k).to_owned());
-    let factors = state
-        .store
-        .factors(org, &user.id)
-        .await?
-        .into_iter()
-        .filter(|f| f.confirmed)
-        .map(|f| {
-            let kind = t.get(crate::http::texts::kind_key(f.kind));
-            (
-                f.id.to_string(),
-                kind.to_owned(),
-                f.label,
-                stockholm(f.created_at),
-            )
-        })
-        .collect();
+    let people = std::collections::HashMap::from([(user.id.clone(), user.clone())]);
+    let factors = crate::admin::intrusion::page::accounts(
+        state,
+        t,
+        org,
+        std::slice::from_ref(&user.id),
+        &people,
+    )
+    .await?
+    .pop()
+    .map(|a| a.factors)
+    .unwrap_or_default();
+    let cases = state.store.cases_of(org, &user.id).await?;
+    let cases = crate::admin::intrusion::cases::case_lines(state, t, org, &cases).await?;
     let back = format!("/admin/users/{}", user.id);
     Ok(Html(
         UserPage {
@@ -330,6 +335,9 @@ async fn render_user(
             until: filter.until.trim().to_owned(),
             filter_error,
             factors,
+            email: user.email.clone().unwrap_or_default(),
+            locked: throttle.locked_until > state.clock.now(),
+            cases,
             apps: crate::account::settings_page::app_rows(state, t, org, &user.id).await?,
         }
         .render()?,
@@ -348,145 +356,15 @@ pub async fn user_get(
     render_user(&state, t, &csrf, &admin, &id, None, &filter).await
 }
 
-/// Admin forms carry only the CSRF token: anything else (an
-/// `organisation_id`, a `role`) is refused, not ignored (SECURITY.md C3).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActionForm {
-    #[allow(dead_code)]
-    csrf: String,
-}
-
 /// A user of the admin's own organisation; any other id is "not found".
-async fn target(state: &AppState, admin: &CurrentUser, id: &str) -> Result<User, AppError> {
+pub(crate) async fn target(
+    state: &AppState,
+    admin: &CurrentUser,
+    id: &str,
+) -> Result<User, AppError> {
     state
         .store
         .user(&admin.organisation.id, &UserId::from_raw(id))
         .await?
         .ok_or(AppError::NotFound)
-}
-
-pub async fn unlock_post(
-    State(state): State<AppState>,
-    PageLang(t): PageLang,
-    csrf: CsrfToken,
-    Client(client): Client,
-    admin: CurrentUser,
-    Path(id): Path<String>,
-    ValidForm(_): ValidForm<ActionForm>,
-) -> Result<Response, AppError> {
-    let org = &admin.organisation.id;
-    let user = target(&state, &admin, &id).await?;
-    state.store.clear_failures(org, &user.username).await?;
-    tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, "account unlocked");
-    admin_events::record(
-        &state,
-        &admin,
-        &client,
-        "user.unlock",
-        user.id.as_str(),
-        "ok",
-    )
-    .await;
-    render_user(
-        &state,
-        t,
-        &csrf,
-        &admin,
-        &id,
-        Some("admin.users.unlocked"),
-        &HistoryFilter::default(),
-    )
-    .await
-}
-
-pub async fn revoke_post(
-    State(state): State<AppState>,
-    PageLang(t): PageLang,
-    csrf: CsrfToken,
-    Client(client): Client,
-    admin: CurrentUser,
-    Path(id): Path<String>,
-    ValidForm(_): ValidForm<ActionForm>,
-) -> Result<Response, AppError> {
-    let org = &admin.organisation.id;
-    let user = target(&state, &admin, &id).await?;
-    let n = state
-        .store
-        .revoke_user_sessions(org, &user.id, "servicedesk", state.clock.now())
-        .await?;
-    tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, sessions = n, "sessions revoked");
-    let detail = format!("sessions={n}");
-    admin_events::record(
-        &state,
-        &admin,
-        &client,
-        "user.end_sessions",
-        user.id.as_str(),
-        &detail,
-    )
-    .await;
-    render_user(
-        &state,
-        t,
-        &csrf,
-        &admin,
-        &id,
-        Some("admin.users.revoked"),
-        &HistoryFilter::default(),
-    )
-    .await
-}
-
-/// Removes a user's sign-in method (a lost phone); the user adds a new one
-/// from the organisation's network. Unlike the user, servicedesk may remove
-/// the last one.
-pub async fn factor_remove_post(
-    State(state): State<AppState>,
-    PageLang(t): PageLang,
-    csrf: CsrfToken,
-    Client(client): Client,
-    admin: CurrentUser,
-    Path((id, factor)): Path<(String, String)>,
-    ValidForm(_): ValidForm<ActionForm>,
-) -> Result<Response, AppError> {
-    let user = target(&state, &admin, &id).await?;
-    let org = &admin.organisation.id;
-    let fid = portvakt_core::ids::FactorId::from_raw(factor);
-    let f = state
-        .store
-        .factors(org, &user.id)
-        .await?
-        .into_iter()
-        .find(|f| f.id == fid)
-        .ok_or(AppError::NotFound)?;
-    if !state
-        .store
-        .remove_factor(org, &user.id, &fid, false)
-        .await?
-    {
-        return Err(AppError::NotFound);
-    }
-    crate::messaging::notices::factor_removed(&state, &admin.organisation, &user, &f).await;
-    tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, factor = %fid, "factor removed by servicedesk");
-    let what = format!("{}/{}", user.id, fid);
-    admin_events::record(
-        &state,
-        &admin,
-        &client,
-        "user.remove_factor",
-        &what,
-        f.kind.as_str(),
-    )
-    .await;
-    render_user(
-        &state,
-        t,
-        &csrf,
-        &admin,
-        &id,
-        Some("admin.user.factor_removed"),
-        &HistoryFilter::default(),
-    )
-    .await
 }

@@ -29,7 +29,7 @@ fn new_token() -> String {
 }
 
 /// Compares digests so the comparison time says nothing about the token.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
 }
 
@@ -88,6 +88,15 @@ fn authorization_request(req: &Request) -> bool {
             .is_some_and(|org| !org.is_empty() && !org.contains('/'))
 }
 
+/// Whether a request is an evidence upload to an intrusion case
+/// (`admin::intrusion::evidence`): the one form sent as
+/// `multipart/form-data`, whose CSRF field its handler checks first.
+fn is_evidence_upload(path: &str) -> bool {
+    path.strip_prefix("/admin/cases/")
+        .and_then(|rest| rest.strip_suffix("/evidence"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let existing = cookies::read(req.headers(), state.cookies.csrf).filter(|v| v.len() == 43);
     let (token, fresh) = match existing {
@@ -103,12 +112,22 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         if cross_site(&req, expected_scheme(&state)) || fresh {
             return AppError::Csrf.into_response();
         }
-        let is_form = req
+        let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
+            .unwrap_or_default();
+        // The one multipart form (evidence for an intrusion case) is
+        // streamed, not buffered here: its handler checks the `csrf` field,
+        // which must come first, before it reads the file.
+        if content_type.starts_with("multipart/form-data")
+            && req.method() == Method::POST
+            && is_evidence_upload(req.uri().path())
+        {
+            req.extensions_mut().insert(CsrfToken(token.clone()));
+            return next.run(req).await;
+        }
+        if !content_type.starts_with("application/x-www-form-urlencoded") {
             return AppError::BadRequest.into_response();
         }
         let (parts, body) = req.into_parts();

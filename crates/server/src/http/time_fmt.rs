@@ -34,6 +34,17 @@ pub fn stockholm_day_start(day: &str) -> Option<i64> {
         .map(|z| z.timestamp().as_second())
 }
 
+/// A moment in Stockholm as a `datetime-local` field sends it
+/// (`YYYY-MM-DDTHH:MM`, seconds optional) as Unix time; `None` for anything
+/// else. A time that occurs twice (autumn) is the first.
+#[must_use]
+pub fn stockholm_local(moment: &str) -> Option<i64> {
+    let dt: jiff::civil::DateTime = moment.trim().parse().ok()?;
+    dt.to_zoned(portvakt_core::clock::stockholm().clone())
+        .ok()
+        .map(|z| z.timestamp().as_second())
+}
+
 /// Only the clock time, `14:05`.
 #[must_use]
 pub fn stockholm_time(unix: i64) -> String {

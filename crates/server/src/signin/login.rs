@@ -265,6 +265,9 @@ pub async fn login_post(
                 SignInError::NoSecondFactor => {
                     (StatusCode::FORBIDDEN, "login.error.no_factor", None)
                 }
+                SignInError::TemporaryPasswordExpired => {
+                    (StatusCode::FORBIDDEN, "login.error.temporary_expired", None)
+                }
                 SignInError::Busy => {
                     Metrics::inc(&state.metrics.signin_busy);
                     let body =

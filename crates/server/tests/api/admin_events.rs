@@ -29,7 +29,7 @@ async fn l7_admin_actions_and_refused_admin_requests_are_recorded() {
         let r = desk
             .post_raw(
                 &format!("/admin/users/{}/{action}", anna.id),
-                &[("csrf", &token)],
+                &[("csrf", &token), ("confirm", "1")],
             )
             .await;
         assert_eq!(r.status, 200, "{action}");

@@ -281,6 +281,19 @@ async fn the_servicedesk_reads_an_accounts_history_in_words_by_day_and_page() {
         .post_raw(&format!("{path}/revoke-sessions"), &[("csrf", &token)])
         .await;
     assert_eq!(r.status, 200);
+    assert!(r.body.contains("Avsluta alla inloggningar"), "asked first");
+    assert_eq!(
+        anna_browser.get("/settings").await.status,
+        200,
+        "nothing ended before the confirmation"
+    );
+    let r = desk
+        .post_raw(
+            &format!("{path}/revoke-sessions"),
+            &[("csrf", &token), ("confirm", "1")],
+        )
+        .await;
+    assert_eq!(r.status, 200);
     let next = anna_browser.get("/settings").await;
     assert_eq!(
         next.location.as_deref(),

@@ -50,7 +50,7 @@ async fn servicedesk_of_one_organisation_cannot_reach_another() {
         let p = desk
             .post_raw(
                 &format!("/admin/users/{}/{action}", victim.id),
-                &[("csrf", &token)],
+                &[("csrf", &token), ("confirm", "1")],
             )
             .await;
         assert_eq!(p.status, 404, "{action}");

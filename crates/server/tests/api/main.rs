@@ -15,6 +15,7 @@ mod forward_auth;
 mod headers;
 mod helpers;
 mod history;
+mod intrusion;
 mod isolation;
 mod login;
 mod mfa;

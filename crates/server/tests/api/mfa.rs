@@ -400,7 +400,7 @@ async fn servicedesk_removes_a_lost_phone_and_only_in_its_own_organisation() {
     let r = foreign
         .post_form(
             &format!("/admin/users/{}/factors/{fid}/remove", anna.id),
-            &[],
+            &[("confirm", "1")],
         )
         .await;
     assert_eq!(r.status, 404);
@@ -409,6 +409,15 @@ async fn servicedesk_removes_a_lost_phone_and_only_in_its_own_organisation() {
         .post_form(
             &format!("/admin/users/{}/factors/{fid}/remove", anna.id),
             &[],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Ta bort inloggningsmetoden"), "asked first");
+    assert!(!r.body.contains("Inloggningsmetoden är borttagen"));
+    let r = desk
+        .post_form(
+            &format!("/admin/users/{}/factors/{fid}/remove", anna.id),
+            &[("confirm", "1")],
         )
         .await;
     assert_eq!(r.status, 200);

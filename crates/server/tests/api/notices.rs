@@ -375,7 +375,7 @@ async fn a_number_removed_by_servicedesk_is_told_and_so_is_the_address() {
     let r = desk
         .post_form(
             &format!("/admin/users/{}/factors/{mobile}/remove", anna.id),
-            &[],
+            &[("confirm", "1")],
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);

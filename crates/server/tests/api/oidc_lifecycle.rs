@@ -85,7 +85,10 @@ async fn the_servicedesk_sees_the_apps_and_ending_sessions_ends_them() {
     let page = sara.get(&format!("/admin/users/{}", anna.id)).await;
     assert!(page.body.contains("App intranat"), "{}", page.body);
     let r = sara
-        .post_form(&format!("/admin/users/{}/revoke-sessions", anna.id), &[])
+        .post_form(
+            &format!("/admin/users/{}/revoke-sessions", anna.id),
+            &[("confirm", "1")],
+        )
         .await;
     assert!(r.status == 303 || r.status == 200, "{}", r.status);
     assert_eq!(still_works(&o, &t).await, (401, 400));

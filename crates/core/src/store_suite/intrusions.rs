@@ -1,0 +1,199 @@
+use super::{apply_org, sample_org};
+use crate::auth::lockout::{LockoutPolicy, HARD_LOCK};
+use crate::ids::{EventId, UserId};
+use crate::intrusion::{CaseId, CaseSource, EvidenceRecord, NewCase, Note, Outcome};
+use crate::store::Store;
+use std::sync::Arc;
+
+/// Issue 14: cases are numbered per organisation without gaps or twins
+/// under concurrency, found only within their organisation, and take no
+/// changes once closed; a servicedesk lock outlives failures.
+pub(super) async fn cases_are_scoped_numbered_and_frozen_when_closed(store: Arc<dyn Store>) {
+    let a = sample_org("casea", "CANARY-CA");
+    let b = sample_org("caseb", "CANARY-CB");
+    apply_org(&*store, &a, 1).await;
+    apply_org(&*store, &b, 1).await;
+    let oa = store
+        .organisation_by_slug(&a.slug)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let ob = store
+        .organisation_by_slug(&b.slug)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let ua = store
+        .user_by_username(&oa, &a.users[0].username)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let ub = store
+        .user_by_username(&ob, &b.users[0].username)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let new = |org: &crate::ids::OrganisationId, user: &UserId| NewCase {
+        id: CaseId::generate(),
+        organisation_id: org.clone(),
+        title: "t".into(),
+        opened_at: 100,
+        opened_by: user.clone(),
+        source: CaseSource::Servicedesk,
+        reported_event: None,
+        accounts: vec![user.clone()],
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (s, c) = (store.clone(), new(&oa, &ua));
+        tasks.push(tokio::spawn(async move { s.open_case(&c).await.unwrap() }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        numbers.push(t.await.unwrap());
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=8).collect::<Vec<i64>>(), "one number each");
+    let cb = new(&ob, &ub);
+    assert_eq!(
+        store.open_case(&cb).await.unwrap(),
+        1,
+        "numbered per organisation"
+    );
+
+    // Scoped: B's case is not A's to read or change.
+    assert!(store.case(&oa, &cb.id).await.unwrap().is_none());
+    let note = Note {
+        id: EventId::generate(),
+        at: 90,
+        written_at: 100,
+        author: ua.clone(),
+        body: "n".into(),
+    };
+    assert!(!store.add_note(&oa, &cb.id, &note).await.unwrap());
+    assert!(!store
+        .set_step(&oa, &cb.id, "documented", Some((&ua, 1)))
+        .await
+        .unwrap());
+    assert!(
+        !store.add_case_account(&ob, &cb.id, &ua, 1).await.unwrap(),
+        "A's user is not B's"
+    );
+    assert!(!store
+        .close_case(&oa, &cb.id, &ua, Outcome::Confirmed, "", 1)
+        .await
+        .unwrap());
+    let file = EvidenceRecord {
+        id: EventId::generate(),
+        file_name: "a.txt".into(),
+        media_type: "text/plain".into(),
+        size: 2,
+        sha256: "ab".into(),
+        uploaded_by: ub.clone(),
+        uploaded_at: 100,
+    };
+    assert!(!store
+        .add_evidence(&oa, &cb.id, &file, b"hi", 5)
+        .await
+        .unwrap());
+    assert!(store
+        .add_evidence(&ob, &cb.id, &file, b"hi", 5)
+        .await
+        .unwrap());
+    assert!(store
+        .evidence_content(&oa, &cb.id, &file.id)
+        .await
+        .unwrap()
+        .is_none());
+    let (rec, bytes) = store
+        .evidence_content(&ob, &cb.id, &file.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((rec, bytes), (file.clone(), b"hi".to_vec()));
+    assert_eq!(store.cases_of(&ob, &ua).await.unwrap().len(), 0);
+    assert_eq!(store.cases_of(&oa, &ua).await.unwrap().len(), 8);
+    assert_eq!(
+        store.open_case_of(&ob, &ub).await.unwrap(),
+        Some(cb.id.clone())
+    );
+
+    // Closed: nothing changes until reopened.
+    assert!(store.add_note(&ob, &cb.id, &note).await.unwrap());
+    assert!(store
+        .close_case(&ob, &cb.id, &ub, Outcome::Inconclusive, "x", 200)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .close_case(&ob, &cb.id, &ub, Outcome::Confirmed, "", 201)
+            .await
+            .unwrap(),
+        "once"
+    );
+    let closed = store.case(&ob, &cb.id).await.unwrap().unwrap();
+    assert_eq!(
+        closed.closed.as_ref().unwrap().outcome,
+        Outcome::Inconclusive
+    );
+    assert!(!store.add_note(&ob, &cb.id, &note).await.unwrap());
+    assert!(!store
+        .set_step(&ob, &cb.id, "documented", Some((&ub, 1)))
+        .await
+        .unwrap());
+    let second = EvidenceRecord {
+        id: EventId::generate(),
+        ..file
+    };
+    assert!(!store
+        .add_evidence(&ob, &cb.id, &second, b"hi", 5)
+        .await
+        .unwrap());
+    assert_eq!(store.open_case_of(&ob, &ub).await.unwrap(), None);
+    assert!(store.reopen_case(&ob, &cb.id).await.unwrap());
+    assert!(!store.reopen_case(&ob, &cb.id).await.unwrap());
+    assert!(store
+        .set_step(&ob, &cb.id, "documented", Some((&ub, 300)))
+        .await
+        .unwrap());
+    assert!(store
+        .set_step(&ob, &cb.id, "documented", None)
+        .await
+        .unwrap());
+    assert!(store.steps(&ob, &cb.id).await.unwrap().is_empty());
+    assert_eq!(store.notes(&ob, &cb.id).await.unwrap().len(), 1);
+    // At most `max_files`.
+    assert!(!store
+        .add_evidence(&ob, &cb.id, &second, b"hi", 1)
+        .await
+        .unwrap());
+
+    // A servicedesk lock stays through failures and is lifted by unlocking.
+    let name = &a.users[0].username;
+    store
+        .lock_account(&oa, name, "ärende 3", 500)
+        .await
+        .unwrap();
+    let policy = LockoutPolicy::default();
+    store.record_failure(&oa, name, 501, &policy).await.unwrap();
+    assert!(store
+        .begin_try(&oa, name, 502, &policy)
+        .await
+        .unwrap()
+        .is_err());
+    let st = store.throttle_state(&oa, name).await.unwrap();
+    assert_eq!(st.locked_until, HARD_LOCK);
+    assert_eq!(store.lock_reason(&oa, name).await.unwrap(), "ärende 3");
+    assert_eq!(store.lock_reason(&ob, name).await.unwrap(), "", "scoped");
+    store.clear_failures(&oa, name).await.unwrap();
+    assert_eq!(store.lock_reason(&oa, name).await.unwrap(), "");
+    assert!(store
+        .begin_try(&oa, name, 503, &policy)
+        .await
+        .unwrap()
+        .is_ok());
+}
