@@ -447,6 +447,7 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
                 created_at: now,
                 language: None,
                 password_expires_at: None,
+                lock_reason: String::new(),
             },
         };
         let unchanged =

@@ -20,7 +20,7 @@ pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
         .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-pub(crate) const USER_COLS: &str = "id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at, language, password_expires_at";
+pub(crate) const USER_COLS: &str = "id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at, language, password_expires_at, lock_reason";
 
 pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
     let language = get::<Option<String>>(row, "language")?
@@ -40,6 +40,7 @@ pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
         created_at: get(row, "created_at")?,
         language,
         password_expires_at: get(row, "password_expires_at")?,
+        lock_reason: get(row, "lock_reason")?,
     })
 }
 

@@ -67,21 +67,9 @@ impl SessionStore for SqlStore {
         now: UnixTime,
     ) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let r = sqlx::query(
-            "UPDATE sessions SET revoked_at = $1, end_reason = $4 \
-             WHERE organisation_id = $2 AND user_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(org.as_str())
-        .bind(user.as_str())
-        .bind(reason)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        crate::oidc_grants::revoke_user_grants_in(&mut tx, org, user, "sessions_ended", now)
-            .await?;
+        let n = revoke_user_sessions_in(&mut tx, org, user, reason, now).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(affected(&r))
+        Ok(n)
     }
 
     async fn revoke_other_sessions(
@@ -165,4 +153,27 @@ impl SessionStore for SqlStore {
             None => Ok(u32::MAX),
         }
     }
+}
+
+/// Ends every session and app grant of a person inside `tx`.
+pub(crate) async fn revoke_user_sessions_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org: &OrganisationId,
+    user: &UserId,
+    reason: &str,
+    now: UnixTime,
+) -> StoreResult<u64> {
+    let r = sqlx::query(
+        "UPDATE sessions SET revoked_at = $1, end_reason = $4 \
+         WHERE organisation_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(org.as_str())
+    .bind(user.as_str())
+    .bind(reason)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    crate::oidc_grants::revoke_user_grants_in(tx, org, user, "sessions_ended", now).await?;
+    Ok(affected(&r))
 }

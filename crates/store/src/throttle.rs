@@ -46,7 +46,8 @@ async fn set_locked_until(
     sqlx::query(
         // The servicedesk's lock is lifted only by unlocking.
         "UPDATE login_throttle SET locked_until = $1 \
-         WHERE organisation_id = $2 AND username = $3 AND lock_reason = ''",
+         WHERE organisation_id = $2 AND username = $3 AND NOT EXISTS \
+         (SELECT 1 FROM users u WHERE u.organisation_id = $2 AND u.username = $3 AND u.lock_reason <> '')",
     )
     .bind(until)
     .bind(org.as_str())
@@ -100,7 +101,10 @@ impl ThrottleStore for SqlStore {
     }
 
     async fn clear_failures(&self, org: &OrganisationId, username: &Username) -> StoreResult<()> {
-        sqlx::query("DELETE FROM login_throttle WHERE organisation_id = $1 AND username = $2")
+        sqlx::query(
+            "DELETE FROM login_throttle WHERE organisation_id = $1 AND username = $2 AND NOT EXISTS \
+             (SELECT 1 FROM users u WHERE u.organisation_id = $1 AND u.username = $2 AND u.lock_reason <> '')",
+        )
             .bind(org.as_str())
             .bind(username.as_str())
             .execute(&self.pool)
@@ -166,43 +170,5 @@ impl ThrottleStore for SqlStore {
             }
         }
         tx.commit().await.map_err(db_err)
-    }
-
-    async fn lock_account(
-        &self,
-        org: &OrganisationId,
-        username: &Username,
-        reason: &str,
-        now: UnixTime,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO login_throttle (organisation_id, username, failures, last_failure_at, locked_until, lock_reason) \
-             VALUES ($1, $2, 0, $3, $4, $5) \
-             ON CONFLICT (organisation_id, username) DO UPDATE \
-             SET locked_until = $4, lock_reason = $5",
-        )
-        .bind(org.as_str())
-        .bind(username.as_str())
-        .bind(now)
-        .bind(HARD_LOCK)
-        .bind(reason)
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(())
-    }
-
-    async fn lock_reason(&self, org: &OrganisationId, username: &Username) -> StoreResult<String> {
-        Ok(sqlx::query(
-            "SELECT lock_reason FROM login_throttle WHERE organisation_id = $1 AND username = $2",
-        )
-        .bind(org.as_str())
-        .bind(username.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?
-        .map(|r| get::<String>(&r, "lock_reason"))
-        .transpose()?
-        .unwrap_or_default())
     }
 }

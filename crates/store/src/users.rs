@@ -130,7 +130,7 @@ impl UserStore for SqlStore {
         // never changes (prepared once) and user input is never SQL.
         let sql = format!(
             "SELECT {cols}, COALESCE(t.locked_until, 0) AS locked_until, \
-             COALESCE(t.failures, 0) AS failures, COALESCE(t.lock_reason, '') AS lock_reason, \
+             COALESCE(t.failures, 0) AS failures, \
              (SELECT COUNT(*) FROM factors f WHERE f.organisation_id = u.organisation_id \
                      AND f.user_id = u.id AND f.confirmed = 1) AS factors \
              FROM users u LEFT JOIN login_throttle t \
@@ -141,7 +141,7 @@ impl UserStore for SqlStore {
                      AND f.user_id = u.id AND f.kind IN ('email', 'sms') \
                      AND (lower(f.destination) LIKE $2 ESCAPE '!' \
                           OR ($3 <> '' AND replace(f.destination, '+', '') LIKE $3 ESCAPE '!')))) \
-             AND ($4 = 0 OR COALESCE(t.locked_until, 0) > $5) \
+             AND ($4 = 0 OR COALESCE(t.locked_until, 0) > $5 OR u.lock_reason <> '') \
              AND ($6 = 0 OR u.disabled = 1) \
              AND ($7 = 0 OR NOT EXISTS (SELECT 1 FROM factors f WHERE f.organisation_id = u.organisation_id \
                      AND f.user_id = u.id AND f.confirmed = 1)) \
@@ -167,7 +167,6 @@ impl UserStore for SqlStore {
                     locked_until: get(r, "locked_until")?,
                     failures: u32::try_from(get::<i64>(r, "failures")?).unwrap_or(u32::MAX),
                     has_second_factor: get::<i64>(r, "factors")? > 0,
-                    lock_reason: get(r, "lock_reason")?,
                 })
             })
             .collect()
@@ -213,14 +212,18 @@ impl UserStore for SqlStore {
         hash: &str,
         must_change: bool,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2, password_expires_at = NULL WHERE organisation_id = $3 AND id = $4")
-            .bind(hash)
-            .bind(i64::from(must_change))
-            .bind(org.as_str())
-            .bind(user.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = $2, \
+             password_expires_at = CASE WHEN $2 = 1 THEN password_expires_at ELSE NULL END \
+             WHERE organisation_id = $3 AND id = $4",
+        )
+        .bind(hash)
+        .bind(i64::from(must_change))
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 
@@ -272,5 +275,66 @@ impl UserStore for SqlStore {
         .await
         .map_err(db_err)?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn lock_account(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        reason: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<u64>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let Some(row) = sqlx::query(
+            "UPDATE users SET lock_reason = $1 WHERE organisation_id = $2 AND id = $3 RETURNING username",
+        )
+        .bind(reason)
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let username: String = get(&row, "username")?;
+        sqlx::query(
+            "INSERT INTO login_throttle (organisation_id, username, failures, last_failure_at, locked_until) \
+             VALUES ($1, $2, 0, $3, $4) \
+             ON CONFLICT (organisation_id, username) DO UPDATE SET locked_until = $4",
+        )
+        .bind(org.as_str())
+        .bind(&username)
+        .bind(now)
+        .bind(portvakt_core::auth::lockout::HARD_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let ended =
+            crate::sessions::revoke_user_sessions_in(&mut tx, org, user, "servicedesk", now)
+                .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(ended))
+    }
+
+    async fn unlock_account(&self, org: &OrganisationId, user: &UserId) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let row = sqlx::query(
+            "UPDATE users SET lock_reason = '' WHERE organisation_id = $1 AND id = $2 RETURNING username",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(row) = row {
+            sqlx::query("DELETE FROM login_throttle WHERE organisation_id = $1 AND username = $2")
+                .bind(org.as_str())
+                .bind(get::<String>(&row, "username")?)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
     }
 }

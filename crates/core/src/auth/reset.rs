@@ -103,7 +103,7 @@ impl AuthService {
             .store
             .user_by_username(&org.id, &username)
             .await?
-            .filter(|u| !u.disabled);
+            .filter(crate::store::User::is_active);
         let Some(user) = user else {
             // Counted like a failure, so probing many names is throttled.
             self.ip_throttle.record_failure(client.ip, now);
@@ -220,8 +220,14 @@ impl AuthService {
             .store
             .challenge_owner(&hash, &Purpose::Reset, now)
             .await?;
+        // A code sent before the servicedesk locked or disabled the account
+        // no longer resets it: the same answer as no attempt at all.
         let user = match &owner {
-            Some((org_id, user_id)) => self.store.user(org_id, user_id).await?,
+            Some((org_id, user_id)) => self
+                .store
+                .user(org_id, user_id)
+                .await?
+                .filter(crate::store::User::is_active),
             None => None,
         };
         let org = match &user {

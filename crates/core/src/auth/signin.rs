@@ -329,6 +329,19 @@ impl AuthService {
             .await?;
             return Err(SignInError::Disabled);
         }
+        if !user.lock_reason.is_empty() {
+            // Normally refused before the hash, by the counter's hard lock;
+            // this holds even if that row was cleared meanwhile.
+            self.event(
+                Some(&org.id),
+                Some(&user),
+                client,
+                EventResult::Failure,
+                "locked",
+            )
+            .await?;
+            return Err(SignInError::Locked);
+        }
         if user.must_change_password && user.password_expires_at.is_some_and(|t| t <= now) {
             self.event(
                 Some(&org.id),
@@ -468,7 +481,7 @@ impl AuthService {
                     .store
                     .user(&session.organisation_id, &session.user_id)
                     .await?;
-                let Some(user) = user.filter(|u| !u.disabled) else {
+                let Some(user) = user.filter(User::is_active) else {
                     return Ok(SessionCheck::Invalid);
                 };
                 if session.pending_mfa {

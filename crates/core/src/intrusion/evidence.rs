@@ -79,16 +79,10 @@ pub fn sniff(bytes: &[u8]) -> Option<Kind> {
         .take(256)
         .collect::<String>()
         .to_ascii_lowercase();
-    let markup = [
-        "<!doctype",
-        "<html",
-        "<svg",
-        "<?xml",
-        "<script",
-        "<body",
-        "<head",
-    ];
-    if markup.iter().any(|m| head.starts_with(m)) {
+    // A document that is markup (HTML, SVG, XML, a fragment) is refused;
+    // text that merely contains markup (a phishing mail's source) is
+    // evidence, and is only ever downloaded as an attachment.
+    if head.starts_with('<') {
         return None;
     }
     Some(TEXT)
@@ -113,8 +107,17 @@ pub fn display_name(raw: &str) -> String {
     }
 }
 
+/// Characters that reorder or hide text: bidirectional marks and
+/// overrides, zero-width characters.
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{feff}'
+    )
 }
 
 #[cfg(test)]
@@ -142,6 +145,8 @@ mod tests {
             b"  <!DOCTYPE html>",
             b"<svg xmlns='http://www.w3.org/2000/svg'/>",
             b"<?xml version='1.0'?><svg/>",
+            b"<!-- x --><html><script>alert(1)</script>",
+            b"<img src=x onerror=alert(1)>",
             b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\xff\xff",
             b"PK\x03\x04",
             b"",
@@ -161,6 +166,7 @@ mod tests {
         );
         assert_eq!(display_name("a\u{202e}gnp.exe"), "agnp.exe");
         assert_eq!(display_name("bad\r\nname.txt"), "badname.txt");
+        assert_eq!(display_name("a\u{200b}b\u{061c}c\u{feff}.png"), "abc.png");
         assert_eq!(display_name(".."), "fil");
         assert_eq!(display_name(""), "fil");
         assert_eq!(display_name(&"x".repeat(500)).chars().count(), MAX_NAME);

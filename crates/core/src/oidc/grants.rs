@@ -76,7 +76,7 @@ impl CodeExchange {
             && code.redirect_uri == self.redirect_uri
             && now < code.expires_at
             && pkce_ok
-            && !user.disabled
+            && user.is_active()
             // "Det här var inte jag" (or a reset by someone else) since the
             // code was issued: no new grant until the password is changed.
             && !user.must_change_password

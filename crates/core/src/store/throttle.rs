@@ -22,19 +22,9 @@ pub trait ThrottleStore: Send + Sync {
         now: UnixTime,
         policy: &LockoutPolicy,
     ) -> StoreResult<ThrottleState>;
-    /// Lifts any lock, the servicedesk's too, and forgets the failures.
+    /// Forgets the failures and lifts a lock they caused; a servicedesk
+    /// lock stays (see `UserStore::unlock_account`).
     async fn clear_failures(&self, org: &OrganisationId, username: &Username) -> StoreResult<()>;
-    /// The servicedesk's lock: refused at sign-in until "Lås upp", whatever
-    /// the failures; `reason` is kept and shown.
-    async fn lock_account(
-        &self,
-        org: &OrganisationId,
-        username: &Username,
-        reason: &str,
-        now: UnixTime,
-    ) -> StoreResult<()>;
-    /// Why the servicedesk locked the account; empty when it did not.
-    async fn lock_reason(&self, org: &OrganisationId, username: &Username) -> StoreResult<String>;
     /// Takes one try before a secret is checked, atomically: counted as a
     /// failure at once (so parallel tries cannot all slip under the limit),
     /// unless the account is already delayed or locked, in which case

@@ -23,6 +23,18 @@ pub struct User {
     /// When a temporary password (oral hand-over) stops working; `None`
     /// for every other password.
     pub password_expires_at: Option<UnixTime>,
+    /// Why the servicedesk locked the account; empty when it is not.
+    /// Only unlocking lifts it (not a reset, not a right password).
+    pub lock_reason: String,
+}
+
+impl User {
+    /// Can sign in and keep a session: neither disabled nor locked by the
+    /// servicedesk.
+    #[must_use]
+    pub fn is_active(&self) -> bool {
+        !self.disabled && self.lock_reason.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +70,6 @@ pub struct UserListing {
     pub locked_until: UnixTime,
     pub failures: u32,
     pub has_second_factor: bool,
-    /// Why the servicedesk locked the account; empty when it did not.
-    pub lock_reason: String,
 }
 
 /// The lowercased text the user list searches: username, name and e-mail
@@ -120,6 +130,19 @@ pub trait UserStore: Send + Sync {
         user: &UserId,
         language: Option<Language>,
     ) -> StoreResult<bool>;
+    /// The servicedesk's lock, in one transaction: the reason on the
+    /// account, the sign-in counter at its hard lock (so the refusal looks
+    /// like any other lock), and every session and app grant ended.
+    /// Returns the sessions ended; `None` when there is no such user.
+    async fn lock_account(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        reason: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<u64>>;
+    /// Lifts the servicedesk's lock and any lock from failures.
+    async fn unlock_account(&self, org: &OrganisationId, user: &UserId) -> StoreResult<()>;
     /// Sets a temporary password that must be changed at first sign-in and
     /// stops working at `expires_at`; false when there is no such user.
     async fn set_temporary_password(

@@ -172,27 +172,64 @@ pub(super) async fn cases_are_scoped_numbered_and_frozen_when_closed(store: Arc<
         .await
         .unwrap());
 
-    // A servicedesk lock stays through failures and is lifted by unlocking.
+    // A servicedesk lock stays through failures, cleared counters (a right
+    // password, a reset) and is lifted only by unlocking; it ends the
+    // person's sessions in the same transaction.
     let name = &a.users[0].username;
-    store
-        .lock_account(&oa, name, "ärende 3", 500)
-        .await
-        .unwrap();
+    let session = crate::store::NewSession {
+        token_hash: "lock-suite".into(),
+        organisation_id: oa.clone(),
+        user_id: ua.clone(),
+        created_at: 400,
+        expires_at: 10_000,
+        ip: "10.0.0.1".into(),
+        user_agent: "suite".into(),
+        amr: crate::store::Amr::of(crate::access::Method::Password),
+        pending_mfa: false,
+    };
+    store.create_session(&session).await.unwrap();
+    assert_eq!(
+        store.lock_account(&oa, &ua, "ärende 3", 500).await.unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store.lock_account(&ob, &ua, "x", 500).await.unwrap(),
+        None,
+        "scoped"
+    );
     let policy = LockoutPolicy::default();
     store.record_failure(&oa, name, 501, &policy).await.unwrap();
+    store.clear_failures(&oa, name).await.unwrap();
     assert!(store
         .begin_try(&oa, name, 502, &policy)
         .await
         .unwrap()
         .is_err());
+    store.forgive_try(&oa, name, 503, &policy).await.unwrap();
     let st = store.throttle_state(&oa, name).await.unwrap();
     assert_eq!(st.locked_until, HARD_LOCK);
-    assert_eq!(store.lock_reason(&oa, name).await.unwrap(), "ärende 3");
-    assert_eq!(store.lock_reason(&ob, name).await.unwrap(), "", "scoped");
-    store.clear_failures(&oa, name).await.unwrap();
-    assert_eq!(store.lock_reason(&oa, name).await.unwrap(), "");
+    let locked = store.user(&oa, &ua).await.unwrap().unwrap();
+    assert_eq!(locked.lock_reason, "ärende 3");
+    assert!(!locked.is_active());
     assert!(store
-        .begin_try(&oa, name, 503, &policy)
+        .search_users(
+            &oa,
+            &crate::store::UserSearch {
+                text: String::new(),
+                only: Some(crate::store::UserFilter::Locked)
+            },
+            600,
+            0,
+            10
+        )
+        .await
+        .unwrap()
+        .iter()
+        .any(|l| l.user.id == ua));
+    store.unlock_account(&oa, &ua).await.unwrap();
+    assert!(store.user(&oa, &ua).await.unwrap().unwrap().is_active());
+    assert!(store
+        .begin_try(&oa, name, 504, &policy)
         .await
         .unwrap()
         .is_ok());

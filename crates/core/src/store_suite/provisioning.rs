@@ -78,6 +78,7 @@ pub(super) async fn failed_apply_changes_nothing(store: &dyn Store) {
             created_at: 1,
             language: None,
             password_expires_at: None,
+            lock_reason: String::new(),
         },
         groups: BTreeSet::new(),
         roles: BTreeSet::new(),

@@ -265,23 +265,31 @@ pub async fn not_me_post(
         "{} · {} · {} · {} · {} · {}",
         row.when, row.place, row.ip, row.method, row.device, row.outcome
     );
-    if let Err(err) = open_case(&state, &user, &client, &e.id, &what).await {
-        tracing::error!(error = %err, user = %user.user.id, "intrusion case not opened for a not-me report");
+    let new_case = match open_case(&state, &user, &client, &e.id, &what).await {
+        Ok(new) => new,
+        Err(err) => {
+            tracing::error!(error = %err, user = %user.user.id, "intrusion case not opened for a not-me report");
+            true
+        }
+    };
+    // A further report while the account's case is open is a note on it;
+    // the team heard of the case already.
+    if new_case {
+        tell_team(&state, &user, &e, now).await?;
     }
-    tell_team(&state, &user, &e, now).await?;
     Ok(Redirect::to("/password").into_response())
 }
 
 /// The report becomes an intrusion case for the
 /// servicedesk, or a note on the case already open for their account.
-/// Recorded with the person as the actor.
+/// Recorded with the person as the actor. True when a case was opened.
 async fn open_case(
     state: &AppState,
     person: &CurrentUser,
     client: &ClientInfo,
     event: &EventId,
     what: &str,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     let org = &person.organisation.id;
     let now = state.clock.now();
     let t = Tr::new(crate::http::i18n::Lang::Sv);
@@ -303,7 +311,7 @@ async fn open_case(
                 "not_me",
             )
             .await;
-            return Ok(());
+            return Ok(false);
         }
     }
     let id = CaseId::generate();
@@ -337,7 +345,7 @@ async fn open_case(
         &format!("case={number} not_me={event}"),
     )
     .await;
-    Ok(())
+    Ok(true)
 }
 
 /// The organisation's emergency team hears at once, in Swedish and

@@ -117,6 +117,7 @@ pub struct LanguageForm {
 /// (on any device), and at once in this browser. Empty follows the browser.
 pub async fn language_post(
     State(state): State<AppState>,
+    Client(client): Client,
     user: CurrentUser,
     ValidForm(form): ValidForm<LanguageForm>,
 ) -> Result<Response, AppError> {
@@ -128,6 +129,16 @@ pub async fn language_post(
         .store
         .set_user_language(&user.organisation.id, &user.user.id, lang)
         .await?;
+    // One of the account's changes *Mina inloggningar* lists (issue 14).
+    crate::audit::events::record(
+        &state,
+        &user,
+        &client,
+        "account.language",
+        user.user.id.as_str(),
+        lang.map_or("browser", |l| l.as_str()),
+    )
+    .await;
     let resp = Redirect::to("/settings?done=language").into_response();
     Ok(match lang {
         Some(l) => crate::http::language::language_cookie(&state, l, resp),

@@ -17,6 +17,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use portvakt_core::domain::Role;
 use portvakt_core::ids::FactorId;
 use portvakt_core::intrusion::{handover, Case};
 use portvakt_core::store::User;
@@ -45,6 +46,60 @@ impl ActionForm {
     fn confirmed(&self) -> bool {
         self.confirm == "1"
     }
+}
+
+/// Whether `admin` may lock, reset or strip the sign-in of `user`: not
+/// their own account (another member does that), and only people whose
+/// every role the member's roles cover (an org admin covers other org
+/// admins and the data protection officer), so a servicedesk member cannot
+/// take over an org admin's or a data protection officer's account by
+/// resetting its password.
+async fn may_act_on(state: &AppState, admin: &CurrentUser, user: &User) -> Result<bool, AppError> {
+    if user.id == admin.user.id {
+        return Ok(false);
+    }
+    let theirs = state
+        .store
+        .user_roles(&admin.organisation.id, &user.id)
+        .await?;
+    // An org admin answers for the organisation's people, other admins
+    // and its data protection officer included; only the installation's
+    // admins are beyond it.
+    let manages = |r: Role| {
+        admin.has_role(r)
+            || (admin.has_role(Role::OrgAdmin)
+                && matches!(r, Role::OrgAdmin | Role::DataProtectionOfficer))
+    };
+    Ok(theirs.into_iter().all(manages))
+}
+
+/// The refusal of [`may_act_on`], on the confirmation page (403).
+async fn not_allowed(
+    t: Tr,
+    csrf: &CsrfToken,
+    admin: &CurrentUser,
+    user: &User,
+    f: &ActionForm,
+    action: String,
+) -> Result<Response, AppError> {
+    let mut r = ask(
+        t,
+        csrf,
+        admin,
+        user,
+        f,
+        Ask {
+            heading: "admin.confirm.not_allowed_heading",
+            lead: "admin.confirm.not_allowed_lead",
+            button: "admin.confirm.cancel",
+            action,
+            reason_field: false,
+            error: Some("admin.confirm.not_allowed"),
+        },
+    )
+    .await?;
+    *r.status_mut() = StatusCode::FORBIDDEN;
+    Ok(r)
 }
 
 /// The case named in the form, of the member's own organisation.
@@ -103,6 +158,8 @@ struct ConfirmPage {
     reason_field: bool,
     reason: String,
     error: Option<&'static str>,
+    /// Refused outright: no form, only the way back.
+    blocked: bool,
 }
 
 struct Ask<'a> {
@@ -139,6 +196,7 @@ async fn ask(
         reason_field: a.reason_field,
         reason: f.reason.clone(),
         error: a.error,
+        blocked: a.error == Some("admin.confirm.not_allowed"),
     }
     .render()?;
     let status = if a.error.is_some() {
@@ -161,7 +219,7 @@ pub async fn unlock_post(
     let org = &admin.organisation.id;
     let user = target(&state, &admin, &id).await?;
     let case = from_case(&state, &admin, &f).await?;
-    state.store.clear_failures(org, &user.username).await?;
+    state.store.unlock_account(org, &user.id).await?;
     tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, "account unlocked");
     audit::record(
         &state,
@@ -254,6 +312,17 @@ pub async fn factor_remove_post(
 ) -> Result<Response, AppError> {
     let user = target(&state, &admin, &id).await?;
     let case = from_case(&state, &admin, &f).await?;
+    if !may_act_on(&state, &admin, &user).await? {
+        return not_allowed(
+            t,
+            &csrf,
+            &admin,
+            &user,
+            &f,
+            format!("/admin/users/{}", user.id),
+        )
+        .await;
+    }
     let org = &admin.organisation.id;
     let fid = FactorId::from_raw(factor);
     let factor = state
@@ -329,6 +398,17 @@ pub async fn lock_post(
     let org = &admin.organisation.id;
     let user = target(&state, &admin, &id).await?;
     let case = from_case(&state, &admin, &f).await?;
+    if !may_act_on(&state, &admin, &user).await? {
+        return not_allowed(
+            t,
+            &csrf,
+            &admin,
+            &user,
+            &f,
+            format!("/admin/users/{}/lock", user.id),
+        )
+        .await;
+    }
     let reason = portvakt_core::intrusion::clean_title(&f.reason)
         .map(|r| r.chars().take(MAX_REASON).collect::<String>());
     let ask_lock = |error| Ask {
@@ -354,14 +434,11 @@ pub async fn lock_post(
         .await;
     };
     let now = state.clock.now();
-    state
-        .store
-        .lock_account(org, &user.username, &reason, now)
-        .await?;
     let n = state
         .store
-        .revoke_user_sessions(org, &user.id, "servicedesk", now)
-        .await?;
+        .lock_account(org, &user.id, &reason, now)
+        .await?
+        .ok_or(AppError::NotFound)?;
     tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, sessions = n, "account locked");
     audit::record(
         &state,
@@ -413,6 +490,17 @@ pub async fn oral_reset_post(
     let org = &admin.organisation.id;
     let user = target(&state, &admin, &id).await?;
     let case = from_case(&state, &admin, &f).await?;
+    if !may_act_on(&state, &admin, &user).await? {
+        return not_allowed(
+            t,
+            &csrf,
+            &admin,
+            &user,
+            &f,
+            format!("/admin/users/{}/oral-reset", user.id),
+        )
+        .await;
+    }
     if !f.confirmed() {
         return ask(
             t,

@@ -74,12 +74,11 @@ pub(crate) fn status_words(
     failures: u32,
     now: i64,
     factor: bool,
-    lock_reason: &str,
 ) -> String {
     let mut s = if u.disabled {
         t.get("admin.users.disabled").to_owned()
-    } else if !lock_reason.is_empty() && locked_until > now {
-        format!("{}: {lock_reason}", t.get("admin.users.locked_by_desk"))
+    } else if !u.lock_reason.is_empty() {
+        format!("{}: {}", t.get("admin.users.locked_by_desk"), u.lock_reason)
     } else if locked_until == portvakt_core::auth::lockout::HARD_LOCK {
         format!(
             "{} ({failures} {})",
@@ -157,7 +156,6 @@ pub async fn users_get(
                 l.failures,
                 now,
                 l.has_second_factor,
-                &l.lock_reason,
             );
             r
         })
@@ -252,7 +250,6 @@ pub(crate) async fn render_user(
     let org = &admin.organisation.id;
     let user = target(state, admin, id).await?;
     let throttle = state.store.throttle_state(org, &user.username).await?;
-    let lock_reason = state.store.lock_reason(org, &user.username).await?;
     let mut r = row(t, &user);
     let has_factor = state
         .store
@@ -267,7 +264,6 @@ pub(crate) async fn render_user(
         throttle.failures,
         state.clock.now(),
         has_factor,
-        &lock_reason,
     );
     let sessions = state
         .store
@@ -336,7 +332,7 @@ pub(crate) async fn render_user(
             filter_error,
             factors,
             email: user.email.clone().unwrap_or_default(),
-            locked: throttle.locked_until > state.clock.now(),
+            locked: throttle.locked_until > state.clock.now() || !user.lock_reason.is_empty(),
             cases,
             apps: crate::account::settings_page::app_rows(state, t, org, &user.id).await?,
         }

@@ -243,13 +243,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?
                 .context("no such organisation")?;
             let name = Username::parse(&user).map_err(|e| anyhow::anyhow!("--user: {e}"))?;
-            store.clear_failures(&o.id, &name).await?;
+            // Lifts the servicedesk's lock too, as the web's "Lås upp".
+            let found = store.user_by_username(&o.id, &name).await?;
+            match &found {
+                Some(u) => store.unlock_account(&o.id, &u.id).await?,
+                None => store.clear_failures(&o.id, &name).await?,
+            }
             // Recorded like the web's unlock (issue 10 L7); the actor is the
             // operating-system account that ran the command.
-            let target = store
-                .user_by_username(&o.id, &name)
-                .await?
-                .map_or_else(|| "unknown".to_owned(), |u| u.id.to_string());
+            let target = found.map_or_else(|| "unknown".to_owned(), |u| u.id.to_string());
             let os_user = std::env::var("SUDO_USER")
                 .or_else(|_| std::env::var("USER"))
                 .unwrap_or_else(|_| "unknown".into());

@@ -39,7 +39,14 @@ pub fn stockholm_day_start(day: &str) -> Option<i64> {
 /// else. A time that occurs twice (autumn) is the first.
 #[must_use]
 pub fn stockholm_local(moment: &str) -> Option<i64> {
-    let dt: jiff::civil::DateTime = moment.trim().parse().ok()?;
+    let m = moment.trim();
+    // Exactly what the field sends: no offset or zone that would be
+    // dropped silently.
+    let shape = m.len() == 16 || (m.len() == 19 && m.as_bytes()[16] == b':');
+    if !shape || !m.bytes().all(|b| b.is_ascii_digit() || b"-T:".contains(&b)) {
+        return None;
+    }
+    let dt: jiff::civil::DateTime = m.parse().ok()?;
     dt.to_zoned(portvakt_core::clock::stockholm().clone())
         .ok()
         .map(|z| z.timestamp().as_second())

@@ -223,7 +223,7 @@ async fn refresh_token(
         .store
         .user(org, &grant.user_id)
         .await?
-        .filter(|u| !u.disabled)
+        .filter(portvakt_core::store::User::is_active)
     else {
         state
             .store

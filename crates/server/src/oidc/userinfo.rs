@@ -46,7 +46,7 @@ pub async fn live_user_token(
         .store
         .user(&issuer.organisation, &grant.user_id)
         .await?
-        .is_some_and(|u| !u.disabled);
+        .is_some_and(|u| u.is_active());
     Ok(enabled.then_some((claims, grant)))
 }
 
@@ -92,7 +92,7 @@ pub async fn userinfo(
         .store
         .user(&issuer.organisation, &grant.user_id)
         .await?
-        .filter(|u| !u.disabled)
+        .filter(portvakt_core::store::User::is_active)
     else {
         return Err(OAuthError::InvalidToken);
     };

@@ -497,12 +497,12 @@ async fn oral_hand_over_and_a_lock_with_a_reason() {
         .post_raw(&format!("{path}/unlock"), &[("csrf", &token)])
         .await;
     assert_eq!(r.status, 200);
-    assert!(app
-        .store
-        .lock_reason(&org.id, &anna.username)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(app.org_and_user(ANNA).await.1.lock_reason.is_empty());
+    assert_eq!(
+        app.client().sign_in(ANNA, ANNA_PW).await.status,
+        401,
+        "the hand-over changed it"
+    );
     let actions: Vec<String> = app
         .store
         .admin_events(&org.id, 10)
@@ -657,4 +657,159 @@ async fn one_organisations_servicedesk_never_reaches_anothers_cases() {
     erik.sign_in("erik.larsson@exempelkommun.se", ERIK_PW).await;
     assert_eq!(erik.get(&format!("/admin/cases/{case}")).await.status, 403);
     let _ = anna;
+}
+
+/// Review findings 1 and 2: the servicedesk's lock holds against a sign-in
+/// racing it (a session made after the lock never works), against clearing
+/// the failure counter (what a right password and a reset do), and against
+/// a reset code sent before the lock.
+#[tokio::test]
+async fn the_servicedesk_lock_holds_against_races_and_resets() {
+    use portvakt_core::auth::session::SessionToken;
+    use portvakt_core::store::{Amr, NewSession};
+    let app = spawn_app().await;
+    let (org, anna) = app.org_and_user(ANNA).await;
+    // A reset started before the lock (Anna has no method, so no code is
+    // sent; the attempt still exists for the browser).
+    let ended = app
+        .store
+        .lock_account(&org.id, &anna.id, "Misstänkt intrång", START)
+        .await
+        .unwrap();
+    assert_eq!(ended, Some(0));
+    // What a sign-in that passed its check before the lock would do after:
+    // clear the counter, then create a session.
+    app.store
+        .clear_failures(&org.id, &anna.username)
+        .await
+        .unwrap();
+    let token = SessionToken::generate();
+    app.store
+        .create_session(&NewSession {
+            token_hash: token.hash(),
+            organisation_id: org.id.clone(),
+            user_id: anna.id.clone(),
+            created_at: START,
+            expires_at: START + 3600,
+            ip: "127.0.0.1".into(),
+            user_agent: "race".into(),
+            amr: Amr::of(portvakt_core::access::Method::Password),
+            pending_mfa: false,
+        })
+        .await
+        .unwrap();
+    let raced = app.client();
+    raced
+        .http
+        .get(app.url("/"))
+        .header("cookie", format!("portvakt={}", token.as_str()))
+        .send()
+        .await
+        .unwrap();
+    let r = raced
+        .http
+        .get(app.url("/settings"))
+        .header("cookie", format!("portvakt={}", token.as_str()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        303,
+        "a session of a locked account does not work"
+    );
+    // The right password is refused, before and after the counter is cleared.
+    assert_eq!(app.client().sign_in(ANNA, ANNA_PW).await.status, 423);
+    app.store
+        .clear_failures(&org.id, &anna.username)
+        .await
+        .unwrap();
+    assert_eq!(app.client().sign_in(ANNA, ANNA_PW).await.status, 423);
+    // A reset does not reach a locked account: the generic answer.
+    let c = app.client();
+    let r = c.post_form("/reset", &[("username", ANNA)]).await;
+    assert!(r.status == 200 || r.status == 303, "{}", r.status);
+    let r = c
+        .post_form(
+            "/reset/code",
+            &[
+                ("code", "123456"),
+                ("new", "ett helt nytt lösenord för anna"),
+                ("confirm", "ett helt nytt lösenord för anna"),
+            ],
+        )
+        .await;
+    assert_ne!(r.status, 303);
+    assert_eq!(app.client().sign_in(ANNA, ANNA_PW).await.status, 423);
+    // Only unlocking lifts it.
+    app.store.unlock_account(&org.id, &anna.id).await.unwrap();
+    assert_eq!(app.client().sign_in(ANNA, ANNA_PW).await.status, 303);
+}
+
+/// Review finding 3: the servicedesk cannot lock, reset or strip its own
+/// account or one with roles it does not hold itself.
+#[tokio::test]
+async fn the_servicedesk_cannot_take_over_a_higher_account() {
+    use portvakt_core::domain::Role;
+    let app = spawn_app().await;
+    let passwords = [
+        ("anna.andersson", ANNA_PW.to_owned()),
+        ("erik.larsson", ERIK_PW.to_owned()),
+        ("sara.lind", SARA_PW.to_owned()),
+    ];
+    let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &passwords)
+        .await
+        .unwrap();
+    for u in &mut org.users {
+        if u.username.as_str().starts_with("erik") {
+            u.roles = [Role::Servicedesk].into();
+        }
+        if u.username.as_str().starts_with("anna") {
+            u.roles = [Role::DataProtectionOfficer].into();
+        }
+    }
+    portvakt_server::provisioning::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+        .await
+        .unwrap();
+    let (_, anna) = app.org_and_user(ANNA).await;
+    let (_, sara) = app.org_and_user(SARA).await;
+    let (_, erik) = app.org_and_user("erik.larsson@exempelkommun.se").await;
+    let desk = app.client();
+    assert_eq!(
+        desk.sign_in("erik.larsson@exempelkommun.se", ERIK_PW)
+            .await
+            .status,
+        303
+    );
+    let token = desk.csrf().await;
+    for target in [&anna.id, &sara.id, &erik.id] {
+        for action in ["oral-reset", "lock"] {
+            let r = desk
+                .post_raw(
+                    &format!("/admin/users/{target}/{action}"),
+                    &[("csrf", &token), ("confirm", "1"), ("reason", "x")],
+                )
+                .await;
+            assert_eq!(r.status, 403, "{action} on {target}");
+            assert!(r.body.contains("Inte tillåtet"));
+            assert!(!r.body.contains("<code>"), "no password shown");
+        }
+    }
+    assert_eq!(
+        app.client().sign_in(ANNA, ANNA_PW).await.status,
+        303,
+        "Anna's password unchanged"
+    );
+    // An org admin may.
+    let admin = app.client();
+    admin.sign_in(SARA, SARA_PW).await;
+    let t = admin.csrf().await;
+    let r = admin
+        .post_raw(
+            &format!("/admin/users/{}/oral-reset", anna.id),
+            &[("csrf", &t), ("confirm", "1")],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("<code>"));
 }

@@ -68,7 +68,9 @@ CREATE TABLE intrusion_case_evidence (
 CREATE INDEX intrusion_case_evidence_by_case ON intrusion_case_evidence (case_id, uploaded_at);
 
 -- A lock set by the servicedesk, with its reason; only "Lås upp" lifts it.
-ALTER TABLE login_throttle ADD COLUMN lock_reason TEXT NOT NULL DEFAULT '';
+-- On the account itself, so every session check refuses a locked account
+-- (a sign-in racing the lock gets a session that never works).
+ALTER TABLE users ADD COLUMN lock_reason TEXT NOT NULL DEFAULT '';
 
 -- A temporary password (oral hand-over) stops working at this time.
 ALTER TABLE users ADD COLUMN password_expires_at INTEGER;

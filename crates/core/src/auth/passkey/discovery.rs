@@ -138,6 +138,7 @@ impl AuthService {
             .throttle_state(&org.id, &user.username)
             .await?
             .is_hard_locked()
+            || !user.lock_reason.is_empty()
         {
             self.passkey_event(Some(&user), client, EventResult::Failure, "locked")
                 .await?;
@@ -182,7 +183,7 @@ impl AuthService {
                 return Err(e);
             }
         };
-        if user.disabled {
+        if !user.is_active() {
             return Err(PasskeyError::NotAccepted);
         }
         self.check_reset_password(&org, &user, new_password)?;

@@ -315,7 +315,9 @@ pub async fn note_post(
     let at = if f.at.trim().is_empty() {
         Some(now)
     } else {
-        stockholm_local(&f.at).filter(|at| *at <= now + 300)
+        // Not in the future, and not before the accounts could have been
+        // used (ten years back at most).
+        stockholm_local(&f.at).filter(|at| *at <= now + 300 && *at >= now - 10 * 365 * 86_400)
     };
     let (Some(at), Some(body)) = (at, intrusion::clean_note(&f.body)) else {
         let key = if at.is_none() {
@@ -357,7 +359,7 @@ pub async fn note_post(
         &client,
         "case.note",
         case.id.as_str(),
-        &format!("case={}", case.number),
+        &format!("case={} note={} at={}", case.number, note.id, note.at),
     )
     .await;
     Ok(back(&case.id, "note", "timeline"))

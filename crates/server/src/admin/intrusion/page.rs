@@ -153,7 +153,6 @@ pub(crate) async fn accounts(
     for id in ids {
         let Some(u) = people.get(id) else { continue };
         let throttle = state.store.throttle_state(org, &u.username).await?;
-        let lock_reason = state.store.lock_reason(org, &u.username).await?;
         let factors: Vec<_> = state
             .store
             .factors(org, id)
@@ -169,12 +168,11 @@ pub(crate) async fn accounts(
             throttle.failures,
             now,
             !factors.is_empty(),
-            &lock_reason,
         );
         out.push(AccountView {
             user: row,
             email: u.email.clone().unwrap_or_default(),
-            locked: throttle.locked_until > now,
+            locked: throttle.locked_until > now || !u.lock_reason.is_empty(),
             sessions: state.store.list_user_sessions(org, id, now).await?.len(),
             apps: crate::account::settings_page::app_rows(state, t, org, id)
                 .await?

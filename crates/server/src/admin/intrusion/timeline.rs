@@ -33,6 +33,8 @@ pub(crate) struct Line {
     pub failed: bool,
     /// The sign-in the person reported as not theirs.
     pub reported: bool,
+    /// A note written later than the time it tells of: when it was written.
+    pub written: Option<String>,
 }
 
 pub(crate) struct Timeline {
@@ -119,6 +121,7 @@ pub(crate) async fn build(
                 device: row.device,
                 failed: e.result != EventResult::Success,
                 reported: case.reported_event.as_ref() == Some(&e.id),
+                written: None,
             });
         }
         let actions = state
@@ -153,6 +156,7 @@ pub(crate) async fn build(
                 device: device::in_words(t, &a.user_agent),
                 failed: a.result != EventResult::Success,
                 reported: false,
+                written: None,
             });
         }
     }
@@ -172,6 +176,7 @@ pub(crate) async fn build(
             device: String::new(),
             failed: false,
             reported: false,
+            written: (n.written_at - n.at > 60).then(|| stockholm_seconds(n.written_at)),
         });
     }
     lines.sort_by_key(|l| std::cmp::Reverse(l.at));

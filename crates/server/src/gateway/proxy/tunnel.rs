@@ -31,7 +31,7 @@ async fn still_valid(state: &AppState, hash: &str) -> bool {
         && !s.pending_mfa
         && matches!(
             state.store.user(&s.organisation_id, &s.user_id).await,
-            Ok(Some(u)) if !u.disabled && !u.must_change_password
+            Ok(Some(u)) if u.is_active() && !u.must_change_password
         )
 }
 
