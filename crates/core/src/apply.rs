@@ -74,6 +74,8 @@ pub struct DesiredOrganisation {
     pub status_contact: String,
     /// Country codes whose numbers may receive SMS codes.
     pub sms_country_codes: Vec<String>,
+    /// When a person is e-mailed about their own sign-in.
+    pub signin_notices: crate::domain::SigninNotices,
     /// Apps that sign their users in through the organisation's OpenID
     /// provider (the whole set: a client left out of the file is removed).
     pub clients: Vec<DesiredClient>,
@@ -260,6 +262,7 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
         mfa_policy: desired.mfa_policy,
         status_contact: desired.status_contact.clone(),
         sms_country_codes: desired.sms_country_codes.clone(),
+        signin_notices: desired.signin_notices,
     };
     match &current.organisation {
         None => out.push(put(

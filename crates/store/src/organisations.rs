@@ -34,6 +34,10 @@ impl SqlStore {
                 .filter(|c| !c.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            signin_notices: portvakt_core::domain::SigninNotices::from_storage(&get::<String>(
+                row,
+                "signin_notices",
+            )?),
         })
     }
 
@@ -54,7 +58,7 @@ impl SqlStore {
 impl OrgStore for SqlStore {
     async fn organisation(&self, id: &OrganisationId) -> StoreResult<Option<Organisation>> {
         self.one_org(
-            "SELECT id, slug, name, mfa_policy, status_contact, sms_country_codes FROM organisations WHERE id = $1",
+            "SELECT id, slug, name, mfa_policy, status_contact, sms_country_codes, signin_notices FROM organisations WHERE id = $1",
             id.as_str(),
         )
         .await
@@ -62,7 +66,7 @@ impl OrgStore for SqlStore {
 
     async fn organisation_by_slug(&self, slug: &Slug) -> StoreResult<Option<Organisation>> {
         self.one_org(
-            "SELECT id, slug, name, mfa_policy, status_contact, sms_country_codes FROM organisations WHERE slug = $1",
+            "SELECT id, slug, name, mfa_policy, status_contact, sms_country_codes, signin_notices FROM organisations WHERE slug = $1",
             slug.as_str(),
         )
         .await
@@ -70,7 +74,7 @@ impl OrgStore for SqlStore {
 
     async fn organisation_by_domain(&self, domain: &str) -> StoreResult<Option<Organisation>> {
         self.one_org(
-            "SELECT o.id, o.slug, o.name, o.mfa_policy, o.status_contact, o.sms_country_codes FROM organisations o \
+            "SELECT o.id, o.slug, o.name, o.mfa_policy, o.status_contact, o.sms_country_codes, o.signin_notices FROM organisations o \
              JOIN organisation_domains d ON d.organisation_id = o.id WHERE d.domain = $1",
             domain,
         )
@@ -79,7 +83,7 @@ impl OrgStore for SqlStore {
 
     async fn list_organisations(&self) -> StoreResult<Vec<Organisation>> {
         let rows = sqlx::query(
-            "SELECT id, slug, name, mfa_policy, status_contact, sms_country_codes FROM organisations ORDER BY slug",
+            "SELECT id, slug, name, mfa_policy, status_contact, sms_country_codes, signin_notices FROM organisations ORDER BY slug",
         )
         .fetch_all(&self.pool)
         .await

@@ -16,7 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 impl ProvisioningStore for SqlStore {
     async fn snapshot(&self, slug: &Slug) -> StoreResult<OrgSnapshot> {
         let row = sqlx::query(
-            "SELECT id, slug, name, mfa_policy, status_contact, sms_country_codes FROM organisations WHERE slug = $1",
+            "SELECT id, slug, name, mfa_policy, status_contact, sms_country_codes, signin_notices FROM organisations WHERE slug = $1",
         )
         .bind(slug.as_str())
         .fetch_optional(&self.pool)
@@ -212,15 +212,16 @@ async fn apply_one(
             exec(
                 tx,
                 sqlx::query(
-                    "INSERT INTO organisations (id, slug, name, mfa_policy, status_contact, sms_country_codes) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (id) DO UPDATE SET slug = $2, name = $3, mfa_policy = $4, status_contact = $5, sms_country_codes = $6",
+                    "INSERT INTO organisations (id, slug, name, mfa_policy, status_contact, sms_country_codes, signin_notices) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (id) DO UPDATE SET slug = $2, name = $3, mfa_policy = $4, status_contact = $5, sms_country_codes = $6, signin_notices = $7",
                 )
                 .bind(o.id.as_str())
                 .bind(o.slug.as_str())
                 .bind(&o.name)
                 .bind(o.mfa_policy.as_str())
                 .bind(&o.status_contact)
-                .bind(o.sms_country_codes.join(",")),
+                .bind(o.sms_country_codes.join(","))
+                .bind(o.signin_notices.to_storage()),
             )
             .await?;
             exec(

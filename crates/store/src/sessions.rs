@@ -3,7 +3,9 @@ use crate::{affected, db_err, SqlStore};
 use async_trait::async_trait;
 use portvakt_core::clock::UnixTime;
 use portvakt_core::ids::{OrganisationId, UserId};
-use portvakt_core::store::{NewSession, OthersEnded, SessionRecord, SessionStore, StoreResult};
+use portvakt_core::store::{
+    DeviceSeen, NewSession, OthersEnded, SessionRecord, SessionStore, StoreResult,
+};
 
 #[async_trait]
 impl SessionStore for SqlStore {
@@ -140,6 +142,56 @@ impl SessionStore for SqlStore {
             .iter()
             .map(rows::session)
             .collect()
+    }
+
+    async fn remember_device(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        device_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<DeviceSeen> {
+        const FORGET_AFTER: i64 = 400 * 86_400;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query(
+            "DELETE FROM known_devices WHERE organisation_id = $1 AND user_id = $2 AND last_seen < $3",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(now - FORGET_AFTER)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        // How many browsers the account knows, and whether this is one.
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN device_hash = $3 THEN 1 ELSE 0 END), 0) AS this \
+             FROM known_devices WHERE organisation_id = $1 AND user_id = $2",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(device_hash)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let known: i64 = crate::rows::get(&row, "n")?;
+        let this: i64 = crate::rows::get(&row, "this")?;
+        sqlx::query(
+            "INSERT INTO known_devices (organisation_id, user_id, device_hash, first_seen, last_seen) \
+             VALUES ($1, $2, $3, $4, $4) \
+             ON CONFLICT (organisation_id, user_id, device_hash) DO UPDATE SET last_seen = $4",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(device_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(DeviceSeen {
+            new: this == 0,
+            first: known == 0,
+        })
     }
 
     async fn count_mfa_try(&self, token_hash: &str) -> StoreResult<u32> {

@@ -45,7 +45,7 @@ pub use outbox::{BatchReport, Channel, OutboxMessage, OutboxStore};
 pub use probes::ProbeStore;
 pub use provisioning::ProvisioningStore;
 pub use services::{Service, ServiceStore};
-pub use sessions::{Amr, NewSession, OthersEnded, SessionRecord, SessionStore};
+pub use sessions::{Amr, DeviceSeen, NewSession, OthersEnded, SessionRecord, SessionStore};
 pub use status::StatusStore;
 pub use throttle::ThrottleStore;
 pub use users::{search_text, Group, User, UserFilter, UserListing, UserSearch, UserStore};

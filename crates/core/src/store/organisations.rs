@@ -18,6 +18,8 @@ pub struct Organisation {
     /// Country codes (digits) whose mobile numbers may receive codes;
     /// `["46"]` unless the organisation file says otherwise (issue 10 L1).
     pub sms_country_codes: Vec<String>,
+    /// When a person is e-mailed about their own sign-in (issue 14).
+    pub signin_notices: crate::domain::SigninNotices,
 }
 
 /// Organisations and what their file says about them as a whole: network

@@ -95,6 +95,15 @@ pub struct NewSession {
     pub pending_mfa: bool,
 }
 
+/// What [`SessionStore::remember_device`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceSeen {
+    /// The browser had not signed in to the account before.
+    pub new: bool,
+    /// Nor had any other: the account's first known browser.
+    pub first: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     pub token_hash: String,
@@ -162,6 +171,17 @@ pub trait SessionStore: Send + Sync {
     ) -> StoreResult<Vec<SessionRecord>>;
 
     /// Counts one wrong second-factor code in a pending session; returns the new count.
+    /// Remembers a browser (the hash of its device cookie) for the
+    /// account; says whether it was new and whether the account knew no
+    /// browser before (its first, which is no news). Browsers unseen for
+    /// 400 days are forgotten.
+    async fn remember_device(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        device_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<DeviceSeen>;
     async fn count_mfa_try(&self, token_hash: &str) -> StoreResult<u32>;
 }
 

@@ -78,6 +78,7 @@ pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
             alternatives: format!("Ring lönekontoret {canary}"),
         }],
         sms_country_codes: vec!["46".into()],
+        signin_notices: Default::default(),
         status_contact: format!("Ring kontaktcenter {canary}"),
         probes: vec![crate::apply::DesiredProbe {
             slug: slug("payslip-http"),

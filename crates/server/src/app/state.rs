@@ -68,6 +68,9 @@ pub struct CookieNames {
     /// the person cancels, ended once the step-up completes. Host-only, so
     /// forward-auth apps under `session_domain` never see it.
     pub step_up: &'static str,
+    /// A browser's own random id, to tell a sign-in from a new browser
+    /// (issue 14). Host-only, long-lived, never the session.
+    pub device: &'static str,
     pub secure: bool,
     /// Forward-auth single sign-on: the session cookie is sent to every
     /// host under this domain (so it cannot carry the `__Host-` prefix).
@@ -92,6 +95,7 @@ impl CookieNames {
                 apps: "__Host-portvakt-apps",
                 apps_state: "__Host-portvakt-apps-state",
                 step_up: "__Host-portvakt-stepup",
+                device: "__Host-portvakt-device",
                 secure,
                 session_domain,
             }
@@ -105,6 +109,7 @@ impl CookieNames {
                 apps: "portvakt-apps",
                 apps_state: "portvakt-apps-state",
                 step_up: "portvakt-stepup",
+                device: "portvakt-device",
                 secure,
                 session_domain,
             }

@@ -319,6 +319,7 @@ pub async fn organisation(
         emergency_team: vec!["it-chef@exempelkommun.se".into(), "kommunikation@exempelkommun.se".into()],
         probes: Vec::new(),
         sms_country_codes: vec!["46".into()],
+        signin_notices: Default::default(),
         status_contact: "Kontaktcenter: 0123-45 60 00 (vardagar 08.00–16.30), kontakt@exempelkommun.se.\n\
                          Besök receptionen på Storgatan 1, vardagar 08.30–16.00.\n\
                          Akuta ärenden för skolan: expeditionen, 0123-45 67 00."

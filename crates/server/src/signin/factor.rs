@@ -215,7 +215,10 @@ pub(crate) async fn completed(
     step: &SecondFactorStep,
     token: &SessionToken,
     headers: &HeaderMap,
+    client: &portvakt_core::auth::signin::ClientInfo,
 ) -> Result<Response, AppError> {
+    // A step-up is the same browser proving more, not a new sign-in.
+    let step_up = cookies::read(headers, state.cookies.step_up).is_some();
     let forget = end_kept_session(state, headers, &step.0.session).await;
     let c = cookies::build(
         &state.cookies,
@@ -235,10 +238,22 @@ pub(crate) async fn completed(
         to,
         with_cookie(Redirect::to(to).into_response(), c),
     );
-    Ok(match forget {
+    let resp = match forget {
         Some(h) => with_cookie(resp, h),
         None => resp,
-    })
+    };
+    if step_up {
+        return Ok(resp);
+    }
+    let Some(org) = state
+        .store
+        .organisation(&step.0.session.organisation_id)
+        .await?
+    else {
+        return Ok(resp);
+    };
+    let device = super::notice::after_sign_in(state, headers, &step.0.user, &org, client).await;
+    Ok(with_cookie(resp, device))
 }
 
 fn clear_step_up(state: &AppState) -> axum::http::HeaderValue {
@@ -340,7 +355,7 @@ pub async fn factor_post(
     let sent = matches!(form.method.as_str(), "sent" | "email").then_some(form.factor.as_str());
     let mut status = StatusCode::UNAUTHORIZED;
     let msg = match result {
-        Ok(token) => return completed(&state, &step, &token, &headers).await,
+        Ok(token) => return completed(&state, &step, &token, &headers, &client).await,
         Err(SecondFactorError::Refused(r)) => {
             let (s, text) = crate::http::texts::refusal_text(t, r, state.clock.now());
             status = s;

@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use cookie::SameSite;
-use portvakt_core::auth::signin::{SignInError, SignedIn};
+use portvakt_core::auth::signin::{ClientInfo, SignInError, SignedIn};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -193,7 +193,12 @@ pub struct LoginForm {
 
 /// The answer to any successful sign-in: the new session cookie, a new
 /// CSRF token, and the next page.
-pub(crate) fn signed_in(state: &AppState, signed: &SignedIn, headers: &HeaderMap) -> Response {
+pub(crate) async fn signed_in(
+    state: &AppState,
+    signed: &SignedIn,
+    headers: &HeaderMap,
+    client: &ClientInfo,
+) -> Response {
     Metrics::inc(&state.metrics.signin_success);
     let to = if signed.pending_mfa {
         "/login/factor"
@@ -220,7 +225,15 @@ pub(crate) fn signed_in(state: &AppState, signed: &SignedIn, headers: &HeaderMap
     if signed.pending_mfa {
         resp
     } else {
-        finish_at(state, headers, to, resp)
+        let device = super::notice::after_sign_in(
+            state,
+            headers,
+            &signed.user,
+            &signed.organisation,
+            client,
+        )
+        .await;
+        with_cookie(finish_at(state, headers, to, resp), device)
     }
 }
 
@@ -248,7 +261,7 @@ pub async fn login_post(
         return Ok((StatusCode::BAD_REQUEST, Html(body)).into_response());
     }
     match state.auth.sign_in(&username, &form.password, &client).await {
-        Ok(signed) => Ok(signed_in(&state, &signed, &headers)),
+        Ok(signed) => Ok(signed_in(&state, &signed, &headers, &client).await),
         Err(e) => {
             let (status, key, until) = match e {
                 SignInError::InvalidCredentials => {

@@ -3,6 +3,7 @@
 
 pub mod factor;
 pub mod login;
+pub mod notice;
 pub mod passkey;
 pub mod reset;
 pub mod signed_out;

@@ -206,7 +206,7 @@ pub async fn signin_finish(
         .finish_passkey_signin(&form.ceremony, &form.credential, &client)
         .await
     {
-        Ok(signed) => Ok(signed_in(&state, &signed, &headers)),
+        Ok(signed) => Ok(signed_in(&state, &signed, &headers, &client).await),
         Err(e) => {
             let (status, key, field) = passkey_failure(e)?;
             start_anonymous(&state, t, &csrf, Flow::SignIn, Some((status, key, field))).await
@@ -265,7 +265,7 @@ pub async fn second_finish(
         .finish_passkey_second_factor(&step.0.token, &form.ceremony, &form.credential, &client)
         .await
     {
-        Ok(token) => super::factor::completed(&state, &step, &token, &headers).await,
+        Ok(token) => super::factor::completed(&state, &step, &token, &headers, &client).await,
         Err(PasskeyError::AttemptOver) => {
             super::factor::attempt_over(&state, &step, &headers).await
         }

@@ -358,3 +358,80 @@ async fn thirty_parallel_reports_are_recorded_and_mailed_once() {
         .count();
     assert_eq!(mails, 2, "one per emergency contact");
 }
+
+/// Issue 14: with `notify_signins`, a sign-in from a browser new to the
+/// account, or from outside every zone, e-mails the person; the account's
+/// first browser and a known one do not; without the setting nothing is
+/// sent.
+#[tokio::test]
+async fn sign_ins_from_a_new_browser_or_outside_are_told_when_the_organisation_asks() {
+    use portvakt_core::domain::{MfaPolicy, SigninNotices};
+    let app = spawn_app().await;
+    let notices = |app: &TestApp| {
+        let (store, now) = (app.store.clone(), app.clock.now());
+        async move {
+            store
+                .due_messages(now + 1, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.subject.contains("Ny inloggning") && m.recipient == ANNA)
+                .collect::<Vec<_>>()
+        }
+    };
+    // Off by default: a second browser is not news to anyone.
+    app.client().sign_in(ANNA, ANNA_PW).await;
+    app.client().sign_in(ANNA, ANNA_PW).await;
+    assert!(notices(&app).await.is_empty());
+
+    let passwords = [
+        ("anna.andersson", ANNA_PW.to_owned()),
+        ("erik.larsson", ERIK_PW.to_owned()),
+        ("sara.lind", SARA_PW.to_owned()),
+    ];
+    let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &passwords)
+        .await
+        .unwrap();
+    org.signin_notices = SigninNotices {
+        outside: true,
+        new_device: true,
+    };
+    org.mfa_policy = MfaPolicy::Never;
+    portvakt_server::provisioning::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
+        .await
+        .unwrap();
+    let mine = app.client();
+    assert_eq!(mine.sign_in(ANNA, ANNA_PW).await.status, 303);
+    let told = notices(&app).await;
+    assert_eq!(told.len(), 1, "a browser new to the account");
+    assert!(told[0]
+        .body
+        .contains("webbläsare som inte har loggat in på ditt konto förut"));
+    assert!(told[0].body.contains("Det här var inte jag"));
+    assert!(told[0].body.contains("--"), "Swedish, then English");
+    // The same browser again: nothing new.
+    app.clock.advance(60);
+    mine.get("/").await;
+    let again = mine.post_form("/logout", &[]).await;
+    assert!(again.status == 303 || again.status == 200);
+    assert_eq!(mine.sign_in(ANNA, ANNA_PW).await.status, 303);
+    assert_eq!(notices(&app).await.len(), 1);
+    // From outside every zone, in a known browser: told why.
+    let away = app.client_from("203.0.113.44");
+    assert_eq!(away.sign_in(ANNA, ANNA_PW).await.status, 303);
+    let told = notices(&app).await;
+    assert_eq!(told.len(), 2);
+    assert!(told.iter().any(|m| m.body.contains("203.0.113.44")));
+    // The device cookie is the browser's own, long-lived and host-only.
+    let c = app.client();
+    let r = c.sign_in(ANNA, ANNA_PW).await;
+    let device = r
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("portvakt-device="))
+        .expect("a device cookie");
+    assert!(
+        device.contains("HttpOnly") && device.contains("Max-Age=34560000"),
+        "{device}"
+    );
+}

@@ -27,6 +27,7 @@ async fn zone_org(app: &TestApp) {
         emergency_list: vec![],
         probes: Vec::new(),
         sms_country_codes: vec!["46".into()],
+        signin_notices: Default::default(),
         status_contact: String::new(),
         users: vec![DesiredUser {
             username: Username::parse(USER).unwrap(),

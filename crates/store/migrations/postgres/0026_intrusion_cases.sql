@@ -78,3 +78,18 @@ ALTER TABLE users ADD COLUMN password_expires_at BIGINT;
 -- The timeline reads the admin actions on an account by target.
 CREATE INDEX admin_events_by_target ON admin_events (organisation_id, target, at);
 CREATE INDEX admin_events_by_actor ON admin_events (organisation_id, actor_id, at);
+
+-- Sign-in notices (issue 14): when the organisation e-mails a person about
+-- their own sign-in ('outside', 'new_device', comma-separated; '' never).
+ALTER TABLE organisations ADD COLUMN signin_notices TEXT NOT NULL DEFAULT '';
+
+-- Browsers that have signed in to an account: the SHA-256 of a random
+-- cookie of their own, so a sign-in from a new one can be told apart.
+CREATE TABLE known_devices (
+    organisation_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    device_hash TEXT NOT NULL,
+    first_seen BIGINT NOT NULL,
+    last_seen BIGINT NOT NULL,
+    PRIMARY KEY (organisation_id, user_id, device_hash)
+);

@@ -117,6 +117,7 @@ pub fn is_our_cookie(names: &CookieNames, name: &[u8]) -> bool {
             names.apps,
             names.apps_state,
             names.step_up,
+            names.device,
         ]
         .iter()
         .any(|o| o.eq_ignore_ascii_case(&n))

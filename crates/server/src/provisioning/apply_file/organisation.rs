@@ -322,9 +322,20 @@ pub(super) fn check_org(
     };
     let mut refs = |c: &mut Checker, list: &[S<String>], field: &str| group_refs(c, list, field);
     let clients = super::clients::clients(c, &o.client, f, &mut refs, &zone_slugs);
+    let mut signin_notices = portvakt_core::domain::SigninNotices::default();
+    for w in o.notify_signins.iter().flatten() {
+        if !signin_notices.add(w.get_ref().trim()) {
+            c.err(
+                w,
+                &format!("{f}.notify_signins"),
+                "not one of \"outside\", \"new_device\"",
+            );
+        }
+    }
     Some(DesiredOrganisation {
         clients,
         sms_country_codes,
+        signin_notices,
         status_contact,
         emergency_team,
         emergency_list,

@@ -44,6 +44,10 @@ pub(super) struct RawOrg {
     /// Country codes whose mobile numbers may receive SMS codes (`["+46"]`).
     #[serde(default)]
     pub(super) sms_country_codes: Option<Vec<S<String>>>,
+    /// When people are e-mailed about their own sign-ins: "outside"
+    /// (outside every zone), "new_device" (a browser new to the account).
+    #[serde(default)]
+    pub(super) notify_signins: Option<Vec<S<String>>>,
     /// Apps that sign their users in through the OpenID provider.
     #[serde(default)]
     pub(super) client: Vec<RawClient>,

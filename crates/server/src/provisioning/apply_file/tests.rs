@@ -109,3 +109,21 @@ icon = "money"
         "{text}"
     );
 }
+
+#[test]
+fn sign_in_notices_are_words_the_server_knows() {
+    let src = "[[organisation]]\nslug = \"k\"\nname = \"K\"\nnotify_signins = [\"outside\", \"new_device\"]\n";
+    let orgs = parse("c.toml", src, 15).unwrap();
+    assert!(orgs[0].signin_notices.outside && orgs[0].signin_notices.new_device);
+    let src = "[[organisation]]\nslug = \"k\"\nname = \"K\"\n";
+    assert!(
+        !parse("c.toml", src, 15).unwrap()[0].signin_notices.any(),
+        "off unless asked"
+    );
+    let src = "[[organisation]]\nslug = \"k\"\nname = \"K\"\nnotify_signins = [\"always\"]\n";
+    let text = parse("c.toml", src, 15).unwrap_err().to_string();
+    assert!(
+        text.contains("c.toml:4: organisation[0].notify_signins"),
+        "{text}"
+    );
+}
