@@ -97,12 +97,7 @@ pub async fn spawn_store(store: Arc<dyn Store>, url: &str, extra: &str, dir: Tem
         .unwrap();
     let addr = app.local_addr().unwrap();
     let hasher = app.state().auth.hasher.clone();
-    let passwords = [
-        ("anna.andersson", ANNA_PW.to_owned()),
-        ("erik.larsson", ERIK_PW.to_owned()),
-        ("sara.lind", SARA_PW.to_owned()),
-    ];
-    let org = demo::organisation(&hasher, &passwords).await.unwrap();
+    let org = demo_org(&hasher).await;
     apply_run::apply(&*store, &hasher, &[org], START, false)
         .await
         .unwrap();
@@ -117,7 +112,30 @@ pub async fn spawn_store(store: Arc<dyn Store>, url: &str, extra: &str, dir: Tem
     }
 }
 
+/// The demo organisation with the tests' known passwords.
+pub async fn demo_org(hasher: &PasswordHasher) -> portvakt_core::apply::DesiredOrganisation {
+    let passwords = [
+        ("anna.andersson", ANNA_PW.to_owned()),
+        ("erik.larsson", ERIK_PW.to_owned()),
+        ("sara.lind", SARA_PW.to_owned()),
+    ];
+    demo::organisation(hasher, &passwords).await.unwrap()
+}
+
 impl TestApp {
+    /// Applies the demo organisation again, changed by `change` (a setting,
+    /// a role).
+    pub async fn reapply_demo(
+        &self,
+        change: impl FnOnce(&mut portvakt_core::apply::DesiredOrganisation),
+    ) {
+        let mut org = demo_org(&self.hasher).await;
+        change(&mut org);
+        apply_run::apply(&*self.store, &self.hasher, &[org], START, false)
+            .await
+            .unwrap();
+    }
+
     /// A config file for running the `portvakt` CLI against this app's
     /// database, with `extra` TOML appended; kept in `dir`.
     pub fn cli_config(&self, dir: &TempDir, extra: &str) -> std::path::PathBuf {

@@ -384,22 +384,14 @@ async fn sign_ins_from_a_new_browser_or_outside_are_told_when_the_organisation_a
     app.client().sign_in(ANNA, ANNA_PW).await;
     assert!(notices(&app).await.is_empty());
 
-    let passwords = [
-        ("anna.andersson", ANNA_PW.to_owned()),
-        ("erik.larsson", ERIK_PW.to_owned()),
-        ("sara.lind", SARA_PW.to_owned()),
-    ];
-    let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &passwords)
-        .await
-        .unwrap();
-    org.signin_notices = SigninNotices {
-        outside: true,
-        new_device: true,
-    };
-    org.mfa_policy = MfaPolicy::Never;
-    portvakt_server::provisioning::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
-        .await
-        .unwrap();
+    app.reapply_demo(|org| {
+        org.signin_notices = SigninNotices {
+            outside: true,
+            new_device: true,
+        };
+        org.mfa_policy = MfaPolicy::Never;
+    })
+    .await;
     let mine = app.client();
     assert_eq!(mine.sign_in(ANNA, ANNA_PW).await.status, 303);
     let told = notices(&app).await;

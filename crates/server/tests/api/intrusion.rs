@@ -752,25 +752,17 @@ async fn the_servicedesk_lock_holds_against_races_and_resets() {
 async fn the_servicedesk_cannot_take_over_a_higher_account() {
     use portvakt_core::domain::Role;
     let app = spawn_app().await;
-    let passwords = [
-        ("anna.andersson", ANNA_PW.to_owned()),
-        ("erik.larsson", ERIK_PW.to_owned()),
-        ("sara.lind", SARA_PW.to_owned()),
-    ];
-    let mut org = portvakt_server::provisioning::demo::organisation(&app.hasher, &passwords)
-        .await
-        .unwrap();
-    for u in &mut org.users {
-        if u.username.as_str().starts_with("erik") {
-            u.roles = [Role::Servicedesk].into();
+    app.reapply_demo(|org| {
+        for u in &mut org.users {
+            if u.username.as_str().starts_with("erik") {
+                u.roles = [Role::Servicedesk].into();
+            }
+            if u.username.as_str().starts_with("anna") {
+                u.roles = [Role::DataProtectionOfficer].into();
+            }
         }
-        if u.username.as_str().starts_with("anna") {
-            u.roles = [Role::DataProtectionOfficer].into();
-        }
-    }
-    portvakt_server::provisioning::apply_run::apply(&*app.store, &app.hasher, &[org], START, false)
-        .await
-        .unwrap();
+    })
+    .await;
     let (_, anna) = app.org_and_user(ANNA).await;
     let (_, sara) = app.org_and_user(SARA).await;
     let (_, erik) = app.org_and_user("erik.larsson@exempelkommun.se").await;
