@@ -317,7 +317,12 @@ impl UserStore for SqlStore {
         Ok(Some(ended))
     }
 
-    async fn unlock_account(&self, org: &OrganisationId, user: &UserId) -> StoreResult<()> {
+    async fn unlock_account(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        now: UnixTime,
+    ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let row = sqlx::query(
             "UPDATE users SET lock_reason = '' WHERE organisation_id = $1 AND id = $2 RETURNING username",
@@ -334,6 +339,16 @@ impl UserStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
+            sqlx::query(
+                "DELETE FROM code_challenges WHERE organisation_id = $1 AND user_id = $2 \
+                 AND (used_at IS NOT NULL OR expires_at <= $3)",
+            )
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
     }

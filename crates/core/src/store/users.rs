@@ -141,8 +141,15 @@ pub trait UserStore: Send + Sync {
         reason: &str,
         now: UnixTime,
     ) -> StoreResult<Option<u64>>;
-    /// Lifts the servicedesk's lock and any lock from failures.
-    async fn unlock_account(&self, org: &OrganisationId, user: &UserId) -> StoreResult<()>;
+    /// Lifts the servicedesk's lock and any lock from failures, and gives
+    /// back the account's budget for codes (spent and expired codes are
+    /// forgotten; live ones stay).
+    async fn unlock_account(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        now: UnixTime,
+    ) -> StoreResult<()>;
     /// Sets a temporary password that must be changed at first sign-in and
     /// stops working at `expires_at`; false when there is no such user.
     async fn set_temporary_password(

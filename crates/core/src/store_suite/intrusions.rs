@@ -226,7 +226,32 @@ pub(super) async fn cases_are_scoped_numbered_and_frozen_when_closed(store: Arc<
         .unwrap()
         .iter()
         .any(|l| l.user.id == ua));
-    store.unlock_account(&oa, &ua).await.unwrap();
+    // Unlocking also gives back the budget for codes: spent and expired
+    // codes are forgotten, a live one stays.
+    for (i, expires) in [(0, 600), (1, 600), (2, 20_000)] {
+        store
+            .create_challenge(&crate::store::CodeChallenge {
+                id: format!("budget-{i}"),
+                organisation_id: oa.clone(),
+                user_id: ua.clone(),
+                session_hash: format!("budget-session-{i}"),
+                purpose: crate::store::Purpose::Reset,
+                channel: crate::store::FactorKind::Email,
+                destination: "a@casea.example".into(),
+                code_hash: "x".into(),
+                created_at: 500,
+                expires_at: expires,
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.count_challenges(&oa, &ua, None, 0).await.unwrap(), 3);
+    store.unlock_account(&oa, &ua, 10_000).await.unwrap();
+    assert_eq!(
+        store.count_challenges(&oa, &ua, None, 0).await.unwrap(),
+        1,
+        "the live code stays"
+    );
     assert!(store.user(&oa, &ua).await.unwrap().unwrap().is_active());
     assert!(store
         .begin_try(&oa, name, 504, &policy)

@@ -219,7 +219,10 @@ pub async fn unlock_post(
     let org = &admin.organisation.id;
     let user = target(&state, &admin, &id).await?;
     let case = from_case(&state, &admin, &f).await?;
-    state.store.unlock_account(org, &user.id).await?;
+    state
+        .store
+        .unlock_account(org, &user.id, state.clock.now())
+        .await?;
     tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, "account unlocked");
     audit::record(
         &state,

@@ -9,7 +9,8 @@
 //!   /64, which one client controls). Trusted proxies are exempt: they carry
 //!   many clients, and their own limits apply.
 //! - upgrades (WebSocket through the proxy) keep working
-//!   (`serve_connection(..).with_upgrades()`).
+//!   (`serve_connection(..).with_upgrades()`) and keep counting toward
+//!   the cap while their tunnel is open ([`ConnectionSlot`]).
 
 use axum::extract::ConnectInfo;
 use axum::Router;
@@ -38,10 +39,19 @@ pub struct ConnectionsConfig {
     /// Open connections per client address (trusted proxies excepted).
     #[serde(default = "default_max_per_ip")]
     pub max_per_ip: usize,
+    /// Seconds a client has to send a form's or an API request's whole
+    /// body once its headers are in (an evidence upload gets six times as
+    /// long); a trickled body is answered 408 and the connection closed.
+    #[serde(default = "default_body_timeout")]
+    pub body_timeout_secs: u64,
 }
 
 fn default_header_timeout() -> u64 {
     10
+}
+
+fn default_body_timeout() -> u64 {
+    20
 }
 
 /// High enough for a municipality whose staff share one public address
@@ -57,6 +67,7 @@ impl Default for ConnectionsConfig {
         Self {
             header_timeout_secs: default_header_timeout(),
             max_per_ip: default_max_per_ip(),
+            body_timeout_secs: default_body_timeout(),
         }
     }
 }
@@ -67,6 +78,9 @@ impl ConnectionsConfig {
     pub fn validate(&self) -> Result<(), String> {
         if !(1..=300).contains(&self.header_timeout_secs) {
             return Err("connections.header_timeout_secs: must be between 1 and 300".into());
+        }
+        if !(1..=300).contains(&self.body_timeout_secs) {
+            return Err("connections.body_timeout_secs: must be between 1 and 300".into());
         }
         if !(1..=100_000).contains(&self.max_per_ip) {
             return Err("connections.max_per_ip: must be between 1 and 100000".into());
@@ -113,6 +127,15 @@ impl Drop for Slot {
             }
         }
     }
+}
+
+/// A connection's place under its client's cap, in every request's
+/// extensions: a WebSocket tunnel keeps a clone for as long as it is open,
+/// so an upgraded connection still counts after hyper lets go of it.
+#[derive(Clone, Default)]
+pub struct ConnectionSlot {
+    /// Held for its `Drop`: the last clone frees the place.
+    _held: Option<Arc<Slot>>,
 }
 
 enum Admission {
@@ -197,9 +220,14 @@ pub async fn serve(
                 }
             }
         };
+        let slot = ConnectionSlot {
+            _held: slot.map(Arc::new),
+        };
         let app = app.clone();
+        let for_requests = slot.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
+            req.extensions_mut().insert(for_requests.clone());
             app.clone().oneshot(req)
         });
         let conn = builder
@@ -207,7 +235,7 @@ pub async fn serve(
             .with_upgrades();
         let mut stop = stop_rx.clone();
         connections.spawn(async move {
-            let _slot: Option<Slot> = slot;
+            let _slot: ConnectionSlot = slot;
             let mut conn = std::pin::pin!(conn);
             let result = tokio::select! {
                 r = conn.as_mut() => r,

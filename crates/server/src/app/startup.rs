@@ -120,6 +120,10 @@ pub fn app(state: AppState) -> Router {
             headers::layer,
         ))
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::body_deadline::layer,
+        ))
         .with_state(state.clone());
     // The OpenID provider's machine endpoints: called by apps, not
     // browsers' forms, so no CSRF form token and no page headers; their
@@ -129,7 +133,11 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             headers::api_layer,
         ))
-        .layer(DefaultBodyLimit::max(16 * 1024));
+        .layer(DefaultBodyLimit::max(16 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::body_deadline::layer,
+        ));
     Router::new()
         .route(
             "/auth/verify",

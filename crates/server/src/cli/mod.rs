@@ -246,7 +246,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             // Lifts the servicedesk's lock too, as the web's "Lås upp".
             let found = store.user_by_username(&o.id, &name).await?;
             match &found {
-                Some(u) => store.unlock_account(&o.id, &u.id).await?,
+                Some(u) => {
+                    store
+                        .unlock_account(
+                            &o.id,
+                            &u.id,
+                            portvakt_core::Clock::now(&portvakt_core::SystemClock),
+                        )
+                        .await?;
+                }
                 None => store.clear_failures(&o.id, &name).await?,
             }
             // Recorded like the web's unlock (issue 10 L7); the actor is the

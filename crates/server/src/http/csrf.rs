@@ -91,7 +91,7 @@ fn authorization_request(req: &Request) -> bool {
 /// Whether a request is an evidence upload to an intrusion case
 /// (`admin::intrusion::evidence`): the one form sent as
 /// `multipart/form-data`, whose CSRF field its handler checks first.
-fn is_evidence_upload(path: &str) -> bool {
+pub(crate) fn is_evidence_upload(path: &str) -> bool {
     path.strip_prefix("/admin/cases/")
         .and_then(|rest| rest.strip_suffix("/evidence"))
         .is_some_and(|id| !id.is_empty() && !id.contains('/'))

@@ -5,6 +5,7 @@
 pub mod access_text;
 pub mod api_error;
 pub mod assets;
+pub mod body_deadline;
 pub mod client_ip;
 pub mod cookies;
 pub mod csrf;

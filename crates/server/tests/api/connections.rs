@@ -117,3 +117,36 @@ async fn l6_one_client_cannot_open_more_than_its_connections() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Issue 10 L6: once its headers are in, a request has
+/// `body_timeout_secs` to send its body; a trickled form body or token
+/// request gets 408 and the connection is closed.
+#[tokio::test]
+async fn l6_a_trickled_body_is_answered_408_at_the_body_timeout() {
+    let app = spawn_with(&format!(
+        "{NO_PROXIES}[connections]\nheader_timeout_secs = 30\nbody_timeout_secs = 1\n"
+    ))
+    .await;
+    for path in ["/login", "/oidc/exempelkommun/token"] {
+        let mut s = TcpStream::connect(app.addr).await.unwrap();
+        let start = Instant::now();
+        s.write_all(
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                 Content-Length: 100\r\n\r\nusername="
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut head = [0u8; 12];
+        let answered = tokio::time::timeout(Duration::from_secs(5), s.read_exact(&mut head)).await;
+        assert!(answered.is_ok(), "{path}: no answer within 5 s");
+        assert_eq!(&head, b"HTTP/1.1 408", "{path}");
+        assert!(start.elapsed() >= Duration::from_millis(900), "{path}");
+        assert!(
+            closed_after(&mut s, Duration::from_secs(3)).await.is_some(),
+            "{path}: closed"
+        );
+    }
+}

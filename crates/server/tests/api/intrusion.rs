@@ -742,7 +742,10 @@ async fn the_servicedesk_lock_holds_against_races_and_resets() {
     assert_ne!(r.status, 303);
     assert_eq!(app.client().sign_in(ANNA, ANNA_PW).await.status, 423);
     // Only unlocking lifts it.
-    app.store.unlock_account(&org.id, &anna.id).await.unwrap();
+    app.store
+        .unlock_account(&org.id, &anna.id, START)
+        .await
+        .unwrap();
     assert_eq!(app.client().sign_in(ANNA, ANNA_PW).await.status, 303);
 }
 

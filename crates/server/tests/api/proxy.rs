@@ -359,3 +359,61 @@ async fn an_app_is_published_at_its_own_host_name() {
         format!("app.{DOMAIN}:{}", portvakt.port())
     );
 }
+
+/// Issue 10 L6: an open WebSocket keeps counting toward its client's
+/// connection cap after the upgrade, so tunnels cannot be stacked past it;
+/// closing them frees the places.
+#[tokio::test]
+async fn open_websockets_count_toward_the_connection_cap_l6() {
+    let app = setup(
+        "trusted_proxies = []\n[connections]\nmax_per_ip = 8\n",
+        false,
+    )
+    .await;
+    let b = Browser::new(&app, true);
+    b.sign_in(ANNA, ANNA_PW).await;
+    let (first, head) = open_tunnel(&app, &b).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let apps = b.cookie(APPS, "portvakt-apps").unwrap();
+    let mut tunnels = vec![first];
+    let mut refused = false;
+    for _ in 0..20 {
+        let Ok(mut s) = tokio::net::TcpStream::connect(app.addr).await else {
+            refused = true;
+            break;
+        };
+        let req = format!(
+            "GET /apps/intranat/ws HTTP/1.1\r\nHost: apps.localhost\r\nConnection: Upgrade\r\n\
+             Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://apps.localhost\r\nCookie: {apps}\r\n\r\n"
+        );
+        let mut buf = vec![0u8; 1024];
+        let answered = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+            s.write_all(req.as_bytes()).await.ok()?;
+            let n = s.read(&mut buf).await.ok()?;
+            (n > 0).then(|| String::from_utf8_lossy(&buf[..n]).to_string())
+        })
+        .await
+        .ok()
+        .flatten();
+        match answered {
+            Some(h) if h.starts_with("HTTP/1.1 101") => tunnels.push(s),
+            _ => {
+                refused = true;
+                break;
+            }
+        }
+    }
+    assert!(refused, "tunnels were stacked past the cap");
+    assert!(tunnels.len() <= 8, "{} tunnels", tunnels.len());
+    drop(tunnels);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        let r = b.get(&format!("{PORTAL}/login")).await;
+        if r.status() == 200 || r.status() == 303 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no place freed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -114,7 +114,11 @@ pub async fn upload_post(
     form: Multipart,
 ) -> Result<Response, AppError> {
     let case = load(&state, &admin, &id).await?;
-    let refused = match read_form(form, &csrf.0).await? {
+    let deadline = crate::http::body_deadline::upload_deadline(&state);
+    let read = tokio::time::timeout(deadline, read_form(form, &csrf.0))
+        .await
+        .unwrap_or(Ok(Err(Refusal::Broken)))?;
+    let refused = match read {
         Err(r) => r,
         Ok((name, bytes)) => match evidence::sniff(&bytes) {
             None => Refusal::Type,

@@ -161,6 +161,11 @@ pub async fn forward(
     } else {
         None
     };
+    let slot = parts
+        .extensions
+        .get::<crate::app::listener::ConnectionSlot>()
+        .cloned()
+        .unwrap_or_default();
     let mut out = axum::http::Request::builder()
         .method(parts.method.clone())
         .uri(uri)
@@ -191,6 +196,7 @@ pub async fn forward(
             active.session.token_hash.clone(),
             client_upgrade,
             upstream_upgrade,
+            slot,
         );
         let (mut rp, _) = resp.into_parts();
         hygiene::drop_our_set_cookies(&state.cookies, &mut rp.headers);

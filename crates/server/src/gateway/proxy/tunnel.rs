@@ -36,8 +36,17 @@ async fn still_valid(state: &AppState, hash: &str) -> bool {
 }
 
 /// Copies bytes both ways until either side closes or the session ends.
-pub fn spawn(state: AppState, session_hash: String, client: OnUpgrade, upstream: OnUpgrade) {
+/// `slot` keeps the client's connection counted under its cap while the
+/// tunnel is open (SECURITY.md L6).
+pub fn spawn(
+    state: AppState,
+    session_hash: String,
+    client: OnUpgrade,
+    upstream: OnUpgrade,
+    slot: crate::app::listener::ConnectionSlot,
+) {
     tokio::spawn(async move {
+        let _slot = slot;
         let (Ok(a), Ok(b)) = (client.await, upstream.await) else {
             return;
         };
