@@ -123,6 +123,7 @@ for (const [lang, locale] of [['sv', 'sv-SE'], ['en', 'en-GB']]) {
       const userLink = await sara.locator('a[href^="/admin/users/"]').first().getAttribute('href');
       await visit(sara, '/admin/users/{id}', `${base}${userLink}`, true);
       await visit(sara, '/admin/cases', `${base}/admin/cases`, true);
+      await visit(sara, '/admin/freeze', `${base}/admin/freeze`, true);
       await sara.goto(`${base}/admin/cases`);
       await sara.locator('#accounts').fill(ANNA);
       await sara.locator('form[action="/admin/cases"] button[type=submit]').click();

@@ -572,3 +572,42 @@ fn put(description: String, change: Change) -> PlannedChange {
         change,
     }
 }
+
+/// What a change freeze refuses among `planned` for the organisation of
+/// `current` (issue 15): a new OpenID client, a change to someone's roles
+/// (a new account with roles included), and a new account's authenticator
+/// secret. Each with its description.
+#[must_use]
+pub fn frozen_changes<'a>(
+    planned: &'a [PlannedChange],
+    current: &OrgSnapshot,
+) -> Vec<(crate::freeze::FrozenChange, &'a str)> {
+    use crate::freeze::FrozenChange;
+    planned
+        .iter()
+        .filter_map(|p| {
+            let refused = match &p.change {
+                Change::PutClient { client, .. } => (!current
+                    .clients
+                    .iter()
+                    .any(|c| c.client_id == client.client_id))
+                .then_some(FrozenChange::NewClient),
+                Change::PutUser {
+                    user,
+                    roles,
+                    new_totp,
+                    ..
+                } => {
+                    let before = current.users.iter().find(|u| u.user.id == user.id);
+                    let roles_changed = match before {
+                        Some(b) => &b.roles != roles,
+                        None => !roles.is_empty(),
+                    };
+                    (roles_changed || new_totp.is_some()).then_some(FrozenChange::RolesOrFactors)
+                }
+                _ => None,
+            };
+            refused.map(|r| (r, p.description.as_str()))
+        })
+        .collect()
+}

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod domain;
 pub mod error;
 pub mod forward;
+pub mod freeze;
 pub mod handoff;
 pub mod ids;
 pub mod intrusion;

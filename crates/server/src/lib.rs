@@ -11,6 +11,7 @@ pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod cli;
+pub mod crisis;
 pub mod gateway;
 pub mod http;
 pub mod messaging;

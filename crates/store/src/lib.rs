@@ -16,6 +16,7 @@ mod coordination;
 mod events;
 mod factors;
 pub mod files;
+mod freezes;
 mod handoff;
 mod intrusions;
 mod oidc_clients;

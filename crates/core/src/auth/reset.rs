@@ -55,6 +55,10 @@ pub enum ResetError {
     Rule(#[from] PasswordRuleError),
     #[error("server busy")]
     Busy,
+    /// The organisation's change freeze refuses resets (issue 15); only
+    /// said to someone who typed the right code.
+    #[error("changes frozen")]
+    Frozen(crate::freeze::Freeze),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -99,6 +103,10 @@ impl AuthService {
         let Some(org) = self.resolve_organisation(&username).await? else {
             return Ok(started);
         };
+        // No code is sent while the organisation's changes are frozen.
+        if self.store.active_freeze(&org.id).await?.is_some() {
+            return Ok(started);
+        }
         let user = self
             .store
             .user_by_username(&org.id, &username)
@@ -237,6 +245,9 @@ impl AuthService {
         let (Some(user), Some(org)) = (user, org) else {
             return self.no_reset_attempt(typed_username, client).await;
         };
+        if let Some(f) = self.store.active_freeze(&org.id).await? {
+            return Err(ResetError::Frozen(f));
+        }
         let admitted = self.take_try(&org.id, &user.username, client).await?;
         let normalised = codes::normalise(code);
         let proof = match self
@@ -337,6 +348,25 @@ impl AuthService {
         )
         .await?;
         Err(ResetError::Code)
+    }
+
+    /// The change freeze in force for the organisation a typed username
+    /// belongs to (by its domain alone, so it says nothing about the
+    /// account).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn freeze_for(
+        &self,
+        raw_username: &str,
+    ) -> Result<Option<crate::freeze::Freeze>, StoreError> {
+        let Ok(username) = Username::parse(raw_username) else {
+            return Ok(None);
+        };
+        match self.resolve_organisation(&username).await? {
+            Some(org) => self.store.active_freeze(&org.id).await,
+            None => Ok(None),
+        }
     }
 
     /// The password rules for a reset (length, common passwords, the

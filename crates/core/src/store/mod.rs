@@ -12,6 +12,7 @@ mod challenges;
 mod coordination;
 mod events;
 mod factors;
+mod freezes;
 mod handoff;
 mod intrusions;
 mod oidc_clients;
@@ -33,6 +34,7 @@ pub use events::{
     AdminEvent, AuditQuery, AuditState, EventResult, EventStore, SignInEvent, SignInMethod,
 };
 pub use factors::{Factor, FactorKind, FactorStore};
+pub use freezes::FreezeStore;
 pub use handoff::{AppsTicket, HandoffStore, SessionLink};
 pub use intrusions::IntrusionStore;
 pub use oidc_clients::OidcClientStore;
@@ -74,6 +76,7 @@ pub trait Store:
     + OidcClientStore
     + OidcGrantStore
     + IntrusionStore
+    + FreezeStore
     + Send
     + Sync
     + 'static
@@ -99,6 +102,7 @@ impl<T> Store for T where
         + OidcClientStore
         + OidcGrantStore
         + IntrusionStore
+        + FreezeStore
         + Send
         + Sync
         + 'static

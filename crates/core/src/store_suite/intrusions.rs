@@ -1,6 +1,6 @@
 use super::{apply_org, sample_org};
 use crate::auth::lockout::{LockoutPolicy, HARD_LOCK};
-use crate::ids::{EventId, UserId};
+use crate::ids::{EventId, OrganisationId, UserId};
 use crate::intrusion::{CaseId, CaseSource, EvidenceRecord, NewCase, Note, Outcome};
 use crate::store::Store;
 use std::sync::Arc;
@@ -258,4 +258,66 @@ pub(super) async fn cases_are_scoped_numbered_and_frozen_when_closed(store: Arc<
         .await
         .unwrap()
         .is_ok());
+}
+
+/// Issue 15: one freeze in force per organisation; lifting needs a
+/// proposal and another person, checked in the statement.
+pub(super) async fn freezes_need_two_people_to_lift(store: Arc<dyn Store>) {
+    let d = sample_org("freeze", "CANARY-F");
+    apply_org(&*store, &d, 1).await;
+    let org = store
+        .organisation_by_slug(&d.slug)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let (a, b) = (UserId::from_raw("usr_a"), UserId::from_raw("usr_b"));
+    let f = crate::freeze::Freeze {
+        id: EventId::generate(),
+        organisation_id: org.clone(),
+        reason: "r".into(),
+        declared_at: 10,
+        declared_by: a.clone(),
+        lift_proposed: None,
+    };
+    assert!(store.declare_freeze(&f).await.unwrap());
+    let twice = crate::freeze::Freeze {
+        id: EventId::generate(),
+        ..f.clone()
+    };
+    assert!(!store.declare_freeze(&twice).await.unwrap(), "one in force");
+    assert!(
+        !store.lift_freeze(&org, &f.id, Some(&b), 11).await.unwrap(),
+        "not proposed"
+    );
+    assert!(store.propose_lift(&org, &f.id, &a, 12).await.unwrap());
+    assert!(
+        !store.propose_lift(&org, &f.id, &b, 12).await.unwrap(),
+        "proposed already"
+    );
+    assert!(
+        !store.lift_freeze(&org, &f.id, Some(&a), 13).await.unwrap(),
+        "same person"
+    );
+    let other = OrganisationId::from_raw("org_other");
+    assert!(
+        !store
+            .lift_freeze(&other, &f.id, Some(&b), 13)
+            .await
+            .unwrap(),
+        "scoped"
+    );
+    assert!(store
+        .active_freeze(&org)
+        .await
+        .unwrap()
+        .unwrap()
+        .lift_proposed
+        .is_some());
+    assert!(store.lift_freeze(&org, &f.id, Some(&b), 14).await.unwrap());
+    assert!(store.active_freeze(&org).await.unwrap().is_none());
+    assert!(
+        store.declare_freeze(&twice).await.unwrap(),
+        "a new one after"
+    );
 }

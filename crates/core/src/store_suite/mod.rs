@@ -150,5 +150,6 @@ pub async fn run_all(store: Arc<dyn Store>) {
     oidc::signing_keys_are_sealed_scoped_and_rotated(store.clone()).await;
     oidc_grants::codes_and_refresh_tokens_have_one_winner(store.clone()).await;
     intrusions::cases_are_scoped_numbered_and_frozen_when_closed(store.clone()).await;
+    intrusions::freezes_need_two_people_to_lift(store.clone()).await;
     store.integrity_check().await.expect("integrity check");
 }

@@ -29,6 +29,7 @@ pub async fn totp_start_post(
     user: CurrentUser,
     ValidForm(_): ValidForm<CsrfForm>,
 ) -> Result<Response, AppError> {
+    crate::crisis::freeze::check_add_factor(&state, &user, &client).await?;
     let inside_only = state.config.factors.inside_only_for(FactorKind::Totp);
     if let Err(e) = state
         .auth
@@ -132,6 +133,7 @@ pub async fn totp_confirm_post(
     Path(id): Path<String>,
     ValidForm(form): ValidForm<ConfirmForm>,
 ) -> Result<Response, AppError> {
+    crate::crisis::freeze::check_add_factor(&state, &user, &client).await?;
     let inside_only = state.config.factors.inside_only_for(FactorKind::Totp);
     if let Err(e) = state
         .auth
@@ -189,6 +191,7 @@ pub async fn email_start_post(
     user: CurrentUser,
     ValidForm(form): ValidForm<EmailForm>,
 ) -> Result<Response, AppError> {
+    crate::crisis::freeze::check_add_factor(&state, &user, &client).await?;
     let address: String = form.address.chars().take(300).collect();
     start_code_factor(
         &state,
@@ -322,6 +325,7 @@ pub async fn email_confirm_post(
     Path(id): Path<String>,
     ValidForm(form): ValidForm<EmailConfirmForm>,
 ) -> Result<Response, AppError> {
+    crate::crisis::freeze::check_add_factor(&state, &user, &client).await?;
     let code: String = form.code.chars().take(64).collect();
     let fid = FactorId::from_raw(id.clone());
     // Read before the change, so nothing after it can fail the request.
@@ -369,6 +373,7 @@ pub async fn sms_start_post(
     user: CurrentUser,
     ValidForm(form): ValidForm<SmsForm>,
 ) -> Result<Response, AppError> {
+    crate::crisis::freeze::check_add_factor(&state, &user, &client).await?;
     let number: String = form.number.chars().take(40).collect();
     start_code_factor(&state, t, &csrf, &client, &user, FactorKind::Sms, &number).await
 }

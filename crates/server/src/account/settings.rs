@@ -60,6 +60,13 @@ pub async fn factor_remove_post(
     Path(id): Path<String>,
     ValidForm(_): ValidForm<CsrfForm>,
 ) -> Result<Response, AppError> {
+    crate::crisis::freeze::check(
+        &state,
+        &user,
+        &client,
+        portvakt_core::freeze::FrozenChange::RemoveFactor,
+    )
+    .await?;
     if !state.auth.is_fresh(&user.session) {
         return Ok(
             Redirect::to("/reauth?next=%2Fsettings%3Fcontinue%3Dremove%23methods").into_response(),

@@ -73,6 +73,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::oidc::cli::OidcCommand,
     },
+    /// The change freeze (issue 15): status, declare, approve lifting.
+    Freeze {
+        #[command(subcommand)]
+        command: crate::crisis::cli::FreezeCommand,
+    },
     /// The audit log: verify each organisation's chain, export entries.
     Audit {
         #[command(subcommand)]
@@ -177,6 +182,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status { command } => crate::status::cli::run(command).await,
         Command::Oidc { command } => crate::oidc::cli::run(command).await,
         Command::Audit { command } => crate::audit::cli::run(command).await,
+        Command::Freeze { command } => crate::crisis::cli::run(command).await,
         Command::SecretKey { command } => match command {
             SecretKeyCommand::New { file } => {
                 crate::app::config::write_key_file(&file)

@@ -30,6 +30,10 @@ pub enum AppError {
     Busy,
     #[error("internal: {0}")]
     Internal(String),
+    /// The organisation's change freeze refuses this (423), with its
+    /// reason and since when, in Stockholm time.
+    #[error("frozen")]
+    Frozen { reason: String, since: String },
 }
 
 /// Who was refused, in which organisation (see [`AppError::RoleRefused`]).
@@ -61,6 +65,8 @@ struct ErrorPage<'a> {
     en: Tr,
     key: &'a str,
     reference: Option<String>,
+    /// Shown once, as written (a freeze's reason and time).
+    detail: Option<String>,
 }
 
 impl AppError {
@@ -75,6 +81,7 @@ impl AppError {
             AppError::Conflict(_) => (StatusCode::CONFLICT, "error.conflict"),
             AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "login.error.busy"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error.internal"),
+            AppError::Frozen { .. } => (StatusCode::LOCKED, "error.frozen"),
         }
     }
 }
@@ -97,6 +104,10 @@ impl IntoResponse for AppError {
             en: Tr::new(Lang::En),
             key,
             reference,
+            detail: match &self {
+                AppError::Frozen { reason, since } => Some(format!("{since}: {reason}")),
+                _ => None,
+            },
         };
         let body = page
             .render()

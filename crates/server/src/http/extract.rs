@@ -118,6 +118,9 @@ pub struct CurrentUser {
     pub session: SessionRecord,
     pub roles: Vec<Role>,
     pub token: SessionToken,
+    /// The organisation's change freeze in force (issue 15): shown on every
+    /// page and checked by the changes it refuses.
+    pub freeze: Option<portvakt_core::freeze::Freeze>,
 }
 
 /// Like [`CurrentUser`] but also lets through a user who must change a
@@ -190,12 +193,18 @@ async fn load_session(parts: &Parts, state: &AppState) -> Result<CurrentUser, Re
                 .user_roles(&organisation.id, &user.id)
                 .await
                 .map_err(|e| AppError::from(e).into_response())?;
+            let freeze = state
+                .store
+                .active_freeze(&organisation.id)
+                .await
+                .map_err(|e| AppError::from(e).into_response())?;
             Ok(CurrentUser {
                 user: *user,
                 organisation,
                 session: *session,
                 roles,
                 token,
+                freeze,
             })
         }
         SessionCheck::Idle => Err(clear_session(state, "/signed-out?reason=idle")),

@@ -20,6 +20,11 @@ pub struct Page {
     /// How to reach the organisation (its status page's contact lines),
     /// shown wherever a page tells someone to contact servicedesk.
     pub contact: Vec<String>,
+    /// The organisation's change freeze, as the banner says it: since
+    /// when and why.
+    pub freeze: Option<(String, String)>,
+    /// May declare and lift a change freeze (organisation admins).
+    pub is_org_admin: bool,
 }
 
 impl Page {
@@ -37,6 +42,8 @@ impl Page {
             is_status_editor: false,
             is_auditor: false,
             contact: Vec::new(),
+            freeze: None,
+            is_org_admin: false,
         }
     }
 
@@ -52,6 +59,8 @@ impl Page {
             is_status_editor: false,
             is_auditor: false,
             contact: Vec::new(),
+            freeze: None,
+            is_org_admin: false,
         }
     }
 
@@ -67,6 +76,13 @@ impl Page {
             is_status_editor: u.has_role(Role::StatusEditor),
             is_auditor: crate::audit::READERS.iter().any(|r| u.has_role(*r)),
             contact: contact_lines(&u.organisation),
+            freeze: u.freeze.as_ref().map(|f| {
+                (
+                    crate::http::time_fmt::stockholm(f.declared_at),
+                    f.reason.clone(),
+                )
+            }),
+            is_org_admin: u.has_role(Role::OrgAdmin),
         }
     }
 

@@ -127,7 +127,7 @@ impl Routes {
 }
 
 fn build() -> Routes {
-    let capabilities: [fn(Routes) -> Routes; 10] = [
+    let capabilities: [fn(Routes) -> Routes; 11] = [
         crate::app::routes,
         crate::http::routes,
         crate::gateway::routes,
@@ -138,6 +138,7 @@ fn build() -> Routes {
         crate::admin::routes,
         crate::oidc::routes,
         crate::audit::routes,
+        crate::crisis::routes,
     ];
     capabilities
         .into_iter()

@@ -20,7 +20,33 @@ pub async fn apply(
     let mut planned: Vec<PlannedChange> = Vec::new();
     for o in orgs {
         let snapshot = store.snapshot(&o.slug).await?;
-        planned.extend(plan(o, &snapshot, now));
+        let mine = plan(o, &snapshot, now);
+        // A change freeze refuses new apps, role changes and new accounts'
+        // factors (issue 15): the whole run stops before anything is
+        // written, and says what and why.
+        if let Some(org) = &snapshot.organisation {
+            if let Some(f) = store.active_freeze(&org.id).await? {
+                let refused = portvakt_core::apply::frozen_changes(&mine, &snapshot);
+                if !refused.is_empty() {
+                    let list = refused
+                        .iter()
+                        .map(|(_, d)| format!("  - {d}"))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    tracing::warn!(organisation = %o.slug, refused = refused.len(), "apply refused: changes frozen");
+                    anyhow::bail!(
+                        "organisation {} has changes frozen since {} ({}); these changes are refused:\n{list}\n\
+                         Lift the freeze first: one org admin proposes at /admin/freeze, another approves \
+                         (or run `portvakt freeze lift --org {}`).",
+                        o.slug,
+                        crate::http::time_fmt::stockholm(f.declared_at),
+                        f.reason,
+                        o.slug
+                    );
+                }
+            }
+        }
+        planned.extend(mine);
     }
     let mut descriptions: Vec<String> = planned.iter().map(|p| p.description.clone()).collect();
     if dry_run || planned.is_empty() {

@@ -125,6 +125,7 @@ fn passkey_failure(e: PasskeyError) -> Result<(StatusCode, &'static str, &'stati
         PasskeyError::BadLabel => (StatusCode::BAD_REQUEST, "settings.error.label", "label"),
         PasskeyError::Disabled => (StatusCode::FORBIDDEN, "login.error.disabled", ""),
         PasskeyError::Locked => (StatusCode::LOCKED, "login.error.locked", ""),
+        PasskeyError::Frozen => (StatusCode::LOCKED, "error.frozen", ""),
         PasskeyError::Rule(r) => (StatusCode::BAD_REQUEST, rule_key(&r), "new"),
         PasskeyError::Busy => return Err(AppError::Busy),
         PasskeyError::Store(e) => return Err(e.into()),
@@ -286,6 +287,7 @@ pub async fn register_start(
     user: CurrentUser,
     ValidForm(_): ValidForm<StartForm>,
 ) -> Result<Response, AppError> {
+    crate::crisis::freeze::check_add_factor(&state, &user, &client).await?;
     register_page(&state, t, &csrf, &client, &user, "", None).await
 }
 
@@ -343,6 +345,7 @@ pub async fn register_finish(
     user: CurrentUser,
     ValidForm(form): ValidForm<FinishForm>,
 ) -> Result<Response, AppError> {
+    crate::crisis::freeze::check_add_factor(&state, &user, &client).await?;
     let inside_only = state.config.factors.inside_only_for(FactorKind::Passkey);
     if let Err(e) = state
         .auth

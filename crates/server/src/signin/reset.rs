@@ -58,6 +58,12 @@ pub async fn reset_post(
     ValidForm(form): ValidForm<ResetForm>,
 ) -> Result<Response, AppError> {
     let username: String = form.username.chars().take(256).collect();
+    // During a change freeze, resets by code are off for the whole
+    // organisation (known from the name's domain alone): say so now.
+    if let Some(f) = state.auth.freeze_for(&username).await? {
+        tracing::info!(organisation = %f.organisation_id, "reset refused: changes frozen");
+        return Err(crate::crisis::freeze::frozen(&f));
+    }
     let token = SessionToken::generate();
     // The answer is the same whatever the name; the work that depends on
     // it (lookups, the code, the messages) happens after the answer, so
@@ -200,6 +206,7 @@ pub async fn reset_code_post(
         Err(ResetError::Code) => bad("reset.error.code", "code"),
         Err(ResetError::Rule(r)) => bad(crate::http::texts::rule_key(&r), "new"),
         Err(ResetError::Busy) => Err(AppError::Busy),
+        Err(ResetError::Frozen(f)) => Err(crate::crisis::freeze::frozen(&f)),
         Err(ResetError::Store(e)) => Err(e.into()),
     }
 }

@@ -12,6 +12,7 @@ mod email;
 mod files;
 mod forms;
 mod forward_auth;
+mod freeze;
 mod headers;
 mod helpers;
 mod history;

@@ -186,6 +186,9 @@ impl AuthService {
         if !user.is_active() {
             return Err(PasskeyError::NotAccepted);
         }
+        if self.store.active_freeze(&org.id).await?.is_some() {
+            return Err(PasskeyError::Frozen);
+        }
         self.check_reset_password(&org, &user, new_password)?;
         if let Err(reason) = self
             .verify_discovered(&answer, ceremony, &Purpose::Reset, &factor, key)

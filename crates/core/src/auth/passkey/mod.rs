@@ -92,6 +92,9 @@ pub enum PasskeyError {
     Disabled,
     #[error("account locked")]
     Locked,
+    /// A reset by passkey during the organisation's change freeze.
+    #[error("changes frozen")]
+    Frozen,
     /// The pending sign-in is over (too old, or too many failures).
     #[error("attempt is over")]
     AttemptOver,
