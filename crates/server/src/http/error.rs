@@ -64,6 +64,8 @@ struct ErrorPage<'a> {
     sv: Tr,
     en: Tr,
     key: &'a str,
+    /// The heading: "Något gick fel", or what it was.
+    title: &'a str,
     reference: Option<String>,
     /// Shown once, as written (a freeze's reason and time).
     detail: Option<String>,
@@ -103,6 +105,11 @@ impl IntoResponse for AppError {
             sv: Tr::new(Lang::Sv),
             en: Tr::new(Lang::En),
             key,
+            title: if matches!(self, AppError::Frozen { .. }) {
+                "error.frozen_title"
+            } else {
+                "error.title"
+            },
             reference,
             detail: match &self {
                 AppError::Frozen { reason, since } => Some(format!("{since}: {reason}")),
