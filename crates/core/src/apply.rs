@@ -574,9 +574,11 @@ fn put(description: String, change: Change) -> PlannedChange {
 }
 
 /// What a change freeze refuses among `planned` for the organisation of
-/// `current` (issue 15): a new OpenID client, a change to someone's roles
-/// (a new account with roles included), and a new account's authenticator
-/// secret. Each with its description.
+/// `current` (issue 15): any added or changed OpenID client; a new
+/// account, a change to someone's roles, an account enabled again, a new
+/// account's authenticator secret; a changed second-factor policy or
+/// domain list, any zone written, any service written (its access rule).
+/// Removals and other changes pass. Each with its description.
 #[must_use]
 pub fn frozen_changes<'a>(
     planned: &'a [PlannedChange],
@@ -587,27 +589,80 @@ pub fn frozen_changes<'a>(
         .iter()
         .filter_map(|p| {
             let refused = match &p.change {
-                Change::PutClient { client, .. } => (!current
-                    .clients
-                    .iter()
-                    .any(|c| c.client_id == client.client_id))
-                .then_some(FrozenChange::NewClient),
-                Change::PutUser {
-                    user,
-                    roles,
-                    new_totp,
-                    ..
-                } => {
-                    let before = current.users.iter().find(|u| u.user.id == user.id);
-                    let roles_changed = match before {
-                        Some(b) => &b.roles != roles,
-                        None => !roles.is_empty(),
+                Change::PutClient { .. } => Some(FrozenChange::Clients),
+                Change::PutUser { user, roles, .. } => {
+                    let risky = match current.users.iter().find(|u| u.user.id == user.id) {
+                        None => true,
+                        Some(b) => &b.roles != roles || (b.user.disabled && !user.disabled),
                     };
-                    (roles_changed || new_totp.is_some()).then_some(FrozenChange::RolesOrFactors)
+                    risky.then_some(FrozenChange::Accounts)
+                }
+                Change::PutOrganisation(o) => match &current.organisation {
+                    Some(c) if c.mfa_policy == o.mfa_policy && c.domains == o.domains => None,
+                    _ => Some(FrozenChange::SignInRules),
+                },
+                Change::PutZone { .. } | Change::PutService { .. } => {
+                    Some(FrozenChange::SignInRules)
                 }
                 _ => None,
             };
             refused.map(|r| (r, p.description.as_str()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod freeze_tests {
+    use super::*;
+    use crate::freeze::FrozenChange;
+
+    /// Review F2: a changed client is refused like a new one, and so are a
+    /// weaker second-factor policy, zones and services; a new name is not.
+    #[test]
+    fn a_freeze_refuses_changed_clients_and_sign_in_rules() {
+        let org = Organisation {
+            id: OrganisationId::from_raw("org_1"),
+            slug: crate::domain::Slug::parse("k").unwrap(),
+            name: "K".into(),
+            domains: vec!["k.se".into()],
+            mfa_policy: crate::domain::MfaPolicy::OutsideInternal,
+            status_contact: String::new(),
+            sms_country_codes: vec!["46".into()],
+            signin_notices: crate::domain::SigninNotices::default(),
+        };
+        let current = OrgSnapshot {
+            organisation: Some(org.clone()),
+            ..OrgSnapshot::default()
+        };
+        let put = |o: Organisation| PlannedChange {
+            description: "update organisation k".into(),
+            change: Change::PutOrganisation(o),
+        };
+        let renamed = put(Organisation {
+            name: "Ny".into(),
+            ..org.clone()
+        });
+        let weaker = put(Organisation {
+            mfa_policy: crate::domain::MfaPolicy::Never,
+            ..org.clone()
+        });
+        let zone = PlannedChange {
+            description: "create zone k/all".into(),
+            change: Change::PutZone {
+                org: org.id.clone(),
+                zone: ZoneRecord {
+                    id: crate::ids::ZoneId::generate(),
+                    slug: crate::domain::Slug::parse("all").unwrap(),
+                    name: "All".into(),
+                    cidrs: "0.0.0.0/0".into(),
+                },
+            },
+        };
+        let planned = vec![renamed, weaker, zone];
+        let refused = frozen_changes(&planned, &current);
+        assert_eq!(
+            refused.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+            vec![FrozenChange::SignInRules, FrozenChange::SignInRules]
+        );
+    }
 }

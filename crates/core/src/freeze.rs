@@ -33,10 +33,15 @@ pub enum FrozenChange {
     RemoveFactor,
     /// Resetting a password by a code or a passkey ("Glömt lösenordet").
     ResetByCode,
-    /// `apply` adding an OpenID client.
-    NewClient,
-    /// `apply` changing someone's roles or giving a new account a factor.
-    RolesOrFactors,
+    /// `apply` adding or changing an OpenID client (its secret, redirect
+    /// URIs, grants, scopes, kind: a changed client is as good as a new one).
+    Clients,
+    /// `apply` adding an account, changing someone's roles, enabling a
+    /// disabled account, or giving a new account a factor.
+    Accounts,
+    /// `apply` changing what sign-in asks for: the second-factor policy,
+    /// the organisation's domains, its zones, a service's access rule.
+    SignInRules,
 }
 
 impl FrozenChange {
@@ -46,8 +51,9 @@ impl FrozenChange {
             Self::AddFactor => "add_factor",
             Self::RemoveFactor => "remove_factor",
             Self::ResetByCode => "reset_by_code",
-            Self::NewClient => "new_client",
-            Self::RolesOrFactors => "roles_or_factors",
+            Self::Clients => "clients",
+            Self::Accounts => "accounts",
+            Self::SignInRules => "sign_in_rules",
         }
     }
 }

@@ -194,6 +194,24 @@ impl SessionStore for SqlStore {
         })
     }
 
+    async fn forget_devices(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        keep: Option<&str>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM known_devices WHERE organisation_id = $1 AND user_id = $2 AND device_hash <> $3",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(keep.unwrap_or_default())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn count_mfa_try(&self, token_hash: &str) -> StoreResult<u32> {
         let row = sqlx::query("UPDATE sessions SET mfa_tries = mfa_tries + 1 WHERE token_hash = $1 RETURNING mfa_tries")
             .bind(token_hash)

@@ -182,6 +182,14 @@ pub trait SessionStore: Send + Sync {
         device_hash: &str,
         now: UnixTime,
     ) -> StoreResult<DeviceSeen>;
+    /// Forgets the account's browsers but `keep` (a device hash), so an
+    /// intruder's browser is new again (after "not me", a lock, a reset).
+    async fn forget_devices(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        keep: Option<&str>,
+    ) -> StoreResult<()>;
     async fn count_mfa_try(&self, token_hash: &str) -> StoreResult<u32>;
 }
 

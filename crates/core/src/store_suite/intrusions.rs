@@ -320,4 +320,45 @@ pub(super) async fn freezes_need_two_people_to_lift(store: Arc<dyn Store>) {
         store.declare_freeze(&twice).await.unwrap(),
         "a new one after"
     );
+
+    // Browsers: new, known, forgotten but the one kept (review F4).
+    let u = UserId::from_raw("usr_devices");
+    assert_eq!(
+        store.remember_device(&org, &u, "h1", 100).await.unwrap(),
+        crate::store::DeviceSeen {
+            new: true,
+            first: true
+        }
+    );
+    assert!(
+        store
+            .remember_device(&org, &u, "h2", 101)
+            .await
+            .unwrap()
+            .new
+    );
+    assert!(
+        !store
+            .remember_device(&org, &u, "h2", 102)
+            .await
+            .unwrap()
+            .new
+    );
+    store.forget_devices(&org, &u, Some("h1")).await.unwrap();
+    assert!(
+        !store
+            .remember_device(&org, &u, "h1", 103)
+            .await
+            .unwrap()
+            .new,
+        "kept"
+    );
+    assert!(
+        store
+            .remember_device(&org, &u, "h2", 104)
+            .await
+            .unwrap()
+            .new,
+        "forgotten"
+    );
 }

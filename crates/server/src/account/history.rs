@@ -231,6 +231,7 @@ pub async fn not_me_get(
 pub async fn not_me_post(
     State(state): State<AppState>,
     Client(client): Client,
+    headers: axum::http::HeaderMap,
     user: CurrentUser,
     Path(id): Path<String>,
     ValidForm(_): ValidForm<CsrfOnly>,
@@ -248,6 +249,8 @@ pub async fn not_me_post(
         return Ok(Redirect::to("/password").into_response());
     }
     let n = ended.sessions;
+    let this_browser = crate::signin::notice::device_hash(&state, &headers);
+    crate::signin::notice::forget_devices(&state, &user.user, this_browser.as_deref()).await;
     crate::audit::events::record(
         &state,
         &user,

@@ -54,9 +54,21 @@ impl ActionForm {
 /// admins and the data protection officer), so a servicedesk member cannot
 /// take over an org admin's or a data protection officer's account by
 /// resetting its password.
-async fn may_act_on(state: &AppState, admin: &CurrentUser, user: &User) -> Result<bool, AppError> {
+///
+/// `hands_over` (the oral reset, removing a factor: what lets someone else
+/// sign in as the person): during a change freeze not for an org admin's
+/// account, or one org admin could take over the other and lift the freeze
+/// alone (four eyes, issue 15).
+///
+/// `None` when allowed; else the words of the refusal.
+async fn may_act_on(
+    state: &AppState,
+    admin: &CurrentUser,
+    user: &User,
+    hands_over: bool,
+) -> Result<Option<&'static str>, AppError> {
     if user.id == admin.user.id {
-        return Ok(false);
+        return Ok(Some("admin.confirm.not_allowed_lead"));
     }
     let theirs = state
         .store
@@ -65,12 +77,18 @@ async fn may_act_on(state: &AppState, admin: &CurrentUser, user: &User) -> Resul
     // An org admin answers for the organisation's people, other admins
     // and its data protection officer included; only the installation's
     // admins are beyond it.
-    let manages = |r: Role| {
-        admin.has_role(r)
+    let manages = |r: &Role| {
+        admin.has_role(*r)
             || (admin.has_role(Role::OrgAdmin)
                 && matches!(r, Role::OrgAdmin | Role::DataProtectionOfficer))
     };
-    Ok(theirs.into_iter().all(manages))
+    if !theirs.iter().all(manages) {
+        return Ok(Some("admin.confirm.not_allowed_lead"));
+    }
+    if hands_over && admin.freeze.is_some() && theirs.contains(&Role::OrgAdmin) {
+        return Ok(Some("admin.confirm.frozen_admin_lead"));
+    }
+    Ok(None)
 }
 
 /// The refusal of [`may_act_on`], on the confirmation page (403).
@@ -81,6 +99,7 @@ async fn not_allowed(
     user: &User,
     f: &ActionForm,
     action: String,
+    lead: &'static str,
 ) -> Result<Response, AppError> {
     let mut r = ask(
         t,
@@ -90,7 +109,7 @@ async fn not_allowed(
         f,
         Ask {
             heading: "admin.confirm.not_allowed_heading",
-            lead: "admin.confirm.not_allowed_lead",
+            lead,
             button: "admin.confirm.cancel",
             action,
             reason_field: false,
@@ -315,7 +334,7 @@ pub async fn factor_remove_post(
 ) -> Result<Response, AppError> {
     let user = target(&state, &admin, &id).await?;
     let case = from_case(&state, &admin, &f).await?;
-    if !may_act_on(&state, &admin, &user).await? {
+    if let Some(lead) = may_act_on(&state, &admin, &user, true).await? {
         return not_allowed(
             t,
             &csrf,
@@ -323,6 +342,7 @@ pub async fn factor_remove_post(
             &user,
             &f,
             format!("/admin/users/{}", user.id),
+            lead,
         )
         .await;
     }
@@ -401,7 +421,7 @@ pub async fn lock_post(
     let org = &admin.organisation.id;
     let user = target(&state, &admin, &id).await?;
     let case = from_case(&state, &admin, &f).await?;
-    if !may_act_on(&state, &admin, &user).await? {
+    if let Some(lead) = may_act_on(&state, &admin, &user, false).await? {
         return not_allowed(
             t,
             &csrf,
@@ -409,6 +429,7 @@ pub async fn lock_post(
             &user,
             &f,
             format!("/admin/users/{}/lock", user.id),
+            lead,
         )
         .await;
     }
@@ -442,6 +463,7 @@ pub async fn lock_post(
         .lock_account(org, &user.id, &reason, now)
         .await?
         .ok_or(AppError::NotFound)?;
+    crate::signin::notice::forget_devices(&state, &user, None).await;
     tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, sessions = n, "account locked");
     audit::record(
         &state,
@@ -493,7 +515,7 @@ pub async fn oral_reset_post(
     let org = &admin.organisation.id;
     let user = target(&state, &admin, &id).await?;
     let case = from_case(&state, &admin, &f).await?;
-    if !may_act_on(&state, &admin, &user).await? {
+    if let Some(lead) = may_act_on(&state, &admin, &user, true).await? {
         return not_allowed(
             t,
             &csrf,
@@ -501,6 +523,7 @@ pub async fn oral_reset_post(
             &user,
             &f,
             format!("/admin/users/{}/oral-reset", user.id),
+            lead,
         )
         .await;
     }
@@ -542,6 +565,7 @@ pub async fn oral_reset_post(
         .store
         .revoke_user_sessions(org, &user.id, "reset", now)
         .await?;
+    crate::signin::notice::forget_devices(&state, &user, None).await;
     tracing::info!(actor = %admin.user.id, target = %user.id, organisation = %org, sessions = n, "password reset for oral hand-over");
     audit::record(
         &state,

@@ -71,6 +71,30 @@ pub async fn record(
     save(state, &e).await;
 }
 
+/// Records an action by someone not signed in (a refused reset during a
+/// change freeze): the actor is `anonymous`, the address and user agent
+/// are the client's.
+pub async fn record_anonymous(
+    state: &AppState,
+    organisation: &OrganisationId,
+    client: &ClientInfo,
+    action: &str,
+    target: &str,
+    detail: &str,
+) {
+    let mut e = new_event(
+        state,
+        organisation,
+        &UserId::from_raw("anonymous"),
+        client,
+        action,
+        target,
+    );
+    e.result = EventResult::Failure;
+    detail.clone_into(&mut e.detail);
+    save(state, &e).await;
+}
+
 /// Layer: a response refused for lack of a role ([`RoleRefusal`]) is
 /// recorded as `refused` with the method and path asked for, wherever the
 /// role check sits.

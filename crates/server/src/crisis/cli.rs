@@ -10,7 +10,7 @@ use clap::Subcommand;
 use portvakt_core::domain::Slug;
 use portvakt_core::freeze::{clean_reason, Freeze, LiftRefusal};
 use portvakt_core::ids::{EventId, UserId};
-use portvakt_core::store::{AdminEvent, EventResult, FreezeStore, OrgStore, Store};
+use portvakt_core::store::{AdminEvent, EventResult, FreezeStore, OrgStore, Store, UserStore};
 use portvakt_core::{Clock, SystemClock};
 use std::path::PathBuf;
 
@@ -108,8 +108,12 @@ pub async fn run(command: FreezeCommand) -> anyhow::Result<()> {
                         f.reason
                     );
                     if let Some((by, at)) = f.lift_proposed {
+                        let name = store
+                            .user(&o.id, &by)
+                            .await?
+                            .map_or_else(|| by.to_string(), |u| u.username.to_string());
                         println!(
-                            "lifting proposed by {by} at {}; approve with `portvakt freeze lift`",
+                            "lifting proposed by {name} at {}; approve with `portvakt freeze lift`",
                             when(at)
                         );
                     }
@@ -145,7 +149,7 @@ pub async fn run(command: FreezeCommand) -> anyhow::Result<()> {
                 Ok(()) => {}
             }
             if !store
-                .lift_freeze(&o.id, &f.id, None, SystemClock.now())
+                .lift_freeze(&o.id, &f.id, Some(&actor()), SystemClock.now())
                 .await?
             {
                 anyhow::bail!(

@@ -58,6 +58,15 @@ pub(crate) async fn check_add_factor(
     check(state, user, client, FrozenChange::AddFactor).await
 }
 
+/// The refusal for someone not signed in (a reset): the freeze's reason
+/// and time are the organisation's own business, not the internet's.
+pub(crate) fn frozen_anonymous() -> AppError {
+    AppError::Frozen {
+        reason: String::new(),
+        since: String::new(),
+    }
+}
+
 /// The refusal for a freeze.
 pub(crate) fn frozen(f: &Freeze) -> AppError {
     AppError::Frozen {

@@ -112,7 +112,9 @@ impl IntoResponse for AppError {
             },
             reference,
             detail: match &self {
-                AppError::Frozen { reason, since } => Some(format!("{since}: {reason}")),
+                AppError::Frozen { reason, since } if !reason.is_empty() => {
+                    Some(format!("{since}: {reason}"))
+                }
                 _ => None,
             },
         };

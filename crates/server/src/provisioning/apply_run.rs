@@ -34,6 +34,33 @@ pub async fn apply(
                         .collect::<Vec<_>>()
                         .join("\n");
                     tracing::warn!(organisation = %o.slug, refused = refused.len(), "apply refused: changes frozen");
+                    let who = std::env::var("SUDO_USER")
+                        .or_else(|_| std::env::var("USER"))
+                        .unwrap_or_else(|_| "unknown".into());
+                    store
+                        .record_admin_event(&portvakt_core::store::AdminEvent {
+                            id: portvakt_core::ids::EventId::generate(),
+                            organisation_id: org.id.clone(),
+                            actor_id: portvakt_core::ids::UserId::from_raw(format!(
+                                "cli:{}",
+                                who.chars()
+                                    .filter(|c| !c.is_control())
+                                    .take(64)
+                                    .collect::<String>()
+                            )),
+                            at: now,
+                            ip: "cli".into(),
+                            user_agent: "portvakt apply".into(),
+                            action: "freeze.refused".into(),
+                            target: "apply".into(),
+                            result: portvakt_core::store::EventResult::Failure,
+                            detail: refused
+                                .iter()
+                                .map(|(c, _)| c.as_str())
+                                .collect::<Vec<_>>()
+                                .join(","),
+                        })
+                        .await?;
                     anyhow::bail!(
                         "organisation {} has changes frozen since {} ({}); these changes are refused:\n{list}\n\
                          Lift the freeze first: one org admin proposes at /admin/freeze, another approves \

@@ -217,8 +217,10 @@ pub(crate) async fn completed(
     headers: &HeaderMap,
     client: &portvakt_core::auth::signin::ClientInfo,
 ) -> Result<Response, AppError> {
-    // A step-up is the same browser proving more, not a new sign-in.
-    let step_up = cookies::read(headers, state.cookies.step_up).is_some();
+    // A step-up is the same browser proving more, not a new sign-in: only
+    // when its cookie hands back a live session of this pending one (a
+    // made-up cookie must not silence the notice).
+    let step_up = kept_session(state, headers, &step.0.session).is_some();
     let forget = end_kept_session(state, headers, &step.0.session).await;
     let c = cookies::build(
         &state.cookies,

@@ -88,6 +88,25 @@ pub(crate) async fn after_sign_in(
     )
 }
 
+/// The hash this browser's device cookie is stored under, if it has one.
+pub(crate) fn device_hash(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    cookies::read(headers, state.cookies.device)
+        .filter(|v| v.len() == 43)
+        .map(|t| hex(&Sha256::digest(t.as_bytes())))
+}
+
+/// Forgets the person's browsers but this one, so an intruder's browser
+/// counts as new again; never fails the action it follows.
+pub(crate) async fn forget_devices(state: &AppState, user: &User, keep: Option<&str>) {
+    if let Err(e) = state
+        .store
+        .forget_devices(&user.organisation_id, &user.id, keep)
+        .await
+    {
+        tracing::error!(error = %e, user = %user.id, "devices not forgotten");
+    }
+}
+
 fn new_token() -> String {
     let mut b = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut b);

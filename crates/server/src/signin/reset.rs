@@ -61,8 +61,16 @@ pub async fn reset_post(
     // During a change freeze, resets by code are off for the whole
     // organisation (known from the name's domain alone): say so now.
     if let Some(f) = state.auth.freeze_for(&username).await? {
-        tracing::info!(organisation = %f.organisation_id, "reset refused: changes frozen");
-        return Err(crate::crisis::freeze::frozen(&f));
+        crate::audit::events::record_anonymous(
+            &state,
+            &f.organisation_id,
+            &client,
+            "freeze.refused",
+            "reset",
+            portvakt_core::freeze::FrozenChange::ResetByCode.as_str(),
+        )
+        .await;
+        return Err(crate::crisis::freeze::frozen_anonymous());
     }
     let token = SessionToken::generate();
     // The answer is the same whatever the name; the work that depends on
@@ -206,7 +214,18 @@ pub async fn reset_code_post(
         Err(ResetError::Code) => bad("reset.error.code", "code"),
         Err(ResetError::Rule(r)) => bad(crate::http::texts::rule_key(&r), "new"),
         Err(ResetError::Busy) => Err(AppError::Busy),
-        Err(ResetError::Frozen(f)) => Err(crate::crisis::freeze::frozen(&f)),
+        Err(ResetError::Frozen(f)) => {
+            crate::audit::events::record_anonymous(
+                &state,
+                &f.organisation_id,
+                &client,
+                "freeze.refused",
+                "reset",
+                portvakt_core::freeze::FrozenChange::ResetByCode.as_str(),
+            )
+            .await;
+            Err(crate::crisis::freeze::frozen_anonymous())
+        }
         Err(ResetError::Store(e)) => Err(e.into()),
     }
 }

@@ -95,6 +95,22 @@ async fn a_freeze_refuses_each_listed_change_until_two_admins_lift_it() {
         .post_form("/reset", &[("username", ANNA)])
         .await;
     assert_eq!(r.status, 423, "reset by code");
+    assert!(
+        !r.body.contains("Cyberangrepp mot kommunen"),
+        "the reason is not for the internet"
+    );
+    // One org admin cannot hand another's account over to themselves.
+    let (_, erik_user) = app.org_and_user("erik.larsson@exempelkommun.se").await;
+    for action in ["oral-reset", "factors/fac_x/remove"] {
+        let r = sara
+            .post_raw(
+                &format!("/admin/users/{}/{action}", erik_user.id),
+                &[("csrf", &token), ("confirm", "1")],
+            )
+            .await;
+        assert_eq!(r.status, 403, "{action}");
+        assert!(r.body.contains("ensam kunna häva frysningen"), "{action}");
+    }
     let dir = TempDir::new();
     let config = app.cli_config(&dir, "");
     let file = dir.0.join("org.toml");
@@ -112,7 +128,10 @@ async fn a_freeze_refuses_each_listed_change_until_two_admins_lift_it() {
         .into_iter()
         .filter(|e| e.action == "freeze.refused")
         .count();
-    assert_eq!(refused, 5, "each refusal is recorded");
+    assert_eq!(
+        refused, 7,
+        "each refusal is recorded (five pages, the reset, apply)"
+    );
 
     // The status from the command line.
     let out = portvakt(&["freeze", "status", "--org", "exempelkommun"], &config);
