@@ -95,6 +95,7 @@ pub fn build_state(
         // school behind one address at eight o'clock, far below a flood.
         oidc_requests: Arc::new(IpThrottle::new(1000, 600)),
         oidc_exchanges,
+        freezes: crate::crisis::freeze::FreezeCache::default(),
     }))
 }
 

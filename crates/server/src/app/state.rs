@@ -44,6 +44,8 @@ pub struct AppStateInner {
     pub oidc_requests: Arc<portvakt_core::auth::ip_throttle::IpThrottle>,
     /// Code exchanges waiting to be redeemed together.
     pub oidc_exchanges: crate::oidc::exchange::Exchanges,
+    /// Each organisation's change freeze, read at most once a second.
+    pub freezes: crate::crisis::freeze::FreezeCache,
 }
 
 /// Cookie names: `__Host-` prefixed in production, so a sibling subdomain

@@ -20,6 +20,64 @@ use portvakt_core::freeze::{clean_reason, Freeze, FrozenChange, LiftRefusal};
 use portvakt_core::ids::EventId;
 use serde::Deserialize;
 
+/// Each organisation's freeze as last read, for at most a second: every
+/// signed-in page asks (for the banner and the checks), and a freeze
+/// changes rarely. Declaring and lifting here forget the entry at once;
+/// another server sees the change within the second.
+#[derive(Default)]
+pub struct FreezeCache(
+    std::sync::Mutex<
+        std::collections::HashMap<
+            portvakt_core::ids::OrganisationId,
+            (std::time::Instant, Option<Freeze>),
+        >,
+    >,
+);
+
+const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl FreezeCache {
+    /// The organisation's freeze in force, from the cache or the store.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn get(
+        &self,
+        store: &dyn portvakt_core::store::Store,
+        org: &portvakt_core::ids::OrganisationId,
+    ) -> Result<Option<Freeze>, portvakt_core::StoreError> {
+        if let Some((at, f)) = self.lock().get(org) {
+            if at.elapsed() < FRESH_FOR {
+                return Ok(f.clone());
+            }
+        }
+        let f = store.active_freeze(org).await?;
+        let mut map = self.lock();
+        // Bounded by the organisations of one installation.
+        map.insert(org.clone(), (std::time::Instant::now(), f.clone()));
+        Ok(f)
+    }
+
+    /// Forgets the organisation's entry (after declaring or lifting).
+    pub fn forget(&self, org: &portvakt_core::ids::OrganisationId) {
+        self.lock().remove(org);
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<
+            portvakt_core::ids::OrganisationId,
+            (std::time::Instant, Option<Freeze>),
+        >,
+    > {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// Refuses `change` while the person's organisation is frozen, and
 /// records the refusal.
 ///
@@ -187,6 +245,7 @@ pub async fn declare_post(
         let page = render(&state, t, &csrf, &admin, None, Some("freeze.already")).await?;
         return Ok((StatusCode::CONFLICT, page).into_response());
     }
+    state.freezes.forget(&admin.organisation.id);
     audit::record(
         &state,
         &admin,
@@ -284,6 +343,7 @@ pub async fn lift_post(
         let page = render(&state, t, &csrf, &admin, None, Some("freeze.same_person")).await?;
         return Ok((StatusCode::FORBIDDEN, page).into_response());
     }
+    state.freezes.forget(org);
     audit::record(&state, &admin, &client, "freeze.lift", f.id.as_str(), "ok").await;
     Ok(Redirect::to("/admin/freeze?done=lifted").into_response())
 }

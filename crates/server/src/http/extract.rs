@@ -194,8 +194,8 @@ async fn load_session(parts: &Parts, state: &AppState) -> Result<CurrentUser, Re
                 .await
                 .map_err(|e| AppError::from(e).into_response())?;
             let freeze = state
-                .store
-                .active_freeze(&organisation.id)
+                .freezes
+                .get(&*state.store, &organisation.id)
                 .await
                 .map_err(|e| AppError::from(e).into_response())?;
             Ok(CurrentUser {
