@@ -91,6 +91,27 @@ async fn may_act_on(
     Ok(None)
 }
 
+/// The account `id` of the member's own organisation and the case the
+/// form names, when [`may_act_on`] allows the action; otherwise the
+/// refusal page to answer with.
+async fn checked_target(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    admin: &CurrentUser,
+    id: &str,
+    f: &ActionForm,
+    hands_over: bool,
+) -> Result<Result<(User, Option<Case>), Response>, AppError> {
+    let user = target(state, admin, id).await?;
+    let case = from_case(state, admin, f).await?;
+    if let Some(lead) = may_act_on(state, admin, &user, hands_over).await? {
+        let back = format!("/admin/users/{}", user.id);
+        return Ok(Err(not_allowed(t, csrf, admin, &user, f, back, lead).await?));
+    }
+    Ok(Ok((user, case)))
+}
+
 /// The refusal of [`may_act_on`], on the confirmation page (403).
 async fn not_allowed(
     t: Tr,
@@ -332,20 +353,10 @@ pub async fn factor_remove_post(
     Path((id, factor)): Path<(String, String)>,
     ValidForm(f): ValidForm<ActionForm>,
 ) -> Result<Response, AppError> {
-    let user = target(&state, &admin, &id).await?;
-    let case = from_case(&state, &admin, &f).await?;
-    if let Some(lead) = may_act_on(&state, &admin, &user, true).await? {
-        return not_allowed(
-            t,
-            &csrf,
-            &admin,
-            &user,
-            &f,
-            format!("/admin/users/{}", user.id),
-            lead,
-        )
-        .await;
-    }
+    let (user, case) = match checked_target(&state, t, &csrf, &admin, &id, &f, true).await? {
+        Ok(found) => found,
+        Err(refusal) => return Ok(refusal),
+    };
     let org = &admin.organisation.id;
     let fid = FactorId::from_raw(factor);
     let factor = state
@@ -419,20 +430,10 @@ pub async fn lock_post(
     ValidForm(f): ValidForm<ActionForm>,
 ) -> Result<Response, AppError> {
     let org = &admin.organisation.id;
-    let user = target(&state, &admin, &id).await?;
-    let case = from_case(&state, &admin, &f).await?;
-    if let Some(lead) = may_act_on(&state, &admin, &user, false).await? {
-        return not_allowed(
-            t,
-            &csrf,
-            &admin,
-            &user,
-            &f,
-            format!("/admin/users/{}/lock", user.id),
-            lead,
-        )
-        .await;
-    }
+    let (user, case) = match checked_target(&state, t, &csrf, &admin, &id, &f, false).await? {
+        Ok(found) => found,
+        Err(refusal) => return Ok(refusal),
+    };
     let reason = portvakt_core::intrusion::clean_title(&f.reason)
         .map(|r| r.chars().take(MAX_REASON).collect::<String>());
     let ask_lock = |error| Ask {
@@ -513,20 +514,10 @@ pub async fn oral_reset_post(
     ValidForm(f): ValidForm<ActionForm>,
 ) -> Result<Response, AppError> {
     let org = &admin.organisation.id;
-    let user = target(&state, &admin, &id).await?;
-    let case = from_case(&state, &admin, &f).await?;
-    if let Some(lead) = may_act_on(&state, &admin, &user, true).await? {
-        return not_allowed(
-            t,
-            &csrf,
-            &admin,
-            &user,
-            &f,
-            format!("/admin/users/{}/oral-reset", user.id),
-            lead,
-        )
-        .await;
-    }
+    let (user, case) = match checked_target(&state, t, &csrf, &admin, &id, &f, true).await? {
+        Ok(found) => found,
+        Err(refusal) => return Ok(refusal),
+    };
     if !f.confirmed() {
         return ask(
             t,

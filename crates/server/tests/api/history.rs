@@ -6,7 +6,8 @@ use crate::helpers::*;
 use portvakt_core::store::SignInMethod;
 use portvakt_core::Clock;
 
-async fn signed_in_with(app: &TestApp, ua: &str) -> Client {
+/// Anna signed in from a browser that says it is `ua`.
+pub(crate) async fn signed_in_with(app: &TestApp, ua: &str) -> Client {
     let mut h = reqwest::header::HeaderMap::new();
     h.insert("user-agent", ua.parse().unwrap());
     let c = Client {

@@ -72,19 +72,8 @@ async fn not_me_opens_a_case_the_servicedesk_works_through() {
         .sign_in(ANNA, "fel lösenord helt och hållet")
         .await;
     app.clock.advance(60);
-    let stranger = app.client();
-    let mut h = reqwest::header::HeaderMap::new();
-    h.insert("user-agent", FIREFOX.parse().unwrap());
-    let stranger = Client {
-        http: reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .default_headers(h)
-            .build()
-            .unwrap(),
-        base: stranger.base,
-    };
-    assert_eq!(stranger.sign_in(ANNA, ANNA_PW).await.status, 303);
+    // Signs in as "someone" from another browser.
+    crate::history::signed_in_with(&app, FIREFOX).await;
     let events = app
         .store
         .signin_history(&org.id, &anna.id, 0, None, 10)
