@@ -42,6 +42,9 @@ pub enum FrozenChange {
     /// `apply` changing what sign-in asks for: the second-factor policy,
     /// the organisation's domains, its zones, a service's access rule.
     SignInRules,
+    /// `apply` changing where start codes go in a crisis rotation: the
+    /// channels, the mailbox adapter, managers and units.
+    CodeRoutes,
 }
 
 impl FrozenChange {
@@ -54,6 +57,7 @@ impl FrozenChange {
             Self::Clients => "clients",
             Self::Accounts => "accounts",
             Self::SignInRules => "sign_in_rules",
+            Self::CodeRoutes => "code_routes",
         }
     }
 }

@@ -69,3 +69,6 @@ id_type!(
 id_type!(
     /// An app registered as an OpenID client (its row; apps send `client_id`).
     ClientRowId, "cli_");
+id_type!(
+    /// A crisis rotation: new passwords for many people at once (issue 15).
+    RotationId, "rot_");

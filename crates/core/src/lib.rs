@@ -18,6 +18,7 @@ pub mod intrusion;
 pub mod oidc;
 pub mod probe;
 pub mod return_url;
+pub mod rotation;
 pub mod status;
 pub mod store;
 #[cfg(feature = "testing")]

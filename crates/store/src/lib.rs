@@ -26,6 +26,7 @@ mod organisations;
 mod outbox;
 mod probes;
 mod provisioning;
+mod rotations;
 mod rows;
 mod seal;
 mod services;

@@ -104,7 +104,7 @@ impl OutboxStore for SqlStore {
 }
 
 /// The one INSERT into the outbox, for single messages and batches.
-fn outbox_insert<'q>(
+pub(crate) fn outbox_insert<'q>(
     m: &'q OutboxMessage,
     batch: Option<&'q str>,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {

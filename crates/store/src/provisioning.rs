@@ -138,6 +138,29 @@ impl ProvisioningStore for SqlStore {
 
         let probes = self.probes(Some(&org.id)).await?;
         let clients = crate::oidc_clients::clients_in(&self.pool, &org.id).await?;
+        let crisis = portvakt_core::store::RotationStore::crisis_plan(self, &org.id).await?;
+        let crisis_contacts = sqlx::query(
+            "SELECT u.username, c.manager, c.unit, c.mailbox_id FROM crisis_contacts c \
+             JOIN users u ON u.id = c.user_id AND u.organisation_id = c.organisation_id \
+             WHERE c.organisation_id = $1",
+        )
+        .bind(oid)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            Ok((
+                portvakt_core::domain::Username::from_normalised(get(r, "username")?),
+                portvakt_core::rotation::CrisisContact {
+                    manager: get::<Option<String>>(r, "manager")?
+                        .map(portvakt_core::domain::Username::from_normalised),
+                    unit: get(r, "unit")?,
+                    mailbox_id: get(r, "mailbox_id")?,
+                },
+            ))
+        })
+        .collect::<Result<_, StoreError>>()?;
         Ok(OrgSnapshot {
             organisation: Some(org),
             groups,
@@ -156,6 +179,8 @@ impl ProvisioningStore for SqlStore {
                 })
                 .collect(),
             clients,
+            crisis,
+            crisis_contacts,
         })
     }
 
@@ -261,6 +286,32 @@ async fn apply_one(
         }
         Change::RemoveClient { org, id, at } => {
             crate::oidc_clients::remove(tx, org, id, *at).await?;
+        }
+        Change::PutCrisisPlan {
+            org,
+            plan,
+            contacts,
+        } => {
+            let channels: Vec<&str> = plan.channels.iter().map(|c| c.as_str()).collect();
+            exec(tx, sqlx::query(
+                "INSERT INTO crisis_plans (organisation_id, channels, mailbox_url, mailbox_auth_env, code_hours) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organisation_id) DO UPDATE SET \
+                 channels = $2, mailbox_url = $3, mailbox_auth_env = $4, code_hours = $5",
+            ).bind(org.as_str()).bind(channels.join(",")).bind(plan.mailbox_url.clone())
+                .bind(plan.mailbox_auth_env.clone()).bind(i64::from(plan.code_hours))).await?;
+            exec(
+                tx,
+                sqlx::query("DELETE FROM crisis_contacts WHERE organisation_id = $1")
+                    .bind(org.as_str()),
+            )
+            .await?;
+            for (username, c) in contacts {
+                exec(tx, sqlx::query(
+                    "INSERT INTO crisis_contacts (organisation_id, user_id, manager, unit, mailbox_id) \
+                     SELECT $1, id, $3, $4, $5 FROM users WHERE organisation_id = $1 AND username = $2",
+                ).bind(org.as_str()).bind(username.as_str()).bind(c.manager.as_ref().map(|m| m.as_str().to_owned()))
+                    .bind(c.unit.clone()).bind(c.mailbox_id.clone())).await?;
+            }
         }
         Change::PutProbes { org, probes } => {
             exec(

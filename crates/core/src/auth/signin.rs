@@ -48,6 +48,13 @@ pub enum SignInError {
     /// someone who knew it).
     #[error("temporary password expired")]
     TemporaryPasswordExpired,
+    /// A crisis rotation's start code past its time (only said to someone
+    /// who typed the right code).
+    #[error("start code expired")]
+    StartCodeExpired,
+    /// A start code already used once (only said to someone who typed it).
+    #[error("start code used")]
+    StartCodeUsed,
     #[error("server busy")]
     Busy,
     #[error(transparent)]
@@ -292,7 +299,15 @@ impl AuthService {
         let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
         let verification = self.hasher.verify(password, stored).await?;
         let had_hash = stored.is_some();
-        if !verification.matches {
+        // A crisis rotation took the password away and sent a start code
+        // (issue 15); it is typed where the password goes.
+        let start_code = match user.as_ref() {
+            Some(u) if !verification.matches && u.password_hash.is_none() => {
+                self.start_code(&org.id, u, password, client, now).await?
+            }
+            _ => None,
+        };
+        if !verification.matches && start_code.is_none() {
             self.ip_throttle.record_failure(client.ip, now);
             // The event names a real account, for its owner's sign-in history
             // and investigations; the caller's answer never does.
@@ -353,7 +368,7 @@ impl AuthService {
             .await?;
             return Err(SignInError::TemporaryPasswordExpired);
         }
-        if verification.needs_rehash {
+        if verification.matches && verification.needs_rehash {
             let hash = self.hasher.hash(password).await?;
             self.store
                 .set_password_hash(&org.id, &user.id, &hash, user.must_change_password)
@@ -370,6 +385,21 @@ impl AuthService {
             )
             .await?;
             return Err(SignInError::NoSecondFactor);
+        }
+        // Used up only now, when nothing else refuses: a code spent on a
+        // sign-in that could not go on would leave the person stranded.
+        if let Some(h) = &start_code {
+            if !self.store.use_start_code(&org.id, &user.id, h, now).await? {
+                self.event(
+                    Some(&org.id),
+                    Some(&user),
+                    client,
+                    EventResult::Failure,
+                    "start_code_used",
+                )
+                .await?;
+                return Err(SignInError::StartCodeUsed);
+            }
         }
         if !pending_mfa {
             self.store.clear_failures(&org.id, &username).await?;
@@ -396,6 +426,33 @@ impl AuthService {
             organisation: org,
             pending_mfa,
         })
+    }
+
+    /// The hash of `typed` when it is the person's working start code;
+    /// a right code that expired or was used is refused here, with words
+    /// for the person (who knows the code, so learns nothing new).
+    async fn start_code(
+        &self,
+        org: &OrganisationId,
+        user: &User,
+        typed: &str,
+        client: &ClientInfo,
+        now: UnixTime,
+    ) -> Result<Option<String>, SignInError> {
+        use crate::rotation::{code_hash, normalise, StartCodeCheck};
+        if normalise(typed).is_none() {
+            return Ok(None);
+        }
+        let h = code_hash(org, &user.id, typed);
+        let (reason, err) = match self.store.check_start_code(org, &user.id, &h, now).await? {
+            None => return Ok(None),
+            Some(StartCodeCheck::Valid) => return Ok(Some(h)),
+            Some(StartCodeCheck::Expired) => ("start_code_expired", SignInError::StartCodeExpired),
+            Some(StartCodeCheck::Used) => ("start_code_used", SignInError::StartCodeUsed),
+        };
+        self.event(Some(org), Some(user), client, EventResult::Failure, reason)
+            .await?;
+        Err(err)
     }
 
     /// Keeps the hasher's padding in step with the bcrypt hashes stored
@@ -549,11 +606,15 @@ impl AuthService {
             .await?;
             return Err(ChangePasswordError::Refused(r));
         }
+        // Someone a crisis rotation left without a password (issue 15)
+        // proved themselves with the start code or a passkey to get this
+        // session; there is no current password to ask for.
+        let first_password = user.password_hash.is_none() && user.must_change_password;
         let v = self
             .hasher
             .verify(current, user.password_hash.as_deref())
             .await?;
-        if !v.matches {
+        if !v.matches && !first_password {
             self.wrong_secret(client);
             self.event(
                 Some(&organisation.id),

@@ -22,6 +22,7 @@ mod organisations;
 mod outbox;
 mod probes;
 mod provisioning;
+mod rotations;
 mod services;
 mod sessions;
 mod status;
@@ -46,6 +47,7 @@ pub use organisations::{OrgStore, Organisation};
 pub use outbox::{BatchReport, Channel, OutboxMessage, OutboxStore};
 pub use probes::ProbeStore;
 pub use provisioning::ProvisioningStore;
+pub use rotations::RotationStore;
 pub use services::{Service, ServiceStore};
 pub use sessions::{Amr, DeviceSeen, NewSession, OthersEnded, SessionRecord, SessionStore};
 pub use status::StatusStore;
@@ -77,6 +79,7 @@ pub trait Store:
     + OidcGrantStore
     + IntrusionStore
     + FreezeStore
+    + RotationStore
     + Send
     + Sync
     + 'static
@@ -103,6 +106,7 @@ impl<T> Store for T where
         + OidcGrantStore
         + IntrusionStore
         + FreezeStore
+        + RotationStore
         + Send
         + Sync
         + 'static

@@ -8,10 +8,13 @@ use async_trait::async_trait;
 pub enum Channel {
     Email,
     Sms,
+    /// A digital mailbox, through the organisation's adapter (issue 15);
+    /// the recipient is a JSON object naming the person.
+    Mailbox,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 2] = [Channel::Email, Channel::Sms];
+    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Sms, Channel::Mailbox];
 
     /// The stored form.
     #[must_use]
@@ -19,6 +22,7 @@ impl Channel {
         match self {
             Channel::Email => "email",
             Channel::Sms => "sms",
+            Channel::Mailbox => "mailbox",
         }
     }
 

@@ -12,6 +12,7 @@ mod oidc_grants;
 mod outbox;
 mod probes;
 mod provisioning;
+mod rotations;
 mod services;
 mod sessions;
 mod status;
@@ -37,6 +38,8 @@ pub fn sample_org(org_slug: &str, canary: &str) -> DesiredOrganisation {
     let groups: BTreeSet<Slug> = [slug("staff")].into();
     DesiredOrganisation {
         clients: Vec::new(),
+        crisis: crate::rotation::CrisisPlan::default(),
+        crisis_contacts: std::collections::BTreeMap::new(),
         slug: slug(org_slug),
         name: format!("Org {canary}"),
         mfa_policy: crate::domain::MfaPolicy::OutsideInternal,
@@ -151,5 +154,6 @@ pub async fn run_all(store: Arc<dyn Store>) {
     oidc_grants::codes_and_refresh_tokens_have_one_winner(store.clone()).await;
     intrusions::cases_are_scoped_numbered_and_frozen_when_closed(store.clone()).await;
     intrusions::freezes_need_two_people_to_lift(store.clone()).await;
+    rotations::a_rotation_gives_each_person_one_code(store.clone()).await;
     store.integrity_check().await.expect("integrity check");
 }

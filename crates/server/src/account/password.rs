@@ -18,6 +18,8 @@ use serde::Deserialize;
 struct PasswordPage {
     p: Page,
     forced: bool,
+    /// No password to confirm: set after a crisis rotation's start code.
+    no_current: bool,
     username: String,
     rules: String,
     error: Option<String>,
@@ -69,6 +71,7 @@ fn page_text(
     let error_field = error.as_ref().map_or("", |(_, f)| *f);
     Ok(PasswordPage {
         forced: user.user.must_change_password,
+        no_current: user.user.must_change_password && user.user.password_hash.is_none(),
         username: user.user.username.to_string(),
         rules,
         error: error.map(|(k, _)| k),

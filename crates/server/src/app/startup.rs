@@ -238,8 +238,11 @@ impl Application {
                 let _ = axum::serve(ml, r).await;
             }));
         }
-        if self.state.senders.any() {
+        // Always: digital mailboxes are configured per organisation, and
+        // crisis rotations queue their codes here.
+        {
             let senders = self.state.senders.clone();
+            let claim_secs = self.state.config.outbox.claim_secs;
             let (store, clock, metrics) = (
                 self.state.store.clone(),
                 self.state.clock.clone(),
@@ -247,9 +250,28 @@ impl Application {
             );
             workers.push(tokio::spawn(async move {
                 loop {
-                    crate::messaging::senders::outbox_step(&*store, &senders, &*clock, &metrics)
-                        .await;
+                    crate::messaging::senders::outbox_step(
+                        &*store, &senders, &*clock, &metrics, claim_secs,
+                    )
+                    .await;
                     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+            }));
+        }
+        {
+            // Crisis rotations: codes still to issue (after a crash too),
+            // people to move on to their next channel.
+            let state = self.state.clone();
+            let portal = crate::crisis::rotation::portal_address(&state.config);
+            workers.push(tokio::spawn(async move {
+                loop {
+                    crate::crisis::rotation::worker_step(
+                        &*state.store,
+                        &*state.clock,
+                        portal.as_deref(),
+                    )
+                    .await;
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 }
             }));
         }

@@ -78,6 +78,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::crisis::cli::FreezeCommand,
     },
+    /// Crisis rotation (issue 15): new passwords for everyone, with a
+    /// dry run, resumable after a crash; its report per channel.
+    Crisis {
+        #[command(subcommand)]
+        command: crate::crisis::rotate_cli::CrisisCommand,
+    },
     /// The audit log: verify each organisation's chain, export entries.
     Audit {
         #[command(subcommand)]
@@ -183,6 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Oidc { command } => crate::oidc::cli::run(command).await,
         Command::Audit { command } => crate::audit::cli::run(command).await,
         Command::Freeze { command } => crate::crisis::cli::run(command).await,
+        Command::Crisis { command } => crate::crisis::rotate_cli::run(command).await,
         Command::SecretKey { command } => match command {
             SecretKeyCommand::New { file } => {
                 crate::app::config::write_key_file(&file)

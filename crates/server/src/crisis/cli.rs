@@ -56,7 +56,7 @@ fn actor() -> UserId {
     ))
 }
 
-async fn record(
+pub(super) async fn record(
     store: &dyn Store,
     org: &portvakt_core::ids::OrganisationId,
     action: &str,
@@ -70,7 +70,7 @@ async fn record(
             actor_id: actor(),
             at: SystemClock.now(),
             ip: "cli".into(),
-            user_agent: "portvakt freeze".into(),
+            user_agent: "portvakt cli".into(),
             action: action.into(),
             target: target.into(),
             result: EventResult::Success,

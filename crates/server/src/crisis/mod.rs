@@ -1,8 +1,13 @@
-//! When the whole organisation is hit (issue 15): the change freeze (this
-//! far); crisis rotation and the breach register come here too.
+//! When the whole organisation is hit (issue 15): the change freeze and
+//! the crisis rotation (new passwords for everyone); the breach register
+//! comes here too.
 
 pub mod cli;
 pub mod freeze;
+pub mod mailbox;
+pub mod rotate_cli;
+pub mod rotation;
+pub mod rotation_page;
 
 use crate::http::router::{Access, Routes};
 use axum::routing::{get, post};
@@ -10,6 +15,7 @@ use portvakt_core::domain::Role;
 
 pub fn routes(r: Routes) -> Routes {
     let admin = Access::Role(Role::OrgAdmin);
+    let desk = Access::Role(Role::Servicedesk);
     r.add(
         &["GET", "POST"],
         "/admin/freeze",
@@ -27,5 +33,53 @@ pub fn routes(r: Routes) -> Routes {
         "/admin/freeze/lift",
         admin,
         post(freeze::lift_post),
+    )
+    .add(
+        &["GET"],
+        "/admin/crisis",
+        admin,
+        get(rotation_page::crisis_get),
+    )
+    .add(
+        &["POST"],
+        "/admin/crisis/plan",
+        admin,
+        post(rotation_page::plan_post),
+    )
+    .add(
+        &["POST"],
+        "/admin/crisis/start",
+        admin,
+        post(rotation_page::start_post),
+    )
+    .add(
+        &["GET"],
+        "/admin/crisis/{id}",
+        admin,
+        get(rotation_page::status_get),
+    )
+    .add(
+        &["POST"],
+        "/admin/crisis/{id}/resend",
+        admin,
+        post(rotation_page::resend_post),
+    )
+    .add(
+        &["GET"],
+        "/admin/crisis/{id}/print",
+        admin,
+        get(rotation_page::print_get),
+    )
+    .add(
+        &["GET"],
+        "/admin/crisis/{id}/desk",
+        desk,
+        get(rotation_page::desk_get),
+    )
+    .add(
+        &["POST"],
+        "/admin/crisis/{id}/desk/handed-out",
+        desk,
+        post(rotation_page::handed_out_post),
     )
 }

@@ -184,6 +184,8 @@ impl MessageSender for SmsFileOutbox {
 pub struct Senders {
     pub email: Option<Arc<dyn MessageSender>>,
     pub sms: Option<Arc<dyn MessageSender>>,
+    /// Digital mailboxes: each organisation names its own adapter.
+    pub mailbox: Option<Arc<crate::crisis::mailbox::MailboxSender>>,
 }
 
 impl Senders {
@@ -204,13 +206,40 @@ impl Senders {
             }
             (None, None) => None,
         };
-        Ok(Self { email, sms })
+        let mailbox = Some(Arc::new(crate::crisis::mailbox::MailboxSender::new()?));
+        Ok(Self {
+            email,
+            sms,
+            mailbox,
+        })
     }
 
     fn for_channel(&self, channel: Channel) -> Option<&Arc<dyn MessageSender>> {
         match channel {
             Channel::Email => self.email.as_ref(),
             Channel::Sms => self.sms.as_ref(),
+            Channel::Mailbox => None,
+        }
+    }
+
+    /// Sends one message by its channel; `Err((reason, permanent))`.
+    async fn send(&self, store: &dyn Store, m: &OutboxMessage) -> Result<(), (String, bool)> {
+        if m.channel == Channel::Mailbox {
+            use crate::crisis::mailbox::MailboxError;
+            return match &self.mailbox {
+                None => Err(("no mailbox sender".into(), false)),
+                Some(s) => s.send(store, m).await.map_err(|e| match e {
+                    MailboxError::Retry(r) => (r, false),
+                    MailboxError::NoMailbox(r) => (r, true),
+                }),
+            };
+        }
+        match self.for_channel(m.channel) {
+            Some(sender) => sender.send(m).await.map_err(|e| (e, false)),
+            None => Err((
+                format!("no sender configured for {}", m.channel.as_str()),
+                false,
+            )),
         }
     }
 
@@ -234,10 +263,22 @@ impl Senders {
 /// Most attempts per message before it is given up (about a day of retries).
 const MAX_ATTEMPTS: u32 = 12;
 
-/// How long a claimed message is this server's to send. Far longer than a
-/// send may take (SMTP and the gateway give up after 20 s each); if the
-/// server dies meanwhile, another sends the message after this.
-const CLAIM_SECS: i64 = 300;
+/// `[outbox]` in the configuration.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// How long a claimed message is this server's to send. Far longer
+    /// than a send may take (SMTP, the gateway and the mailbox adapter give
+    /// up after 20 s each); if the server dies meanwhile, a server sends
+    /// the message again after this. Default 300.
+    pub claim_secs: u32,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self { claim_secs: 300 }
+    }
+}
 
 /// Sends what is due, once. Returns how many were delivered. The worker
 /// loop calls this every half second; tests call it directly. Messages are
@@ -248,9 +289,13 @@ pub async fn outbox_step(
     senders: &Senders,
     clock: &dyn Clock,
     metrics: &Metrics,
+    claim_secs: u32,
 ) -> usize {
     let now = clock.now();
-    let due = match store.claim_due_messages(now, 20, now + CLAIM_SECS).await {
+    // At least 30 s: shorter claims would have servers sending one
+    // message twice while its first send is still under way.
+    let claim = i64::from(claim_secs.max(30));
+    let due = match store.claim_due_messages(now, 20, now + claim).await {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(error = %e, "outbox: reading due messages failed");
@@ -259,11 +304,7 @@ pub async fn outbox_step(
     };
     let mut sent = 0;
     for m in due {
-        let result = match senders.for_channel(m.channel) {
-            Some(sender) => sender.send(&m).await,
-            None => Err(format!("no sender configured for {}", m.channel.as_str())),
-        };
-        match result {
+        match senders.send(store, &m).await {
             Ok(()) => {
                 sent += 1;
                 Metrics::inc(&metrics.messages_sent);
@@ -271,10 +312,13 @@ pub async fn outbox_step(
                     tracing::error!(error = %e, message = %m.id, "outbox: marking sent failed");
                 }
             }
-            Err(reason) => {
+            Err((reason, permanent)) => {
                 Metrics::inc(&metrics.messages_failed);
                 let attempts = m.attempts + 1;
-                let next = if attempts >= MAX_ATTEMPTS {
+                let next = if permanent {
+                    tracing::warn!(message = %m.id, reason = %reason, "outbox: cannot be delivered this way");
+                    i64::MAX
+                } else if attempts >= MAX_ATTEMPTS {
                     tracing::error!(message = %m.id, attempts, reason = %reason, "outbox: giving up");
                     i64::MAX
                 } else {

@@ -287,6 +287,33 @@ pub async fn organisation(
     }
     Ok(DesiredOrganisation {
         clients: vec![sample_client([ped.clone(), ovr.clone()].into())],
+        // Crisis rotation: codes by SMS or a registered address where
+        // people have one, else through Sara (Erik's manager) or on the
+        // town hall's list, else at the servicedesk.
+        crisis: portvakt_core::rotation::CrisisPlan {
+            channels: {
+                use portvakt_core::rotation::RotationChannel as C;
+                vec![C::Sms, C::Email, C::Manager, C::Servicedesk]
+            },
+            ..portvakt_core::rotation::CrisisPlan::default()
+        },
+        crisis_contacts: [
+            (
+                Username::parse("erik.larsson@exempelkommun.se")?,
+                portvakt_core::rotation::CrisisContact {
+                    manager: Some(Username::parse("sara.lind@exempelkommun.se")?),
+                    ..Default::default()
+                },
+            ),
+            (
+                Username::parse("anna.andersson@exempelkommun.se")?,
+                portvakt_core::rotation::CrisisContact {
+                    unit: Some("Kommunhuset".into()),
+                    ..Default::default()
+                },
+            ),
+        ]
+        .into(),
         slug: slug(ORG)?,
         name: "Exempelkommun".into(),
         mfa_policy: MfaPolicy::OutsideInternal,

@@ -281,6 +281,14 @@ pub async fn login_post(
                 SignInError::TemporaryPasswordExpired => {
                     (StatusCode::FORBIDDEN, "login.error.temporary_expired", None)
                 }
+                SignInError::StartCodeExpired => (
+                    StatusCode::FORBIDDEN,
+                    "login.error.start_code_expired",
+                    None,
+                ),
+                SignInError::StartCodeUsed => {
+                    (StatusCode::FORBIDDEN, "login.error.start_code_used", None)
+                }
                 SignInError::Busy => {
                     Metrics::inc(&state.metrics.signin_busy);
                     let body =

@@ -34,6 +34,7 @@ mod proxy_helpers;
 mod proxy_hygiene;
 mod proxy_origin;
 mod reset;
+mod rotation;
 mod routes;
 mod sessions;
 mod sms;

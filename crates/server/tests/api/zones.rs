@@ -22,6 +22,8 @@ async fn zone_org(app: &TestApp) {
         }],
         services: vec![],
         clients: vec![],
+        crisis: portvakt_core::rotation::CrisisPlan::default(),
+        crisis_contacts: std::collections::BTreeMap::new(),
         components: vec![],
         emergency_team: vec![],
         emergency_list: vec![],

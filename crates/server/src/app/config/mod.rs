@@ -65,6 +65,9 @@ pub struct Config {
     pub email: EmailConfig,
     #[serde(default)]
     pub sms: SmsConfig,
+    /// The queue of outgoing messages.
+    #[serde(default)]
+    pub outbox: crate::messaging::senders::OutboxConfig,
     #[serde(default)]
     pub passkeys: Option<PasskeysConfig>,
     #[serde(default)]

@@ -4,6 +4,7 @@
 
 mod access;
 mod clients;
+mod crisis;
 mod organisation;
 mod probes;
 mod raw;

@@ -332,7 +332,11 @@ pub(super) fn check_org(
             );
         }
     }
+    let crisis = super::crisis::plan(c, o.crisis.as_ref(), f);
+    let crisis_contacts = super::crisis::contacts(c, &o.user, f, &users);
     Some(DesiredOrganisation {
+        crisis,
+        crisis_contacts,
         clients,
         sms_country_codes,
         signin_notices,

@@ -51,6 +51,26 @@ pub(super) struct RawOrg {
     /// Apps that sign their users in through the OpenID provider.
     #[serde(default)]
     pub(super) client: Vec<RawClient>,
+    /// How start codes reach people in a crisis rotation.
+    #[serde(default)]
+    pub(super) crisis: Option<S<RawCrisis>>,
+}
+
+/// `[organisation.crisis]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCrisis {
+    /// In order: "mailbox", "sms", "email", "manager", "servicedesk".
+    #[serde(default)]
+    pub(super) channels: Option<Vec<S<String>>>,
+    #[serde(default)]
+    pub(super) mailbox_url: Option<S<String>>,
+    /// Name of the environment variable holding the adapter's
+    /// `Authorization` header value.
+    #[serde(default)]
+    pub(super) mailbox_auth_env: Option<S<String>>,
+    #[serde(default)]
+    pub(super) start_code_hours: Option<S<u32>>,
 }
 
 /// `[[organisation.client]]`: an app of the organisation's OpenID provider.
@@ -211,4 +231,15 @@ pub(super) struct RawUser {
     /// Base32 authenticator secret migrated from another system.
     #[serde(default)]
     pub(super) totp_secret: Option<S<String>>,
+    /// Username of the person's manager, who hands over a start code in a
+    /// crisis rotation when nothing else reaches them.
+    #[serde(default)]
+    pub(super) manager: Option<S<String>>,
+    /// Unit (school, department) whose list the code is on, for people
+    /// without a manager in the file.
+    #[serde(default)]
+    pub(super) unit: Option<S<String>>,
+    /// What the digital-mailbox adapter knows the person by.
+    #[serde(default)]
+    pub(super) mailbox_id: Option<S<String>>,
 }

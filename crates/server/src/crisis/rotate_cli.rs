@@ -1,0 +1,298 @@
+//! `portvakt crisis rotate|report --org …`: the crisis rotation from the
+//! command line, for when the web is out of reach or an installation admin
+//! runs it. Running `rotate` again after a crash finishes the same
+//! rotation rather than starting another (which would void everyone's
+//! first code); deliveries are sent by the running server(s), whose
+//! worker also picks up a rotation the command left half done.
+
+use super::cli::record;
+use super::rotation::{self as engine, first_channels, Letterhead};
+use crate::app::config::Config;
+use crate::app::startup::open_store;
+use anyhow::Context;
+use clap::Subcommand;
+use portvakt_core::domain::Slug;
+use portvakt_core::rotation::{Rotation, RotationChannel, RotationPhase};
+use portvakt_core::store::{Organisation, Store};
+use portvakt_core::{Clock, SystemClock};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum CrisisCommand {
+    /// New passwords for everyone (or one group): ends every password,
+    /// session and app token at once and issues one-time start codes.
+    Rotate {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// Only the members of this group.
+        #[arg(long)]
+        group: Option<String>,
+        /// Show who would be affected and through which channel; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also remove everyone's passkeys.
+        #[arg(long)]
+        revoke_passkeys: bool,
+        /// Start a new rotation even though the last one's codes still work
+        /// (everyone gets a new code; the earlier ones stop working).
+        #[arg(long)]
+        new: bool,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// How far the newest rotation has got, per channel.
+    Report {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// Print again every few seconds until interrupted.
+        #[arg(long)]
+        watch: bool,
+    },
+}
+
+fn channel_name(c: RotationChannel) -> &'static str {
+    match c {
+        RotationChannel::Mailbox => "digital mailbox",
+        RotationChannel::Sms => "SMS",
+        RotationChannel::Email => "e-mail",
+        RotationChannel::Manager => "through the manager",
+        RotationChannel::Servicedesk => "at the servicedesk",
+    }
+}
+
+/// A progress bar on standard error: `[#####.....] 500/1000`.
+fn progress(done: u32, total: u32) {
+    let width = 30;
+    let filled = if total == 0 {
+        width
+    } else {
+        (u64::from(done) * width as u64 / u64::from(total)) as usize
+    };
+    eprint!(
+        "\r  start codes [{}{}] {done}/{total}",
+        "#".repeat(filled),
+        ".".repeat(width - filled)
+    );
+    let _ = std::io::stderr().flush();
+}
+
+async fn print_report(store: &dyn Store, r: &Rotation) -> anyhow::Result<u32> {
+    let report = store.rotation_report(&r.organisation_id, &r.id).await?;
+    println!(
+        "rotation {} started {}: {} people, {} without a code yet; codes work until {}",
+        r.id,
+        crate::http::time_fmt::stockholm(r.started_at),
+        report.people,
+        report.pending,
+        crate::http::time_fmt::stockholm(r.expires_at)
+    );
+    for ch in RotationChannel::ALL {
+        let c = report.counts(ch);
+        if c.current == 0 && c.failed == 0 {
+            continue;
+        }
+        let done = if ch.is_automatic() {
+            "delivered"
+        } else if ch == RotationChannel::Servicedesk {
+            "handed out"
+        } else {
+            "printed lists cover all"
+        };
+        if ch == RotationChannel::Manager {
+            println!(
+                "  {:<22} {:>6} waiting for their manager ({} moved on here after failures)",
+                channel_name(ch),
+                c.current,
+                c.failed
+            );
+        } else {
+            println!(
+                "  {:<22} {:>6} people, {:>6} {done}, {:>6} failing now, {:>6} failed and moved on",
+                channel_name(ch),
+                c.current,
+                c.delivered,
+                c.failing,
+                c.failed
+            );
+        }
+    }
+    println!(
+        "  signed in with their code: {}; chose a new password: {}",
+        report.used, report.password_set
+    );
+    Ok(report.unreached())
+}
+
+async fn organisation(store: &dyn Store, org: &str) -> anyhow::Result<Organisation> {
+    let slug = Slug::parse(org).context("--org: not an organisation slug")?;
+    store
+        .organisation_by_slug(&slug)
+        .await?
+        .context("no such organisation")
+}
+
+/// # Errors
+/// Unknown organisation or group, refused confirmation, store errors.
+pub async fn run(command: CrisisCommand) -> anyhow::Result<()> {
+    match command {
+        CrisisCommand::Rotate {
+            config,
+            org,
+            group,
+            dry_run,
+            revoke_passkeys,
+            new,
+            yes,
+        } => {
+            let config = Config::load(&config)?;
+            let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(open_store(&config).await?);
+            let o = organisation(&*store, &org).await?;
+            let group = group
+                .as_deref()
+                .map(|g| Slug::parse(g).context("--group: not a group slug"))
+                .transpose()?;
+            let latest = store.rotations(&o.id, 1).await?.into_iter().next();
+            let now = SystemClock.now();
+            let rotation = match latest {
+                // Finishing what a crash left half done.
+                Some(r) if r.phase == RotationPhase::Issuing => {
+                    println!(
+                        "{}: finishing rotation {} (started {})",
+                        o.slug,
+                        r.id,
+                        crate::http::time_fmt::stockholm(r.started_at)
+                    );
+                    r
+                }
+                Some(r) if r.expires_at > now && !new && !dry_run => {
+                    println!(
+                        "{}: rotation {} has issued every code, and they work until {}. \
+                         Its report follows; to start another (everyone gets a new code and \
+                         these stop working), add --new.",
+                        o.slug,
+                        r.id,
+                        crate::http::time_fmt::stockholm(r.expires_at)
+                    );
+                    print_report(&*store, &r).await?;
+                    return Ok(());
+                }
+                _ => {
+                    let people = engine::plan(&*store, &o.id, group.as_ref(), None).await?;
+                    if people.is_empty() {
+                        anyhow::bail!(
+                            "nobody to rotate: no active accounts{}",
+                            group
+                                .as_ref()
+                                .map(|g| format!(" in group {g}"))
+                                .unwrap_or_default()
+                        );
+                    }
+                    println!(
+                        "{}: {} people would get a new password",
+                        o.slug,
+                        people.len()
+                    );
+                    for (ch, n) in first_channels(&people) {
+                        if n > 0 {
+                            println!("  {:<22} {n:>6}", channel_name(ch));
+                        }
+                    }
+                    if dry_run {
+                        for (c, route) in &people {
+                            let r: Vec<&str> =
+                                route.iter().map(|s| channel_name(s.channel)).collect();
+                            println!(
+                                "{}\t{}\t{}",
+                                c.user.username,
+                                c.user.display_name,
+                                r.join(" -> ")
+                            );
+                        }
+                        return Ok(());
+                    }
+                    if !yes {
+                        eprint!(
+                            "Every password, session and app sign-in of these people ends now. \
+                             Type the organisation's slug ({}) to start: ",
+                            o.slug
+                        );
+                        let mut line = String::new();
+                        std::io::stdin().lock().read_line(&mut line)?;
+                        if line.trim() != o.slug.as_str() {
+                            anyhow::bail!("not started");
+                        }
+                    }
+                    let r = engine::start(&*store, &o, group.clone(), revoke_passkeys, None, now)
+                        .await?
+                        .context(
+                            "a rotation is already issuing codes; run this again to finish it",
+                        )?;
+                    record(
+                        &*store,
+                        &o.id,
+                        "rotation.start",
+                        r.id.as_str(),
+                        &format!(
+                            "people={} group={} passkeys={}",
+                            r.people,
+                            group.map(|g| g.to_string()).unwrap_or_else(|| "*".into()),
+                            if revoke_passkeys { "revoked" } else { "kept" }
+                        ),
+                    )
+                    .await?;
+                    println!(
+                        "{}: every password and session of {} people has ended",
+                        o.slug, r.people
+                    );
+                    r
+                }
+            };
+            let portal = engine::portal_address(&config);
+            let head = Letterhead {
+                organisation: &o,
+                portal: portal.as_deref(),
+                expires_at: rotation.expires_at,
+            };
+            loop {
+                let report = store.rotation_report(&o.id, &rotation.id).await?;
+                progress(report.people - report.pending, report.people);
+                if engine::issue_batch(&*store, &rotation, &head, SystemClock.now()).await? == 0 {
+                    break;
+                }
+            }
+            eprintln!();
+            print_report(&*store, &rotation).await?;
+            println!(
+                "Messages are sent by the running Portvakt server(s). Print the managers' lists at \
+                 /admin/crisis/{id}; follow with `portvakt crisis report --org {}`.",
+                o.slug,
+                id = rotation.id
+            );
+            Ok(())
+        }
+        CrisisCommand::Report { config, org, watch } => {
+            let store: std::sync::Arc<dyn Store> =
+                std::sync::Arc::new(open_store(&Config::load(&config)?).await?);
+            let o = organisation(&*store, &org).await?;
+            let r = store
+                .rotations(&o.id, 1)
+                .await?
+                .into_iter()
+                .next()
+                .context("no rotation yet")?;
+            loop {
+                print_report(&*store, &r).await?;
+                if !watch {
+                    return Ok(());
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            }
+        }
+    }
+}

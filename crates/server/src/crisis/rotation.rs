@@ -1,0 +1,348 @@
+//! Crisis rotation, the work itself (issue 15): plan who is reached how,
+//! start (everything ends at once), issue codes in batches, move people on
+//! when a channel fails them, send again. The web page, the command line
+//! and the background worker all drive these same steps; the store's
+//! per-person states make each step safe to repeat after a crash.
+
+use crate::http::i18n::{Lang, Tr};
+use crate::http::time_fmt;
+use crate::messaging::messages::sms;
+use portvakt_core::domain::Slug;
+use portvakt_core::ids::{EventId, OrganisationId, RotationId, UserId};
+use portvakt_core::rotation::{
+    code_hash, new_code, route, Candidate, Issue, PersonState, Rotation, RotationChannel,
+    RotationPhase, RoutedPerson, Stop,
+};
+use portvakt_core::store::{Channel, Organisation, OutboxMessage, Store};
+use portvakt_core::StoreError;
+
+/// People issued per transaction: small enough that a transaction never
+/// holds the database for long (sign-ins go on meanwhile), large enough
+/// that 10,000 people take seconds.
+pub const ISSUE_BATCH: u32 = 250;
+/// Failed tries on one automatic channel before the person is moved on to
+/// their next (about two minutes with the outbox's back-off).
+pub const MOVE_ON_AFTER: u32 = 3;
+
+/// Who a rotation would include and how each would be reached.
+///
+/// # Errors
+/// Store failures.
+pub async fn plan(
+    store: &dyn Store,
+    org: &OrganisationId,
+    group: Option<&Slug>,
+    except: Option<&UserId>,
+) -> Result<Vec<(Candidate, Vec<Stop>)>, StoreError> {
+    let plan = store.crisis_plan(org).await?;
+    Ok(store
+        .rotation_candidates(org, group)
+        .await?
+        .into_iter()
+        .filter(|c| Some(&c.user.id) != except)
+        .map(|c| {
+            let r = route(&plan, &c);
+            (c, r)
+        })
+        .collect())
+}
+
+/// How many people each channel would reach first.
+#[must_use]
+pub fn first_channels(people: &[(Candidate, Vec<Stop>)]) -> Vec<(RotationChannel, u32)> {
+    RotationChannel::ALL
+        .into_iter()
+        .map(|ch| {
+            let n = people
+                .iter()
+                .filter(|(_, r)| r.first().map(|s| s.channel) == Some(ch))
+                .count();
+            (ch, u32::try_from(n).unwrap_or(u32::MAX))
+        })
+        .collect()
+}
+
+/// Starts a rotation: at once every included person's password, sessions
+/// and app tokens end. `except` is the person starting it from the web
+/// (they keep their session to follow the work, and change their own
+/// password themselves). `None` when one is already issuing codes.
+///
+/// # Errors
+/// Store failures.
+#[allow(clippy::too_many_arguments)]
+pub async fn start(
+    store: &dyn Store,
+    org: &Organisation,
+    group: Option<Slug>,
+    revoke_passkeys: bool,
+    by: Option<UserId>,
+    now: i64,
+) -> Result<Option<Rotation>, StoreError> {
+    let people = plan(store, &org.id, group.as_ref(), by.as_ref()).await?;
+    let hours = store.crisis_plan(&org.id).await?.code_hours;
+    let rotation = Rotation {
+        id: RotationId::generate(),
+        organisation_id: org.id.clone(),
+        started_by: by,
+        started_at: now,
+        group,
+        revoke_passkeys,
+        expires_at: now + i64::from(hours) * 3600,
+        phase: RotationPhase::Issuing,
+        people: u32::try_from(people.len()).unwrap_or(u32::MAX),
+    };
+    let rows: Vec<(UserId, Vec<Stop>)> = people.into_iter().map(|(c, r)| (c.user.id, r)).collect();
+    Ok(store
+        .start_rotation(&rotation, &rows, now)
+        .await?
+        .then_some(rotation))
+}
+
+/// What a message needs to say besides the code.
+pub struct Letterhead<'a> {
+    pub organisation: &'a Organisation,
+    /// Where people sign in, when the installation knows its address.
+    pub portal: Option<&'a str>,
+    pub expires_at: i64,
+}
+
+/// The message carrying `code` to `person` on route stop `position`;
+/// `None` for the hand-over channels.
+#[must_use]
+pub fn message(
+    head: &Letterhead<'_>,
+    person: &RoutedPerson,
+    position: usize,
+    code: &str,
+    now: i64,
+) -> Option<OutboxMessage> {
+    let stop = person.route.get(position)?;
+    let until = time_fmt::stockholm(head.expires_at);
+    let org = &head.organisation;
+    let fill = |t: Tr, key: &str| {
+        t.get(key)
+            .replace("{org}", &org.name)
+            .replace("{name}", &person.display_name)
+            .replace("{username}", person.username.as_str())
+            .replace("{code}", code)
+            .replace("{until}", &until)
+            .replace(
+                "{portal}",
+                head.portal.unwrap_or(t.get("rotation.msg.portal_unknown")),
+            )
+    };
+    let (channel, recipient) = match stop.channel {
+        RotationChannel::Sms => {
+            let lang = person.language.unwrap_or(Lang::Sv);
+            let mut m = sms(
+                &org.id,
+                &stop.address,
+                fill(Tr::new(lang), "rotation.sms"),
+                now,
+            );
+            m.id = EventId::generate().to_string();
+            return Some(m);
+        }
+        RotationChannel::Email => (Channel::Email, stop.address.clone()),
+        RotationChannel::Mailbox => (Channel::Mailbox, stop.address.clone()),
+        RotationChannel::Manager | RotationChannel::Servicedesk => return None,
+    };
+    let (sv, en) = (Tr::new(Lang::Sv), Tr::new(Lang::En));
+    Some(OutboxMessage {
+        id: EventId::generate().to_string(),
+        organisation_id: org.id.clone(),
+        channel,
+        recipient,
+        subject: format!(
+            "{} / {}",
+            fill(sv, "rotation.msg.subject"),
+            fill(en, "rotation.msg.subject")
+        ),
+        body: format!(
+            "{}\n\n--\n\n{}\n",
+            fill(sv, "rotation.msg.body"),
+            fill(en, "rotation.msg.body")
+        ),
+        created_at: now,
+        attempts: 0,
+    })
+}
+
+/// Puts `person` on route stop `position` with `code`.
+fn issue_at(
+    head: &Letterhead<'_>,
+    person: &RoutedPerson,
+    position: usize,
+    code: String,
+    now: i64,
+) -> Issue {
+    let channel = person
+        .route
+        .get(position)
+        .map_or(RotationChannel::Servicedesk, |s| s.channel);
+    Issue {
+        user_id: person.user_id.clone(),
+        code_hash: code_hash(&head.organisation.id, &person.user_id, &code),
+        message: message(head, person, position, &code, now),
+        code,
+        position,
+        channel,
+        state: PersonState::on(channel),
+    }
+}
+
+/// Issues codes to up to [`ISSUE_BATCH`] people still waiting for one;
+/// returns how many were issued (0 when none are left).
+///
+/// # Errors
+/// Store failures.
+pub async fn issue_batch(
+    store: &dyn Store,
+    rotation: &Rotation,
+    head: &Letterhead<'_>,
+    now: i64,
+) -> Result<u32, StoreError> {
+    let org = &rotation.organisation_id;
+    let people = store.pending_people(org, &rotation.id, ISSUE_BATCH).await?;
+    let issues: Vec<Issue> = people
+        .iter()
+        .map(|p| issue_at(head, p, 0, new_code(), now))
+        .collect();
+    // Also marks the rotation issued when nobody is left.
+    store.issue_codes(org, &rotation.id, &issues, now).await
+}
+
+/// Moves each of `people` (who hold a code) to the route position `to`
+/// gives, with the same code; `failed` when their channel failed them.
+/// Returns how many moved (someone else may have moved one first).
+async fn move_all(
+    store: &dyn Store,
+    rotation: &Rotation,
+    head: &Letterhead<'_>,
+    people: Vec<RoutedPerson>,
+    to: impl Fn(&RoutedPerson) -> usize,
+    failed: bool,
+    now: i64,
+) -> Result<u32, StoreError> {
+    let mut moved = 0;
+    for p in people {
+        let Some(code) = p.code.clone() else { continue };
+        let issue = issue_at(head, &p, to(&p), code, now);
+        if store
+            .move_person(
+                &rotation.organisation_id,
+                &rotation.id,
+                p.position,
+                &issue,
+                failed,
+                now,
+            )
+            .await?
+        {
+            moved += 1;
+        }
+    }
+    Ok(moved)
+}
+
+/// Moves people whose automatic channel has failed them on to their next
+/// channel, with the same code. Returns how many moved.
+///
+/// # Errors
+/// Store failures.
+pub async fn move_on_stalled(
+    store: &dyn Store,
+    rotation: &Rotation,
+    head: &Letterhead<'_>,
+    now: i64,
+) -> Result<u32, StoreError> {
+    let people = store
+        .stalled_people(&rotation.organisation_id, &rotation.id, MOVE_ON_AFTER, 500)
+        .await?;
+    let next = |p: &RoutedPerson| (p.position + 1).min(p.route.len().saturating_sub(1));
+    move_all(store, rotation, head, people, next, true, now).await
+}
+
+/// Sends everyone not reached yet their same code again, from the first
+/// channel of their route. Returns how many.
+///
+/// # Errors
+/// Store failures.
+pub async fn resend(
+    store: &dyn Store,
+    rotation: &Rotation,
+    head: &Letterhead<'_>,
+    now: i64,
+) -> Result<u32, StoreError> {
+    let people = store
+        .unreached_people(&rotation.organisation_id, &rotation.id)
+        .await?;
+    move_all(store, rotation, head, people, |_| 0, false, now).await
+}
+
+/// One round of the background work for every open rotation: issue what
+/// is left (in batches, yielding between them so sign-ins go on), then
+/// move stalled people on.
+pub async fn worker_step(
+    store: &dyn Store,
+    clock: &dyn portvakt_core::Clock,
+    portal: Option<&str>,
+) {
+    let now = clock.now();
+    let rotations = match store.open_rotations(now).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "crisis rotation: reading open rotations failed");
+            return;
+        }
+    };
+    for r in rotations {
+        let org = match store.organisation(&r.organisation_id).await {
+            Ok(Some(o)) => o,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::error!(error = %e, "crisis rotation: reading organisation failed");
+                continue;
+            }
+        };
+        let head = Letterhead {
+            organisation: &org,
+            portal,
+            expires_at: r.expires_at,
+        };
+        if r.phase == RotationPhase::Issuing {
+            loop {
+                match issue_batch(store, &r, &head, clock.now()).await {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        tracing::info!(rotation = %r.id, issued = n, "crisis rotation: codes issued");
+                        tokio::task::yield_now().await;
+                    }
+                    Err(e) => {
+                        tracing::error!(rotation = %r.id, error = %e, "crisis rotation: issuing failed");
+                        break;
+                    }
+                }
+            }
+        }
+        match move_on_stalled(store, &r, &head, clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(rotation = %r.id, moved = n, "crisis rotation: moved on to the next channel")
+            }
+            Err(e) => {
+                tracing::error!(rotation = %r.id, error = %e, "crisis rotation: moving on failed")
+            }
+        }
+    }
+}
+
+/// Where people sign in, for messages: the portal's public address.
+#[must_use]
+pub fn portal_address(config: &crate::app::config::Config) -> Option<String> {
+    config
+        .forward_auth
+        .as_ref()
+        .map(|f| f.portal_url.clone())
+        .or_else(|| config.oidc.as_ref().map(|o| o.issuer_base.clone()))
+}

@@ -1,0 +1,319 @@
+//! Issue 15, crisis rotation: everything of the affected people ends at
+//! once; each gets one start code by the first channel that reaches them
+//! (a local digital-mailbox receiver, an SMS gateway that fails, the
+//! manager's printed list); a code works once and leads to choosing a
+//! password; running the command again does not hand out second codes.
+use crate::helpers::*;
+use axum::http::StatusCode;
+use axum::routing::post;
+use portvakt_core::rotation::{CrisisContact, CrisisPlan, RotationChannel};
+use portvakt_core::store::{Factor, FactorKind};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ERIK: &str = "erik.larsson@exempelkommun.se";
+const OUTSIDE: &str = "203.0.113.7";
+
+/// A digital-mailbox adapter: delivers to everyone but `no_mailbox`.
+#[derive(Clone, Default)]
+struct Mailbox(Arc<Mutex<Vec<serde_json::Value>>>);
+
+impl Mailbox {
+    async fn start(no_mailbox: &'static str) -> (Self, u16) {
+        let m = Mailbox::default();
+        let seen = m.clone();
+        let app = axum::Router::new().route(
+            "/deliver",
+            post(move |body: String| {
+                let seen = seen.clone();
+                async move {
+                    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                    if v["recipient"]["username"] == no_mailbox {
+                        return StatusCode::NOT_FOUND;
+                    }
+                    seen.0.lock().unwrap().push(v);
+                    StatusCode::ACCEPTED
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (m, port)
+    }
+}
+
+/// An SMS gateway that is down.
+async fn broken_gateway() -> (Arc<Mutex<u32>>, u16) {
+    let tries = Arc::new(Mutex::new(0));
+    let t = tries.clone();
+    let app = axum::Router::new().route(
+        "/send",
+        post(move || {
+            let t = t.clone();
+            async move {
+                *t.lock().unwrap() += 1;
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (tries, port)
+}
+
+/// The start code (`XXXX-XXXX-XXXX`) in a text.
+fn start_code_in(text: &str) -> String {
+    let words = text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'));
+    words
+        .filter(|w| {
+            w.len() == 14 && w.split('-').count() == 3 && w.split('-').all(|p| p.len() == 4)
+        })
+        .map(str::to_owned)
+        .next()
+        .unwrap_or_else(|| panic!("no start code in {text}"))
+}
+
+async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < Duration::from_secs(20), "never: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_ends_everything_and_each_start_code_works_once() {
+    let (mailbox, mport) = Mailbox::start("erik.larsson@exempelkommun.se").await;
+    let (sms_tries, sport) = broken_gateway().await;
+    let app = spawn_with(&format!(
+        "[sms]\ngateway_url = \"http://127.0.0.1:{sport}/send\"\n"
+    ))
+    .await;
+    app.reapply_demo(|org| {
+        org.crisis = CrisisPlan {
+            channels: vec![
+                RotationChannel::Mailbox,
+                RotationChannel::Sms,
+                RotationChannel::Manager,
+                RotationChannel::Servicedesk,
+            ],
+            mailbox_url: Some(format!("http://127.0.0.1:{mport}/deliver")),
+            ..CrisisPlan::default()
+        };
+        let sara = portvakt_core::domain::Username::parse(SARA).unwrap();
+        org.crisis_contacts.insert(
+            portvakt_core::domain::Username::parse(ERIK).unwrap(),
+            CrisisContact {
+                manager: Some(sara),
+                ..CrisisContact::default()
+            },
+        );
+    })
+    .await;
+    let (org, erik) = app.org_and_user(ERIK).await;
+    app.store
+        .add_factor(&Factor {
+            id: portvakt_core::ids::FactorId::generate(),
+            organisation_id: org.id.clone(),
+            user_id: erik.id.clone(),
+            kind: FactorKind::Sms,
+            label: "Mobilen".into(),
+            secret: None,
+            destination: Some("46701112233".into()),
+            confirmed: true,
+            created_at: START,
+            last_used_at: None,
+        })
+        .await
+        .unwrap();
+
+    let anna = app.client();
+    assert_eq!(anna.sign_in(ANNA, ANNA_PW).await.status, 303);
+    assert_eq!(anna.get("/").await.status, 200);
+
+    let sara = app.client();
+    assert_eq!(sara.sign_in(SARA, SARA_PW).await.status, 303);
+    let page = sara.get("/admin/crisis").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Byt alla lösenord"));
+    let token = csrf_from(&page.body);
+
+    // The dry run: two people (Sara, who starts it, keeps her session).
+    let plan = sara
+        .post_raw("/admin/crisis/plan", &[("csrf", &token), ("group", "")])
+        .await;
+    assert_eq!(plan.status, 200);
+    assert!(plan.body.contains("<strong>2</strong>"), "{}", plan.body);
+    assert!(plan.body.contains("Digital brevlåda"));
+    assert_eq!(
+        sara.post_raw(
+            "/admin/crisis/plan",
+            &[("csrf", &token), ("group", "Inte En Grupp!")]
+        )
+        .await
+        .status,
+        400
+    );
+    assert_eq!(anna.get("/").await.status, 200, "a dry run changes nothing");
+
+    let unconfirmed = sara
+        .post_raw("/admin/crisis/start", &[("csrf", &token), ("group", "")])
+        .await;
+    assert_eq!(unconfirmed.status, 400);
+    assert!(unconfirmed.body.contains("Kryssa i"));
+    let started = sara
+        .post_raw(
+            "/admin/crisis/start",
+            &[("csrf", &token), ("group", ""), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let status_path = started.location.unwrap();
+    let id = status_path.trim_start_matches("/admin/crisis/").to_owned();
+
+    // At once: Anna's session and password are gone.
+    assert_ne!(anna.get("/").await.status, 200);
+    assert_eq!(app.client().sign_in(ANNA, ANNA_PW).await.status, 401);
+    assert_eq!(
+        sara.get("/").await.status,
+        200,
+        "the one who started it goes on"
+    );
+
+    wait_for("every code issued", async || {
+        sara.get(&status_path)
+            .await
+            .body
+            .contains("Alla har fått en startkod")
+    })
+    .await;
+    wait_for("Anna's mailbox delivery", async || {
+        !mailbox.0.lock().unwrap().is_empty()
+    })
+    .await;
+    let letter = mailbox.0.lock().unwrap()[0].clone();
+    assert_eq!(letter["recipient"]["username"], ANNA);
+    let anna_code = start_code_in(letter["body"].as_str().unwrap());
+
+    // Erik has no mailbox (404: moved on at once), the SMS gateway is down
+    // (three tries, then on): his code waits on his manager's list.
+    let rid = portvakt_core::ids::RotationId::from_raw(id.clone());
+    let mut erik_code = String::new();
+    for _ in 0..40 {
+        app.clock.advance(45);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let lists = app
+            .store
+            .hand_outs(&org.id, &rid, RotationChannel::Manager, None)
+            .await
+            .unwrap();
+        if let Some(h) = lists.first() {
+            erik_code = h.code.clone();
+            break;
+        }
+    }
+    assert!(!erik_code.is_empty(), "Erik reached his manager's list");
+    assert!(*sms_tries.lock().unwrap() >= 3);
+    // Minutes went by: Sara's session may have idled out.
+    let sara = app.client();
+    assert_eq!(sara.sign_in(SARA, SARA_PW).await.status, 303);
+    let status = sara.get(&status_path).await.body;
+    assert!(
+        status.contains("Sara Lind"),
+        "the manager's list is offered: {status}"
+    );
+    let print = sara
+        .get(&format!(
+            "{status_path}/print?list=manager:{}",
+            SARA.replace('@', "%40")
+        ))
+        .await;
+    assert_eq!(print.status, 200);
+    assert!(print.body.contains(&erik_code) && print.body.contains("Erik Larsson"));
+    assert!(
+        !print.body.contains(&anna_code),
+        "only the manager's people"
+    );
+
+    // Anna signs in with the code as she types it, once.
+    let typed = anna_code.replace('-', " ").to_lowercase();
+    let r = anna.sign_in(ANNA, &typed).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/password"));
+    let again = app.client().sign_in(ANNA, &anna_code).await;
+    assert_eq!(again.status, 403);
+    assert!(again.body.contains("redan använd"));
+    let form = anna.get("/password").await;
+    assert!(form.body.contains("startkod"), "{}", form.body);
+    let new_pw = "nya lösenordet efter intrånget i december";
+    let set = anna
+        .post_form(
+            "/password",
+            &[("current", ""), ("new", new_pw), ("confirm", new_pw)],
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(app.client().sign_in(ANNA, new_pw).await.status, 303);
+    assert_eq!(
+        app.client().sign_in(ANNA, &anna_code).await.status,
+        401,
+        "the code is dead once a password is chosen"
+    );
+
+    // Outside the zones the second factor is still needed.
+    let outside = app.client_from(OUTSIDE);
+    let r = outside.sign_in(ERIK, &erik_code).await;
+    assert_eq!(r.location.as_deref(), Some("/login/factor"));
+
+    let report = app.store.rotation_report(&org.id, &rid).await.unwrap();
+    assert_eq!(report.people, 2);
+    assert_eq!(report.counts(RotationChannel::Mailbox).delivered, 1);
+    assert_eq!(report.counts(RotationChannel::Mailbox).failed, 1);
+    assert_eq!(report.counts(RotationChannel::Sms).failed, 1);
+    assert_eq!(report.counts(RotationChannel::Manager).current, 1);
+    assert_eq!((report.used, report.password_set), (2, 1));
+
+    // Another organisation's id, or none, is not found.
+    assert_eq!(sara.get("/admin/crisis/rot_0000").await.status, 404);
+    // On the command line (its own clock: the web's rotation above is long
+    // over by now): a rotation, and running it again hands out no second
+    // codes.
+    let dir = TempDir::new();
+    let cfg = app.cli_config(&dir, "");
+    let rotate = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_portvakt"))
+            .args([
+                "crisis",
+                "rotate",
+                "--org",
+                "exempelkommun",
+                "--yes",
+                "--config",
+            ])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let first = rotate();
+    assert!(
+        first.contains("every password and session of 3 people has ended"),
+        "{first}"
+    );
+    let second = rotate();
+    assert!(second.contains("add --new"), "{second}");
+    assert_eq!(app.store.rotations(&org.id, 10).await.unwrap().len(), 2);
+    assert_eq!(
+        app.client().sign_in(ANNA, new_pw).await.status,
+        401,
+        "the new rotation ended Anna's password too"
+    );
+}
