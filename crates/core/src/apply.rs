@@ -464,6 +464,7 @@ pub fn plan(desired: &DesiredOrganisation, current: &OrgSnapshot, now: i64) -> V
                 language: None,
                 password_expires_at: None,
                 lock_reason: String::new(),
+                credential_epoch: 0,
             },
         };
         let unchanged =

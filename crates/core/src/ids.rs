@@ -72,3 +72,6 @@ id_type!(
 id_type!(
     /// A crisis rotation: new passwords for many people at once (issue 15).
     RotationId, "rot_");
+id_type!(
+    /// One organisation's record of a personal-data breach (issue 15).
+    BreachId, "brc_");

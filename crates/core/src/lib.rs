@@ -7,6 +7,7 @@ pub mod app_path;
 pub mod apply;
 pub mod audit;
 pub mod auth;
+pub mod breach;
 pub mod clock;
 pub mod domain;
 pub mod error;

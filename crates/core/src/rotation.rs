@@ -92,6 +92,10 @@ impl Default for CrisisPlan {
 }
 
 pub const DEFAULT_CODE_HOURS: u32 = 72;
+/// What `mailbox_auth_env` must start with: the organisation file must not
+/// be able to send any other of the server's variables (its database URL,
+/// its mail password) to an adapter.
+pub const MAILBOX_ENV_PREFIX: &str = "PORTVAKT_MAILBOX_";
 /// The longest a start code may be made to work (two weeks).
 pub const MAX_CODE_HOURS: u32 = 336;
 
@@ -475,6 +479,7 @@ mod tests {
             language: None,
             password_expires_at: None,
             lock_reason: String::new(),
+            credential_epoch: 0,
         };
         let mut c = Candidate {
             user,

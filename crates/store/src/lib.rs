@@ -11,6 +11,7 @@
 //! check. Both backends run the same conformance suite from
 //! `portvakt_core::store_suite`.
 
+mod breaches;
 mod challenges;
 mod coordination;
 mod events;

@@ -276,8 +276,11 @@ impl RotationStore for SqlStore {
                  WHERE organisation_id = $1 AND rotation_id <> $2 AND state <> 'superseded' \
                  AND user_id IN {people_of} AND $3 = $3"
             ),
+            // The epoch moves on: a session whose sign-in overlapped this
+            // transaction is dead too.
             format!(
-                "UPDATE users SET password_hash = NULL, must_change_password = 1, password_expires_at = NULL \
+                "UPDATE users SET password_hash = NULL, must_change_password = 1, password_expires_at = NULL, \
+                 credential_epoch = credential_epoch + 1 \
                  WHERE organisation_id = $1 AND id IN {people_of} AND $3 = $3"
             ),
             format!(
@@ -312,6 +315,23 @@ impl RotationStore for SqlStore {
                 .await
                 .map_err(db_err)?;
         }
+        // Disabled accounts get no code, but lose their password too: it
+        // must not work again if the account is enabled after the incident.
+        let mut disabled = String::from(
+            "UPDATE users SET password_hash = NULL, must_change_password = 1, password_expires_at = NULL, \
+             credential_epoch = credential_epoch + 1 WHERE organisation_id = $1 AND disabled = 1",
+        );
+        if rotation.group.is_some() {
+            disabled.push_str(
+                " AND id IN (SELECT m.user_id FROM group_members m JOIN user_groups_def g \
+                 ON g.id = m.group_id WHERE g.organisation_id = $1 AND g.slug = $2)",
+            );
+        }
+        let mut q = sqlx::query(&disabled).bind(org);
+        if let Some(g) = &rotation.group {
+            q = q.bind(g.as_str());
+        }
+        q.execute(&mut *tx).await.map_err(db_err)?;
         if rotation.revoke_passkeys {
             sqlx::query(&format!(
                 "DELETE FROM factors WHERE organisation_id = $1 AND kind = 'passkey' AND user_id IN {people_of}"
@@ -371,6 +391,29 @@ impl RotationStore for SqlStore {
         .iter()
         .map(rotation_row)
         .collect()
+    }
+
+    async fn lease_rotation(
+        &self,
+        org: &OrganisationId,
+        id: &RotationId,
+        runner: &str,
+        now: UnixTime,
+        until: UnixTime,
+    ) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "UPDATE rotations SET runner = $3, lease_until = $5 WHERE organisation_id = $1 AND id = $2 \
+             AND phase = 'issuing' AND (runner IS NULL OR runner = $3 OR lease_until < $4)",
+        )
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .bind(runner)
+        .bind(now)
+        .bind(until)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(affected(&r) == 1)
     }
 
     async fn pending_people(
@@ -509,7 +552,7 @@ impl RotationStore for SqlStore {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         // The old message, if still unsent, is not sent any more.
         sqlx::query(
-            "UPDATE outbox SET next_attempt_at = $4 WHERE sent_at IS NULL AND id IN \
+            "UPDATE outbox SET next_attempt_at = $4, body = '' WHERE sent_at IS NULL AND id IN \
              (SELECT outbox_id FROM rotation_people WHERE rotation_id = $1 AND organisation_id = $2 \
               AND user_id = $3 AND outbox_id IS NOT NULL)",
         )
@@ -701,6 +744,30 @@ impl RotationStore for SqlStore {
         .await
         .map_err(db_err)?;
         Ok(affected(&r) == 1)
+    }
+
+    async fn forget_expired_codes(&self, now: UnixTime) -> StoreResult<u64> {
+        let r = sqlx::query(
+            "UPDATE rotation_people SET code_sealed = NULL WHERE code_sealed IS NOT NULL AND expires_at <= $1",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(affected(&r))
+    }
+
+    async fn in_rotation(&self, org: &OrganisationId, user: &UserId) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM rotation_people WHERE organisation_id = $1 AND user_id = $2 \
+             AND state <> 'superseded'",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(n > 0)
     }
 
     async fn check_start_code(

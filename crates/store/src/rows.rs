@@ -20,7 +20,7 @@ pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
         .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-pub(crate) const USER_COLS: &str = "id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at, language, password_expires_at, lock_reason";
+pub(crate) const USER_COLS: &str = "id, organisation_id, username, display_name, email, password_hash, must_change_password, disabled, created_at, language, password_expires_at, lock_reason, credential_epoch";
 
 pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
     let language = get::<Option<String>>(row, "language")?
@@ -41,6 +41,7 @@ pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
         language,
         password_expires_at: get(row, "password_expires_at")?,
         lock_reason: get(row, "lock_reason")?,
+        credential_epoch: get(row, "credential_epoch")?,
     })
 }
 
@@ -130,7 +131,7 @@ pub(crate) fn service(row: &AnyRow) -> Result<Service, StoreError> {
     })
 }
 
-pub(crate) const SESSION_COLS: &str = "token_hash, organisation_id, user_id, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent, amr, pending_mfa, mfa_tries, end_reason";
+pub(crate) const SESSION_COLS: &str = "token_hash, organisation_id, user_id, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent, amr, pending_mfa, mfa_tries, end_reason, credential_epoch, start_code";
 
 pub(crate) fn session(row: &AnyRow) -> Result<SessionRecord, StoreError> {
     Ok(SessionRecord {
@@ -147,6 +148,8 @@ pub(crate) fn session(row: &AnyRow) -> Result<SessionRecord, StoreError> {
         pending_mfa: get::<i64>(row, "pending_mfa")? != 0,
         mfa_tries: u32::try_from(get::<i64>(row, "mfa_tries")?).unwrap_or(u32::MAX),
         end_reason: get(row, "end_reason")?,
+        credential_epoch: get(row, "credential_epoch")?,
+        start_code: get(row, "start_code")?,
     })
 }
 

@@ -11,8 +11,8 @@ use portvakt_core::store::{
 impl SessionStore for SqlStore {
     async fn create_session(&self, s: &NewSession) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, organisation_id, user_id, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent, amr, pending_mfa, mfa_tries) \
-             VALUES ($1, $2, $3, $4, $4, $5, NULL, $6, $7, $8, $9, 0)",
+            "INSERT INTO sessions (token_hash, organisation_id, user_id, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent, amr, pending_mfa, mfa_tries, credential_epoch, start_code) \
+             VALUES ($1, $2, $3, $4, $4, $5, NULL, $6, $7, $8, $9, 0, $10, $11)",
         )
         .bind(&s.token_hash)
         .bind(s.organisation_id.as_str())
@@ -23,6 +23,8 @@ impl SessionStore for SqlStore {
         .bind(&s.user_agent)
         .bind(s.amr.to_string())
         .bind(i64::from(s.pending_mfa))
+        .bind(s.credential_epoch)
+        .bind(s.start_code.clone())
         .execute(&self.pool)
         .await
         .map_err(db_err)?;

@@ -256,6 +256,26 @@ impl UserStore for SqlStore {
         Ok(r.rows_affected() == 1)
     }
 
+    async fn rehash_password(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        old: &str,
+        new: &str,
+    ) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "UPDATE users SET password_hash = $4 WHERE organisation_id = $1 AND id = $2 AND password_hash = $3",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(old)
+        .bind(new)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(crate::affected(&r) == 1)
+    }
+
     async fn set_temporary_password(
         &self,
         org: &OrganisationId,

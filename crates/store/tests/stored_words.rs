@@ -53,6 +53,8 @@ async fn unknown_stored_words_are_corrupt_rows_but_unknown_amr_tokens_are_kept()
             user_agent: "test".into(),
             amr: Amr::of(Method::Password),
             pending_mfa: false,
+            credential_epoch: 0,
+            start_code: None,
         })
         .await
         .unwrap();

@@ -331,10 +331,27 @@ impl AuthService {
         let amr = pending.amr.clone().with(method);
         let now = self.clock.now();
         self.store.revoke_session(&pending.token_hash, now).await?;
+        // A sign-in begun with a start code uses it up now, with the
+        // second factor done (issue 15).
+        let start_code = match &pending.start_code {
+            Some(h) if h != crate::store::START_CODE_USED => {
+                if !self
+                    .store
+                    .use_start_code(&user.organisation_id, &user.id, h, now)
+                    .await?
+                {
+                    return Err(StoreError::Conflict("start code already used".into()));
+                }
+                Some(crate::store::START_CODE_USED.to_owned())
+            }
+            other => other.clone(),
+        };
         self.store
             .clear_failures(&user.organisation_id, &user.username)
             .await?;
-        let token = self.create_session(user, client, amr, false).await?;
+        let token = self
+            .create_session_with(user, client, amr, false, start_code)
+            .await?;
         self.event_for(
             method.into(),
             Some(&user.organisation_id),

@@ -117,6 +117,21 @@ impl AuthService {
             self.ip_throttle.record_failure(client.ip, now);
             return Ok(started);
         };
+        // A crisis rotation took the password away: the start code (or the
+        // servicedesk) gives a new one, never a factor an intruder may
+        // have registered (issue 15).
+        if user.password_hash.is_none() && self.store.in_rotation(&org.id, &user.id).await? {
+            self.event_for(
+                SignInMethod::Reset,
+                Some(&org.id),
+                Some(&user),
+                client,
+                EventResult::Failure,
+                "in_rotation",
+            )
+            .await?;
+            return Ok(started);
+        }
         let factors = self.store.factors(&org.id, &user.id).await?;
         let confirmed: Vec<_> = factors.into_iter().filter(|f| f.confirmed).collect();
         if confirmed.is_empty() {

@@ -118,6 +118,8 @@ mod tests {
             pending_mfa: false,
             mfa_tries: 0,
             end_reason: String::new(),
+            credential_epoch: 0,
+            start_code: None,
         }
     }
 

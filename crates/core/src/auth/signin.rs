@@ -311,10 +311,11 @@ impl AuthService {
             self.ip_throttle.record_failure(client.ip, now);
             // The event names a real account, for its owner's sign-in history
             // and investigations; the caller's answer never does.
-            let reason = if had_hash {
-                "bad_password"
-            } else {
-                "unknown_user"
+            let reason = match (had_hash, user.is_some()) {
+                (true, _) => "bad_password",
+                // No password: a crisis rotation's start code was expected.
+                (false, true) => "bad_start_code",
+                (false, false) => "unknown_user",
             };
             self.event(
                 Some(&org.id),
@@ -369,10 +370,14 @@ impl AuthService {
             return Err(SignInError::TemporaryPasswordExpired);
         }
         if verification.matches && verification.needs_rehash {
-            let hash = self.hasher.hash(password).await?;
-            self.store
-                .set_password_hash(&org.id, &user.id, &hash, user.must_change_password)
-                .await?;
+            // Only over the very hash that was checked: a crisis rotation
+            // that removed it meanwhile must not see it come back.
+            if let Some(old) = &user.password_hash {
+                let hash = self.hasher.hash(password).await?;
+                self.store
+                    .rehash_password(&org.id, &user.id, old, &hash)
+                    .await?;
+            }
         }
         let pending_mfa = self.second_factor_required(&org, client.ip).await?;
         if pending_mfa && !self.has_confirmed_factor(&user).await? {
@@ -386,26 +391,42 @@ impl AuthService {
             .await?;
             return Err(SignInError::NoSecondFactor);
         }
-        // Used up only now, when nothing else refuses: a code spent on a
-        // sign-in that could not go on would leave the person stranded.
-        if let Some(h) = &start_code {
-            if !self.store.use_start_code(&org.id, &user.id, h, now).await? {
-                self.event(
-                    Some(&org.id),
-                    Some(&user),
-                    client,
-                    EventResult::Failure,
-                    "start_code_used",
-                )
-                .await?;
-                return Err(SignInError::StartCodeUsed);
+        // Used up only when nothing else refuses, and with a second factor
+        // to come only once that is done (`complete_second_factor`): a
+        // stolen printed code without the factor burns nothing.
+        let start_code = match start_code {
+            Some(h) if pending_mfa => Some(h),
+            Some(h) => {
+                if !self
+                    .store
+                    .use_start_code(&org.id, &user.id, &h, now)
+                    .await?
+                {
+                    self.event(
+                        Some(&org.id),
+                        Some(&user),
+                        client,
+                        EventResult::Failure,
+                        "start_code_used",
+                    )
+                    .await?;
+                    return Err(SignInError::StartCodeUsed);
+                }
+                Some(crate::store::START_CODE_USED.to_owned())
             }
-        }
+            None => None,
+        };
         if !pending_mfa {
             self.store.clear_failures(&org.id, &username).await?;
         }
         let token = self
-            .create_session(&user, client, Amr::of(Method::Password), pending_mfa)
+            .create_session_with(
+                &user,
+                client,
+                Amr::of(Method::Password),
+                pending_mfa,
+                start_code,
+            )
             .await?;
         let reason = if pending_mfa {
             "password_ok_second_factor_next"
@@ -455,6 +476,17 @@ impl AuthService {
         Err(err)
     }
 
+    /// Uses up `typed` if it is the person's working start code.
+    async fn spend_start_code(&self, user: &User, typed: &str) -> Result<bool, StoreError> {
+        if crate::rotation::normalise(typed).is_none() {
+            return Ok(false);
+        }
+        let h = crate::rotation::code_hash(&user.organisation_id, &user.id, typed);
+        self.store
+            .use_start_code(&user.organisation_id, &user.id, &h, self.clock.now())
+            .await
+    }
+
     /// Keeps the hasher's padding in step with the bcrypt hashes stored
     /// (issue 10 M4); every caller pays it alike, known name or not.
     async fn refresh_hash_kinds(&self, now: UnixTime) -> Result<(), SignInError> {
@@ -483,6 +515,25 @@ impl AuthService {
         amr: Amr,
         pending_mfa: bool,
     ) -> Result<SessionToken, StoreError> {
+        self.create_session_with(user, client, amr, pending_mfa, None)
+            .await
+    }
+
+    /// [`Self::create_session`] for a sign-in with a start code
+    /// ([`NewSession::start_code`]). The session carries the credential
+    /// epoch of `user` as read when the sign-in began, so a rotation that
+    /// commits meanwhile kills it.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn create_session_with(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+        amr: Amr,
+        pending_mfa: bool,
+        start_code: Option<String>,
+    ) -> Result<SessionToken, StoreError> {
         let now = self.clock.now();
         let token = SessionToken::generate();
         self.store
@@ -496,6 +547,8 @@ impl AuthService {
                 user_agent: clip(&client.user_agent),
                 amr,
                 pending_mfa,
+                credential_epoch: user.credential_epoch,
+                start_code,
             })
             .await?;
         Ok(token)
@@ -541,6 +594,14 @@ impl AuthService {
                 let Some(user) = user.filter(User::is_active) else {
                     return Ok(SessionCheck::Invalid);
                 };
+                if user.credential_epoch != session.credential_epoch {
+                    // A crisis rotation moved the account on after this
+                    // session's sign-in began (it overlapped the rotation).
+                    self.store.revoke_session(&hash, now).await?;
+                    return Ok(SessionCheck::Ended {
+                        reason: "crisis_rotation".into(),
+                    });
+                }
                 if session.pending_mfa {
                     if now - session.created_at > PENDING_MFA_SECS {
                         self.store.revoke_session(&hash, now).await?;
@@ -587,6 +648,7 @@ impl AuthService {
         &self,
         user: &User,
         organisation: &Organisation,
+        session: &SessionRecord,
         current: &str,
         new: &str,
         client: &ClientInfo,
@@ -607,13 +669,17 @@ impl AuthService {
             return Err(ChangePasswordError::Refused(r));
         }
         // Someone a crisis rotation left without a password (issue 15)
-        // proved themselves with the start code or a passkey to get this
-        // session; there is no current password to ask for.
-        let first_password = user.password_hash.is_none() && user.must_change_password;
+        // chooses a first one on the proof of their start code: this
+        // session began with it, or they type it as the current password
+        // (after a passkey sign-in, say). Nothing else will do: a session
+        // made otherwise may be an intruder's.
         let v = self
             .hasher
             .verify(current, user.password_hash.as_deref())
             .await?;
+        let first_password = user.password_hash.is_none()
+            && (session.start_code.as_deref() == Some(crate::store::START_CODE_USED)
+                || self.spend_start_code(user, current).await?);
         if !v.matches && !first_password {
             self.wrong_secret(client);
             self.event(

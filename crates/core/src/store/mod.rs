@@ -8,6 +8,7 @@
 //! all of them, so `dyn Store` callers reach every method without naming
 //! the sub-trait.
 
+mod breaches;
 mod challenges;
 mod coordination;
 mod events;
@@ -29,6 +30,7 @@ mod status;
 mod throttle;
 mod users;
 
+pub use breaches::BreachStore;
 pub use challenges::{Ceremony, ChallengeStore, CodeChallenge, CodeCheck, CodeLimit, Purpose};
 pub use coordination::{CoordinationStore, Lead};
 pub use events::{
@@ -49,7 +51,9 @@ pub use probes::ProbeStore;
 pub use provisioning::ProvisioningStore;
 pub use rotations::RotationStore;
 pub use services::{Service, ServiceStore};
-pub use sessions::{Amr, DeviceSeen, NewSession, OthersEnded, SessionRecord, SessionStore};
+pub use sessions::{
+    Amr, DeviceSeen, NewSession, OthersEnded, SessionRecord, SessionStore, START_CODE_USED,
+};
 pub use status::StatusStore;
 pub use throttle::ThrottleStore;
 pub use users::{search_text, Group, User, UserFilter, UserListing, UserSearch, UserStore};
@@ -80,6 +84,7 @@ pub trait Store:
     + IntrusionStore
     + FreezeStore
     + RotationStore
+    + BreachStore
     + Send
     + Sync
     + 'static
@@ -107,6 +112,7 @@ impl<T> Store for T where
         + IntrusionStore
         + FreezeStore
         + RotationStore
+        + BreachStore
         + Send
         + Sync
         + 'static

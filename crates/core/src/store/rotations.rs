@@ -52,6 +52,19 @@ pub trait RotationStore: Send + Sync {
     /// still work (for the worker that issues and moves people on).
     async fn open_rotations(&self, now: UnixTime) -> StoreResult<Vec<Rotation>>;
 
+    /// Takes or renews the right to issue the rotation's codes until
+    /// `until`: granted when nobody holds it, `runner` holds it already, or
+    /// the holder's lease ran out (it died). `false` while another runner
+    /// holds it, or when the rotation is no longer issuing.
+    async fn lease_rotation(
+        &self,
+        org: &OrganisationId,
+        id: &RotationId,
+        runner: &str,
+        now: UnixTime,
+        until: UnixTime,
+    ) -> StoreResult<bool>;
+
     /// Up to `limit` people of the rotation still without a code.
     async fn pending_people(
         &self,
@@ -129,6 +142,14 @@ pub trait RotationStore: Send + Sync {
         user: &UserId,
         now: UnixTime,
     ) -> StoreResult<bool>;
+
+    /// Empties the sealed copies of codes past their time (nobody needs
+    /// them any more); how many.
+    async fn forget_expired_codes(&self, now: UnixTime) -> StoreResult<u64>;
+
+    /// Whether the person is in a rotation that has not been superseded
+    /// (waiting for a code, or holding one, used or not).
+    async fn in_rotation(&self, org: &OrganisationId, user: &UserId) -> StoreResult<bool>;
 
     /// Whether `code_hash` is the person's start code, and in what state.
     /// Only a person without a password has a working start code.

@@ -93,7 +93,17 @@ pub struct NewSession {
     /// Password accepted but a second factor still to come: such a session
     /// opens nothing but the second-factor page.
     pub pending_mfa: bool,
+    /// The user's [`User::credential_epoch`](super::User) when they proved
+    /// who they are.
+    pub credential_epoch: i64,
+    /// Begun with a crisis rotation's start code: its hash until the
+    /// second factor uses it up, then [`START_CODE_USED`].
+    pub start_code: Option<String>,
 }
+
+/// [`NewSession::start_code`] once the code is used up: the session was
+/// proved with it, which is enough to choose a first password.
+pub const START_CODE_USED: &str = "used";
 
 /// What [`SessionStore::remember_device`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +132,8 @@ pub struct SessionRecord {
     /// Why it was ended, when someone ended it (`servicedesk`, `not_me`,
     /// `other_sessions_ended`, `password`, `reset`); empty otherwise.
     pub end_reason: String,
+    pub credential_epoch: i64,
+    pub start_code: Option<String>,
 }
 
 /// What [`SessionStore::revoke_other_sessions`] did.

@@ -26,6 +26,9 @@ pub struct User {
     /// Why the servicedesk locked the account; empty when it is not.
     /// Only unlocking lifts it (not a reset, not a right password).
     pub lock_reason: String,
+    /// Moved on by a crisis rotation: a session made with an earlier
+    /// value is dead, even one whose sign-in overlapped the rotation.
+    pub credential_epoch: i64,
 }
 
 impl User {
@@ -150,6 +153,15 @@ pub trait UserStore: Send + Sync {
         user: &UserId,
         now: UnixTime,
     ) -> StoreResult<()>;
+    /// Replaces a hash by a stronger one of the same password, only if
+    /// `old` is still the stored hash; whether it was.
+    async fn rehash_password(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+        old: &str,
+        new: &str,
+    ) -> StoreResult<bool>;
     /// Sets a temporary password that must be changed at first sign-in and
     /// stops working at `expires_at`; false when there is no such user.
     async fn set_temporary_password(

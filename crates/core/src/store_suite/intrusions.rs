@@ -186,6 +186,8 @@ pub(super) async fn cases_are_scoped_numbered_and_frozen_when_closed(store: Arc<
         user_agent: "suite".into(),
         amr: crate::store::Amr::of(crate::access::Method::Password),
         pending_mfa: false,
+        credential_epoch: 0,
+        start_code: None,
     };
     store.create_session(&session).await.unwrap();
     assert_eq!(

@@ -2,6 +2,7 @@
 //! database, so SQLite and PostgreSQL are held to one behaviour.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod breaches;
 mod challenges;
 mod events;
 mod factors;
@@ -155,5 +156,6 @@ pub async fn run_all(store: Arc<dyn Store>) {
     intrusions::cases_are_scoped_numbered_and_frozen_when_closed(store.clone()).await;
     intrusions::freezes_need_two_people_to_lift(store.clone()).await;
     rotations::a_rotation_gives_each_person_one_code(store.clone()).await;
+    breaches::breach_parts_stay_in_their_organisation(store.clone()).await;
     store.integrity_check().await.expect("integrity check");
 }

@@ -79,6 +79,7 @@ pub(super) async fn failed_apply_changes_nothing(store: &dyn Store) {
             language: None,
             password_expires_at: None,
             lock_reason: String::new(),
+            credential_epoch: 0,
         },
         groups: BTreeSet::new(),
         roles: BTreeSet::new(),

@@ -73,6 +73,8 @@ pub(super) async fn a_rotation_gives_each_person_one_code(store: Arc<dyn Store>)
             user_agent: "test".into(),
             amr: Amr::of(Method::Password),
             pending_mfa: false,
+            credential_epoch: 0,
+            start_code: None,
         })
         .await
         .unwrap();
@@ -115,6 +117,33 @@ pub(super) async fn a_rotation_gives_each_person_one_code(store: Arc<dyn Store>)
     assert!(
         !store.start_rotation(&again, &rows, 100).await.unwrap(),
         "one rotation issuing at a time"
+    );
+    // One runner issues at a time; a dead one's lease runs out.
+    assert!(store
+        .lease_rotation(&org.id, &r.id, "cli:1", 100, 110)
+        .await
+        .unwrap());
+    assert!(
+        store
+            .lease_rotation(&org.id, &r.id, "cli:1", 105, 115)
+            .await
+            .unwrap(),
+        "renewed"
+    );
+    assert!(!store
+        .lease_rotation(&org.id, &r.id, "server:a", 110, 120)
+        .await
+        .unwrap());
+    assert!(!store
+        .lease_rotation(&ob.id, &r.id, "server:a", 200, 210)
+        .await
+        .unwrap());
+    assert!(
+        store
+            .lease_rotation(&org.id, &r.id, "server:a", 116, 126)
+            .await
+            .unwrap(),
+        "taken over"
     );
     let a = store.user(&org.id, ua).await.unwrap().unwrap();
     assert!(a.password_hash.is_none() && a.must_change_password);

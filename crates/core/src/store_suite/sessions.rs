@@ -23,6 +23,8 @@ pub(super) async fn sessions_lifecycle(store: &dyn Store) {
                 user_agent: "test".into(),
                 amr: Amr::of(Method::Password),
                 pending_mfa: false,
+                credential_epoch: 0,
+                start_code: None,
             })
             .await
             .unwrap();

@@ -18,8 +18,12 @@ use serde::Deserialize;
 struct PasswordPage {
     p: Page,
     forced: bool,
-    /// No password to confirm: set after a crisis rotation's start code.
+    /// No password to confirm: this session began with a crisis
+    /// rotation's start code.
     no_current: bool,
+    /// No password, and this session did not begin with the start code
+    /// (a passkey sign-in): the code is asked instead.
+    start_code_asked: bool,
     username: String,
     rules: String,
     error: Option<String>,
@@ -71,7 +75,10 @@ fn page_text(
     let error_field = error.as_ref().map_or("", |(_, f)| *f);
     Ok(PasswordPage {
         forced: user.user.must_change_password,
-        no_current: user.user.must_change_password && user.user.password_hash.is_none(),
+        no_current: user.user.password_hash.is_none()
+            && user.session.start_code.as_deref() == Some(portvakt_core::store::START_CODE_USED),
+        start_code_asked: user.user.password_hash.is_none()
+            && user.session.start_code.as_deref() != Some(portvakt_core::store::START_CODE_USED),
         username: user.user.username.to_string(),
         rules,
         error: error.map(|(k, _)| k),
@@ -123,6 +130,7 @@ pub async fn password_post(
         .change_password(
             &user.user,
             &user.organisation,
+            &user.session,
             &form.current,
             &form.new,
             &client,

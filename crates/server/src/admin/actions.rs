@@ -61,7 +61,7 @@ impl ActionForm {
 /// alone (four eyes, issue 15).
 ///
 /// `None` when allowed; else the words of the refusal.
-async fn may_act_on(
+pub(crate) async fn may_act_on(
     state: &AppState,
     admin: &CurrentUser,
     user: &User,

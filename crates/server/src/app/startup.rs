@@ -263,12 +263,14 @@ impl Application {
             // people to move on to their next channel.
             let state = self.state.clone();
             let portal = crate::crisis::rotation::portal_address(&state.config);
+            let runner = format!("server:{}", portvakt_core::ids::EventId::generate());
             workers.push(tokio::spawn(async move {
                 loop {
                     crate::crisis::rotation::worker_step(
                         &*state.store,
                         &*state.clock,
                         portal.as_deref(),
+                        &runner,
                     )
                     .await;
                     tokio::time::sleep(std::time::Duration::from_secs(1)).await;

@@ -64,7 +64,11 @@ impl MailboxSender {
             .post(url)
             .header("content-type", "application/json")
             .body(body.to_string());
-        if let Some(var) = &plan.mailbox_auth_env {
+        if let Some(var) = plan
+            .mailbox_auth_env
+            .as_ref()
+            .filter(|v| v.starts_with(portvakt_core::rotation::MAILBOX_ENV_PREFIX))
+        {
             // Read at each send, so a rotated token needs no restart.
             if let Ok(v) = std::env::var(var) {
                 let v = SecretString::from(v);

@@ -259,11 +259,25 @@ pub async fn run(command: CrisisCommand) -> anyhow::Result<()> {
                 portal: portal.as_deref(),
                 expires_at: rotation.expires_at,
             };
-            loop {
-                let report = store.rotation_report(&o.id, &rotation.id).await?;
-                progress(report.people - report.pending, report.people);
-                if engine::issue_batch(&*store, &rotation, &head, SystemClock.now()).await? == 0 {
-                    break;
+            let runner = format!("cli:{}", std::process::id());
+            let start = store.rotation_report(&o.id, &rotation.id).await?;
+            let mut done = start.people - start.pending;
+            progress(done, start.people);
+            let mine = engine::issue_all(&*store, &rotation, &head, &runner, &SystemClock, |n| {
+                done += n;
+                progress(done, start.people);
+            })
+            .await?;
+            if !mine {
+                // A server is issuing them (its worker took over, or it
+                // was started on the web): follow its progress.
+                loop {
+                    let r = store.rotation_report(&o.id, &rotation.id).await?;
+                    progress(r.people - r.pending, r.people);
+                    if r.pending == 0 {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                 }
             }
             eprintln!();

@@ -20,6 +20,9 @@ use portvakt_core::StoreError;
 /// holds the database for long (sign-ins go on meanwhile), large enough
 /// that 10,000 people take seconds.
 pub const ISSUE_BATCH: u32 = 250;
+/// How long a runner's right to issue lasts without renewal (each batch
+/// renews it); a runner that dies is replaced after this.
+pub const LEASE_SECS: i64 = 10;
 /// Failed tries on one automatic channel before the person is moved on to
 /// their next (about two minutes with the outbox's back-off).
 pub const MOVE_ON_AFTER: u32 = 3;
@@ -196,7 +199,7 @@ fn issue_at(
 ///
 /// # Errors
 /// Store failures.
-pub async fn issue_batch(
+async fn issue_batch(
     store: &dyn Store,
     rotation: &Rotation,
     head: &Letterhead<'_>,
@@ -210,6 +213,40 @@ pub async fn issue_batch(
         .collect();
     // Also marks the rotation issued when nobody is left.
     store.issue_codes(org, &rotation.id, &issues, now).await
+}
+
+/// Issues every code still due, batch by batch, while holding the
+/// rotation's lease as `runner` (renewed per batch); `progress` hears how
+/// many each batch issued. `false` when another runner holds the lease
+/// (it is issuing; nothing to do here).
+///
+/// # Errors
+/// Store failures.
+pub async fn issue_all(
+    store: &dyn Store,
+    rotation: &Rotation,
+    head: &Letterhead<'_>,
+    runner: &str,
+    clock: &dyn portvakt_core::Clock,
+    mut progress: impl FnMut(u32),
+) -> Result<bool, StoreError> {
+    let org = &rotation.organisation_id;
+    loop {
+        let now = clock.now();
+        if !store
+            .lease_rotation(org, &rotation.id, runner, now, now + LEASE_SECS)
+            .await?
+        {
+            return Ok(false);
+        }
+        let n = issue_batch(store, rotation, head, now).await?;
+        progress(n);
+        if n == 0 {
+            return Ok(true);
+        }
+        // Sign-ins and checks go on between batches.
+        tokio::task::yield_now().await;
+    }
 }
 
 /// Moves each of `people` (who hold a code) to the route position `to`
@@ -287,8 +324,12 @@ pub async fn worker_step(
     store: &dyn Store,
     clock: &dyn portvakt_core::Clock,
     portal: Option<&str>,
+    runner: &str,
 ) {
     let now = clock.now();
+    if let Err(e) = store.forget_expired_codes(now).await {
+        tracing::error!(error = %e, "crisis rotation: forgetting expired codes failed");
+    }
     let rotations = match store.open_rotations(now).await {
         Ok(r) => r,
         Err(e) => {
@@ -311,18 +352,12 @@ pub async fn worker_step(
             expires_at: r.expires_at,
         };
         if r.phase == RotationPhase::Issuing {
-            loop {
-                match issue_batch(store, &r, &head, clock.now()).await {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        tracing::info!(rotation = %r.id, issued = n, "crisis rotation: codes issued");
-                        tokio::task::yield_now().await;
-                    }
-                    Err(e) => {
-                        tracing::error!(rotation = %r.id, error = %e, "crisis rotation: issuing failed");
-                        break;
-                    }
-                }
+            let mut issued = 0;
+            if let Err(e) = issue_all(store, &r, &head, runner, clock, |n| issued += n).await {
+                tracing::error!(rotation = %r.id, error = %e, "crisis rotation: issuing failed");
+            }
+            if issued > 0 {
+                tracing::info!(rotation = %r.id, issued, "crisis rotation: codes issued");
             }
         }
         match move_on_stalled(store, &r, &head, clock.now()).await {

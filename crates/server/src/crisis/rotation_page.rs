@@ -34,6 +34,9 @@ pub(crate) fn channel_key(c: RotationChannel) -> &'static str {
 }
 
 pub struct Preview {
+    /// When the rotation whose codes still work was started, if one does:
+    /// starting another voids them.
+    replaces: Option<String>,
     group: String,
     revoke_passkeys: bool,
     total: usize,
@@ -134,6 +137,10 @@ pub struct PlanForm {
     /// Only on the start form: the admin ticked "I understand".
     #[serde(default)]
     confirm: Option<String>,
+    /// Only on the start form, when an earlier rotation's codes still
+    /// work: the admin ticked that they will stop working.
+    #[serde(default)]
+    replace: Option<String>,
 }
 
 impl PlanForm {
@@ -179,6 +186,9 @@ pub async fn plan_post(
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     }
     let preview = Preview {
+        replaces: live_rotation(&state, &admin)
+            .await?
+            .map(|r| stockholm(r.started_at)),
         group: group.map(|g| g.to_string()).unwrap_or_default(),
         revoke_passkeys: f.revoke_passkeys.is_some(),
         total: people.len(),
@@ -240,6 +250,18 @@ pub async fn start_post(
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     }
     let now = state.clock.now();
+    if live_rotation(&state, &admin).await?.is_some() && f.replace.as_deref() != Some("yes") {
+        let page = render(
+            &state,
+            t,
+            &csrf,
+            &admin,
+            None,
+            Some("rotation.error.replace"),
+        )
+        .await?;
+        return Ok((StatusCode::CONFLICT, page).into_response());
+    }
     let Some(rotation) = engine::start(
         &*state.store,
         &admin.organisation,
@@ -261,6 +283,19 @@ pub async fn start_post(
         .await?;
         return Ok((StatusCode::CONFLICT, page).into_response());
     };
+    // The one who starts it keeps this session to follow the work (and
+    // changes their own password); their other sessions and app grants
+    // end like everyone's, in case one is an intruder's.
+    state
+        .store
+        .revoke_other_sessions(
+            &admin.organisation.id,
+            &admin.user.id,
+            &admin.session.token_hash,
+            false,
+            now,
+        )
+        .await?;
     if rotation.people == 0 {
         // Recorded (nothing ended); said plainly.
         let page = render(
@@ -293,6 +328,21 @@ pub async fn start_post(
     )
     .await;
     Ok(Redirect::to(&format!("/admin/crisis/{}", rotation.id)).into_response())
+}
+
+/// The organisation's newest rotation, if its codes still work.
+async fn live_rotation(
+    state: &AppState,
+    admin: &CurrentUser,
+) -> Result<Option<Rotation>, AppError> {
+    let now = state.clock.now();
+    Ok(state
+        .store
+        .rotations(&admin.organisation.id, 1)
+        .await?
+        .into_iter()
+        .next()
+        .filter(|r| r.expires_at > now))
 }
 
 /// The rotation of the signed-in admin's organisation, or 404 (another
@@ -477,6 +527,34 @@ pub async fn resend_post(
     Ok(Redirect::to(&format!("/admin/crisis/{}?resent={n}", r.id)).into_response())
 }
 
+/// The hand-outs whose codes `viewer` may see: people they may act on
+/// (the servicedesk's rule of `admin::actions::may_act_on`: nobody their
+/// own, no one above them, and during a freeze no org admin). Also how
+/// many were withheld.
+async fn visible_to(
+    state: &AppState,
+    viewer: &CurrentUser,
+    hand_outs: Vec<HandOut>,
+) -> Result<(Vec<HandOut>, usize), AppError> {
+    let org = &viewer.organisation.id;
+    let mut shown = Vec::new();
+    let mut withheld = 0;
+    for h in hand_outs {
+        let Some(user) = state.store.user(org, &h.user_id).await? else {
+            continue;
+        };
+        if crate::admin::actions::may_act_on(state, viewer, &user, true)
+            .await?
+            .is_none()
+        {
+            shown.push(h);
+        } else {
+            withheld += 1;
+        }
+    }
+    Ok((shown, withheld))
+}
+
 pub struct PrintEntry {
     name: String,
     username: String,
@@ -493,6 +571,8 @@ struct PrintPage {
     portal: String,
     expires: String,
     entries: Vec<PrintEntry>,
+    /// Codes this admin may not hand out (another admin's, during a freeze).
+    withheld: usize,
 }
 
 #[derive(Deserialize, Default)]
@@ -520,12 +600,14 @@ pub async fn print_get(
             q.list.as_deref(),
         )
         .await?;
-    let mut labels: BTreeMap<String, String> = BTreeMap::new();
-    let mut entries = Vec::new();
-    for h in hand_outs
+    let live = hand_outs
         .into_iter()
         .filter(|h| !h.used && !h.code.is_empty())
-    {
+        .collect();
+    let (hand_outs, withheld) = visible_to(&state, &admin, live).await?;
+    let mut labels: BTreeMap<String, String> = BTreeMap::new();
+    let mut entries = Vec::new();
+    for h in hand_outs {
         if !labels.contains_key(&h.list) {
             let l = list_label(&state, t, &admin, &h.list).await;
             labels.insert(h.list.clone(), l);
@@ -544,7 +626,11 @@ pub async fn print_get(
         &client,
         "rotation.print",
         r.id.as_str(),
-        &format!("{} {}", q.list.as_deref().unwrap_or("*"), entries.len()),
+        &format!(
+            "{} {} withheld={withheld}",
+            q.list.as_deref().unwrap_or("*"),
+            entries.len()
+        ),
     )
     .await;
     let doc = PrintPage {
@@ -555,6 +641,7 @@ pub async fn print_get(
             .unwrap_or_else(|| t.get("rotation.msg.portal_unknown").to_owned()),
         expires: stockholm(r.expires_at),
         entries,
+        withheld,
     }
     .render()?;
     let mut resp = Html(doc).into_response();
@@ -584,6 +671,8 @@ struct DeskPage {
     q: String,
     rows: Vec<DeskRow>,
     total: usize,
+    /// The person searched for is someone this member may not hand a code.
+    withheld: bool,
     notice: Option<String>,
 }
 
@@ -606,11 +695,14 @@ fn desk_row(h: HandOut) -> DeskRow {
 }
 
 /// The servicedesk's list: people whose code is handed out in person.
-/// Codes show only for a search, so a shoulder sees one at a time.
+/// A code shows only for one whole username, so a shoulder sees one at a
+/// time and nobody can list them; each code shown is an audit entry, and
+/// codes of people the member may not act on are not shown.
 pub async fn desk_get(
     State(state): State<AppState>,
     PageLang(t): PageLang,
     csrf: CsrfToken,
+    Client(client): Client,
     user: CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<DeskQuery>,
@@ -626,28 +718,35 @@ pub async fn desk_get(
         )
         .await?;
     let total = all.len();
-    let needle = q.q.trim().to_lowercase();
-    let rows = if needle.is_empty() {
-        Vec::new()
-    } else {
-        all.into_iter()
-            .filter(|h| {
-                h.username.as_str().contains(&needle)
-                    || h.display_name.to_lowercase().contains(&needle)
-            })
-            .take(20)
-            .map(desk_row)
-            .collect()
-    };
+    let wanted = Username::parse(q.q.trim()).ok();
+    let found: Vec<HandOut> = all
+        .into_iter()
+        .filter(|h| Some(&h.username) == wanted.as_ref())
+        .collect();
+    let (shown, withheld) = visible_to(&state, &user, found).await?;
+    for h in shown.iter().filter(|h| !h.used) {
+        audit::record(
+            &state,
+            &user,
+            &client,
+            "rotation.code_shown",
+            h.user_id.as_str(),
+            r.id.as_str(),
+        )
+        .await;
+    }
+    let rows = shown.into_iter().map(desk_row).collect();
     let notice = q
         .done
-        .map(|u| t.get("rotation.desk.done").replace("{user}", &u));
+        .is_some()
+        .then(|| t.get("rotation.desk.done").to_owned());
     let page = DeskPage {
         p: Page::for_user(t, &csrf, &format!("/admin/crisis/{}/desk", r.id), &user),
         id: r.id.to_string(),
         q: q.q.trim().to_owned(),
         rows,
         total,
+        withheld: withheld > 0,
         notice,
     }
     .render()?;
@@ -677,6 +776,12 @@ pub async fn handed_out_post(
     let Some(p) = state.store.user(&user.organisation.id, &person).await? else {
         return Err(AppError::NotFound);
     };
+    if crate::admin::actions::may_act_on(&state, &user, &p, true)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::NotFound);
+    }
     if !state
         .store
         .mark_handed_out(&user.organisation.id, &r.id, &person, state.clock.now())
@@ -693,5 +798,5 @@ pub async fn handed_out_post(
         r.id.as_str(),
     )
     .await;
-    Ok(Redirect::to(&format!("/admin/crisis/{}/desk?done={}", r.id, p.username)).into_response())
+    Ok(Redirect::to(&format!("/admin/crisis/{}/desk?done=1", r.id)).into_response())
 }

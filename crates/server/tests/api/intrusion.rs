@@ -684,6 +684,8 @@ async fn the_servicedesk_lock_holds_against_races_and_resets() {
             user_agent: "race".into(),
             amr: Amr::of(portvakt_core::access::Method::Password),
             pending_mfa: false,
+            credential_epoch: 0,
+            start_code: None,
         })
         .await
         .unwrap();

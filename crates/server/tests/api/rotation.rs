@@ -262,10 +262,66 @@ async fn a_rotation_ends_everything_and_each_start_code_works_once() {
         "the code is dead once a password is chosen"
     );
 
-    // Outside the zones the second factor is still needed.
+    // Outside the zones the second factor is still needed, and the code is
+    // used up only once that is done: someone with the printed page but
+    // without Erik's phone burns nothing.
     let outside = app.client_from(OUTSIDE);
     let r = outside.sign_in(ERIK, &erik_code).await;
     assert_eq!(r.location.as_deref(), Some("/login/factor"));
+    let r = app.client().sign_in(ERIK, &erik_code).await;
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/password"),
+        "still unused: {}",
+        r.body
+    );
+
+    // A session whose sign-in overlapped the rotation (made with the
+    // credentials from before it) is dead.
+    let overlapped = portvakt_core::auth::session::SessionToken::generate();
+    app.store
+        .create_session(&portvakt_core::store::NewSession {
+            token_hash: overlapped.hash(),
+            organisation_id: org.id.clone(),
+            user_id: erik.id.clone(),
+            created_at: START,
+            expires_at: START + 36_000,
+            ip: "127.0.0.1".into(),
+            user_agent: "overlap".into(),
+            amr: portvakt_core::store::Amr::of(portvakt_core::access::Method::Password),
+            pending_mfa: false,
+            credential_epoch: erik.credential_epoch,
+            start_code: None,
+        })
+        .await
+        .unwrap();
+    let stale = app.client();
+    let cookie = reqwest::Url::parse(&app.url("/")).unwrap();
+    let jar_header = format!("portvakt={}", overlapped.as_str());
+    let r = stale
+        .http
+        .get(cookie)
+        .header("cookie", jar_header)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 200, "an overlapping sign-in does not survive");
+    // Nor does a reset by a registered factor replace the start code.
+    let r = app
+        .client()
+        .post_form("/reset", &[("username", ERIK)])
+        .await;
+    assert!(r.status < 500);
+    // (The reset's work happens after its answer.)
+    wait_for("the reset refused for someone in a rotation", async || {
+        app.store
+            .signin_history(&org.id, &erik.id, 0, None, 100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.reason == "in_rotation")
+    })
+    .await;
 
     let report = app.store.rotation_report(&org.id, &rid).await.unwrap();
     assert_eq!(report.people, 2);
@@ -316,4 +372,86 @@ async fn a_rotation_ends_everything_and_each_start_code_works_once() {
         401,
         "the new rotation ended Anna's password too"
     );
+}
+
+/// Review finding: the servicedesk's list must not hand a servicedesk
+/// member an org admin's code (taking over the admin), nor one org admin
+/// another's during a change freeze (four eyes); and a search shows one
+/// whole username's code only, each showing on the record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codes_of_admins_are_not_handed_out_by_whoever_sees_the_list() {
+    let app = spawn_app().await;
+    app.reapply_demo(|org| {
+        for u in &mut org.users {
+            if u.username.as_str().starts_with("anna") {
+                u.roles = [portvakt_core::domain::Role::Servicedesk].into();
+            }
+            if u.username.as_str().starts_with("erik") {
+                u.roles = [portvakt_core::domain::Role::OrgAdmin].into();
+            }
+        }
+        // Nobody's manager: Erik's code waits at the servicedesk.
+        org.crisis_contacts.clear();
+    })
+    .await;
+    let (org, _) = app.org_and_user(ERIK).await;
+    let sara = app.client();
+    assert_eq!(sara.sign_in(SARA, SARA_PW).await.status, 303);
+    let token = sara.csrf().await;
+    let started = sara
+        .post_raw(
+            "/admin/crisis/start",
+            &[
+                ("csrf", &token),
+                ("group", "pedagogisk-personal"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let status_path = started.location.unwrap();
+    wait_for("Erik's code issued", async || {
+        sara.get(&status_path)
+            .await
+            .body
+            .contains("Alla har fått en startkod")
+    })
+    .await;
+    let desk = format!("{status_path}/desk?q={}", ERIK.replace('@', "%40"));
+
+    // Anna, servicedesk only, may not hand out an org admin's code.
+    let anna = app.client();
+    assert_eq!(anna.sign_in(ANNA, ANNA_PW).await.status, 303);
+    let page = anna.get(&desk).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("kan du inte lämna ut"), "{}", page.body);
+    assert!(start_code_in_opt(&page.body).is_none(), "no code shown");
+    assert_eq!(anna.get(&format!("{status_path}/print")).await.status, 403);
+    // Part of a username lists nobody.
+    let partial = anna.get(&format!("{status_path}/desk?q=e")).await;
+    assert!(start_code_in_opt(&partial.body).is_none());
+
+    // Sara (org admin) may, outside a freeze, and it is on the record.
+    let page = sara.get(&desk).await;
+    assert!(start_code_in_opt(&page.body).is_some(), "{}", page.body);
+    let shown = app
+        .store
+        .admin_events(&org.id, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "rotation.code_shown")
+        .count();
+    assert_eq!(shown, 1);
+    // During a freeze, not even she: one admin must not take over another.
+    let r = sara
+        .post_form("/admin/freeze", &[("reason", "Intrång")])
+        .await;
+    assert_eq!(r.status, 303);
+    let page = sara.get(&desk).await;
+    assert!(start_code_in_opt(&page.body).is_none(), "{}", page.body);
+}
+
+fn start_code_in_opt(text: &str) -> Option<String> {
+    std::panic::catch_unwind(|| start_code_in(text)).ok()
 }

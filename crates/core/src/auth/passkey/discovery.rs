@@ -189,6 +189,10 @@ impl AuthService {
         if self.store.active_freeze(&org.id).await?.is_some() {
             return Err(PasskeyError::Frozen);
         }
+        // After a crisis rotation only the start code sets a password.
+        if user.password_hash.is_none() && self.store.in_rotation(&org.id, &user.id).await? {
+            return Err(PasskeyError::NotAccepted);
+        }
         self.check_reset_password(&org, &user, new_password)?;
         if let Err(reason) = self
             .verify_discovered(&answer, ceremony, &Purpose::Reset, &factor, key)

@@ -4,7 +4,8 @@
 use portvakt_core::apply::DesiredUser;
 use portvakt_core::domain::Username;
 use portvakt_core::rotation::{
-    CrisisContact, CrisisPlan, RotationChannel, DEFAULT_CODE_HOURS, MAX_CODE_HOURS,
+    CrisisContact, CrisisPlan, RotationChannel, DEFAULT_CODE_HOURS, MAILBOX_ENV_PREFIX,
+    MAX_CODE_HOURS,
 };
 use std::collections::BTreeMap;
 
@@ -58,14 +59,16 @@ pub(super) fn plan(c: &mut Checker, raw: Option<&S<RawCrisis>>, f: &str) -> Cris
     }
     if let Some(e) = &r.mailbox_auth_env {
         let v = e.get_ref().trim();
-        if v.is_empty()
+        // Only variables meant for it: the file must not be able to send
+        // the server's database URL or mail password to an adapter.
+        if !v.starts_with(MAILBOX_ENV_PREFIX)
             || v.len() > 100
             || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         {
             c.err(
                 e,
                 &format!("{f}.mailbox_auth_env"),
-                "the name of an environment variable (A-Z, 0-9, _)",
+                format!("the name of an environment variable starting with {MAILBOX_ENV_PREFIX} (A-Z, 0-9, _)"),
             );
         } else {
             plan.mailbox_auth_env = Some(v.to_owned());

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Crisis rotation benchmark (issue 15, acceptance 5).
+
+Rotating 10,000 accounts with `portvakt crisis rotate` (every password,
+session and app grant ended, a start code issued and every delivery queued)
+must take <= 30 s, and `/auth/verify`'s p99 while it runs must stay <= 2x
+its p99 at rest, measured in the same run.
+
+Method (shared/BENCHMARKING.md): loopback only; the server and the command
+pinned to core 1, wrk (-t1 -c50) on core 0 against `/auth/verify` with the
+session of an account outside the rotated group. Per round: 10,000 fresh
+sessions for the group, `wrk` 10 s at rest, then `wrk` while the rotation
+runs (the rotation's wall time is measured around the command). Three
+rounds (`--new` each time), medians. The mailbox adapter and the SMS
+gateway are local stubs, so the server also delivers while it answers.
+
+Usage: python3 bench/rotation_bench.py [--debug] [--no-build]   (builds the binary first)
+"""
+import http.server
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import http.client
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEBUG = "--debug" in sys.argv
+BIN = os.path.join(ROOT, "target", "debug" if DEBUG else "release", "portvakt")
+PEOPLE = int(os.environ.get("PEOPLE", "10000"))
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+PV_PORT = 18520
+PASSWORD = "ett långt lösenord för mätningar"
+USER = "bench.user@bench.se"
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kw)
+
+
+def stubs():
+    """The mailbox adapter (everyone has a mailbox but every third) and the SMS gateway."""
+    counts = {"mailbox": 0, "sms": 0}
+    lock = threading.Lock()
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["content-length"]))
+            kind = "mailbox" if self.path == "/deliver" else "sms"
+            with lock:
+                counts[kind] += 1
+            self.send_response(202)
+            self.end_headers()
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, counts
+
+
+def org_file(port, seed_hash):
+    lines = [
+        "[[organisation]]", 'slug = "bench"', 'name = "Benchkommun"', 'domains = ["bench.se"]', "",
+        "[organisation.crisis]", 'channels = ["mailbox", "sms", "manager", "servicedesk"]',
+        f'mailbox_url = "http://127.0.0.1:{port}/deliver"', "",
+        "[[organisation.zone]]", 'slug = "lokalt"', 'name = "Lokalt"', 'cidrs = ["127.0.0.0/8"]', "",
+        "[[organisation.group]]", 'slug = "staff"', 'name = "Staff"', "",
+        "[[organisation.group]]", 'slug = "it"', 'name = "IT"', "",
+        "[[organisation.service]]", 'slug = "app"', 'name = "App"', 'url = "https://app.bench.se/"',
+        'groups = ["staff", "it"]', 'host = "app.bench.se"', "",
+        "[[organisation.user]]", f'username = "{USER}"', 'name = "Bench"', 'groups = ["it"]',
+        f'password_hash = "{seed_hash}"', "",
+    ]
+    for i in range(PEOPLE):
+        lines += ["[[organisation.user]]", f'username = "p{i}@bench.se"', f'name = "Person {i}"',
+                  'groups = ["staff"]', f'password_hash = "{seed_hash}"']
+        if i % 3 == 2:
+            lines.append(f'unit = "Enhet {i % 40}"')
+        lines.append("")
+    return "\n".join(lines)
+
+
+def wait_ready():
+    for _ in range(300):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", PV_PORT, timeout=1)
+            c.request("GET", "/readyz")
+            if c.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def sign_in():
+    body = urllib.parse.urlencode({"csrf": "A" * 43, "username": USER, "password": PASSWORD})
+    c = http.client.HTTPConnection("127.0.0.1", PV_PORT, timeout=30)
+    c.request("POST", "/login", body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": "portvakt-csrf=" + "A" * 43})
+    r = c.getresponse()
+    assert r.status == 303, r.status
+    for k, v in r.getheaders():
+        if k.lower() == "set-cookie" and v.startswith("portvakt="):
+            return v.split(";")[0]
+    raise RuntimeError("no session cookie")
+
+
+def verify_status(cookie):
+    c = http.client.HTTPConnection("127.0.0.1", PV_PORT, timeout=5)
+    headers = {"X-Original-URL": "https://app.bench.se/", "X-Forwarded-For": "127.0.0.1"}
+    if cookie:
+        headers["Cookie"] = cookie
+    c.request("GET", "/auth/verify", headers=headers)
+    return c.getresponse().status
+
+
+def wrk_start(cookie, seconds):
+    args = ["taskset", "-c", "0", "wrk", "-t1", "-c50", f"-d{seconds}s", "--latency",
+            "-H", "X-Original-URL: https://app.bench.se/", "-H", "X-Forwarded-For: 127.0.0.1",
+            "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{PV_PORT}/auth/verify"]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+
+
+def wrk_result(p):
+    out, _ = p.communicate()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    m = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    assert re.search(r"Non-2xx or 3xx responses", out) is None, f"refused checks:\n{out}"
+    return rps, p99
+
+
+def fresh_sessions(db, round_no):
+    conn = sqlite3.connect(db, timeout=30)
+    org = conn.execute("SELECT id FROM organisations").fetchone()[0]
+    users = [r[0] for r in conn.execute("SELECT id FROM users WHERE username LIKE 'p%@bench.se'")]
+    now = int(time.time())
+    conn.executemany(
+        "INSERT INTO sessions (token_hash, organisation_id, user_id, created_at, last_seen_at, expires_at, "
+        "ip, user_agent, amr) VALUES (?, ?, ?, ?, ?, ?, '127.0.0.1', 'bench', 'pwd')",
+        [(f"bench-{round_no}-{i}", org, u, now, now, now + 36000) for i, u in enumerate(users)])
+    conn.commit()
+    conn.close()
+    return len(users)
+
+
+def check_done(db, rid):
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        pending = conn.execute("SELECT COUNT(*) FROM rotation_people WHERE rotation_id = ? AND state = 'pending'",
+                               (rid,)).fetchone()[0]
+        live = conn.execute("SELECT COUNT(*) FROM sessions WHERE token_hash LIKE 'bench-%' AND revoked_at IS NULL"
+                            ).fetchone()[0]
+        queued = conn.execute("SELECT COUNT(*) FROM rotation_people p JOIN outbox o ON o.id = p.outbox_id "
+                              "WHERE p.rotation_id = ?", (rid,)).fetchone()[0]
+        with_pw = conn.execute("SELECT COUNT(*) FROM users WHERE username LIKE 'p%@bench.se' "
+                               "AND password_hash IS NOT NULL").fetchone()[0]
+        return pending, live, queued, with_pw
+    finally:
+        conn.close()
+
+
+def main():
+    if "--no-build" not in sys.argv:
+        build = ["cargo", "build", "--locked", "--bin", "portvakt"] + ([] if DEBUG else ["--release"])
+        subprocess.run(build, cwd=ROOT, check=True)
+    os.sched_setaffinity(0, {0})  # the stubs share core 0 with wrk, not the server's
+    srv, counts = stubs()
+    work = tempfile.mkdtemp(prefix="portvakt-rotation-bench-")
+    db = os.path.join(work, "bench.db")
+    config = os.path.join(work, "portvakt.toml")
+    with open(config, "w") as f:
+        f.write(f'listen = "127.0.0.1:{PV_PORT}"\ndatabase_url = "sqlite://{db}"\ndev_mode = true\n'
+                f'secret_key_file = "{work}/secret.key"\n'
+                'trusted_proxies = ["127.0.0.1/32"]\n[lockout]\nip_max_failures = 100000000\n'
+                '[forward_auth]\nportal_url = "https://portal.bench.se"\ndomains = ["bench.se"]\n'
+                f'[sms]\ngateway_url = "http://127.0.0.1:{srv.server_port}/send"\n')
+    import base64
+    with open(os.path.join(work, "secret.key"), "w") as f:
+        f.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+    os.chmod(os.path.join(work, "secret.key"), 0o600)
+    seed = os.path.join(work, "seed.toml")
+    with open(seed, "w") as f:
+        f.write('[[organisation]]\nslug = "bench"\nname = "Benchkommun"\ndomains = ["bench.se"]\n'
+                f'[[organisation.user]]\nusername = "seed@bench.se"\nname = "Seed"\n'
+                f'initial_password = "{PASSWORD}"\n')
+    sh(BIN, "apply", seed, "--config", config)
+    conn = sqlite3.connect(db)
+    (seed_hash,) = conn.execute("SELECT password_hash FROM users").fetchone()
+    conn.close()
+    org = os.path.join(work, "org.toml")
+    with open(org, "w") as f:
+        f.write(org_file(srv.server_port, seed_hash))
+    t0 = time.time()
+    sh(BIN, "apply", org, "--config", config)
+    print(f"apply of {PEOPLE} accounts: {time.time() - t0:.1f} s", flush=True)
+    # A second SMS-reachable number for every third person: registered factors.
+    conn = sqlite3.connect(db)
+    orgid = conn.execute("SELECT id FROM organisations").fetchone()[0]
+    users = conn.execute("SELECT id, username FROM users WHERE username LIKE 'p%@bench.se'").fetchall()
+    conn.executemany(
+        "INSERT INTO factors (id, organisation_id, user_id, kind, label, confirmed, created_at, destination) "
+        "VALUES (?, ?, ?, 'sms', 'Mobil', 1, 0, ?)",
+        [(f"fac_b{i}", orgid, u, f"4670{i:07d}") for i, (u, name) in enumerate(users) if i % 3 == 1])
+    conn.commit()
+    conn.close()
+
+    server = subprocess.Popen(["taskset", "-c", "1", BIN, "serve", "--config", config],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_ready()
+    cookie = sign_in()
+    assert verify_status(cookie) == 200 and verify_status(None) == 401, "the check really runs"
+    rest, during, walls = [], [], []
+    for rnd in range(ROUNDS):
+        n = fresh_sessions(db, rnd)
+        wrk_result(wrk_start(cookie, 3))  # warm-up
+        rest.append(wrk_result(wrk_start(cookie, 10)))
+        load = wrk_start(cookie, 60)
+        time.sleep(0.2)
+        t0 = time.time()
+        sh("taskset", "-c", "1", BIN, "crisis", "rotate", "--org", "bench", "--group", "staff", "--yes",
+           "--new", "--config", config)
+        wall = time.time() - t0
+        load.send_signal(2)  # SIGINT: wrk prints what it has
+        during.append(wrk_result(load))
+        walls.append(wall)
+        conn = sqlite3.connect(db, timeout=30)
+        rid = conn.execute("SELECT id FROM rotations ORDER BY started_at DESC, rowid DESC").fetchone()[0]
+        conn.close()
+        pending, live, queued, with_pw = check_done(db, rid)
+        assert (pending, live, with_pw) == (0, 0, 0), (pending, live, with_pw)
+        print(f"round {rnd + 1}: {n} people rotated in {wall:.2f} s; {queued} messages queued; "
+              f"verify p99 at rest {rest[-1][1]:.2f} ms, during {during[-1][1]:.2f} ms "
+              f"({rest[-1][0]:,.0f} / {during[-1][0]:,.0f} req/s)", flush=True)
+        time.sleep(5)  # let deliveries drain before the next round's rest
+    server.terminate()
+    server.wait()
+    srv.shutdown()
+    shutil.rmtree(work, ignore_errors=True)
+    med = statistics.median
+    p99r, p99d = med(r[1] for r in rest), med(d[1] for d in during)
+    print(f"rotation of {PEOPLE} accounts: median {med(walls):.2f} s (runs {', '.join(f'{w:.2f}' for w in walls)}),"
+          f" target <= 30 s")
+    print(f"/auth/verify p99: at rest {p99r:.2f} ms, during the rotation {p99d:.2f} ms, "
+          f"ratio {p99d / p99r:.2f} (target <= 2)")
+    print(f"delivered to the stubs meanwhile: {counts}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        subprocess.run(["pkill", "-f", "portvakt-rotation-bench-"], check=False)
