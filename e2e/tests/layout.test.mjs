@@ -136,6 +136,33 @@ for (const [lang, locale] of [['sv', 'sv-SE'], ['en', 'en-GB']]) {
       await sara.waitForURL(/\/settings\/totp\//);
       await visit(sara, '/settings/totp/{id}', sara.url());
       await visit(sara, '/admin/status', `${base}/admin/status`, true);
+      // A crisis rotation of Erik's group only (the test signs in as Anna
+      // and Sara): the plan, the progress page, his manager's list, the desk.
+      await visit(sara, '/admin/crisis', `${base}/admin/crisis`, true);
+      await sara.goto(`${base}/admin/crisis`);
+      await sara.locator('#group').selectOption('pedagogisk-personal');
+      await sara.locator('form[action="/admin/crisis/plan"] button[type=submit]').click();
+      await sara.locator('#confirm').check();
+      if (await sara.locator('#replace').count()) await sara.locator('#replace').check();
+      await sara.locator('form[action="/admin/crisis/start"] button[type=submit]').click();
+      await sara.waitForURL(/\/admin\/crisis\/rot_/);
+      const rotUrl = sara.url().split('?')[0];
+      for (let i = 0; i < 40 && !(await sara.textContent('main')).match(/Alla har fått|Everyone has/); i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        await sara.goto(rotUrl);
+      }
+      await visit(sara, '/admin/crisis/{id}', rotUrl, true);
+      await visit(sara, '/admin/crisis/{id}/print', `${rotUrl}/print`, true);
+      await visit(sara, '/admin/crisis/{id}/desk', `${rotUrl}/desk?q=erik.larsson%40exempelkommun.se`, true);
+      // The breach register (Sara is the demo's data protection officer).
+      await visit(sara, '/dpo/breaches', `${base}/dpo/breaches`, true);
+      await sara.goto(`${base}/dpo/breaches`);
+      await sara.locator('#title').fill('Lärplattformen');
+      await sara.locator('form[action="/dpo/breaches"] button[type=submit]').click();
+      await sara.waitForURL(/\/dpo\/breaches\/brc_/);
+      const brUrl = sara.url().split('?')[0];
+      await visit(sara, '/dpo/breaches/{id}', brUrl, true);
+      await visit(sara, '/dpo/breaches/{id}/export', `${brUrl}/export`, true);
       await closePage(sara);
       await bounded(saraCtx.close());
 

@@ -95,6 +95,13 @@ class Receivers:
             box.setdefault(key, set()).update(codes)
 
 
+class Backlogged(http.server.ThreadingHTTPServer):
+    """Python's default listen backlog is 5: a server sending 20 messages at
+    once would wait on dropped SYNs. Real gateways and adapters take more."""
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def http_receiver(rec):
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *a):
@@ -116,7 +123,7 @@ def http_receiver(rec):
             self.send_response(202)
             self.end_headers()
 
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv = Backlogged(("127.0.0.1", 0), Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv
 
@@ -263,8 +270,14 @@ def main():
         cli.wait()
         cli_moment = progress(db)
         kills, moments = 0, []
-        for pause in (0.0, 2.0, 3.0):
-            time.sleep(pause)
+        # Right away (codes half issued, the dead command's lease still
+        # held), then twice while messages are going out.
+        for when in (lambda p: True,
+                     lambda p: p[0] == 0 and 0 < p[1] < 250,
+                     lambda p: p[0] == 0 and 0 < p[1] < 150):
+            deadline = time.time() + 60
+            while not when(progress(db)) and time.time() < deadline:
+                time.sleep(0.05)
             server.kill9()
             kills += 1
             moments.append(progress(db))

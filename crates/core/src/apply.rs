@@ -700,11 +700,26 @@ mod freeze_tests {
                 },
             },
         };
-        let planned = vec![renamed, weaker, zone];
+        let routes = PlannedChange {
+            description: "set crisis channels k".into(),
+            change: Change::PutCrisisPlan {
+                org: org.id.clone(),
+                plan: crate::rotation::CrisisPlan {
+                    mailbox_url: Some("https://elsewhere.example/deliver".into()),
+                    ..crate::rotation::CrisisPlan::default()
+                },
+                contacts: Vec::new(),
+            },
+        };
+        let planned = vec![renamed, weaker, zone, routes];
         let refused = frozen_changes(&planned, &current);
         assert_eq!(
             refused.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
-            vec![FrozenChange::SignInRules, FrozenChange::SignInRules]
+            vec![
+                FrozenChange::SignInRules,
+                FrozenChange::SignInRules,
+                FrozenChange::CodeRoutes
+            ]
         );
     }
 }

@@ -180,6 +180,18 @@ impl BreachStore for SqlStore {
         .collect()
     }
 
+    async fn dpo_addresses(&self, org: &OrganisationId) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT u.email FROM users u JOIN user_roles r ON r.user_id = u.id AND r.organisation_id = u.organisation_id \
+             WHERE u.organisation_id = $1 AND r.role = 'data_protection_officer' AND u.disabled = 0 \
+             AND u.lock_reason = '' AND u.email IS NOT NULL ORDER BY u.email",
+        )
+        .bind(org.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)
+    }
+
     async fn undecided_breaches(&self) -> StoreResult<Vec<(Breach, Vec<i64>)>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLS} FROM breaches WHERE reporting = $1 ORDER BY discovered_at"

@@ -44,6 +44,21 @@ impl OutboxStore for SqlStore {
         Ok(())
     }
 
+    async fn mark_sent_many(&self, ids: &[String], now: UnixTime) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for id in ids {
+            sqlx::query(
+                "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, body = '' WHERE id = $2",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
     async fn mark_failed(&self, id: &str, error: &str, next: UnixTime) -> StoreResult<()> {
         sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3")
             .bind(error)

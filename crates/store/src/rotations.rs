@@ -501,11 +501,11 @@ impl RotationStore for SqlStore {
         limit: u32,
     ) -> StoreResult<Vec<RoutedPerson>> {
         let rows = sqlx::query(&format!(
-            "SELECT {PERSON_COLS} FROM rotation_people p JOIN users u ON u.id = p.user_id \
-             JOIN outbox o ON o.id = p.outbox_id \
-             WHERE p.rotation_id = $1 AND p.organisation_id = $2 AND p.state = 'sending' \
-             AND p.used_at IS NULL AND o.sent_at IS NULL \
-             AND (o.attempts >= $3 OR o.next_attempt_at = $4) LIMIT $5"
+            "SELECT {PERSON_COLS} FROM outbox o JOIN rotation_people p ON p.outbox_id = o.id \
+             JOIN users u ON u.id = p.user_id \
+             WHERE o.sent_at IS NULL AND (o.attempts >= $3 OR o.next_attempt_at = $4) \
+             AND p.rotation_id = $1 AND p.organisation_id = $2 AND p.state = 'sending' \
+             AND p.used_at IS NULL LIMIT $5"
         ))
         .bind(id.as_str())
         .bind(org.as_str())
@@ -550,9 +550,10 @@ impl RotationStore for SqlStore {
     ) -> StoreResult<bool> {
         let from = i64::try_from(from).unwrap_or(0);
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        // The old message, if still unsent, is not sent any more.
+        // The old message, if still unsent, is withdrawn (with the code in
+        // its body).
         sqlx::query(
-            "UPDATE outbox SET next_attempt_at = $4, body = '' WHERE sent_at IS NULL AND id IN \
+            "DELETE FROM outbox WHERE sent_at IS NULL AND $4 = $4 AND id IN \
              (SELECT outbox_id FROM rotation_people WHERE rotation_id = $1 AND organisation_id = $2 \
               AND user_id = $3 AND outbox_id IS NOT NULL)",
         )
@@ -723,6 +724,32 @@ impl RotationStore for SqlStore {
             });
         }
         Ok(out)
+    }
+
+    async fn person_code(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+    ) -> StoreResult<Option<(RotationId, String)>> {
+        let Some(r) = sqlx::query(
+            "SELECT p.rotation_id, p.code_sealed FROM rotation_people p JOIN rotations r ON r.id = p.rotation_id \
+             WHERE p.organisation_id = $1 AND p.user_id = $2 AND p.state <> 'superseded' \
+             ORDER BY r.started_at DESC LIMIT 1",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let rotation: String = get(&r, "rotation_id")?;
+        let code = match get::<Option<String>>(&r, "code_sealed")? {
+            Some(s) => self.open_code(&rotation, user.as_str(), &s)?,
+            None => String::new(),
+        };
+        Ok(Some((RotationId::from_raw(rotation), code)))
     }
 
     async fn mark_handed_out(

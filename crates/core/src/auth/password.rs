@@ -152,7 +152,9 @@ impl HashThreads {
 /// SCHED_BATCH at nice 9: under contention a hash thread gets about an
 /// eighth of what a request-serving thread gets, so sign-ins slow down
 /// but never stop. Where the OS refuses, the thread keeps normal priority.
-fn lower_priority() {
+/// Threads it starts afterwards inherit the priority (background work
+/// uses that: the outbox, a crisis rotation).
+pub fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
         use thread_priority::{

@@ -28,6 +28,9 @@ pub trait BreachStore: Send + Sync {
         phase: &Phase,
     ) -> StoreResult<bool>;
     async fn breach_phases(&self, org: &OrganisationId, id: &BreachId) -> StoreResult<Vec<Phase>>;
+    /// Where the organisation's data protection officers read mail: the
+    /// address of every active account with the role.
+    async fn dpo_addresses(&self, org: &OrganisationId) -> StoreResult<Vec<String>>;
     /// Breaches of any organisation whose report to IMY is undecided (for
     /// the reminder worker), with the reminders already sent for each.
     async fn undecided_breaches(&self) -> StoreResult<Vec<(Breach, Vec<i64>)>>;

@@ -64,6 +64,8 @@ pub trait OutboxStore: Send + Sync {
     async fn enqueue_message(&self, m: &OutboxMessage) -> StoreResult<()>;
     async fn due_messages(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
     async fn mark_sent(&self, id: &str, now: UnixTime) -> StoreResult<()>;
+    /// [`Self::mark_sent`] for several messages, in one transaction.
+    async fn mark_sent_many(&self, ids: &[String], now: UnixTime) -> StoreResult<()>;
     async fn mark_failed(
         &self,
         id: &str,

@@ -134,6 +134,14 @@ pub trait RotationStore: Send + Sync {
         list: Option<&str>,
     ) -> StoreResult<Vec<HandOut>>;
 
+    /// A person's start code in their newest rotation that has not been
+    /// superseded: the rotation, the code (empty once used or expired).
+    async fn person_code(
+        &self,
+        org: &OrganisationId,
+        user: &UserId,
+    ) -> StoreResult<Option<(RotationId, String)>>;
+
     /// Records that the servicedesk handed a person their code.
     async fn mark_handed_out(
         &self,

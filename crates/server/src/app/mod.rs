@@ -1,6 +1,7 @@
 //! Start-up and wiring: configuration, state, the listener, metrics and
 //! the background workers started with the server.
 
+pub mod background;
 pub mod config;
 pub mod health;
 pub mod listener;

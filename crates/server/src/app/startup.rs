@@ -26,6 +26,10 @@ pub struct Application {
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
     state: AppState,
+    /// Whether the background work opens connections of its own (from
+    /// the configuration), so that their threads, too, run at its lower
+    /// priority. Off when the store was handed in (tests).
+    own_background_store: bool,
 }
 
 /// Builds the shared state from config, a store and a clock.
@@ -185,7 +189,9 @@ impl Application {
     /// Database, migration or bind failures.
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let store: Arc<dyn Store> = Arc::new(open_store(&config).await?);
-        Self::build_with_store(config, store, clock).await
+        let mut app = Self::build_with_store(config, store, clock).await?;
+        app.own_background_store = true;
+        Ok(app)
     }
 
     /// # Errors
@@ -205,6 +211,7 @@ impl Application {
             listener,
             metrics_listener,
             state,
+            own_background_store: false,
         })
     }
 
@@ -238,45 +245,79 @@ impl Application {
                 let _ = axum::serve(ml, r).await;
             }));
         }
-        // Always: digital mailboxes are configured per organisation, and
-        // crisis rotations queue their codes here.
-        {
-            let senders = self.state.senders.clone();
-            let claim_secs = self.state.config.outbox.claim_secs;
-            let (store, clock, metrics) = (
-                self.state.store.clone(),
-                self.state.clock.clone(),
-                self.state.metrics.clone(),
-            );
-            workers.push(tokio::spawn(async move {
-                loop {
-                    crate::messaging::senders::outbox_step(
-                        &*store, &senders, &*clock, &metrics, claim_secs,
-                    )
-                    .await;
-                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                }
-            }));
-        }
-        {
-            // Crisis rotations: codes still to issue (after a crash too),
-            // people to move on to their next channel.
-            let state = self.state.clone();
-            let portal = crate::crisis::rotation::portal_address(&state.config);
-            let runner = format!("server:{}", portvakt_core::ids::EventId::generate());
-            workers.push(tokio::spawn(async move {
-                loop {
-                    crate::crisis::rotation::worker_step(
-                        &*state.store,
-                        &*state.clock,
-                        portal.as_deref(),
-                        &runner,
-                    )
-                    .await;
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                }
-            }));
-        }
+        // The outbox (always: digital mailboxes are configured per
+        // organisation, and crisis rotations queue their codes there) and
+        // crisis rotations (codes still to issue, after a crash too; people
+        // to move on to their next channel) run at a lower priority.
+        let state = self.state.clone();
+        let own_store = self.own_background_store;
+        let _background =
+            crate::app::background::spawn("portvakt-background", move |stop| async move {
+                // Connections opened here have their threads at this
+                // thread's priority (SQLite does its work on them).
+                let store: Arc<dyn Store> = if own_store {
+                    match open_store(&state.config).await {
+                        Ok(s) => Arc::new(s),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "background: using the shared connections");
+                            state.store.clone()
+                        }
+                    }
+                } else {
+                    state.store.clone()
+                };
+                let portal = crate::crisis::rotation::portal_address(&state.config);
+                let runner = format!("server:{}", portvakt_core::ids::EventId::generate());
+                let claim_secs = state.config.outbox.claim_secs;
+                let outbox = async {
+                    while !crate::app::background::stopping(&stop) {
+                        // While a crisis rotation issues its codes, they go
+                        // first: delivering meanwhile would only contend
+                        // for the database's write lock (a few seconds).
+                        let issuing =
+                            store
+                                .open_rotations(state.clock.now())
+                                .await
+                                .is_ok_and(|r| {
+                                    r.iter().any(|r| {
+                                        r.phase == portvakt_core::rotation::RotationPhase::Issuing
+                                    })
+                                });
+                        if issuing {
+                            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                            continue;
+                        }
+                        let claimed = crate::messaging::senders::outbox_step(
+                            &*store,
+                            &state.senders,
+                            &*state.clock,
+                            &state.metrics,
+                            claim_secs,
+                        )
+                        .await;
+                        // A full batch: more may be due at once.
+                        if claimed < crate::messaging::senders::BATCH {
+                            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                        }
+                    }
+                };
+                let rotations = async {
+                    while !crate::app::background::stopping(&stop) {
+                        // The breach register's reminders (a few rows).
+                        crate::crisis::breach_notify::reminders_step(&*store, state.clock.now())
+                            .await;
+                        crate::crisis::rotation::worker_step(
+                            &*store,
+                            &*state.clock,
+                            portal.as_deref(),
+                            &runner,
+                        )
+                        .await;
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                };
+                tokio::join!(outbox, rotations);
+            })?;
         workers.extend(crate::status::probes::runner::spawn(self.state.clone()));
         let state = self.state.clone();
         workers.push(tokio::spawn(async move {

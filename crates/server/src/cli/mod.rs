@@ -84,6 +84,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::crisis::rotate_cli::CrisisCommand,
     },
+    /// The breach register (issue 15): record a breach across organisations.
+    Breach {
+        #[command(subcommand)]
+        command: crate::crisis::breach_cli::BreachCommand,
+    },
     /// The audit log: verify each organisation's chain, export entries.
     Audit {
         #[command(subcommand)]
@@ -190,6 +195,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit { command } => crate::audit::cli::run(command).await,
         Command::Freeze { command } => crate::crisis::cli::run(command).await,
         Command::Crisis { command } => crate::crisis::rotate_cli::run(command).await,
+        Command::Breach { command } => crate::crisis::breach_cli::run(command).await,
         Command::SecretKey { command } => match command {
             SecretKeyCommand::New { file } => {
                 crate::app::config::write_key_file(&file)
@@ -390,7 +396,7 @@ async fn run_demo(data: &Path, listen: &str) -> anyhow::Result<()> {
         );
         for (u, p) in &passwords {
             let role = if *u == "sara.lind" {
-                "  (servicedesk, org admin)"
+                "  (servicedesk, org admin, data protection officer)"
             } else {
                 ""
             };

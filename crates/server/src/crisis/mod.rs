@@ -2,6 +2,10 @@
 //! the crisis rotation (new passwords for everyone); the breach register
 //! comes here too.
 
+pub mod breach_cli;
+pub mod breach_export;
+pub mod breach_notify;
+pub mod breach_page;
 pub mod cli;
 pub mod freeze;
 pub mod mailbox;
@@ -16,6 +20,7 @@ use portvakt_core::domain::Role;
 pub fn routes(r: Routes) -> Routes {
     let admin = Access::Role(Role::OrgAdmin);
     let desk = Access::Role(Role::Servicedesk);
+    let dpo = Access::Role(Role::DataProtectionOfficer);
     r.add(
         &["GET", "POST"],
         "/admin/freeze",
@@ -33,6 +38,36 @@ pub fn routes(r: Routes) -> Routes {
         "/admin/freeze/lift",
         admin,
         post(freeze::lift_post),
+    )
+    .add(
+        &["GET", "POST"],
+        "/dpo/breaches",
+        dpo,
+        get(breach_page::list_get).post(breach_page::create_post),
+    )
+    .add(
+        &["GET", "POST"],
+        "/dpo/breaches/{id}",
+        dpo,
+        get(breach_page::record_get).post(breach_page::record_post),
+    )
+    .add(
+        &["POST"],
+        "/dpo/breaches/{id}/phases",
+        dpo,
+        post(breach_page::phase_post),
+    )
+    .add(
+        &["POST"],
+        "/dpo/breaches/{id}/inform",
+        dpo,
+        post(breach_notify::inform_post),
+    )
+    .add(
+        &["GET"],
+        "/dpo/breaches/{id}/export",
+        dpo,
+        get(breach_export::export_get),
     )
     .add(
         &["GET"],

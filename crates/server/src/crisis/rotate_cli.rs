@@ -44,6 +44,26 @@ pub enum CrisisCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// One person's start code, for the installation's admin to hand out
+    /// where nobody else may (an org admin's, during a change freeze).
+    /// Recorded in the audit log.
+    Code {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// The person's username.
+        #[arg(long)]
+        user: String,
+    },
+    /// Sends everyone of the newest rotation not reached yet their same
+    /// code again, from the first channel of their route.
+    Resend {
+        #[arg(long, env = "PORTVAKT_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        org: String,
+    },
     /// How far the newest rotation has got, per channel.
     Report {
         #[arg(long, env = "PORTVAKT_CONFIG")]
@@ -150,144 +170,81 @@ pub async fn run(command: CrisisCommand) -> anyhow::Result<()> {
             new,
             yes,
         } => {
+            // The whole command runs at a lower priority (its store's
+            // threads inherit it), so people signing in on this machine
+            // meanwhile keep their latency.
+            let args = RotateArgs {
+                config,
+                org,
+                group,
+                dry_run,
+                revoke_passkeys,
+                new,
+                yes,
+            };
+            tokio::task::spawn_blocking(move || {
+                portvakt_core::auth::password::lower_priority();
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?
+                    .block_on(rotate(args))
+            })
+            .await?
+        }
+        CrisisCommand::Code { config, org, user } => {
+            let store: std::sync::Arc<dyn Store> =
+                std::sync::Arc::new(open_store(&Config::load(&config)?).await?);
+            let o = organisation(&*store, &org).await?;
+            let name = portvakt_core::domain::Username::parse(&user)
+                .map_err(|e| anyhow::anyhow!("--user: {e}"))?;
+            let person = store
+                .user_by_username(&o.id, &name)
+                .await?
+                .context("no such user in the organisation")?;
+            let (rotation, code) = store
+                .person_code(&o.id, &person.id)
+                .await?
+                .context("the person is not in a rotation")?;
+            record(
+                &*store,
+                &o.id,
+                "rotation.code_shown",
+                person.id.as_str(),
+                rotation.as_str(),
+            )
+            .await?;
+            if code.is_empty() {
+                anyhow::bail!("{}: the start code is used or expired; the servicedesk can give a temporary password", person.username);
+            }
+            println!("{}\t{}\t{code}", person.username, person.display_name);
+            Ok(())
+        }
+        CrisisCommand::Resend { config, org } => {
             let config = Config::load(&config)?;
             let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(open_store(&config).await?);
             let o = organisation(&*store, &org).await?;
-            let group = group
-                .as_deref()
-                .map(|g| Slug::parse(g).context("--group: not a group slug"))
-                .transpose()?;
-            let latest = store.rotations(&o.id, 1).await?.into_iter().next();
-            let now = SystemClock.now();
-            let rotation = match latest {
-                // Finishing what a crash left half done.
-                Some(r) if r.phase == RotationPhase::Issuing => {
-                    println!(
-                        "{}: finishing rotation {} (started {})",
-                        o.slug,
-                        r.id,
-                        crate::http::time_fmt::stockholm(r.started_at)
-                    );
-                    r
-                }
-                Some(r) if r.expires_at > now && !new && !dry_run => {
-                    println!(
-                        "{}: rotation {} has issued every code, and they work until {}. \
-                         Its report follows; to start another (everyone gets a new code and \
-                         these stop working), add --new.",
-                        o.slug,
-                        r.id,
-                        crate::http::time_fmt::stockholm(r.expires_at)
-                    );
-                    print_report(&*store, &r).await?;
-                    return Ok(());
-                }
-                _ => {
-                    let people = engine::plan(&*store, &o.id, group.as_ref(), None).await?;
-                    if people.is_empty() {
-                        anyhow::bail!(
-                            "nobody to rotate: no active accounts{}",
-                            group
-                                .as_ref()
-                                .map(|g| format!(" in group {g}"))
-                                .unwrap_or_default()
-                        );
-                    }
-                    println!(
-                        "{}: {} people would get a new password",
-                        o.slug,
-                        people.len()
-                    );
-                    for (ch, n) in first_channels(&people) {
-                        if n > 0 {
-                            println!("  {:<22} {n:>6}", channel_name(ch));
-                        }
-                    }
-                    if dry_run {
-                        for (c, route) in &people {
-                            let r: Vec<&str> =
-                                route.iter().map(|s| channel_name(s.channel)).collect();
-                            println!(
-                                "{}\t{}\t{}",
-                                c.user.username,
-                                c.user.display_name,
-                                r.join(" -> ")
-                            );
-                        }
-                        return Ok(());
-                    }
-                    if !yes {
-                        eprint!(
-                            "Every password, session and app sign-in of these people ends now. \
-                             Type the organisation's slug ({}) to start: ",
-                            o.slug
-                        );
-                        let mut line = String::new();
-                        std::io::stdin().lock().read_line(&mut line)?;
-                        if line.trim() != o.slug.as_str() {
-                            anyhow::bail!("not started");
-                        }
-                    }
-                    let r = engine::start(&*store, &o, group.clone(), revoke_passkeys, None, now)
-                        .await?
-                        .context(
-                            "a rotation is already issuing codes; run this again to finish it",
-                        )?;
-                    record(
-                        &*store,
-                        &o.id,
-                        "rotation.start",
-                        r.id.as_str(),
-                        &format!(
-                            "people={} group={} passkeys={}",
-                            r.people,
-                            group.map(|g| g.to_string()).unwrap_or_else(|| "*".into()),
-                            if revoke_passkeys { "revoked" } else { "kept" }
-                        ),
-                    )
-                    .await?;
-                    println!(
-                        "{}: every password and session of {} people has ended",
-                        o.slug, r.people
-                    );
-                    r
-                }
-            };
+            let r = store
+                .rotations(&o.id, 1)
+                .await?
+                .into_iter()
+                .next()
+                .context("no rotation yet")?;
             let portal = engine::portal_address(&config);
             let head = Letterhead {
                 organisation: &o,
                 portal: portal.as_deref(),
-                expires_at: rotation.expires_at,
+                expires_at: r.expires_at,
             };
-            let runner = format!("cli:{}", std::process::id());
-            let start = store.rotation_report(&o.id, &rotation.id).await?;
-            let mut done = start.people - start.pending;
-            progress(done, start.people);
-            let mine = engine::issue_all(&*store, &rotation, &head, &runner, &SystemClock, |n| {
-                done += n;
-                progress(done, start.people);
-            })
+            let n = engine::resend(&*store, &r, &head, SystemClock.now()).await?;
+            record(
+                &*store,
+                &o.id,
+                "rotation.resend",
+                r.id.as_str(),
+                &n.to_string(),
+            )
             .await?;
-            if !mine {
-                // A server is issuing them (its worker took over, or it
-                // was started on the web): follow its progress.
-                loop {
-                    let r = store.rotation_report(&o.id, &rotation.id).await?;
-                    progress(r.people - r.pending, r.people);
-                    if r.pending == 0 {
-                        break;
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                }
-            }
-            eprintln!();
-            print_report(&*store, &rotation).await?;
-            println!(
-                "Messages are sent by the running Portvakt server(s). Print the managers' lists at \
-                 /admin/crisis/{id}; follow with `portvakt crisis report --org {}`.",
-                o.slug,
-                id = rotation.id
-            );
+            println!("{}: sending again to {n} people not reached yet", o.slug);
             Ok(())
         }
         CrisisCommand::Report { config, org, watch } => {
@@ -309,4 +266,162 @@ pub async fn run(command: CrisisCommand) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+struct RotateArgs {
+    config: PathBuf,
+    org: String,
+    group: Option<String>,
+    dry_run: bool,
+    revoke_passkeys: bool,
+    new: bool,
+    yes: bool,
+}
+
+async fn rotate(a: RotateArgs) -> anyhow::Result<()> {
+    let RotateArgs {
+        config,
+        org,
+        group,
+        dry_run,
+        revoke_passkeys,
+        new,
+        yes,
+    } = a;
+    let config = Config::load(&config)?;
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(open_store(&config).await?);
+    let o = organisation(&*store, &org).await?;
+    let group = group
+        .as_deref()
+        .map(|g| Slug::parse(g).context("--group: not a group slug"))
+        .transpose()?;
+    let latest = store.rotations(&o.id, 1).await?.into_iter().next();
+    let now = SystemClock.now();
+    let rotation = match latest {
+        // Finishing what a crash left half done.
+        Some(r) if r.phase == RotationPhase::Issuing => {
+            println!(
+                "{}: finishing rotation {} (started {})",
+                o.slug,
+                r.id,
+                crate::http::time_fmt::stockholm(r.started_at)
+            );
+            r
+        }
+        Some(r) if r.expires_at > now && !new && !dry_run => {
+            println!(
+                "{}: rotation {} has issued every code, and they work until {}. \
+                 Its report follows; to start another (everyone gets a new code and \
+                 these stop working), add --new.",
+                o.slug,
+                r.id,
+                crate::http::time_fmt::stockholm(r.expires_at)
+            );
+            print_report(&*store, &r).await?;
+            return Ok(());
+        }
+        _ => {
+            let people = engine::plan(&*store, &o.id, group.as_ref(), None).await?;
+            if people.is_empty() {
+                anyhow::bail!(
+                    "nobody to rotate: no active accounts{}",
+                    group
+                        .as_ref()
+                        .map(|g| format!(" in group {g}"))
+                        .unwrap_or_default()
+                );
+            }
+            println!(
+                "{}: {} people would get a new password",
+                o.slug,
+                people.len()
+            );
+            for (ch, n) in first_channels(&people) {
+                if n > 0 {
+                    println!("  {:<22} {n:>6}", channel_name(ch));
+                }
+            }
+            if dry_run {
+                for (c, route) in &people {
+                    let r: Vec<&str> = route.iter().map(|s| channel_name(s.channel)).collect();
+                    println!(
+                        "{}\t{}\t{}",
+                        c.user.username,
+                        c.user.display_name,
+                        r.join(" -> ")
+                    );
+                }
+                return Ok(());
+            }
+            if !yes {
+                eprint!(
+                    "Every password, session and app sign-in of these people ends now. \
+                     Type the organisation's slug ({}) to start: ",
+                    o.slug
+                );
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                if line.trim() != o.slug.as_str() {
+                    anyhow::bail!("not started");
+                }
+            }
+            let r = engine::start(&*store, &o, group.clone(), revoke_passkeys, None, now)
+                .await?
+                .context("a rotation is already issuing codes; run this again to finish it")?;
+            record(
+                &*store,
+                &o.id,
+                "rotation.start",
+                r.id.as_str(),
+                &format!(
+                    "people={} group={} passkeys={}",
+                    r.people,
+                    group.map(|g| g.to_string()).unwrap_or_else(|| "*".into()),
+                    if revoke_passkeys { "revoked" } else { "kept" }
+                ),
+            )
+            .await?;
+            println!(
+                "{}: every password and session of {} people has ended",
+                o.slug, r.people
+            );
+            r
+        }
+    };
+    let portal = engine::portal_address(&config);
+    let head = Letterhead {
+        organisation: &o,
+        portal: portal.as_deref(),
+        expires_at: rotation.expires_at,
+    };
+    let runner = format!("cli:{}", std::process::id());
+    let start = store.rotation_report(&o.id, &rotation.id).await?;
+    let mut done = start.people - start.pending;
+    progress(done, start.people);
+    let mine = engine::issue_all(&*store, &rotation, &head, &runner, &SystemClock, |n| {
+        done += n;
+        progress(done, start.people);
+    })
+    .await?;
+    if !mine {
+        // A server is issuing them (its worker took over, or it
+        // was started on the web): follow its progress.
+        loop {
+            let r = store.rotation_report(&o.id, &rotation.id).await?;
+            progress(r.people - r.pending, r.people);
+            if r.pending == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+    eprintln!();
+    print_report(&*store, &rotation).await?;
+    println!(
+        "Messages are sent by the running Portvakt server(s). Print the managers' lists at \
+         /admin/crisis/{id}; follow with `portvakt crisis report --org {}`.",
+        o.slug,
+        id = rotation.id
+    );
+    Ok(())
 }

@@ -17,6 +17,8 @@ pub struct Page {
     /// May read the audit log (organisation admins, the data protection
     /// officer).
     pub is_auditor: bool,
+    /// Keeps the breach register (the data protection officer).
+    pub is_dpo: bool,
     /// How to reach the organisation (its status page's contact lines),
     /// shown wherever a page tells someone to contact servicedesk.
     pub contact: Vec<String>,
@@ -41,6 +43,7 @@ impl Page {
             is_admin: false,
             is_status_editor: false,
             is_auditor: false,
+            is_dpo: false,
             contact: Vec::new(),
             freeze: None,
             is_org_admin: false,
@@ -58,6 +61,7 @@ impl Page {
             is_admin: false,
             is_status_editor: false,
             is_auditor: false,
+            is_dpo: false,
             contact: Vec::new(),
             freeze: None,
             is_org_admin: false,
@@ -75,6 +79,7 @@ impl Page {
             is_admin: u.has_role(Role::Servicedesk),
             is_status_editor: u.has_role(Role::StatusEditor),
             is_auditor: crate::audit::READERS.iter().any(|r| u.has_role(*r)),
+            is_dpo: u.has_role(Role::DataProtectionOfficer),
             contact: contact_lines(&u.organisation),
             freeze: u.freeze.as_ref().map(|f| {
                 (

@@ -263,6 +263,13 @@ impl Senders {
 /// Most attempts per message before it is given up (about a day of retries).
 const MAX_ATTEMPTS: u32 = 12;
 
+/// Messages claimed per step (their deliveries are recorded in one
+/// transaction: few writes for thousands of messages).
+pub const BATCH: usize = 100;
+/// Messages sent at the same time: what a gateway or adapter is asked to
+/// take at once.
+const CONCURRENT: usize = 20;
+
 /// `[outbox]` in the configuration.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -280,10 +287,12 @@ impl Default for OutboxConfig {
     }
 }
 
-/// Sends what is due, once. Returns how many were delivered. The worker
-/// loop calls this every half second; tests call it directly. Messages are
-/// claimed before they are sent, so servers sharing a database never send
-/// one twice.
+/// Sends what is due, once: up to [`BATCH`] messages, twenty at a time
+/// (a crisis rotation queues thousands), their deliveries recorded in one
+/// transaction. Returns how many were claimed: a full batch means more
+/// may be due at once. The worker loop calls this every half second when
+/// idle; tests call it directly. Messages are claimed before they are
+/// sent, so servers sharing a database never send one twice.
 pub async fn outbox_step(
     store: &dyn Store,
     senders: &Senders,
@@ -295,22 +304,28 @@ pub async fn outbox_step(
     // At least 30 s: shorter claims would have servers sending one
     // message twice while its first send is still under way.
     let claim = i64::from(claim_secs.max(30));
-    let due = match store.claim_due_messages(now, 20, now + claim).await {
+    let due = match store
+        .claim_due_messages(now, BATCH as u32, now + claim)
+        .await
+    {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(error = %e, "outbox: reading due messages failed");
             return 0;
         }
     };
-    let mut sent = 0;
-    for m in due {
-        match senders.send(store, &m).await {
+    let mut results = Vec::with_capacity(due.len());
+    for chunk in due.chunks(CONCURRENT) {
+        results.extend(
+            futures_util::future::join_all(chunk.iter().map(|m| senders.send(store, m))).await,
+        );
+    }
+    let mut sent = Vec::new();
+    for (m, result) in due.iter().zip(results) {
+        match result {
             Ok(()) => {
-                sent += 1;
                 Metrics::inc(&metrics.messages_sent);
-                if let Err(e) = store.mark_sent(&m.id, clock.now()).await {
-                    tracing::error!(error = %e, message = %m.id, "outbox: marking sent failed");
-                }
+                sent.push(m.id.clone());
             }
             Err((reason, permanent)) => {
                 Metrics::inc(&metrics.messages_failed);
@@ -331,5 +346,10 @@ pub async fn outbox_step(
             }
         }
     }
-    sent
+    if !sent.is_empty() {
+        if let Err(e) = store.mark_sent_many(&sent, clock.now()).await {
+            tracing::error!(error = %e, "outbox: marking sent failed");
+        }
+    }
+    due.len()
 }

@@ -264,7 +264,9 @@ pub async fn organisation(
             "sara.lind",
             "Sara Lind",
             [ovr.clone()].into(),
-            [Role::OrgAdmin, Role::Servicedesk].into(),
+            // Also the data protection officer, so the demo shows the
+            // breach register too.
+            [Role::OrgAdmin, Role::Servicedesk, Role::DataProtectionOfficer].into(),
         ),
     ];
     let mut users = Vec::new();

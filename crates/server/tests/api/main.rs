@@ -6,6 +6,7 @@ mod access;
 mod admin_events;
 mod apply;
 mod audit;
+mod breach;
 mod code_limits;
 mod connections;
 mod email;

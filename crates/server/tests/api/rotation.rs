@@ -450,6 +450,29 @@ async fn codes_of_admins_are_not_handed_out_by_whoever_sees_the_list() {
     assert_eq!(r.status, 303);
     let page = sara.get(&desk).await;
     assert!(start_code_in_opt(&page.body).is_none(), "{}", page.body);
+    // The installation's admin hands it out from the command line.
+    let dir = TempDir::new();
+    let cfg = app.cli_config(&dir, "");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portvakt"))
+        .args([
+            "crisis",
+            "code",
+            "--org",
+            "exempelkommun",
+            "--user",
+            ERIK,
+            "--config",
+        ])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let code = start_code_in(&text);
+    assert_eq!(
+        app.client().sign_in(ERIK, &code).await.location.as_deref(),
+        Some("/password")
+    );
 }
 
 fn start_code_in_opt(text: &str) -> Option<String> {
