@@ -266,7 +266,12 @@ pub async fn organisation(
             [ovr.clone()].into(),
             // Also the data protection officer, so the demo shows the
             // breach register too.
-            [Role::OrgAdmin, Role::Servicedesk, Role::DataProtectionOfficer].into(),
+            [
+                Role::OrgAdmin,
+                Role::Servicedesk,
+                Role::DataProtectionOfficer,
+            ]
+            .into(),
         ),
     ];
     let mut users = Vec::new();
