@@ -264,17 +264,24 @@ impl Breach {
         out
     }
 
-    /// The reminders due at `now` (hours after discovery, from
-    /// [`REMINDER_HOURS`]) while the report to IMY is undecided, less those
-    /// already `sent`.
+    /// The reminder due at `now` (hours after discovery, from
+    /// [`REMINDER_HOURS`]) while the report to IMY is undecided: only the
+    /// latest mark passed, if not `sent` yet (a breach recorded late gets
+    /// one reminder, not several counting down to the same deadline), and
+    /// none once the deadline itself has passed (the record says overdue).
     #[must_use]
     pub fn reminders_due(&self, now: UnixTime, sent: &[i64]) -> Vec<i64> {
-        if self.details.reporting != Reporting::Undecided {
+        if self.details.reporting != Reporting::Undecided
+            || now >= self.discovered_at + DEADLINE_HOURS * 3600
+        {
             return Vec::new();
         }
         REMINDER_HOURS
             .into_iter()
-            .filter(|h| now >= self.discovered_at + h * 3600 && !sent.contains(h))
+            .filter(|h| now >= self.discovered_at + h * 3600)
+            .max()
+            .filter(|h| !sent.contains(h))
+            .into_iter()
             .collect()
     }
 }
@@ -318,7 +325,16 @@ mod tests {
         assert!(b.reminders_due(t + 47 * 3600, &[]).is_empty());
         assert_eq!(b.reminders_due(t + 48 * 3600, &[]), [48]);
         assert_eq!(b.reminders_due(t + 70 * 3600, &[48]), [66]);
-        assert_eq!(b.reminders_due(t + 70 * 3600, &[]), [48, 66]);
+        assert_eq!(
+            b.reminders_due(t + 70 * 3600, &[]),
+            [66],
+            "recorded late: one"
+        );
+        assert!(b.reminders_due(t + 70 * 3600, &[66]).is_empty());
+        assert!(
+            b.reminders_due(t + 72 * 3600, &[]).is_empty(),
+            "overdue: no countdown"
+        );
         assert_eq!(b.milestones()[0].left(t + 73 * 3600), Some(-3600));
         b.details.reporting = Reporting::NotReported;
         assert!(

@@ -69,6 +69,9 @@ pub async fn run(command: BreachCommand) -> anyhow::Result<()> {
                 "inc_{}",
                 EventId::generate().as_str().trim_start_matches("evt_")
             );
+            let mut orgs: Vec<String> = orgs.iter().map(|o| o.trim().to_owned()).collect();
+            orgs.sort();
+            orgs.dedup();
             let mut parts = Vec::new();
             for slug in &orgs {
                 let s = Slug::parse(slug.trim()).context("--orgs: not an organisation slug")?;

@@ -11,7 +11,6 @@ use crate::http::extract::{Client, CurrentUser, ValidForm};
 use crate::http::i18n::{Lang, Tr};
 use crate::http::time_fmt::stockholm;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portvakt_core::breach::{clean_text, Breach, Informed, DEADLINE_HOURS};
 use portvakt_core::domain::Slug;
@@ -125,7 +124,21 @@ pub async fn inform_post(
     let org = &dpo.organisation.id;
     let group = match f.group.trim() {
         "" => None,
-        g => Some(Slug::parse(g).ok_or(AppError::BadRequest)?),
+        g => {
+            let slug = Slug::parse(g).ok_or(AppError::BadRequest)?;
+            // Only a group of the organisation: an unknown one would send
+            // nothing yet mark everyone informed.
+            if !state
+                .store
+                .org_groups(org)
+                .await?
+                .iter()
+                .any(|x| x.slug == slug)
+            {
+                return Err(AppError::BadRequest);
+            }
+            Some(slug)
+        }
     };
     let line = |s: &str| -> String {
         s.trim()
@@ -140,13 +153,20 @@ pub async fn inform_post(
         .iter()
         .any(|s| s.is_empty())
     {
-        return Ok((
-            StatusCode::BAD_REQUEST,
-            Redirect::to(&format!("/dpo/breaches/{}?done=inform_empty", b.id)),
-        )
-            .into_response());
+        return Err(AppError::BadRequest);
     }
     let now = state.clock.now();
+    // A second press (or a resent form) within a minute sends nothing.
+    let prefix = format!("breach:{}:", b.id);
+    if state
+        .store
+        .batch_reports(org, 100)
+        .await?
+        .iter()
+        .any(|r| r.batch.starts_with(&prefix) && r.created_at > now - 60)
+    {
+        return Ok(Redirect::to(&format!("/dpo/breaches/{}?done=informed", b.id)).into_response());
+    }
     let people = state.store.rotation_candidates(org, group.as_ref()).await?;
     let messages: Vec<OutboxMessage> = people
         .iter()
@@ -162,6 +182,9 @@ pub async fn inform_post(
             attempts: 0,
         })
         .collect();
+    if messages.is_empty() {
+        return Ok(Redirect::to(&format!("/dpo/breaches/{}?done=nobody", b.id)).into_response());
+    }
     let batch = format!("breach:{}:{now}", b.id);
     state.store.enqueue_batch(&batch, &messages).await?;
     let mut updated = b.clone();

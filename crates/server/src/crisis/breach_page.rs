@@ -475,6 +475,7 @@ pub async fn record_get(
         Some("saved") => Some("breach.saved"),
         Some("phase") => Some("breach.phase_saved"),
         Some("informed") => Some("breach.informed_sent"),
+        Some("nobody") => Some("breach.informed_nobody"),
         _ => None,
     };
     record_page(
@@ -700,6 +701,28 @@ fn parsed(
         if b < a {
             return Err("breach.error.occurred");
         }
+    }
+    if details.occurred_from.is_some_and(|t| t > discovered) {
+        return Err("breach.error.occurred");
+    }
+    // What was done after the discovery happened after it, and not later
+    // than now.
+    let after = |t: Option<i64>| t.is_none_or(|t| t >= discovered - 300 && t <= now + 300);
+    if !after(details.reported_at) {
+        return Err("breach.error.reported_at");
+    }
+    if !after(details.informed_at) {
+        return Err("breach.error.informed_at");
+    }
+    if ![
+        details.early_warning_at,
+        details.notification_at,
+        details.final_report_at,
+    ]
+    .into_iter()
+    .all(after)
+    {
+        return Err("breach.error.nis2");
     }
     match details.reporting {
         Reporting::Reported if details.reported_at.is_none() => {
