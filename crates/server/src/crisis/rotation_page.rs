@@ -116,6 +116,19 @@ async fn render(
     ))
 }
 
+/// The page again with `key` as its error, answered with `status`.
+async fn refuse(
+    state: &AppState,
+    t: Tr,
+    csrf: &CsrfToken,
+    admin: &CurrentUser,
+    status: StatusCode,
+    key: &'static str,
+) -> Result<Response, AppError> {
+    let page = render(state, t, csrf, admin, None, Some(key)).await?;
+    Ok((status, page).into_response())
+}
+
 pub async fn crisis_get(
     State(state): State<AppState>,
     PageLang(t): PageLang,
@@ -163,8 +176,15 @@ pub async fn plan_post(
     ValidForm(f): ValidForm<PlanForm>,
 ) -> Result<Response, AppError> {
     let Ok(group) = f.group() else {
-        let page = render(&state, t, &csrf, &admin, None, Some("rotation.error.group")).await?;
-        return Ok((StatusCode::BAD_REQUEST, page).into_response());
+        return refuse(
+            &state,
+            t,
+            &csrf,
+            &admin,
+            StatusCode::BAD_REQUEST,
+            "rotation.error.group",
+        )
+        .await;
     };
     let people = engine::plan(
         &*state.store,
@@ -174,16 +194,15 @@ pub async fn plan_post(
     )
     .await?;
     if people.is_empty() {
-        let page = render(
+        return refuse(
             &state,
             t,
             &csrf,
             &admin,
-            None,
-            Some("rotation.error.nobody"),
+            StatusCode::BAD_REQUEST,
+            "rotation.error.nobody",
         )
-        .await?;
-        return Ok((StatusCode::BAD_REQUEST, page).into_response());
+        .await;
     }
     let preview = Preview {
         replaces: live_rotation(&state, &admin)
@@ -234,33 +253,38 @@ pub async fn start_post(
     ValidForm(f): ValidForm<PlanForm>,
 ) -> Result<Response, AppError> {
     let Ok(group) = f.group() else {
-        let page = render(&state, t, &csrf, &admin, None, Some("rotation.error.group")).await?;
-        return Ok((StatusCode::BAD_REQUEST, page).into_response());
-    };
-    if f.confirm.as_deref() != Some("yes") {
-        let page = render(
+        return refuse(
             &state,
             t,
             &csrf,
             &admin,
-            None,
-            Some("rotation.error.confirm"),
+            StatusCode::BAD_REQUEST,
+            "rotation.error.group",
         )
-        .await?;
-        return Ok((StatusCode::BAD_REQUEST, page).into_response());
+        .await;
+    };
+    if f.confirm.as_deref() != Some("yes") {
+        return refuse(
+            &state,
+            t,
+            &csrf,
+            &admin,
+            StatusCode::BAD_REQUEST,
+            "rotation.error.confirm",
+        )
+        .await;
     }
     let now = state.clock.now();
     if live_rotation(&state, &admin).await?.is_some() && f.replace.as_deref() != Some("yes") {
-        let page = render(
+        return refuse(
             &state,
             t,
             &csrf,
             &admin,
-            None,
-            Some("rotation.error.replace"),
+            StatusCode::CONFLICT,
+            "rotation.error.replace",
         )
-        .await?;
-        return Ok((StatusCode::CONFLICT, page).into_response());
+        .await;
     }
     let Some(rotation) = engine::start(
         &*state.store,
@@ -272,16 +296,15 @@ pub async fn start_post(
     )
     .await?
     else {
-        let page = render(
+        return refuse(
             &state,
             t,
             &csrf,
             &admin,
-            None,
-            Some("rotation.error.running"),
+            StatusCode::CONFLICT,
+            "rotation.error.running",
         )
-        .await?;
-        return Ok((StatusCode::CONFLICT, page).into_response());
+        .await;
     };
     // The one who starts it keeps this session to follow the work (and
     // changes their own password); their other sessions and app grants
@@ -298,16 +321,15 @@ pub async fn start_post(
         .await?;
     if rotation.people == 0 {
         // Recorded (nothing ended); said plainly.
-        let page = render(
+        return refuse(
             &state,
             t,
             &csrf,
             &admin,
-            None,
-            Some("rotation.error.nobody"),
+            StatusCode::BAD_REQUEST,
+            "rotation.error.nobody",
         )
-        .await?;
-        return Ok((StatusCode::BAD_REQUEST, page).into_response());
+        .await;
     }
     audit::record(
         &state,
