@@ -24,13 +24,14 @@ a run with any is an error.
 
 Codes: oidc-provider's are minted by the bench-only listener of
 bench/oidc-provider/server.mjs; Portvakt's come from real GET /authorize
-calls with one signed-in session: mint_portvakt_codes() below (not written
-yet: that scenario is skipped for Portvakt until it is).
+calls with one signed-in session, made by wrk with bench/oidc_mint.lua
+(mint_portvakt_codes() below). Codes live 60 s, so the code scenario's runs
+last --code-seconds (5) rather than --seconds.
 
 Usage:
   python3 bench/oidc_bench.py                  both servers
   python3 bench/oidc_bench.py --baseline-only  oidc-provider alone
-  options: --seconds 10 --runs 3 --scenarios discovery,jwks,cc,code
+  options: --seconds 10 --code-seconds 5 --runs 3 --scenarios discovery,jwks,cc,code
            --retries N  (a run that other processes disturbed is done again)
 Needs target/release/portvakt (this script never builds it: run
 `cargo build --release --locked --bin portvakt` first), wrk, and
@@ -150,8 +151,7 @@ def portvakt_session():
 def mint_portvakt_codes(n):
     """n fresh authorization codes for bench-web, each from a real GET
     /authorize with one signed-in session (no back door), read from the
-    303's Location; several keep-alive connections, since codes live 60 s."""
-    import concurrent.futures
+    303's Location."""
     cookie = portvakt_session()
     # PKCE is required of every client: one fixed pair (RFC 7636 Appendix B).
     verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
@@ -160,23 +160,26 @@ def mint_portvakt_codes(n):
                                     "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
                                     "code_challenge_method": "S256"})
 
-    def batch(k):
-        c = http.client.HTTPConnection("127.0.0.1", PV_PORT, timeout=10)
-        out = []
-        for _ in range(k):
-            c.request("GET", f"/oidc/bench/authorize?{query}", headers={"Cookie": cookie})
-            r = c.getresponse()
-            r.read()
-            check(r.status == 303, f"authorize answered {r.status}")
-            code = urllib.parse.parse_qs(urllib.parse.urlsplit(r.getheader("Location")).query)["code"][0]
-            out.append(f"{code} {verifier}")
-        c.close()
-        return out
-
-    threads = 4
-    sizes = [n // threads + (1 if i < n % threads else 0) for i in range(threads)]
-    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-        return [code for part in pool.map(batch, sizes) for code in part]
+    # wrk mints them (a Python client is too slow on a slow machine: the
+    # codes must outlive minting plus the measured run).
+    out = os.path.join(tempfile.gettempdir(), f"portvakt-mint-{os.getpid()}.txt")
+    codes = []
+    while len(codes) < n:
+        want = n - len(codes)
+        # wrk runs for all of -d: long enough for this machine's rate, no more.
+        seconds = max(2, min(40, int(want / 2500) + 2))
+        res = subprocess.run(["taskset", "-c", "0", "wrk", "-t1", "-c8", f"-d{seconds}s", "-s",
+                              os.path.join(ROOT, "bench", "oidc_mint.lua"),
+                              f"http://127.0.0.1:{PV_PORT}/oidc/bench/authorize?{query}"],
+                             env=dict(os.environ, BENCH_COOKIE=cookie, BENCH_OUT=out, BENCH_N=str(want)),
+                             capture_output=True, text=True, timeout=90)
+        other = re.search(r"OTHER (\d+)", res.stdout)
+        check(other is not None and other.group(1) == "0", f"authorize answered other than 303: {res.stdout[-500:]}")
+        with open(out) as f:
+            codes += [line.strip() for line in f if line.strip()]
+        os.unlink(out)
+    check(len(codes) == n, f"minted {len(codes)} codes, not {n}")
+    return [f"{code} {verifier}" for code in codes]
 
 
 class Server:
@@ -439,10 +442,10 @@ def sign_bench():
     return float(m.group(1)) if out.returncode == 0 and m else None
 
 
-def report(results, servers, seconds, runs):
+def report(results, servers, seconds, runs, code_seconds):
     med = lambda rs, k: statistics.median(r[k] for r in rs)
     print(f"\nOIDC benchmark (issue 13): each server on core 1, wrk -t1 -c50 on core 0, "
-          f"{WARM_UP} s warm-up, {runs} x {seconds} s alternating, medians")
+          f"{WARM_UP} s warm-up, {runs} x {seconds} s ({code_seconds} s for code -> token) alternating, medians")
     summary, width = {}, max(len(s.name) for s in servers)
     for scenario, per_server in results.items():
         print(f"{TITLES[scenario]}")
@@ -471,6 +474,10 @@ def main():
     ap = argparse.ArgumentParser(description="OIDC benchmark, Portvakt vs node oidc-provider (issue 13)")
     ap.add_argument("--baseline-only", action="store_true", help="measure oidc-provider alone")
     ap.add_argument("--seconds", type=int, default=10)
+    # Every code exchange needs a code minted by a real GET /authorize
+    # beforehand, and codes live 60 s: on a slow machine minting for 10 s
+    # of exchanges takes longer than that.
+    ap.add_argument("--code-seconds", type=int, default=5)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--scenarios", default="discovery,jwks,cc,code")
     ap.add_argument("--retries", type=int, default=0,
@@ -497,7 +504,7 @@ def main():
                 for s in servers:
                     if scenario == "code" and s.mint is None:
                         continue
-                    results[scenario][s.name].append(measure(s, scenario, args.seconds, work, args.retries))
+                    results[scenario][s.name].append(measure(s, scenario, args.code_seconds if scenario == "code" else args.seconds, work, args.retries))
             if any(s.mint is None for s in servers) and scenario == "code":
                 print("code -> token: Portvakt skipped (mint_portvakt_codes() is not written yet; "
                       "then set PORTVAKT_CODE_FLOW = True)", flush=True)
@@ -515,7 +522,7 @@ def main():
                 s.proc.kill()
                 s.proc.wait()
         shutil.rmtree(work, ignore_errors=True)
-    summary = report(results, servers, args.seconds, args.runs)
+    summary = report(results, servers, args.seconds, args.runs, args.code_seconds)
     if "cc" in scenarios and not args.baseline_only:
         sign_us = sign_bench()
         if sign_us is None:

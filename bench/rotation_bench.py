@@ -17,6 +17,15 @@ the previous round's messages have all been delivered. The mailbox adapter
 local stubs, so the server also delivers while it answers.
 
 Usage: python3 bench/rotation_bench.py [--debug] [--no-build]   (builds the binary first)
+
+Environment: MODES=paced|saturated, ROUNDS (2), PEOPLE (10000), CONNS (wrk
+connections, 50), CLI_CORE (1). Diagnostics: LATLOG=FILE logs every request
+of a second, slower client (bench/verify_latency_log.py: time and latency,
+from 2 s before the rotation) to see when the slow answers come;
+CLI_SCHED=idle|short keeps the command's threads at SCHED_IDLE or at
+SCHED_BATCH nice 9 with a 0.1 ms slice; HOG=batch|idle runs a 6-second CPU
+hog at that priority instead of the rotation; CLI_PERF=FILE records the
+command with perf.
 """
 import http.server
 import json
@@ -38,6 +47,7 @@ DEBUG = "--debug" in sys.argv
 BIN = os.path.join(ROOT, "target", "debug" if DEBUG else "release", "portvakt")
 PEOPLE = int(os.environ.get("PEOPLE", "10000"))
 ROUNDS = int(os.environ.get("ROUNDS", "2"))
+CONNS = int(os.environ.get("CONNS", "50"))
 PV_PORT = 18520
 PASSWORD = "ett långt lösenord för mätningar"
 USER = "bench.user@bench.se"
@@ -137,9 +147,9 @@ def verify_status(cookie):
     return c.getresponse().status
 
 
-def wrk_start(cookie, seconds, paced=False):
+def wrk_start(cookie, seconds, paced=False, conns=None):
     pace = ["-s", os.path.join(ROOT, "bench", "paced.lua")] if paced else []
-    args = ["taskset", "-c", "0", "wrk", "-t1", "-c50", f"-d{seconds}s", "--latency", *pace,
+    args = ["taskset", "-c", "0", "wrk", "-t1", f"-c{conns or CONNS}", f"-d{seconds}s", "--latency", *pace,
             "-H", "X-Original-URL: https://app.bench.se/", "-H", "X-Forwarded-For: 127.0.0.1",
             "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{PV_PORT}/auth/verify"]
     return subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
@@ -152,6 +162,23 @@ def wrk_result(p):
     p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
     assert re.search(r"Non-2xx or 3xx responses", out) is None, f"refused checks:\n{out}"
     return rps, p99
+
+
+def force_sched(proc, how):
+    """Diagnostic: keeps every thread of `proc` at SCHED_IDLE (how=idle) or
+    SCHED_BATCH nice 9 with a 0.1 ms slice (how=short)."""
+    import ctypes, struct
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = struct.pack("IIQiIQQQ", 48, 5, 0, 0, 0, 0, 0, 0) if how == "idle" else \
+        struct.pack("IIQiIQQQ", 48, 3, 0, 9, 0, 100000, 0, 0)
+    buf = ctypes.create_string_buffer(attr)
+    while os.path.exists(f"/proc/{proc.pid}/task"):
+        try:
+            for tid in os.listdir(f"/proc/{proc.pid}/task"):
+                libc.syscall(314, int(tid), buf, 0)
+        except OSError:
+            pass
+        time.sleep(0.001)
 
 
 def fresh_sessions(db, round_no):
@@ -263,10 +290,35 @@ def main():
             wrk_result(wrk_start(cookie, 3, paced))  # warm-up
             rest.append(wrk_result(wrk_start(cookie, 10, paced)))
             load = wrk_start(cookie, 90, paced)
+            if os.environ.get("LATLOG"):
+                subprocess.Popen(["taskset", "-c", "0", "python3", os.path.join(ROOT, "bench", "verify_latency_log.py"), str(PV_PORT), cookie, "11",
+                                  os.environ["LATLOG"]])
+                time.sleep(2)
             time.sleep(0.2)
             t0 = time.time()
-            sh("taskset", "-c", os.environ.get("CLI_CORE", "1"), BIN, "crisis", "rotate", "--org", "bench", "--group", "staff", "--yes",
-               "--new", "--config", config)
+            perf = ["perf", "record", "-g", "-o", os.environ["CLI_PERF"], "--"] if os.environ.get("CLI_PERF") else []
+            hog = {"batch": ["chrt", "-b", "0", "nice", "-n", "9"], "idle": ["chrt", "-i", "0"]}.get(os.environ.get("HOG", ""))
+            command = [*hog, "timeout", "6", "python3", "-c", "while 1: pass"] if hog else \
+                [BIN, "crisis", "rotate", "--org", "bench", "--group", "staff", "--yes", "--new", "--config", config]
+            cli = subprocess.Popen([*perf, "taskset", "-c", os.environ.get("CLI_CORE", "1"), *command],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            t_start = time.time()
+
+            def lines(out=cli.stdout):
+                for line in out:
+                    if "has ended" in line:
+                        print(f"  passwords and sessions ended {time.time() - t_start:.2f} s after the start", flush=True)
+
+            threading.Thread(target=lines, daemon=True).start()
+            if os.environ.get("CLI_SCHED"):
+                threading.Thread(target=force_sched, args=(cli, os.environ["CLI_SCHED"]), daemon=True).start()
+            _, status, usage = os.wait4(cli.pid, 0)
+            cli.returncode = 0
+            if hog:
+                print(f"  hog {os.environ['HOG']}: verify p99 at rest {rest[-1][1]:.2f} ms, during {wrk_result(load)[1]:.2f} ms")
+                sys.exit(0)
+            assert status == 0, status
+            print(f"  the command used {usage.ru_utime:.2f} s user + {usage.ru_stime:.2f} s system CPU", flush=True)
             wall = time.time() - t0
             load.send_signal(2)  # SIGINT: wrk prints what it has
             during.append(wrk_result(load))
