@@ -171,33 +171,18 @@ pub async fn create_post(
     ValidForm(f): ValidForm<NewForm>,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
-    let (Some(title), Some(discovered)) = (clean_title(&f.title), stockholm_local(&f.discovered))
-    else {
-        let page = list(
-            &state,
-            t,
-            &csrf,
-            &dpo,
-            Some("breach.error.new"),
-            f.title,
-            f.discovered,
-        )
-        .await?;
-        return Ok((StatusCode::BAD_REQUEST, page).into_response());
+    let valid = match (clean_title(&f.title), stockholm_local(&f.discovered)) {
+        (Some(title), Some(discovered)) if discovered <= now + 300 => Ok((title, discovered)),
+        (Some(_), Some(_)) => Err("breach.error.future"),
+        _ => Err("breach.error.new"),
     };
-    if discovered > now + 300 {
-        let page = list(
-            &state,
-            t,
-            &csrf,
-            &dpo,
-            Some("breach.error.future"),
-            f.title,
-            f.discovered,
-        )
-        .await?;
-        return Ok((StatusCode::BAD_REQUEST, page).into_response());
-    }
+    let (title, discovered) = match valid {
+        Ok(v) => v,
+        Err(key) => {
+            let page = list(&state, t, &csrf, &dpo, Some(key), f.title, f.discovered).await?;
+            return Ok((StatusCode::BAD_REQUEST, page).into_response());
+        }
+    };
     let b = Breach {
         id: BreachId::generate(),
         organisation_id: dpo.organisation.id.clone(),
