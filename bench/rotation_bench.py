@@ -23,9 +23,16 @@ connections, 50), CLI_CORE (1). Diagnostics: LATLOG=FILE logs every request
 of a second, slower client (bench/verify_latency_log.py: time and latency,
 from 2 s before the rotation) to see when the slow answers come;
 CLI_SCHED=idle|short keeps the command's threads at SCHED_IDLE or at
-SCHED_BATCH nice 9 with a 0.1 ms slice; HOG=batch|idle runs a 6-second CPU
-hog at that priority instead of the rotation; CLI_PERF=FILE records the
-command with perf.
+SCHED_BATCH nice 9 with a 0.1 ms slice; HOG=batch|idle|normal runs a 6-second
+stand-in at that priority instead of the rotation, HOG_KIND=cpu|sleepy|sqlite|
+sqlitebig (a CPU loop, short bursts with sleeps, small or 400 kB SQLite
+commits to another file; HOG_SYNC sets their `synchronous`); CLI_PERF=FILE
+records the command with perf; CLI_WRAP="strace -f -c -o FILE" runs the
+command under another tool; ALONG="CMD" runs CMD from a second before the
+command until it ends (SIGINT then), e.g. "perf sched record -a -o FILE",
+"perf trace -a -s -o FILE -e fsync,pwrite64" or "python3
+bench/cpu_sampler.py FILE"; SERVER_SLICE=US gives the server's tokio threads
+(every thread with SLICE_ALL=1) a custom EEVDF slice.
 """
 import http.server
 import json
@@ -181,6 +188,18 @@ def force_sched(proc, how):
         time.sleep(0.001)
 
 
+def set_slice(proc, ns):
+    """Diagnostic: gives every thread of `proc` a custom EEVDF slice (SCHED_OTHER, nice 0)."""
+    import ctypes, struct
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(struct.pack("IIQiIQQQ", 48, 0, 0, 0, 0, ns, 0, 0))
+    for tid in os.listdir(f"/proc/{proc.pid}/task"):
+        name = open(f"/proc/{proc.pid}/task/{tid}/comm").read().strip()
+        if name.startswith("tokio") or os.environ.get("SLICE_ALL"):
+            r = libc.syscall(314, int(tid), buf, 0)
+            print(f"  slice {ns} ns for {name} ({tid}): {r} {ctypes.get_errno()}", flush=True)
+
+
 def fresh_sessions(db, round_no):
     conn = sqlite3.connect(db, timeout=30)
     org = conn.execute("SELECT id FROM organisations").fetchone()[0]
@@ -227,6 +246,10 @@ def check_done(db, rid):
 
 
 def main():
+    # Started in the background by a shell, this process and so wrk and the
+    # logger would ignore SIGINT, which is how they are told to stop.
+    import signal
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if "--no-build" not in sys.argv:
         build = ["cargo", "build", "--locked", "--bin", "portvakt"] + ([] if DEBUG else ["--release"])
         subprocess.run(build, cwd=ROOT, check=True)
@@ -274,9 +297,12 @@ def main():
     server = subprocess.Popen(["taskset", "-c", "1", BIN, "serve", "--config", config],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_ready()
+    if os.environ.get("SERVER_SLICE"):
+        set_slice(server, int(float(os.environ["SERVER_SLICE"]) * 1000))
     cookie = sign_in()
     assert verify_status(cookie) == 200 and verify_status(None) == 401, "the check really runs"
     results = {}
+    latlog_ratios = []
     rnd = 0
     modes = {"saturated": (False,), "paced": (True,)}.get(os.environ.get("MODES", ""), (False, True))
     for paced in modes:
@@ -290,16 +316,41 @@ def main():
             wrk_result(wrk_start(cookie, 3, paced))  # warm-up
             rest.append(wrk_result(wrk_start(cookie, 10, paced)))
             load = wrk_start(cookie, 90, paced)
+            latlog = None
             if os.environ.get("LATLOG"):
-                subprocess.Popen(["taskset", "-c", "0", "python3", os.path.join(ROOT, "bench", "verify_latency_log.py"), str(PV_PORT), cookie, "11",
+                t_log = time.time()
+                latlog = subprocess.Popen(["taskset", "-c", "0", "python3", os.path.join(ROOT, "bench", "verify_latency_log.py"), str(PV_PORT), cookie, "120",
                                   os.environ["LATLOG"]])
                 time.sleep(2)
             time.sleep(0.2)
+            # Diagnostic: ALONG="CMD" runs beside the command (from a second before it until it
+            # ends, then SIGINT), e.g. "perf sched record -a -o FILE" or "perf trace -a -s -o FILE".
+            sched_perf = subprocess.Popen(os.environ["ALONG"].split(), stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL) if os.environ.get("ALONG") else None
+            if sched_perf:
+                time.sleep(1)
             t0 = time.time()
             perf = ["perf", "record", "-g", "-o", os.environ["CLI_PERF"], "--"] if os.environ.get("CLI_PERF") else []
-            hog = {"batch": ["chrt", "-b", "0", "nice", "-n", "9"], "idle": ["chrt", "-i", "0"]}.get(os.environ.get("HOG", ""))
-            command = [*hog, "timeout", "6", "python3", "-c", "while 1: pass"] if hog else \
+            hog = {"batch": ["chrt", "-b", "0", "nice", "-n", "9"], "idle": ["chrt", "-i", "0"], "normal": []}.get(os.environ.get("HOG", ""))
+            hog_code = {
+                "cpu": "while 1: pass",
+                # short bursts with sleeps between: wake-ups, no I/O
+                "sleepy": "import time\nwhile 1:\n    sum(range(300)); time.sleep(0.00005)",
+                # small synchronous SQLite commits to another file: fsyncs
+                "sqlite": "import sqlite3, os\nc = sqlite3.connect(os.environ['HOGDB'], isolation_level=None)\n"
+                          "c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA synchronous=FULL')\n"
+                          "c.execute('CREATE TABLE IF NOT EXISTS t (x, y)')\n"
+                          "while 1: c.execute('BEGIN'); c.executemany('INSERT INTO t VALUES (?, ?)', [(i, 'x' * 200) for i in range(20)]); c.execute('COMMIT')",
+                # large synchronous commits (400 kB each) to another file: big fsyncs and checkpoints
+                "sqlitebig": "import sqlite3, os\nc = sqlite3.connect(os.environ['HOGDB'], isolation_level=None)\n"
+                             "c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA synchronous=' + os.environ.get('HOG_SYNC', 'FULL'))\n"
+                             "c.execute('CREATE TABLE IF NOT EXISTS t (x, y)')\n"
+                             "while 1: c.execute('BEGIN'); c.executemany('INSERT INTO t VALUES (?, ?)', [(i, os.urandom(100).hex()) for i in range(2000)]); c.execute('COMMIT')",
+            }.get(os.environ.get("HOG_KIND", "cpu"))
+            os.environ["HOGDB"] = os.path.join(work, "hog.db")
+            command = [*hog, "timeout", "6", "python3", "-c", hog_code] if hog else \
                 [BIN, "crisis", "rotate", "--org", "bench", "--group", "staff", "--yes", "--new", "--config", config]
+            perf += os.environ.get("CLI_WRAP", "").split()  # diagnostic: e.g. "strace -f -c -o FILE"
             cli = subprocess.Popen([*perf, "taskset", "-c", os.environ.get("CLI_CORE", "1"), *command],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
             t_start = time.time()
@@ -315,14 +366,35 @@ def main():
             _, status, usage = os.wait4(cli.pid, 0)
             cli.returncode = 0
             if hog:
-                print(f"  hog {os.environ['HOG']}: verify p99 at rest {rest[-1][1]:.2f} ms, during {wrk_result(load)[1]:.2f} ms")
+                print(f"  hog {os.environ['HOG']} {os.environ.get('HOG_KIND', 'cpu')}: verify p99 at rest {rest[-1][1]:.2f} ms, "
+                      f"during {wrk_result(load)[1]:.2f} ms; the hog used {usage.ru_utime:.2f} s user + {usage.ru_stime:.2f} s system")
+                if latlog:
+                    latlog.send_signal(2)
+                    latlog.wait()
+                    logged = [tuple(map(float, line.split())) for line in open(os.environ["LATLOG"])]
+                    for name, a, b in (("rest", t_log + 0.3, t0), ("during", t0, t0 + 6)):
+                        v = sorted(l for t, l in logged if a <= t < b)
+                        print(f"  per-request log {name}: p99 {v[int(len(v) * 0.99)]:.2f} ms")
                 sys.exit(0)
             assert status == 0, status
             print(f"  the command used {usage.ru_utime:.2f} s user + {usage.ru_stime:.2f} s system CPU", flush=True)
             wall = time.time() - t0
+            if sched_perf:
+                sched_perf.send_signal(2)
+                sched_perf.wait()
             load.send_signal(2)  # SIGINT: wrk prints what it has
             during.append(wrk_result(load))
             walls.append(wall)
+            if latlog:
+                latlog.send_signal(2)
+                latlog.wait()
+                logged = [tuple(map(float, line.split())) for line in open(os.environ["LATLOG"])]
+                def p99(a, b):
+                    v = sorted(l for t, l in logged if a <= t < b)
+                    return v[int(len(v) * 0.99)] if v else float("nan")
+                r, d = p99(t_log + 0.3, t0), p99(t0, t0 + wall)
+                print(f"  per-request log: p99 at rest {r:.2f} ms, during {d:.2f} ms, ratio {d / r:.2f}", flush=True)
+                latlog_ratios.append(d / r)
             conn = sqlite3.connect(db, timeout=30)
             rid = conn.execute("SELECT id FROM rotations ORDER BY started_at DESC, rowid DESC").fetchone()[0]
             conn.close()
@@ -348,6 +420,8 @@ def main():
         print(f"/auth/verify p99 ({'paced, wrk -c50 with 1 ms between requests' if paced else 'saturated, wrk -c50'}): "
               f"at rest {p99r:.2f} ms, during the rotation {p99d:.2f} ms, ratio of medians {p99d / p99r:.2f}, "
               f"per round {', '.join(f'{x:.2f}' for x in ratios)} (target <= 2)")
+    if latlog_ratios:
+        print(f"per-request log p99 ratios: {', '.join(f'{x:.2f}' for x in latlog_ratios)}, median {med(latlog_ratios):.2f}")
     print(f"delivered to the stubs meanwhile: {counts}")
 
 

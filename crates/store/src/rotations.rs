@@ -237,6 +237,11 @@ impl RotationStore for SqlStore {
             Err(StoreError::Conflict(_)) => return Ok(false),
             Err(e) => return Err(e),
         }
+        // In user-id order, the order codes are issued in: each batch then
+        // rewrites a run of neighbouring rows (and index entries) instead of
+        // a few rows on every page of the table.
+        let mut people: Vec<&(UserId, Vec<Stop>)> = people.iter().collect();
+        people.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for chunk in people.chunks(INSERT_CHUNK) {
             let mut sql = String::from(
                 "INSERT INTO rotation_people (rotation_id, organisation_id, user_id, route, position, channel, state, expires_at) VALUES ",

@@ -568,25 +568,67 @@ impl AuthService {
     /// # Errors
     /// When the store fails.
     pub async fn check_session_hash(&self, hash: &str) -> Result<SessionCheck, StoreError> {
+        let (check, touch) = self.check_session_hash_untouched(hash).await?;
+        if let Some(now) = touch {
+            self.store.touch_session(hash, now).await?;
+        }
+        Ok(check)
+    }
+
+    /// As [`Self::check_session_hash`], but a due refresh of
+    /// `last_seen_at` is left to the caller: `Some(now)` says one is due
+    /// (write it with `Store::touch_session`). `/auth/verify` writes it in
+    /// the background, so its answers never wait for the database's write
+    /// lock (held for a second by a crisis rotation's start, say).
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn check_session_hash_untouched(
+        &self,
+        hash: &str,
+    ) -> Result<(SessionCheck, Option<UnixTime>), StoreError> {
         let now = self.clock.now();
         let hash = hash.to_owned();
         let Some(session) = self.store.session(&hash).await? else {
-            return Ok(SessionCheck::Invalid);
+            return Ok((SessionCheck::Invalid, None));
         };
+        let touch = matches!(
+            self.sessions.evaluate(&session, now),
+            SessionState::Valid { needs_touch: true }
+        )
+        .then_some(now);
+        let check = self.judge_session(&hash, session, now).await?;
+        let touch = touch.filter(|_| {
+            matches!(
+                check,
+                SessionCheck::Active { .. } | SessionCheck::MustChangePassword { .. }
+            )
+        });
+        Ok((check, touch))
+    }
+
+    /// What a stored session amounts to now; ends it when it has expired,
+    /// idled out or been overtaken by a crisis rotation.
+    async fn judge_session(
+        &self,
+        hash: &str,
+        session: SessionRecord,
+        now: UnixTime,
+    ) -> Result<SessionCheck, StoreError> {
         match self.sessions.evaluate(&session, now) {
             SessionState::Revoked if !session.end_reason.is_empty() => Ok(SessionCheck::Ended {
                 reason: session.end_reason,
             }),
             SessionState::Revoked => Ok(SessionCheck::Invalid),
             SessionState::Expired => {
-                self.store.revoke_session(&hash, now).await?;
+                self.store.revoke_session(hash, now).await?;
                 Ok(SessionCheck::Expired)
             }
             SessionState::Idle => {
-                self.store.revoke_session(&hash, now).await?;
+                self.store.revoke_session(hash, now).await?;
                 Ok(SessionCheck::Idle)
             }
-            SessionState::Valid { needs_touch } => {
+            SessionState::Valid { .. } => {
                 let user = self
                     .store
                     .user(&session.organisation_id, &session.user_id)
@@ -597,23 +639,20 @@ impl AuthService {
                 if user.credential_epoch != session.credential_epoch {
                     // A crisis rotation moved the account on after this
                     // session's sign-in began (it overlapped the rotation).
-                    self.store.revoke_session(&hash, now).await?;
+                    self.store.revoke_session(hash, now).await?;
                     return Ok(SessionCheck::Ended {
                         reason: "crisis_rotation".into(),
                     });
                 }
                 if session.pending_mfa {
                     if now - session.created_at > PENDING_MFA_SECS {
-                        self.store.revoke_session(&hash, now).await?;
+                        self.store.revoke_session(hash, now).await?;
                         return Ok(SessionCheck::Invalid);
                     }
                     return Ok(SessionCheck::Pending {
                         session: Box::new(session),
                         user: Box::new(user),
                     });
-                }
-                if needs_touch {
-                    self.store.touch_session(&hash, now).await?;
                 }
                 if user.must_change_password {
                     return Ok(SessionCheck::MustChangePassword {

@@ -391,7 +391,7 @@ async fn tell_team(
     let messages: Vec<OutboxMessage> = team
         .iter()
         .map(|to| OutboxMessage {
-            id: EventId::generate().to_string(),
+            id: EventId::generate_at(now).to_string(),
             organisation_id: org.id.clone(),
             channel: Channel::Email,
             recipient: to.clone(),

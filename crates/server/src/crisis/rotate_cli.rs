@@ -22,28 +22,7 @@ use std::path::PathBuf;
 pub enum CrisisCommand {
     /// New passwords for everyone (or one group): ends every password,
     /// session and app token at once and issues one-time start codes.
-    Rotate {
-        #[arg(long, env = "PORTVAKT_CONFIG")]
-        config: PathBuf,
-        #[arg(long)]
-        org: String,
-        /// Only the members of this group.
-        #[arg(long)]
-        group: Option<String>,
-        /// Show who would be affected and through which channel; change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Also remove everyone's passkeys.
-        #[arg(long)]
-        revoke_passkeys: bool,
-        /// Start a new rotation even though the last one's codes still work
-        /// (everyone gets a new code; the earlier ones stop working).
-        #[arg(long)]
-        new: bool,
-        /// Do not ask for confirmation.
-        #[arg(long)]
-        yes: bool,
-    },
+    Rotate(RotateArgs),
     /// One person's start code, for the installation's admin to hand out
     /// where nobody else may (an org admin's, during a change freeze).
     /// Recorded in the audit log.
@@ -161,27 +140,10 @@ async fn organisation(store: &dyn Store, org: &str) -> anyhow::Result<Organisati
 /// Unknown organisation or group, refused confirmation, store errors.
 pub async fn run(command: CrisisCommand) -> anyhow::Result<()> {
     match command {
-        CrisisCommand::Rotate {
-            config,
-            org,
-            group,
-            dry_run,
-            revoke_passkeys,
-            new,
-            yes,
-        } => {
+        CrisisCommand::Rotate(args) => {
             // The whole command runs at a lower priority (its store's
             // threads inherit it), so people signing in on this machine
             // meanwhile keep their latency.
-            let args = RotateArgs {
-                config,
-                org,
-                group,
-                dry_run,
-                revoke_passkeys,
-                new,
-                yes,
-            };
             tokio::task::spawn_blocking(move || {
                 portvakt_core::auth::password::lower_priority();
                 tokio::runtime::Builder::new_current_thread()
@@ -268,13 +230,28 @@ pub async fn run(command: CrisisCommand) -> anyhow::Result<()> {
     }
 }
 
-struct RotateArgs {
+/// `portvakt crisis rotate`'s options.
+#[derive(clap::Args)]
+pub struct RotateArgs {
+    #[arg(long, env = "PORTVAKT_CONFIG")]
     config: PathBuf,
+    #[arg(long)]
     org: String,
+    /// Only the members of this group.
+    #[arg(long)]
     group: Option<String>,
+    /// Show who would be affected and through which channel; change nothing.
+    #[arg(long)]
     dry_run: bool,
+    /// Also remove everyone's passkeys.
+    #[arg(long)]
     revoke_passkeys: bool,
+    /// Start a new rotation even though the last one's codes still work
+    /// (everyone gets a new code; the earlier ones stop working).
+    #[arg(long)]
     new: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
     yes: bool,
 }
 

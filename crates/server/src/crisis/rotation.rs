@@ -137,14 +137,12 @@ pub fn message(
     let (channel, recipient) = match stop.channel {
         RotationChannel::Sms => {
             let lang = person.language.unwrap_or(Lang::Sv);
-            let mut m = sms(
+            return Some(sms(
                 &org.id,
                 &stop.address,
                 fill(Tr::new(lang), "rotation.sms"),
                 now,
-            );
-            m.id = EventId::generate().to_string();
-            return Some(m);
+            ));
         }
         RotationChannel::Email => (Channel::Email, stop.address.clone()),
         RotationChannel::Mailbox => (Channel::Mailbox, stop.address.clone()),
@@ -152,7 +150,7 @@ pub fn message(
     };
     let (sv, en) = (Tr::new(Lang::Sv), Tr::new(Lang::En));
     Some(OutboxMessage {
-        id: EventId::generate().to_string(),
+        id: EventId::generate_at(now).to_string(),
         organisation_id: org.id.clone(),
         channel,
         recipient,

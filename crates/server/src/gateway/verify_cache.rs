@@ -5,7 +5,8 @@
 //! changed rule therefore takes effect within `ttl` (one second by
 //! default). Re-reading goes through `check_session`, which also keeps the
 //! idle timeout honest: activity seen here refreshes `last_seen_at` at most
-//! once a minute, and a session idle too long is ended there.
+//! once a minute (written in the background, never waited for), and a
+//! session idle too long is ended there.
 
 use portvakt_core::access::Method;
 use portvakt_core::apply::ZoneRecord;
@@ -80,6 +81,8 @@ pub struct VerifyCache {
     /// The apps origin's session links, by link hash.
     links: RwLock<HashMap<String, Entry<SessionLink>>>,
     orgs: RwLock<HashMap<OrganisationId, Entry<OrgView>>>,
+    /// Sessions whose `last_seen_at` is being written (see `touch_later`).
+    touching: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 fn fresh<K: std::hash::Hash + Eq, T>(
@@ -122,6 +125,7 @@ impl VerifyCache {
             sessions: RwLock::new(HashMap::new()),
             links: RwLock::new(HashMap::new()),
             orgs: RwLock::new(HashMap::new()),
+            touching: Arc::default(),
         }
     }
 
@@ -191,7 +195,11 @@ impl VerifyCache {
         if let Some(hit) = fresh(&self.sessions, &hash, self.ttl) {
             return Ok(hit);
         }
-        let value = match auth.check_session_hash(&hash).await? {
+        let (check, touch) = auth.check_session_hash_untouched(&hash).await?;
+        if let Some(now) = touch {
+            self.touch_later(auth.store.clone(), &hash, now);
+        }
+        let value = match check {
             SessionCheck::Active { session, user } => {
                 let groups = auth
                     .store
@@ -211,6 +219,30 @@ impl VerifyCache {
         };
         put(&self.sessions, hash, value.clone());
         Ok(value)
+    }
+
+    /// Writes a session's `last_seen_at` in the background, at most one
+    /// write per session at a time: while another writer holds the
+    /// database (up to its busy timeout), answers go on from what was read
+    /// and the writes do not pile up on the connections.
+    fn touch_later(&self, store: Arc<dyn Store>, hash: &str, now: i64) {
+        let Ok(mut busy) = self.touching.lock() else {
+            return;
+        };
+        if !busy.insert(hash.to_owned()) {
+            return;
+        }
+        drop(busy);
+        let touching = self.touching.clone();
+        let hash = hash.to_owned();
+        tokio::spawn(async move {
+            if let Err(e) = store.touch_session(&hash, now).await {
+                tracing::warn!(error = %e, "session activity not recorded");
+            }
+            if let Ok(mut busy) = touching.lock() {
+                busy.remove(&hash);
+            }
+        });
     }
 
     /// The unexpired session link with this hash. A link outlives its

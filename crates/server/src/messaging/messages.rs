@@ -80,7 +80,7 @@ fn issued_code_message(
 #[must_use]
 pub fn sms(org: &OrganisationId, to_digits: &str, body: String, now: i64) -> OutboxMessage {
     OutboxMessage {
-        id: EventId::generate().to_string(),
+        id: EventId::generate_at(now).to_string(),
         organisation_id: org.clone(),
         channel: Channel::Sms,
         recipient: to_digits.into(),
@@ -126,7 +126,7 @@ fn code_email_with(
         en.get(not_you),
     );
     OutboxMessage {
-        id: EventId::generate().to_string(),
+        id: EventId::generate_at(now).to_string(),
         organisation_id: org.clone(),
         channel: Channel::Email,
         recipient: to.into(),

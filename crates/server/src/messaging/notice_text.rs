@@ -108,7 +108,7 @@ impl Notice<'_> {
             })
             .collect();
         OutboxMessage {
-            id: EventId::generate().to_string(),
+            id: EventId::generate_at(now).to_string(),
             organisation_id: org.clone(),
             channel: Channel::Email,
             recipient: to.into(),

@@ -170,3 +170,83 @@ async fn disabled_user_loses_sessions_and_cannot_sign_in() {
     assert_eq!(r.status, 403);
     assert!(r.body.contains("avstängt"));
 }
+
+/// `/auth/verify` answers from what it has read while another process holds
+/// the database's write lock (a crisis rotation's start holds it for about
+/// a second): the once-a-minute activity write waits in the background
+/// instead of holding up every check of that session.
+#[tokio::test]
+async fn verify_does_not_wait_for_the_write_lock_to_record_activity() {
+    use secrecy::ExposeSecret;
+    use std::io::{BufRead, Write};
+    use std::time::Duration;
+    let app = spawn_with(
+        "[forward_auth]\nportal_url = \"https://portal.exempelkommun.se\"\n\
+         domains = [\"exempelkommun.se\"]\n",
+    )
+    .await;
+    let c = app.client();
+    let page = c.sign_in(ANNA, ANNA_PW).await;
+    let hash =
+        portvakt_core::auth::session::SessionToken::from_cookie(&session_cookie(&page).unwrap())
+            .hash();
+    let verify = || async {
+        c.http
+            .get(format!("{}/auth/verify", c.base))
+            .header("X-Original-URL", "https://mejl.exempelkommun.se/")
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    };
+    let signed_in = verify().await.unwrap();
+    assert_ne!(signed_in, 401, "the session counts");
+
+    // Activity is due to be recorded, and the check's one-second cache is over.
+    app.clock.advance(2 * 60);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let url = app.config.database_url.expose_secret().to_owned();
+    let path = url.trim_start_matches("sqlite://");
+    let mut holder = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+             c.execute('BEGIN IMMEDIATE')\n\
+             print('locked', flush=True)\n\
+             sys.stdin.readline()\n\
+             c.execute('ROLLBACK')",
+            path,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "locked");
+
+    assert_eq!(
+        verify().await.expect("answered while the lock is held"),
+        signed_in
+    );
+    let seen = |h: String| {
+        let store = app.store.clone();
+        async move { store.session(&h).await.unwrap().unwrap().last_seen_at }
+    };
+    assert_eq!(seen(hash.clone()).await, START, "not written while locked");
+
+    holder.stdin.take().unwrap().write_all(b"\n").unwrap();
+    holder.wait().unwrap();
+    let mut written = false;
+    for _ in 0..100 {
+        if seen(hash.clone()).await == START + 120 {
+            written = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(written, "the activity is recorded once the lock is free");
+}
