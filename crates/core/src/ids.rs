@@ -5,6 +5,16 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// `prefix` followed by `bytes` in lower-case hex.
+fn with_hex(prefix: &str, bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(prefix.len() + 2 * bytes.len());
+    s.push_str(prefix);
+    for byte in bytes {
+        s.push_str(&format!("{byte:02x}"));
+    }
+    s
+}
+
 macro_rules! id_type {
     ($(#[$m:meta])* $name:ident, $prefix:literal) => {
         $(#[$m])*
@@ -18,12 +28,7 @@ macro_rules! id_type {
             pub fn generate() -> Self {
                 let mut b = [0u8; 16];
                 rand::thread_rng().fill_bytes(&mut b);
-                let mut s = String::with_capacity(36);
-                s.push_str($prefix);
-                for byte in b {
-                    s.push_str(&format!("{byte:02x}"));
-                }
-                Self(s)
+                Self(with_hex($prefix, &b))
             }
             /// A fresh id that sorts after those made in earlier seconds:
             /// `unix_secs` in hex, then 88 random bits. Rows keyed by it are
@@ -34,13 +39,8 @@ macro_rules! id_type {
             pub fn generate_at(unix_secs: i64) -> Self {
                 let mut b = [0u8; 11];
                 rand::thread_rng().fill_bytes(&mut b);
-                let mut s = String::with_capacity(36);
-                s.push_str($prefix);
-                s.push_str(&format!("{:010x}", unix_secs.clamp(0, 0xff_ffff_ffff)));
-                for byte in b {
-                    s.push_str(&format!("{byte:02x}"));
-                }
-                Self(s)
+                let at = format!("{:010x}", unix_secs.clamp(0, 0xff_ffff_ffff));
+                Self(with_hex(&format!("{}{at}", $prefix), &b))
             }
             /// Wraps an id read from storage or a URL. Ids are opaque; a
             /// malformed one simply matches nothing.
@@ -92,3 +92,28 @@ id_type!(
 id_type!(
     /// One organisation's record of a personal-data breach (issue 15).
     BreachId, "brc_");
+
+#[cfg(test)]
+mod tests {
+    use super::EventId;
+
+    #[test]
+    fn ids_made_at_a_time_sort_by_it_and_look_like_the_others() {
+        let earlier = EventId::generate_at(1_764_000_000);
+        let later = EventId::generate_at(1_764_000_001);
+        assert!(earlier < later);
+        assert_ne!(
+            EventId::generate_at(1_764_000_000),
+            earlier,
+            "random within the second"
+        );
+        let plain = EventId::generate();
+        assert_eq!(earlier.as_str().len(), plain.as_str().len());
+        for id in [&earlier, &plain] {
+            assert!(id.as_str().starts_with("evt_"));
+            assert!(id.as_str()[4..]
+                .bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        }
+    }
+}

@@ -588,16 +588,12 @@ impl AuthService {
         hash: &str,
     ) -> Result<(SessionCheck, Option<UnixTime>), StoreError> {
         let now = self.clock.now();
-        let hash = hash.to_owned();
-        let Some(session) = self.store.session(&hash).await? else {
+        let Some(session) = self.store.session(hash).await? else {
             return Ok((SessionCheck::Invalid, None));
         };
-        let touch = matches!(
-            self.sessions.evaluate(&session, now),
-            SessionState::Valid { needs_touch: true }
-        )
-        .then_some(now);
-        let check = self.judge_session(&hash, session, now).await?;
+        let state = self.sessions.evaluate(&session, now);
+        let touch = matches!(state, SessionState::Valid { needs_touch: true }).then_some(now);
+        let check = self.judge_session(hash, session, state, now).await?;
         let touch = touch.filter(|_| {
             matches!(
                 check,
@@ -613,9 +609,10 @@ impl AuthService {
         &self,
         hash: &str,
         session: SessionRecord,
+        state: SessionState,
         now: UnixTime,
     ) -> Result<SessionCheck, StoreError> {
-        match self.sessions.evaluate(&session, now) {
+        match state {
             SessionState::Revoked if !session.end_reason.is_empty() => Ok(SessionCheck::Ended {
                 reason: session.end_reason,
             }),
