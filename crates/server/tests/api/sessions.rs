@@ -238,6 +238,32 @@ async fn verify_does_not_wait_for_the_write_lock_to_record_activity() {
     };
     assert_eq!(seen(hash.clone()).await, START, "not written while locked");
 
+    // An attacker (or a busy app) hammering the check while the lock stays
+    // held: each second's re-read finds the write still waiting and must not
+    // start another one, or the waiting writes would take every database
+    // connection and the checks would stall after all.
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let mut parallel = tokio::task::JoinSet::new();
+        for _ in 0..30 {
+            let (http, base) = (c.http.clone(), c.base.clone());
+            parallel.spawn(async move {
+                http.get(format!("{base}/auth/verify"))
+                    .header("X-Original-URL", "https://mejl.exempelkommun.se/")
+                    .timeout(Duration::from_secs(5))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            });
+        }
+        while let Some(r) = parallel.join_next().await {
+            assert_eq!(
+                r.unwrap().expect("answered while the lock is still held"),
+                signed_in
+            );
+        }
+    }
+
     holder.stdin.take().unwrap().write_all(b"\n").unwrap();
     holder.wait().unwrap();
     let mut written = false;
