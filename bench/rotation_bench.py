@@ -171,10 +171,14 @@ def wrk_result(p):
     return rps, p99
 
 
-def force_sched(proc, how):
-    """Diagnostic: keeps every thread of `proc` at SCHED_IDLE (how=idle) or
+def force_sched(proc, how, started=None):
+    """Diagnostic: keeps every thread of `proc` at SCHED_IDLE (how=idle, or
+    how=idle-issuing: only once the start has ended everything) or
     SCHED_BATCH nice 9 with a 0.1 ms slice (how=short)."""
     import ctypes, struct
+    if how == "idle-issuing":
+        started.wait()
+        how = "idle"
     libc = ctypes.CDLL(None, use_errno=True)
     attr = struct.pack("IIQiIQQQ", 48, 5, 0, 0, 0, 0, 0, 0) if how == "idle" else \
         struct.pack("IIQiIQQQ", 48, 3, 0, 9, 0, 100000, 0, 0)
@@ -329,6 +333,10 @@ def main():
                                           stderr=subprocess.DEVNULL) if os.environ.get("ALONG") else None
             if sched_perf:
                 time.sleep(1)
+            if os.environ.get("SNAPSHOT"):  # diagnostic: the database as the rotation finds it
+                snap = sqlite3.connect(db, timeout=30)
+                snap.execute("VACUUM INTO ?", (os.environ["SNAPSHOT"],))
+                snap.close()
             t0 = time.time()
             perf = ["perf", "record", "-g", "-o", os.environ["CLI_PERF"], "--"] if os.environ.get("CLI_PERF") else []
             hog = {"batch": ["chrt", "-b", "0", "nice", "-n", "9"], "idle": ["chrt", "-i", "0"], "normal": []}.get(os.environ.get("HOG", ""))
@@ -352,17 +360,21 @@ def main():
                 [BIN, "crisis", "rotate", "--org", "bench", "--group", "staff", "--yes", "--new", "--config", config]
             perf += os.environ.get("CLI_WRAP", "").split()  # diagnostic: e.g. "strace -f -c -o FILE"
             cli = subprocess.Popen([*perf, "taskset", "-c", os.environ.get("CLI_CORE", "1"), *command],
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                   stdout=subprocess.PIPE, text=True,
+                                   stderr=open(os.environ["CLI_STDERR"], "a") if os.environ.get("CLI_STDERR") else subprocess.DEVNULL)
             t_start = time.time()
+
+            started = threading.Event()
 
             def lines(out=cli.stdout):
                 for line in out:
                     if "has ended" in line:
+                        started.set()
                         print(f"  passwords and sessions ended {time.time() - t_start:.2f} s after the start", flush=True)
 
             threading.Thread(target=lines, daemon=True).start()
             if os.environ.get("CLI_SCHED"):
-                threading.Thread(target=force_sched, args=(cli, os.environ["CLI_SCHED"]), daemon=True).start()
+                threading.Thread(target=force_sched, args=(cli, os.environ["CLI_SCHED"], started), daemon=True).start()
             _, status, usage = os.wait4(cli.pid, 0)
             cli.returncode = 0
             if hog:

@@ -1,7 +1,7 @@
 //! The breach register (issue 15): one row per organisation's part, its
 //! form fields as JSON, numbered per organisation.
 
-use crate::outbox::outbox_insert;
+use crate::outbox::outbox_insert_many;
 use crate::rows::get;
 use crate::{affected, db_err, SqlStore};
 use async_trait::async_trait;
@@ -239,12 +239,8 @@ impl BreachStore for SqlStore {
             tx.rollback().await.map_err(db_err)?;
             return Ok(false);
         }
-        for m in messages {
-            outbox_insert(m, None)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
+        let all: Vec<&OutboxMessage> = messages.iter().collect();
+        outbox_insert_many(&mut tx, &all, None).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(true)
     }

@@ -163,17 +163,7 @@ async fn insert_grants(
         if i > 0 {
             sql.push_str(", ");
         }
-        let _ = write!(
-            sql,
-            "(${b}, $1, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7
-        );
+        let _ = write!(sql, "(${b}, $1, {})", rows::params(b + 1, 7));
     }
     let mut q = sqlx::query(&sql).bind(org.as_str());
     for Issue { grant: g, .. } in issues {

@@ -1,4 +1,4 @@
-use crate::rows::get;
+use crate::rows::{get, params};
 use crate::{db_err, SqlStore};
 use async_trait::async_trait;
 use portvakt_core::clock::UnixTime;
@@ -6,15 +6,13 @@ use portvakt_core::ids::OrganisationId;
 use portvakt_core::store::{BatchReport, Channel, OutboxMessage, OutboxStore, StoreResult};
 use portvakt_core::StoreError;
 use sqlx::any::AnyRow;
+use std::fmt::Write;
 
 #[async_trait]
 impl OutboxStore for SqlStore {
     async fn enqueue_message(&self, m: &OutboxMessage) -> StoreResult<()> {
-        outbox_insert(m, None)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        outbox_insert_many(&mut conn, &[m], None).await
     }
 
     async fn due_messages(&self, now: UnixTime, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
@@ -72,12 +70,8 @@ impl OutboxStore for SqlStore {
 
     async fn enqueue_batch(&self, batch: &str, messages: &[OutboxMessage]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        for m in messages {
-            outbox_insert(m, Some(batch))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
+        let all: Vec<&OutboxMessage> = messages.iter().collect();
+        outbox_insert_many(&mut tx, &all, Some(batch)).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -118,23 +112,44 @@ impl OutboxStore for SqlStore {
     }
 }
 
-/// The one INSERT into the outbox, for single messages and batches.
-pub(crate) fn outbox_insert<'q>(
-    m: &'q OutboxMessage,
-    batch: Option<&'q str>,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    sqlx::query(
-        "INSERT INTO outbox (id, organisation_id, channel, recipient, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error, batch) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $7, NULL, NULL, $8)",
-    )
-    .bind(&m.id)
-    .bind(m.organisation_id.as_str())
-    .bind(m.channel.as_str())
-    .bind(&m.recipient)
-    .bind(&m.subject)
-    .bind(&m.body)
-    .bind(m.created_at)
-    .bind(batch)
+/// Messages inserted per statement by [`outbox_insert_many`]: one
+/// statement instead of one per message (each is a round trip to the
+/// database's thread), but not many more: binding numbered parameters
+/// costs the square of their number with SQLite (each is found by name).
+pub(crate) const INSERT_MANY: usize = 25;
+
+/// The one INSERT into the outbox, for single messages and batches,
+/// [`INSERT_MANY`] per statement.
+pub(crate) async fn outbox_insert_many(
+    conn: &mut sqlx::AnyConnection,
+    messages: &[&OutboxMessage],
+    batch: Option<&str>,
+) -> StoreResult<()> {
+    for chunk in messages.chunks(INSERT_MANY) {
+        let mut sql = String::from(
+            "INSERT INTO outbox (id, organisation_id, channel, recipient, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error, batch) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = 2 + i * 7;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let _ = write!(sql, "({}, 0, ${}, NULL, NULL, $1)", params(b, 7), b + 6);
+        }
+        let mut q = sqlx::query(&sql).bind(batch);
+        for m in chunk {
+            q = q
+                .bind(&m.id)
+                .bind(m.organisation_id.as_str())
+                .bind(m.channel.as_str())
+                .bind(&m.recipient)
+                .bind(&m.subject)
+                .bind(&m.body)
+                .bind(m.created_at);
+        }
+        q.execute(&mut *conn).await.map_err(db_err)?;
+    }
+    Ok(())
 }
 
 /// An outbox row as read by `due_messages` and `claim_due_messages`.

@@ -3,7 +3,7 @@
 //! a crash between steps leaves each person either untouched or done, and
 //! two runners never both act on one person.
 
-use crate::outbox::outbox_insert;
+use crate::outbox::outbox_insert_many;
 use crate::rows::{get, user, USER_COLS};
 use crate::{affected, db_err, SqlStore};
 use async_trait::async_trait;
@@ -15,14 +15,20 @@ use portvakt_core::rotation::{
     Issue, PersonState, Rotation, RotationChannel, RotationPhase, RotationReport, RoutedPerson,
     StartCodeCheck, Stop,
 };
-use portvakt_core::store::{RotationStore, StoreResult};
+use portvakt_core::store::{OutboxMessage, RotationStore, StoreResult};
 use portvakt_core::StoreError;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
 use std::fmt::Write;
 
-/// People inserted per statement when a rotation starts.
-const INSERT_CHUNK: usize = 300;
+/// People inserted per statement when a rotation starts. Statements stay
+/// small: binding a statement's numbered parameters costs the square of
+/// their number with SQLite (each is found by name in a list), so 300
+/// people (900 parameters) cost more than the round trips they saved.
+const INSERT_CHUNK: usize = 50;
+/// People issued per pair of statements (seven parameters each; see
+/// [`INSERT_CHUNK`]).
+const ISSUE_CHUNK: usize = 25;
 /// The outbox's "given up" mark.
 const GIVEN_UP: i64 = i64::MAX;
 /// States in which a person holds a code that can still work.
@@ -455,34 +461,86 @@ impl RotationStore for SqlStore {
         let batch = format!("rotation:{id}");
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let mut issued = 0;
-        for (i, sealed) in issues.iter().zip(&sealed) {
-            let r = sqlx::query(
-                "UPDATE rotation_people SET code_hash = $4, code_sealed = $5, position = $6, \
-                 channel = $7, state = $8, outbox_id = $9, issued_at = $10 \
-                 WHERE rotation_id = $1 AND organisation_id = $2 AND user_id = $3 AND state = 'pending'",
-            )
-            .bind(id.as_str())
-            .bind(org.as_str())
-            .bind(i.user_id.as_str())
-            .bind(&i.code_hash)
-            .bind(sealed)
-            .bind(i64::try_from(i.position).unwrap_or(0))
-            .bind(i.channel.as_str())
-            .bind(i.state.as_str())
-            .bind(i.message.as_ref().map(|m| m.id.as_str()))
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if affected(&r) == 1 {
-                issued += 1;
-                if let Some(m) = &i.message {
-                    outbox_insert(m, Some(&batch))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
+        // One UPDATE and one INSERT per chunk instead of two statements per
+        // person: each statement is a round trip to the database's thread,
+        // and those wake-ups cost more than the work.
+        for (chunk, sealed) in issues.chunks(ISSUE_CHUNK).zip(sealed.chunks(ISSUE_CHUNK)) {
+            let mut sql = String::from("UPDATE rotation_people SET ");
+            // Each person's parameters: user, hash, sealed code, position,
+            // channel, state, message.
+            let per = 7;
+            for (col, off) in [
+                ("code_hash", 1),
+                ("code_sealed", 2),
+                ("position", 3),
+                ("channel", 4),
+                ("state", 5),
+                ("outbox_id", 6),
+            ] {
+                let _ = write!(sql, "{col} = CASE user_id");
+                for i in 0..chunk.len() {
+                    let b = 4 + i * per;
+                    let _ = write!(sql, " WHEN ${b} THEN ${}", b + off);
                 }
+                sql.push_str(" END, ");
             }
+            sql.push_str(
+                "issued_at = $3 WHERE rotation_id = $1 AND organisation_id = $2 AND state = 'pending' AND user_id IN (",
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let _ = write!(sql, "${}", 4 + i * per);
+            }
+            sql.push(')');
+            let mut q = sqlx::query(&sql)
+                .bind(id.as_str())
+                .bind(org.as_str())
+                .bind(now);
+            for (i, sealed) in chunk.iter().zip(sealed) {
+                q = q
+                    .bind(i.user_id.as_str())
+                    .bind(&i.code_hash)
+                    .bind(sealed)
+                    .bind(i64::try_from(i.position).unwrap_or(0))
+                    .bind(i.channel.as_str())
+                    .bind(i.state.as_str())
+                    .bind(i.message.as_ref().map(|m| m.id.as_str()));
+            }
+            let updated = affected(&q.execute(&mut *tx).await.map_err(db_err)?);
+            issued += u32::try_from(updated).unwrap_or(u32::MAX);
+            let mut messages: Vec<&OutboxMessage> =
+                chunk.iter().filter_map(|i| i.message.as_ref()).collect();
+            if updated < chunk.len() as u64 && !messages.is_empty() {
+                // Another runner issued some of them first: queue only
+                // the messages of those updated here (their rows now
+                // point at them). Reading the rows back is for this rare
+                // case only; each row read is another round trip.
+                let mut sql = String::from(
+                    "SELECT outbox_id FROM rotation_people WHERE rotation_id = $1 AND outbox_id IN (",
+                );
+                for i in 0..messages.len() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    let _ = write!(sql, "${}", i + 2);
+                }
+                sql.push(')');
+                let mut q = sqlx::query(&sql).bind(id.as_str());
+                for m in &messages {
+                    q = q.bind(m.id.as_str());
+                }
+                let mine: std::collections::HashSet<String> = q
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .iter()
+                    .map(|r| get::<String>(r, "outbox_id"))
+                    .collect::<StoreResult<_>>()?;
+                messages.retain(|m| mine.contains(&m.id));
+            }
+            outbox_insert_many(&mut tx, &messages, Some(&batch)).await?;
         }
         sqlx::query(
             "UPDATE rotations SET phase = 'issued' WHERE id = $1 AND organisation_id = $2 \
@@ -593,10 +651,7 @@ impl RotationStore for SqlStore {
             return Ok(false);
         }
         if let Some(m) = &next.message {
-            outbox_insert(m, Some(&format!("rotation:{id}")))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            outbox_insert_many(&mut tx, &[m], Some(&format!("rotation:{id}"))).await?;
         }
         tx.commit().await.map_err(db_err)?;
         Ok(true)

@@ -12,6 +12,15 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::BTreeSet;
 
+/// `$first, $first+1, …` — `n` numbered parameters, for a row of a
+/// multi-row statement.
+pub(crate) fn params(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
     row: &'r AnyRow,
     col: &str,

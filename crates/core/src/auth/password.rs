@@ -172,6 +172,33 @@ pub fn lower_priority() {
     }
 }
 
+/// SCHED_IDLE: the thread runs only when nothing else on its core wants
+/// to, and a thread of any other class that wakes up takes the core from
+/// it at once. Bulk work that must not delay anyone's answer (issuing a
+/// crisis rotation's codes) runs there while the machine has room; an
+/// unprivileged thread cannot leave the class again, so callers watch for
+/// starvation and go on elsewhere. `false` where the OS refuses.
+#[must_use]
+pub fn lowest_priority() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::{
+            set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+            ThreadPriority, ThreadSchedulePolicy,
+        };
+        set_thread_priority_and_policy(
+            thread_native_id(),
+            ThreadPriority::Min,
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
+        )
+        .is_ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
 pub struct PasswordHasher {
     params: Argon2Params,
     threads: HashThreads,

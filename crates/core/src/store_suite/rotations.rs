@@ -229,13 +229,37 @@ pub(super) async fn a_rotation_gives_each_person_one_code(store: Arc<dyn Store>)
     );
     let sms = msg(Channel::Sms, "46701234567");
     let sms_id = sms.id.clone();
+    // A runner that read `ua` as pending before the first issued them:
+    // only the others are issued, and only their messages queued.
+    let late = issue(
+        ua,
+        "EEEE-EEEE-EEEE",
+        0,
+        RotationChannel::Mailbox,
+        Some(msg(Channel::Mailbox, "{late}")),
+    );
     let rest = [
+        late,
         issue(ub, "CCCC-CCCC-CCCC", 0, RotationChannel::Manager, None),
         issue(uc, "DDDD-DDDD-DDDD", 0, RotationChannel::Sms, Some(sms)),
     ];
     assert_eq!(
         store.issue_codes(&org.id, &r.id, &rest, 103).await.unwrap(),
         2
+    );
+    let mut queued: Vec<String> = store
+        .due_messages(i64::MAX - 1, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.organisation_id == org.id)
+        .map(|m| m.recipient)
+        .collect();
+    queued.sort();
+    assert_eq!(
+        queued,
+        ["46701234567", "{}"],
+        "one message per person issued: none for the one issued before, none for the list"
     );
     assert_eq!(
         store.rotation(&org.id, &r.id).await.unwrap().unwrap().phase,

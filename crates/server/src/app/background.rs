@@ -8,6 +8,8 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use portvakt_core::store::Store;
+
 /// Stops the thread's loops when dropped (the server stopping).
 pub struct Background {
     stop: Arc<AtomicBool>,
@@ -50,4 +52,97 @@ where
 #[must_use]
 pub fn stopping(flag: &AtomicBool) -> bool {
     flag.load(Ordering::Relaxed)
+}
+
+type LaneJob =
+    Box<dyn FnOnce(Arc<dyn Store>) -> std::pin::Pin<Box<dyn Future<Output = ()>>> + Send + 'static>;
+
+/// A thread at the lowest CPU priority (SCHED_IDLE) with a runtime and
+/// database connections of its own, opened there so that SQLite's
+/// threads have its priority too. Work given to it runs only on CPU time
+/// nobody else wants: on a shared core, even low-priority work that wakes
+/// up often (a statement at a time) delays a woken request thread by up
+/// to a scheduler tick, idle-class work does not (docs/benchmarks.md).
+/// Such a thread can starve when the machine is saturated, and cannot
+/// raise itself again: callers watch its progress and go on in their
+/// own thread when it stalls.
+pub struct IdleLane {
+    jobs: tokio::sync::mpsc::UnboundedSender<LaneJob>,
+}
+
+impl IdleLane {
+    /// Starts the thread; `open` runs on it and gives its store. When
+    /// opening fails, the lane takes no work ([`IdleLane::submit`] says
+    /// so) and callers do the work themselves.
+    ///
+    /// # Errors
+    /// When the thread cannot be made.
+    pub fn spawn<F, Fut>(name: &str, open: F) -> std::io::Result<Self>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = anyhow::Result<Arc<dyn Store>>>,
+    {
+        let (jobs, mut rx) = tokio::sync::mpsc::unbounded_channel::<LaneJob>();
+        std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                if !portvakt_core::auth::password::lowest_priority() {
+                    tracing::debug!("idle lane: the OS kept its priority");
+                }
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "idle lane: no runtime");
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let store = match open().await {
+                        Ok(s) => s,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "idle lane: no database connection");
+                            return;
+                        }
+                    };
+                    while let Some(job) = rx.recv().await {
+                        job(store.clone()).await;
+                    }
+                });
+            })?;
+        Ok(Self { jobs })
+    }
+
+    /// Runs `work` on the lane and gives its result, or `None` when the
+    /// lane is gone or has not answered within `patience` (the caller then
+    /// does the work itself, at its own priority). For reads: work given
+    /// up on still finishes on the lane, and its result is dropped.
+    pub async fn run<T, F, Fut>(&self, patience: std::time::Duration, work: F) -> Option<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<dyn Store>) -> Fut + Send + 'static,
+        Fut: Future<Output = T> + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if !self.submit(move |store| async move {
+            let _ = tx.send(work(store).await);
+        }) {
+            return None;
+        }
+        tokio::time::timeout(patience, rx).await.ok()?.ok()
+    }
+
+    /// Queues `job` for the lane; `false` when the lane is gone (it could
+    /// not open its store, or stopped).
+    pub fn submit<F, Fut>(&self, job: F) -> bool
+    where
+        F: FnOnce(Arc<dyn Store>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        self.jobs
+            .send(Box::new(move |store| Box::pin(job(store))))
+            .is_ok()
+    }
 }

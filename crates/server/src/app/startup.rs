@@ -163,7 +163,27 @@ pub fn app(state: AppState) -> Router {
 /// # Errors
 /// Database or migration failures, or a bad `secret_key_file`.
 pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
-    let mut store = SqlStore::connect(config.database_url.expose_secret()).await?;
+    keyed(
+        config,
+        SqlStore::connect(config.database_url.expose_secret()).await?,
+    )
+    .await
+}
+
+/// [`open_store`] with a single connection, for a worker doing one thing
+/// after another (see [`SqlStore::connect_single`]).
+///
+/// # Errors
+/// As [`open_store`].
+pub async fn open_worker_store(config: &Config) -> anyhow::Result<SqlStore> {
+    keyed(
+        config,
+        SqlStore::connect_single(config.database_url.expose_secret()).await?,
+    )
+    .await
+}
+
+async fn keyed(config: &Config, mut store: SqlStore) -> anyhow::Result<SqlStore> {
     match config.secret_key().map_err(anyhow::Error::msg)? {
         Some(key) => {
             store = store.with_secret_key(&key);
@@ -266,6 +286,21 @@ impl Application {
                 } else {
                     state.store.clone()
                 };
+                // Codes of rotations started on the web (or left half done)
+                // are issued on CPU time nobody else wants, when there is some.
+                let lane = own_store
+                    .then(|| {
+                        let config = state.config.clone();
+                        crate::app::background::IdleLane::spawn(
+                            "portvakt-idle",
+                            move || async move {
+                                Ok(Arc::new(open_worker_store(&config).await?) as Arc<dyn Store>)
+                            },
+                        )
+                        .map_err(|e| tracing::warn!(error = %e, "no idle lane"))
+                        .ok()
+                    })
+                    .flatten();
                 let portal = crate::crisis::rotation::portal_address(&state.config);
                 let runner = format!("server:{}", portvakt_core::ids::EventId::generate());
                 let claim_secs = state.config.outbox.claim_secs;
@@ -308,7 +343,8 @@ impl Application {
                             .await;
                         crate::crisis::rotation::worker_step(
                             &*store,
-                            &*state.clock,
+                            lane.as_ref(),
+                            &state.clock,
                             portal.as_deref(),
                             &runner,
                         )

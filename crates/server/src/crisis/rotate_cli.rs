@@ -7,16 +7,18 @@
 
 use super::cli::record;
 use super::rotation::{self as engine, first_channels, Letterhead};
+use crate::app::background::IdleLane;
 use crate::app::config::Config;
-use crate::app::startup::open_store;
+use crate::app::startup::{open_store, open_worker_store};
 use anyhow::Context;
 use clap::Subcommand;
 use portvakt_core::domain::Slug;
-use portvakt_core::rotation::{Rotation, RotationChannel, RotationPhase};
+use portvakt_core::rotation::{Candidate, Rotation, RotationChannel, RotationPhase, Stop};
 use portvakt_core::store::{Organisation, Store};
 use portvakt_core::{Clock, SystemClock};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Subcommand)]
 pub enum CrisisCommand {
@@ -81,8 +83,51 @@ fn progress(done: u32, total: u32) {
     let _ = std::io::stderr().flush();
 }
 
-async fn print_report(store: &dyn Store, r: &Rotation) -> anyhow::Result<u32> {
-    let report = store.rotation_report(&r.organisation_id, &r.id).await?;
+/// Who a rotation would include, read on the lane when it answers in time.
+async fn plan(
+    lane: Option<&IdleLane>,
+    store: &dyn Store,
+    o: &Organisation,
+    group: Option<&Slug>,
+) -> anyhow::Result<Vec<(Candidate, Vec<Stop>)>> {
+    if let Some(lane) = lane {
+        let (org, group) = (o.id.clone(), group.cloned());
+        let read = lane
+            .run(LANE_PATIENCE, move |s| async move {
+                engine::plan(&*s, &org, group.as_ref(), None).await.ok()
+            })
+            .await
+            .flatten();
+        if let Some(people) = read {
+            return Ok(people);
+        }
+    }
+    Ok(engine::plan(store, &o.id, group, None).await?)
+}
+
+/// How long a read waits for the lane before it is done here instead.
+const LANE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
+async fn print_report(
+    store: &dyn Store,
+    lane: Option<&IdleLane>,
+    r: &Rotation,
+) -> anyhow::Result<u32> {
+    let read = match lane {
+        Some(lane) => {
+            let (org, id) = (r.organisation_id.clone(), r.id.clone());
+            lane.run(LANE_PATIENCE, move |s| async move {
+                s.rotation_report(&org, &id).await.ok()
+            })
+            .await
+            .flatten()
+        }
+        None => None,
+    };
+    let report = match read {
+        Some(r) => r,
+        None => store.rotation_report(&r.organisation_id, &r.id).await?,
+    };
     println!(
         "rotation {} started {}: {} people, {} without a code yet; codes work until {}",
         r.id,
@@ -220,7 +265,7 @@ pub async fn run(command: CrisisCommand) -> anyhow::Result<()> {
                 .next()
                 .context("no rotation yet")?;
             loop {
-                print_report(&*store, &r).await?;
+                print_report(&*store, None, &r).await?;
                 if !watch {
                     return Ok(());
                 }
@@ -266,7 +311,18 @@ async fn rotate(a: RotateArgs) -> anyhow::Result<()> {
         yes,
     } = a;
     let config = Config::load(&config)?;
-    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(open_store(&config).await?);
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(open_worker_store(&config).await?);
+    // Reading who is affected and issuing the codes run on CPU time
+    // nobody else wants while there is some: people signing in on this
+    // machine meanwhile keep their speed. Only ending everything (one
+    // transaction) must not wait for spare time, and does not.
+    let lane = {
+        let config = config.clone();
+        IdleLane::spawn("portvakt-idle", move || async move {
+            Ok(Arc::new(open_worker_store(&config).await?) as Arc<dyn Store>)
+        })
+        .ok()
+    };
     let o = organisation(&*store, &org).await?;
     let group = group
         .as_deref()
@@ -274,7 +330,7 @@ async fn rotate(a: RotateArgs) -> anyhow::Result<()> {
         .transpose()?;
     let latest = store.rotations(&o.id, 1).await?.into_iter().next();
     let now = SystemClock.now();
-    let rotation = match latest {
+    let (rotation, fresh) = match latest {
         // Finishing what a crash left half done.
         Some(r) if r.phase == RotationPhase::Issuing => {
             println!(
@@ -283,7 +339,7 @@ async fn rotate(a: RotateArgs) -> anyhow::Result<()> {
                 r.id,
                 crate::http::time_fmt::stockholm(r.started_at)
             );
-            r
+            (r, false)
         }
         Some(r) if r.expires_at > now && !new && !dry_run => {
             println!(
@@ -294,11 +350,11 @@ async fn rotate(a: RotateArgs) -> anyhow::Result<()> {
                 r.id,
                 crate::http::time_fmt::stockholm(r.expires_at)
             );
-            print_report(&*store, &r).await?;
+            print_report(&*store, lane.as_ref(), &r).await?;
             return Ok(());
         }
         _ => {
-            let people = engine::plan(&*store, &o.id, group.as_ref(), None).await?;
+            let people = plan(lane.as_ref(), &*store, &o, group.as_ref()).await?;
             if people.is_empty() {
                 anyhow::bail!(
                     "nobody to rotate: no active accounts{}",
@@ -342,9 +398,17 @@ async fn rotate(a: RotateArgs) -> anyhow::Result<()> {
                     anyhow::bail!("not started");
                 }
             }
-            let r = engine::start(&*store, &o, group.clone(), revoke_passkeys, None, now)
-                .await?
-                .context("a rotation is already issuing codes; run this again to finish it")?;
+            let r = engine::start_planned(
+                &*store,
+                &o,
+                people,
+                group.clone(),
+                revoke_passkeys,
+                None,
+                now,
+            )
+            .await?
+            .context("a rotation is already issuing codes; run this again to finish it")?;
             record(
                 &*store,
                 &o.id,
@@ -362,7 +426,7 @@ async fn rotate(a: RotateArgs) -> anyhow::Result<()> {
                 "{}: every password and session of {} people has ended",
                 o.slug, r.people
             );
-            r
+            (r, true)
         }
     };
     let portal = engine::portal_address(&config);
@@ -372,13 +436,25 @@ async fn rotate(a: RotateArgs) -> anyhow::Result<()> {
         expires_at: rotation.expires_at,
     };
     let runner = format!("cli:{}", std::process::id());
-    let start = store.rotation_report(&o.id, &rotation.id).await?;
-    let mut done = start.people - start.pending;
-    progress(done, start.people);
-    let mine = engine::issue_all(&*store, &rotation, &head, &runner, &SystemClock, |n| {
-        done += n;
-        progress(done, start.people);
-    })
+    let (mut done, people) = if fresh {
+        (0, rotation.people)
+    } else {
+        let r = store.rotation_report(&o.id, &rotation.id).await?;
+        (r.people - r.pending, r.people)
+    };
+    progress(done, people);
+    let mine = engine::issue_all_yielding(
+        lane.as_ref(),
+        &*store,
+        &rotation,
+        &head,
+        &runner,
+        Arc::new(SystemClock),
+        |n| {
+            done += n;
+            progress(done, people);
+        },
+    )
     .await?;
     if !mine {
         // A server is issuing them (its worker took over, or it
@@ -393,7 +469,7 @@ async fn rotate(a: RotateArgs) -> anyhow::Result<()> {
         }
     }
     eprintln!();
-    print_report(&*store, &rotation).await?;
+    print_report(&*store, lane.as_ref(), &rotation).await?;
     println!(
         "Messages are sent by the running Portvakt server(s). Print the managers' lists at \
          /admin/crisis/{id}; follow with `portvakt crisis report --org {}`.",

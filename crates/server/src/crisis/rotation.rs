@@ -15,11 +15,20 @@ use portvakt_core::rotation::{
 };
 use portvakt_core::store::{Channel, Organisation, OutboxMessage, Store};
 use portvakt_core::StoreError;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// People issued per transaction: small enough that a transaction never
 /// holds the database for long (sign-ins go on meanwhile), large enough
 /// that 10,000 people take seconds.
 pub const ISSUE_BATCH: u32 = 250;
+/// People issued per transaction on the idle lane: smaller, because a
+/// transaction there holds SQLite's write lock for as long as the lane
+/// waits for the CPU in the middle of it.
+pub const LANE_BATCH: u32 = 100;
+/// A lane batch taking longer than this means the machine has no CPU
+/// time to spare (a batch takes tens of milliseconds otherwise).
+pub const LANE_STALLED: std::time::Duration = std::time::Duration::from_secs(1);
 /// How long a runner's right to issue lasts without renewal (each batch
 /// renews it); a runner that dies is replaced after this.
 pub const LEASE_SECS: i64 = 10;
@@ -82,6 +91,24 @@ pub async fn start(
     now: i64,
 ) -> Result<Option<Rotation>, StoreError> {
     let people = plan(store, &org.id, group.as_ref(), by.as_ref()).await?;
+    start_planned(store, org, people, group, revoke_passkeys, by, now).await
+}
+
+/// [`start`] with the people [`plan`] gave (reading 10,000 of them takes
+/// a while: a caller that showed the plan need not read it again).
+///
+/// # Errors
+/// Store failures.
+#[allow(clippy::too_many_arguments)]
+pub async fn start_planned(
+    store: &dyn Store,
+    org: &Organisation,
+    people: Vec<(Candidate, Vec<Stop>)>,
+    group: Option<Slug>,
+    revoke_passkeys: bool,
+    by: Option<UserId>,
+    now: i64,
+) -> Result<Option<Rotation>, StoreError> {
     let hours = store.crisis_plan(&org.id).await?.code_hours;
     let rotation = Rotation {
         id: RotationId::generate(),
@@ -192,8 +219,8 @@ fn issue_at(
     }
 }
 
-/// Issues codes to up to [`ISSUE_BATCH`] people still waiting for one;
-/// returns how many were issued (0 when none are left).
+/// Issues codes to up to `size` people still waiting for one; returns
+/// how many were issued (0 when none are left).
 ///
 /// # Errors
 /// Store failures.
@@ -201,10 +228,11 @@ async fn issue_batch(
     store: &dyn Store,
     rotation: &Rotation,
     head: &Letterhead<'_>,
+    size: u32,
     now: i64,
 ) -> Result<u32, StoreError> {
     let org = &rotation.organisation_id;
-    let people = store.pending_people(org, &rotation.id, ISSUE_BATCH).await?;
+    let people = store.pending_people(org, &rotation.id, size).await?;
     let issues: Vec<Issue> = people
         .iter()
         .map(|p| issue_at(head, p, 0, new_code(), now))
@@ -213,38 +241,155 @@ async fn issue_batch(
     store.issue_codes(org, &rotation.id, &issues, now).await
 }
 
-/// Issues every code still due, batch by batch, while holding the
-/// rotation's lease as `runner` (renewed per batch); `progress` hears how
-/// many each batch issued. `false` when another runner holds the lease
-/// (it is issuing; nothing to do here).
+/// How issuing ended for one runner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issued {
+    /// Nobody is left waiting for a code.
+    All,
+    /// Another runner holds the lease (it is issuing them).
+    Elsewhere,
+    /// Told to stop (another thread goes on).
+    Stopped,
+}
+
+/// Issues every code still due, `batch` people at a time, while holding
+/// the rotation's lease as `runner` (renewed as it runs out) and until `stop`
+/// is set; `progress` hears how many each batch issued.
 ///
 /// # Errors
 /// Store failures.
+#[allow(clippy::too_many_arguments)]
 pub async fn issue_all(
     store: &dyn Store,
     rotation: &Rotation,
     head: &Letterhead<'_>,
     runner: &str,
     clock: &dyn portvakt_core::Clock,
+    batch: u32,
+    stop: &AtomicBool,
     mut progress: impl FnMut(u32),
-) -> Result<bool, StoreError> {
+) -> Result<Issued, StoreError> {
     let org = &rotation.organisation_id;
+    let mut leased_until = i64::MIN;
     loop {
-        let now = clock.now();
-        if !store
-            .lease_rotation(org, &rotation.id, runner, now, now + LEASE_SECS)
-            .await?
-        {
-            return Ok(false);
+        if stop.load(Ordering::Relaxed) {
+            return Ok(Issued::Stopped);
         }
-        let n = issue_batch(store, rotation, head, now).await?;
+        let now = clock.now();
+        // Renewed once half of it has passed: a write of its own each
+        // batch would cost a commit (and a flush to disk) per batch.
+        if now + LEASE_SECS / 2 >= leased_until {
+            if !store
+                .lease_rotation(org, &rotation.id, runner, now, now + LEASE_SECS)
+                .await?
+            {
+                return Ok(Issued::Elsewhere);
+            }
+            leased_until = now + LEASE_SECS;
+        }
+        let n = issue_batch(store, rotation, head, batch, now).await?;
         progress(n);
         if n == 0 {
-            return Ok(true);
+            return Ok(Issued::All);
         }
         // Sign-ins and checks go on between batches.
         tokio::task::yield_now().await;
     }
+}
+
+/// What the idle lane tells the runner waiting for it.
+enum LaneNews {
+    Issued(u32),
+    Ended(Result<Issued, StoreError>),
+}
+
+/// Issues every code still due like [`issue_all`], on `lane` while it
+/// makes progress: there the work takes only CPU time nobody else wants,
+/// so sign-ins and checks on the same machine keep their latency. When a
+/// batch takes longer than [`LANE_STALLED`] (the machine has no time to
+/// spare, and the lane cannot raise its priority) or the lane is missing
+/// or fails, the rest is issued here, on `store`, in [`ISSUE_BATCH`]es.
+/// `false` when another runner holds the lease.
+///
+/// # Errors
+/// Store failures.
+#[allow(clippy::too_many_arguments)]
+pub async fn issue_all_yielding(
+    lane: Option<&crate::app::background::IdleLane>,
+    store: &dyn Store,
+    rotation: &Rotation,
+    head: &Letterhead<'_>,
+    runner: &str,
+    clock: Arc<dyn portvakt_core::Clock>,
+    mut progress: impl FnMut(u32),
+) -> Result<bool, StoreError> {
+    if let Some(lane) = lane {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let job = {
+            let (rotation, organisation, runner, clock, stop) = (
+                rotation.clone(),
+                head.organisation.clone(),
+                runner.to_owned(),
+                clock.clone(),
+                stop.clone(),
+            );
+            let (portal, expires_at) = (head.portal.map(str::to_owned), head.expires_at);
+            move |lane_store: Arc<dyn Store>| async move {
+                let head = Letterhead {
+                    organisation: &organisation,
+                    portal: portal.as_deref(),
+                    expires_at,
+                };
+                let ended = issue_all(
+                    &*lane_store,
+                    &rotation,
+                    &head,
+                    &runner,
+                    &*clock,
+                    LANE_BATCH,
+                    &stop,
+                    |n| {
+                        let _ = tx.send(LaneNews::Issued(n));
+                    },
+                )
+                .await;
+                let _ = tx.send(LaneNews::Ended(ended));
+            }
+        };
+        if lane.submit(job) {
+            loop {
+                match tokio::time::timeout(LANE_STALLED, rx.recv()).await {
+                    Ok(Some(LaneNews::Issued(n))) => progress(n),
+                    Ok(Some(LaneNews::Ended(Ok(Issued::All)))) => return Ok(true),
+                    Ok(Some(LaneNews::Ended(Ok(Issued::Elsewhere)))) => return Ok(false),
+                    Ok(Some(LaneNews::Ended(Ok(Issued::Stopped)))) | Ok(None) => break,
+                    Ok(Some(LaneNews::Ended(Err(e)))) => {
+                        tracing::warn!(rotation = %rotation.id, error = %e, "crisis rotation: the idle lane failed; issuing goes on here");
+                        break;
+                    }
+                    Err(_) => {
+                        stop.store(true, Ordering::Relaxed);
+                        tracing::info!(rotation = %rotation.id, "crisis rotation: the machine has no CPU time to spare; issuing goes on at low priority");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let go_on = AtomicBool::new(false);
+    Ok(issue_all(
+        store,
+        rotation,
+        head,
+        runner,
+        &*clock,
+        ISSUE_BATCH,
+        &go_on,
+        progress,
+    )
+    .await?
+        == Issued::All)
 }
 
 /// Moves each of `people` (who hold a code) to the route position `to`
@@ -320,7 +465,8 @@ pub async fn resend(
 /// move stalled people on.
 pub async fn worker_step(
     store: &dyn Store,
-    clock: &dyn portvakt_core::Clock,
+    lane: Option<&crate::app::background::IdleLane>,
+    clock: &Arc<dyn portvakt_core::Clock>,
     portal: Option<&str>,
     runner: &str,
 ) {
@@ -354,7 +500,11 @@ pub async fn worker_step(
         };
         if r.phase == RotationPhase::Issuing {
             let mut issued = 0;
-            if let Err(e) = issue_all(store, &r, &head, runner, clock, |n| issued += n).await {
+            if let Err(e) = issue_all_yielding(lane, store, &r, &head, runner, clock.clone(), |n| {
+                issued += n;
+            })
+            .await
+            {
                 tracing::error!(rotation = %r.id, error = %e, "crisis rotation: issuing failed");
             }
             if issued > 0 {

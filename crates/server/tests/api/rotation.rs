@@ -478,3 +478,123 @@ async fn codes_of_admins_are_not_handed_out_by_whoever_sees_the_list() {
 fn start_code_in_opt(text: &str) -> Option<String> {
     std::panic::catch_unwind(|| start_code_in(text)).ok()
 }
+
+/// A store with the demo organisation and no server running beside it
+/// (whose background worker would issue the codes first).
+async fn quiet_store() -> (
+    Arc<dyn portvakt_core::store::Store>,
+    portvakt_core::store::Organisation,
+    String,
+    TempDir,
+) {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}", dir.0.join("t.db").display());
+    let store: Arc<dyn portvakt_core::store::Store> =
+        Arc::new(portvakt_store::SqlStore::connect(&url).await.unwrap());
+    let app = portvakt_server::app::startup::Application::build_with_store(
+        test_config(&url, ""),
+        store.clone(),
+        Arc::new(portvakt_core::ManualClock::new(START)),
+    )
+    .await
+    .unwrap();
+    let hasher = app.state().auth.hasher.clone();
+    portvakt_server::provisioning::apply_run::apply(
+        &*store,
+        &hasher,
+        &[demo_org(&hasher).await],
+        START,
+        false,
+    )
+    .await
+    .unwrap();
+    let org = store
+        .organisation_by_slug(&portvakt_core::domain::Slug::parse("exempelkommun").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    (store, org, url, dir)
+}
+
+/// Issues a fresh rotation's codes through `lane`; returns how many the
+/// progress heard of and how long it took.
+async fn issue_through(
+    lane: &portvakt_server::app::background::IdleLane,
+    store: &Arc<dyn portvakt_core::store::Store>,
+    org: &portvakt_core::store::Organisation,
+) -> (u32, u32, Duration) {
+    use portvakt_server::crisis::rotation as engine;
+    let r = engine::start(&**store, org, None, false, None, START)
+        .await
+        .unwrap()
+        .unwrap();
+    let head = engine::Letterhead {
+        organisation: org,
+        portal: None,
+        expires_at: r.expires_at,
+    };
+    let mut heard = 0;
+    let t = Instant::now();
+    assert!(engine::issue_all_yielding(
+        Some(lane),
+        &**store,
+        &r,
+        &head,
+        "test-runner",
+        Arc::new(portvakt_core::ManualClock::new(START)),
+        |n| heard += n,
+    )
+    .await
+    .unwrap());
+    let elapsed = t.elapsed();
+    assert!(
+        store
+            .pending_people(&org.id, &r.id, 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "everyone has a code"
+    );
+    (heard, r.people, elapsed)
+}
+
+#[tokio::test]
+async fn codes_are_issued_on_a_lane_at_the_lowest_cpu_priority() {
+    let (store, org, url, _dir) = quiet_store().await;
+    let lane = portvakt_server::app::background::IdleLane::spawn("test-idle", move || async move {
+        Ok(
+            Arc::new(portvakt_store::SqlStore::connect_single(&url).await?)
+                as Arc<dyn portvakt_core::store::Store>,
+        )
+    })
+    .unwrap();
+    let (heard, people, _) = issue_through(&lane, &store, &org).await;
+    assert!(people > 0);
+    assert_eq!(heard, people);
+    // The lane's thread is in the idle class (field 41 of its stat).
+    if cfg!(target_os = "linux") {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        assert!(lane.submit(move |_| async move {
+            let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+            let after = &stat[stat.rfind(')').unwrap() + 2..];
+            let _ = tx.send(after.split(' ').nth(38).unwrap().to_owned());
+        }));
+        assert_eq!(rx.await.unwrap(), "5", "SCHED_IDLE");
+    }
+}
+
+#[tokio::test]
+async fn issuing_goes_on_elsewhere_when_the_idle_lane_stalls() {
+    let (store, org, _url, _dir) = quiet_store().await;
+    // A lane that never gets going (as on a machine with no time to spare).
+    let lane = portvakt_server::app::background::IdleLane::spawn("test-stalled", || {
+        std::future::pending::<anyhow::Result<Arc<dyn portvakt_core::store::Store>>>()
+    })
+    .unwrap();
+    let (heard, people, took) = issue_through(&lane, &store, &org).await;
+    assert_eq!(heard, people);
+    assert!(
+        took >= portvakt_server::crisis::rotation::LANE_STALLED,
+        "gave the lane its time first"
+    );
+}
