@@ -125,13 +125,25 @@ impl IdleLane {
         F: FnOnce(Arc<dyn Store>) -> Fut + Send + 'static,
         Fut: Future<Output = T> + 'static,
     {
+        tokio::time::timeout(patience, self.start(work)?)
+            .await
+            .ok()?
+            .ok()
+    }
+
+    /// Queues `work` and gives the receiver of its result (`None` when
+    /// the lane is gone; the receiver errs when it goes away meanwhile).
+    pub fn start<T, F, Fut>(&self, work: F) -> Option<tokio::sync::oneshot::Receiver<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<dyn Store>) -> Fut + Send + 'static,
+        Fut: Future<Output = T> + 'static,
+    {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        if !self.submit(move |store| async move {
+        self.submit(move |store| async move {
             let _ = tx.send(work(store).await);
-        }) {
-            return None;
-        }
-        tokio::time::timeout(patience, rx).await.ok()?.ok()
+        })
+        .then_some(rx)
     }
 
     /// Queues `job` for the lane; `false` when the lane is gone (it could

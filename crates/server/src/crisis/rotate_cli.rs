@@ -83,29 +83,45 @@ fn progress(done: u32, total: u32) {
     let _ = std::io::stderr().flush();
 }
 
-/// Who a rotation would include, read on the lane when it answers in time.
+/// Who a rotation would include, read on the lane; when the lane has not
+/// answered within [`PLAN_PATIENCE`] (a machine with no time to spare),
+/// read here too, and whichever answers first is taken: starting the
+/// rotation (which ends everything) never waits long for spare time.
 async fn plan(
     lane: Option<&IdleLane>,
     store: &dyn Store,
     o: &Organisation,
     group: Option<&Slug>,
 ) -> anyhow::Result<Vec<(Candidate, Vec<Stop>)>> {
-    if let Some(lane) = lane {
-        let (org, group) = (o.id.clone(), group.cloned());
-        let read = lane
-            .run(LANE_PATIENCE, move |s| async move {
-                engine::plan(&*s, &org, group.as_ref(), None).await.ok()
-            })
-            .await
-            .flatten();
-        if let Some(people) = read {
-            return Ok(people);
-        }
+    let (org, owned_group) = (o.id.clone(), group.cloned());
+    let on_lane = lane.and_then(|l| {
+        l.start(move |s| async move {
+            engine::plan(&*s, &org, owned_group.as_ref(), None)
+                .await
+                .ok()
+        })
+    });
+    let Some(on_lane) = on_lane else {
+        return Ok(engine::plan(store, &o.id, group, None).await?);
+    };
+    let here = async {
+        tokio::time::sleep(PLAN_PATIENCE).await;
+        engine::plan(store, &o.id, group, None).await
+    };
+    tokio::pin!(here);
+    tokio::select! {
+        read = on_lane => match read {
+            Ok(Some(people)) => Ok(people),
+            // The lane failed or went away: the read here goes on.
+            _ => Ok(here.await?),
+        },
+        read = &mut here => Ok(read?),
     }
-    Ok(engine::plan(store, &o.id, group, None).await?)
 }
 
-/// How long a read waits for the lane before it is done here instead.
+/// How long the plan waits for the lane before it is read here as well.
+const PLAN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long the closing report waits for the lane before it is read here.
 const LANE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
 
 async fn print_report(
