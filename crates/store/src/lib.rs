@@ -131,6 +131,18 @@ impl SqlStore {
         }
         let pool = AnyPoolOptions::new()
             .max_connections(max.unwrap_or(if backend == Backend::Sqlite { 4 } else { 16 }))
+            // A worker's one connection is kept: with SQLite its thread has
+            // the priority of the thread that opened it (see `IdleLane`).
+            .idle_timeout(if max == Some(1) {
+                None
+            } else {
+                Some(std::time::Duration::from_secs(600))
+            })
+            .max_lifetime(if max == Some(1) {
+                None
+            } else {
+                Some(std::time::Duration::from_secs(1800))
+            })
             // A SQLite connection is a file handle in this process: it
             // cannot go stale, and testing it costs a round trip to its
             // thread on every acquire. A PostgreSQL one can.

@@ -512,7 +512,9 @@ impl RotationStore for SqlStore {
             issued += u32::try_from(updated).unwrap_or(u32::MAX);
             let mut messages: Vec<&OutboxMessage> =
                 chunk.iter().filter_map(|i| i.message.as_ref()).collect();
-            if updated < chunk.len() as u64 && !messages.is_empty() {
+            if updated == 0 {
+                messages.clear();
+            } else if updated < chunk.len() as u64 && !messages.is_empty() {
                 // Another runner issued some of them first: queue only
                 // the messages of those updated here (their rows now
                 // point at them). Reading the rows back is for this rare

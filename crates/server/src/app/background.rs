@@ -1,8 +1,9 @@
 //! Background work that must not slow down answering people: delivering
-//! the outbox and issuing a crisis rotation's codes run on a thread of
-//! their own at a lower priority (SCHED_BATCH, nice 9, as password hashing
-//! does), with a small runtime of its own. Under load, `/auth/verify` and
-//! sign-ins keep their latency; the background work takes what is left.
+//! the outbox and a crisis rotation's worker run on a thread of their own
+//! at a lower priority (SCHED_BATCH, nice 9, as password hashing does),
+//! with a small runtime of its own. Under load, `/auth/verify` and sign-ins
+//! keep their latency; the background work takes what is left. Issuing a
+//! rotation's codes goes further down, onto an [`IdleLane`].
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,23 +58,30 @@ pub fn stopping(flag: &AtomicBool) -> bool {
 type LaneJob =
     Box<dyn FnOnce(Arc<dyn Store>) -> std::pin::Pin<Box<dyn Future<Output = ()>>> + Send + 'static>;
 
-/// A thread at the lowest CPU priority (SCHED_IDLE) with a runtime and
-/// database connections of its own, opened there so that SQLite's
-/// threads have its priority too. Work given to it runs only on CPU time
-/// nobody else wants: on a shared core, even low-priority work that wakes
-/// up often (a statement at a time) delays a woken request thread by up
-/// to a scheduler tick, idle-class work does not (docs/benchmarks.md).
-/// Such a thread can starve when the machine is saturated, and cannot
-/// raise itself again: callers watch its progress and go on in their
-/// own thread when it stalls.
+/// A thread at the lowest CPU priority (SCHED_IDLE) with a runtime and a
+/// store of its own. Work given to it runs only on CPU time nobody else
+/// wants: on a shared core, even low-priority work that wakes up often
+/// (a statement at a time) delays a woken request thread by up to a
+/// scheduler tick; idle-class work does not (docs/benchmarks.md).
+///
+/// The store should be opened by the caller, not on the lane: with SQLite
+/// the statements run on a thread that has the priority of the thread that
+/// opened the connection, and that thread must not be idle-class. It holds
+/// the database's write lock during a transaction and flushes it to disk
+/// (an idle-class thread also gets idle-class disk I/O); starved by a busy
+/// machine in the middle of one, it would hold up every sign-in. The lane
+/// itself starves harmlessly between statements, and cannot raise its
+/// priority again: callers watch its progress and go on in their own
+/// thread when it stalls.
 pub struct IdleLane {
     jobs: tokio::sync::mpsc::UnboundedSender<LaneJob>,
 }
 
 impl IdleLane {
-    /// Starts the thread; `open` runs on it and gives its store. When
-    /// opening fails, the lane takes no work ([`IdleLane::submit`] says
-    /// so) and callers do the work themselves.
+    /// Starts the thread; `open` runs on it and gives its store (open the
+    /// connections before, see above, and hand them over). When it fails,
+    /// the lane takes no work ([`IdleLane::submit`] says so) and callers do
+    /// the work themselves.
     ///
     /// # Errors
     /// When the thread cannot be made.

@@ -288,19 +288,27 @@ impl Application {
                 };
                 // Codes of rotations started on the web (or left half done)
                 // are issued on CPU time nobody else wants, when there is some.
-                let lane = own_store
-                    .then(|| {
-                        let config = state.config.clone();
-                        crate::app::background::IdleLane::spawn(
-                            "portvakt-idle",
-                            move || async move {
-                                Ok(Arc::new(open_worker_store(&config).await?) as Arc<dyn Store>)
-                            },
-                        )
-                        .map_err(|e| tracing::warn!(error = %e, "no idle lane"))
-                        .ok()
-                    })
-                    .flatten();
+                let lane = if own_store {
+                    // Opened here, so that SQLite's thread for it has this
+                    // thread's (low, not idle) priority.
+                    match open_worker_store(&state.config).await {
+                        Ok(s) => {
+                            let s: Arc<dyn Store> = Arc::new(s);
+                            crate::app::background::IdleLane::spawn(
+                                "portvakt-idle",
+                                move || async move { Ok(s) },
+                            )
+                            .map_err(|e| tracing::warn!(error = %e, "no idle lane"))
+                            .ok()
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "no idle lane");
+                            None
+                        }
+                    }
+                } else {
+                    None
+                };
                 let portal = crate::crisis::rotation::portal_address(&state.config);
                 let runner = format!("server:{}", portvakt_core::ids::EventId::generate());
                 let claim_secs = state.config.outbox.claim_secs;

@@ -215,8 +215,7 @@ pub async fn run(command: CrisisCommand) -> anyhow::Result<()> {
             .await?
         }
         CrisisCommand::Code { config, org, user } => {
-            let store: std::sync::Arc<dyn Store> =
-                std::sync::Arc::new(open_store(&Config::load(&config)?).await?);
+            let store: Arc<dyn Store> = Arc::new(open_store(&Config::load(&config)?).await?);
             let o = organisation(&*store, &org).await?;
             let name = portvakt_core::domain::Username::parse(&user)
                 .map_err(|e| anyhow::anyhow!("--user: {e}"))?;
@@ -244,7 +243,7 @@ pub async fn run(command: CrisisCommand) -> anyhow::Result<()> {
         }
         CrisisCommand::Resend { config, org } => {
             let config = Config::load(&config)?;
-            let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(open_store(&config).await?);
+            let store: Arc<dyn Store> = Arc::new(open_store(&config).await?);
             let o = organisation(&*store, &org).await?;
             let r = store
                 .rotations(&o.id, 1)
@@ -271,8 +270,7 @@ pub async fn run(command: CrisisCommand) -> anyhow::Result<()> {
             Ok(())
         }
         CrisisCommand::Report { config, org, watch } => {
-            let store: std::sync::Arc<dyn Store> =
-                std::sync::Arc::new(open_store(&Config::load(&config)?).await?);
+            let store: Arc<dyn Store> = Arc::new(open_store(&Config::load(&config)?).await?);
             let o = organisation(&*store, &org).await?;
             let r = store
                 .rotations(&o.id, 1)
@@ -327,17 +325,21 @@ async fn rotate(a: RotateArgs) -> anyhow::Result<()> {
         yes,
     } = a;
     let config = Config::load(&config)?;
-    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(open_worker_store(&config).await?);
+    let store: Arc<dyn Store> = Arc::new(open_worker_store(&config).await?);
     // Reading who is affected and issuing the codes run on CPU time
     // nobody else wants while there is some: people signing in on this
-    // machine meanwhile keep their speed. Only ending everything (one
-    // transaction) must not wait for spare time, and does not.
-    let lane = {
-        let config = config.clone();
-        IdleLane::spawn("portvakt-idle", move || async move {
-            Ok(Arc::new(open_worker_store(&config).await?) as Arc<dyn Store>)
-        })
-        .ok()
+    // machine meanwhile keep their speed. Ending everything (one
+    // transaction) does not wait for spare time (the plan before it at
+    // most a second, see `plan`).
+    let lane = match open_worker_store(&config).await {
+        Ok(s) => {
+            let s: Arc<dyn Store> = Arc::new(s);
+            IdleLane::spawn("portvakt-idle", move || async move { Ok(s) }).ok()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no idle lane");
+            None
+        }
     };
     let o = organisation(&*store, &org).await?;
     let group = group
@@ -402,7 +404,9 @@ async fn rotate(a: RotateArgs) -> anyhow::Result<()> {
                 }
                 return Ok(());
             }
-            if !yes {
+            let (people, now) = if yes {
+                (people, now)
+            } else {
                 eprint!(
                     "Every password, session and app sign-in of these people ends now. \
                      Type the organisation's slug ({}) to start: ",
@@ -413,7 +417,13 @@ async fn rotate(a: RotateArgs) -> anyhow::Result<()> {
                 if line.trim() != o.slug.as_str() {
                     anyhow::bail!("not started");
                 }
-            }
+                // The answer may come minutes later: whoever joined or was
+                // enabled meanwhile is included too.
+                (
+                    plan(lane.as_ref(), &*store, &o, group.as_ref()).await?,
+                    SystemClock.now(),
+                )
+            };
             let r = engine::start_planned(
                 &*store,
                 &o,

@@ -23,14 +23,15 @@ use std::sync::Arc;
 /// that 10,000 people take seconds.
 pub const ISSUE_BATCH: u32 = 250;
 /// People issued per transaction on the idle lane: smaller, because a
-/// transaction there holds SQLite's write lock for as long as the lane
-/// waits for the CPU in the middle of it.
+/// transaction there holds SQLite's write lock while the lane waits for
+/// the CPU between its statements (the statements themselves run on the
+/// connection's own thread, at low priority).
 pub const LANE_BATCH: u32 = 100;
 /// A lane batch taking longer than this means the machine has no CPU
 /// time to spare (a batch takes tens of milliseconds otherwise).
 pub const LANE_STALLED: std::time::Duration = std::time::Duration::from_secs(1);
-/// How long a runner's right to issue lasts without renewal (each batch
-/// renews it); a runner that dies is replaced after this.
+/// How long a runner's right to issue lasts without renewal (renewed once
+/// half of it has passed); a runner that dies is replaced after this.
 pub const LEASE_SECS: i64 = 10;
 /// Failed tries on one automatic channel before the person is moved on to
 /// their next (about two minutes with the outbox's back-off).
@@ -99,7 +100,6 @@ pub async fn start(
 ///
 /// # Errors
 /// Store failures.
-#[allow(clippy::too_many_arguments)]
 pub async fn start_planned(
     store: &dyn Store,
     org: &Organisation,
@@ -220,7 +220,8 @@ fn issue_at(
 }
 
 /// Issues codes to up to `size` people still waiting for one; returns
-/// how many were issued (0 when none are left).
+/// how many were waiting (0 when none are left) and how many were issued
+/// here (fewer when another runner issued some meanwhile).
 ///
 /// # Errors
 /// Store failures.
@@ -230,7 +231,7 @@ async fn issue_batch(
     head: &Letterhead<'_>,
     size: u32,
     now: i64,
-) -> Result<u32, StoreError> {
+) -> Result<(usize, u32), StoreError> {
     let org = &rotation.organisation_id;
     let people = store.pending_people(org, &rotation.id, size).await?;
     let issues: Vec<Issue> = people
@@ -238,41 +239,43 @@ async fn issue_batch(
         .map(|p| issue_at(head, p, 0, new_code(), now))
         .collect();
     // Also marks the rotation issued when nobody is left.
-    store.issue_codes(org, &rotation.id, &issues, now).await
+    let issued = store.issue_codes(org, &rotation.id, &issues, now).await?;
+    Ok((people.len(), issued))
 }
 
 /// How issuing ended for one runner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Issued {
+enum Issued {
     /// Nobody is left waiting for a code.
     All,
-    /// Another runner holds the lease (it is issuing them).
+    /// Another runner holds the lease, or issued what this one read: it
+    /// is issuing them.
     Elsewhere,
     /// Told to stop (another thread goes on).
     Stopped,
 }
 
 /// Issues every code still due, `batch` people at a time, while holding
-/// the rotation's lease as `runner` (renewed as it runs out) and until `stop`
-/// is set; `progress` hears how many each batch issued.
+/// the rotation's lease as `runner` (renewed as it runs out) and until
+/// `stop` is set; `progress` hears how many each batch issued.
 ///
 /// # Errors
 /// Store failures.
 #[allow(clippy::too_many_arguments)]
-pub async fn issue_all(
+async fn issue_all(
     store: &dyn Store,
     rotation: &Rotation,
     head: &Letterhead<'_>,
     runner: &str,
     clock: &dyn portvakt_core::Clock,
     batch: u32,
-    stop: &AtomicBool,
+    stop: Option<&AtomicBool>,
     mut progress: impl FnMut(u32),
 ) -> Result<Issued, StoreError> {
     let org = &rotation.organisation_id;
     let mut leased_until = i64::MIN;
     loop {
-        if stop.load(Ordering::Relaxed) {
+        if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
             return Ok(Issued::Stopped);
         }
         let now = clock.now();
@@ -287,10 +290,15 @@ pub async fn issue_all(
             }
             leased_until = now + LEASE_SECS;
         }
-        let n = issue_batch(store, rotation, head, batch, now).await?;
+        let (waiting, n) = issue_batch(store, rotation, head, batch, now).await?;
         progress(n);
-        if n == 0 {
+        if waiting == 0 {
             return Ok(Issued::All);
+        }
+        if n == 0 {
+            // Another runner took over (this one's lease ran out during a
+            // slow batch) and issued them first.
+            return Ok(Issued::Elsewhere);
         }
         // Sign-ins and checks go on between batches.
         tokio::task::yield_now().await;
@@ -313,7 +321,6 @@ enum LaneNews {
 ///
 /// # Errors
 /// Store failures.
-#[allow(clippy::too_many_arguments)]
 pub async fn issue_all_yielding(
     lane: Option<&crate::app::background::IdleLane>,
     store: &dyn Store,
@@ -348,7 +355,7 @@ pub async fn issue_all_yielding(
                     &runner,
                     &*clock,
                     LANE_BATCH,
-                    &stop,
+                    Some(&stop),
                     |n| {
                         let _ = tx.send(LaneNews::Issued(n));
                     },
@@ -377,7 +384,6 @@ pub async fn issue_all_yielding(
             }
         }
     }
-    let go_on = AtomicBool::new(false);
     Ok(issue_all(
         store,
         rotation,
@@ -385,7 +391,7 @@ pub async fn issue_all_yielding(
         runner,
         &*clock,
         ISSUE_BATCH,
-        &go_on,
+        None,
         progress,
     )
     .await?

@@ -561,11 +561,15 @@ async fn issue_through(
 #[tokio::test]
 async fn codes_are_issued_on_a_lane_at_the_lowest_cpu_priority() {
     let (store, org, url, _dir) = quiet_store().await;
+    // Opened here, as the command and the server do: SQLite's thread for
+    // it keeps this thread's priority.
+    let lane_store: Arc<dyn portvakt_core::store::Store> = Arc::new(
+        portvakt_store::SqlStore::connect_single(&url)
+            .await
+            .unwrap(),
+    );
     let lane = portvakt_server::app::background::IdleLane::spawn("test-idle", move || async move {
-        Ok(
-            Arc::new(portvakt_store::SqlStore::connect_single(&url).await?)
-                as Arc<dyn portvakt_core::store::Store>,
-        )
+        Ok(lane_store)
     })
     .unwrap();
     let (heard, people, _) = issue_through(&lane, &store, &org).await;
