@@ -602,3 +602,74 @@ async fn issuing_goes_on_elsewhere_when_the_idle_lane_stalls() {
         "gave the lane its time first"
     );
 }
+
+/// Attack: eight runners issue the same waiting people at once, each with
+/// codes of its own (two servers and a command racing after a lease ran
+/// out). Each person ends up with exactly one code, the one whose message
+/// was queued, and one message each.
+#[tokio::test]
+async fn runners_issuing_the_same_people_at_once_give_each_one_code() {
+    use portvakt_core::rotation::{code_hash, Issue, PersonState, RotationChannel};
+    use portvakt_core::store::{Channel, OutboxMessage};
+    let (store, org, _url, _dir) = quiet_store().await;
+    let r = portvakt_server::crisis::rotation::start(&*store, &org, None, false, None, START)
+        .await
+        .unwrap()
+        .unwrap();
+    let people = store.pending_people(&org.id, &r.id, 1000).await.unwrap();
+    assert!(people.len() > 1);
+    let runs = (0..8).map(|k| {
+        let (store, org, r) = (store.clone(), org.clone(), r.clone());
+        let issues: Vec<Issue> = people
+            .iter()
+            .map(|p| {
+                let code = format!("RUN{k}-{}", p.user_id.as_str());
+                Issue {
+                    user_id: p.user_id.clone(),
+                    code_hash: code_hash(&org.id, &p.user_id, &code),
+                    position: 0,
+                    channel: RotationChannel::Mailbox,
+                    state: PersonState::on(RotationChannel::Mailbox),
+                    message: Some(OutboxMessage {
+                        id: portvakt_core::ids::EventId::generate_at(START).to_string(),
+                        organisation_id: org.id.clone(),
+                        channel: Channel::Mailbox,
+                        recipient: p.username.as_str().to_owned(),
+                        subject: "s".into(),
+                        body: code.clone(),
+                        created_at: START,
+                        attempts: 0,
+                    }),
+                    code,
+                }
+            })
+            .collect();
+        tokio::spawn(async move { store.issue_codes(&org.id, &r.id, &issues, START).await })
+    });
+    let mut issued = 0;
+    for run in runs.collect::<Vec<_>>() {
+        issued += run.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        issued as usize,
+        people.len(),
+        "each person issued once in all"
+    );
+    let queued = store.due_messages(i64::MAX - 1, 100).await.unwrap();
+    assert_eq!(queued.len(), people.len(), "one message each");
+    for m in &queued {
+        let p = people
+            .iter()
+            .find(|p| p.username.as_str() == m.recipient)
+            .unwrap();
+        // The queued code is the one that works.
+        let h = code_hash(&org.id, &p.user_id, &m.body);
+        assert_eq!(
+            store
+                .check_start_code(&org.id, &p.user_id, &h, START + 1)
+                .await
+                .unwrap(),
+            Some(portvakt_core::rotation::StartCodeCheck::Valid)
+        );
+    }
+}
